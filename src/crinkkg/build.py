@@ -1,0 +1,241 @@
+"""The build: load -> validate -> reason -> clean -> write the store (atomic and cached).
+
+Nothing here knows about HTTP. The store is written into a fresh directory beside the
+current one, and a symbolic link is swapped only once it is complete: an interrupted or
+failed build leaves the previous store as it was, servable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from . import __version__
+from .errors import InconsistencyError, StoreError
+from .loading import SourceFile, discover, file_digest, load_inputs
+from .namespaces import INFERRED_GRAPH
+from .reasoning import reason
+from .settings import Settings
+from .store import StoreLayout, write_record
+from .terms import graph_to_triples, triples_to_graph
+from .validation import validate
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class StepTiming:
+    name: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, in figures: the CLI prints it, ``--json`` dumps it."""
+
+    store: str
+    cached: bool
+    key: str
+    files: int = 0
+    asserted_triples: int = 0
+    inferred_triples: int = 0
+    removed_by_cleanup: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    graphs: dict[str, int] = field(default_factory=dict)
+    steps: list[StepTiming] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_memory_mb: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _quiet(_step: str, _message: str) -> None:
+    pass
+
+
+def cache_key(settings: Settings) -> str:
+    """A digest of every input file's content, the package version and the settings that
+    change the output: equal keys mean an equal store."""
+    h = hashlib.sha256()
+    h.update(f"crinkkg {__version__}\nbase {settings.base_iri}\n".encode())
+    for path, role in discover(settings.ontology_dir, settings.data_dir):
+        h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+def is_current(settings: Settings) -> bool:
+    """True when the store was built from exactly these inputs."""
+    record = StoreLayout(settings.store).build_record()
+    return bool(record) and record.get("key") == cache_key(settings)
+
+
+def _timed(report: BuildReport, name: str, progress: Progress):
+    class _Step:
+        def __enter__(self):
+            self.start = time.perf_counter()
+            progress(name, "...")
+            return self
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc_type is None:
+                report.steps.append(StepTiming(name, round(time.perf_counter() - self.start, 4),
+                                               getattr(self, "detail", "")))
+                progress(name, getattr(self, "detail", "done"))
+            return False
+
+    return _Step()
+
+
+def build(settings: Settings, *, force: bool = False, progress: Progress = _quiet,
+          measure_memory: bool = False, root: Path | None = None) -> BuildReport:
+    """Build the store described by ``settings``; a no-op if it is already current."""
+    started = time.perf_counter()
+    layout = StoreLayout(settings.store)
+    key = cache_key(settings)
+    record = layout.build_record()
+    if not force and record.get("key") == key and "report" in record:
+        report = BuildReport(**{k: v for k, v in record["report"].items() if k != "steps"})
+        report.cached, report.steps = True, []
+        report.seconds = round(time.perf_counter() - started, 4)
+        progress("cache", f"store at {settings.store} is current (key {key[:12]}); nothing to do")
+        return report
+    if measure_memory:
+        tracemalloc.start()
+    try:
+        report = _build(settings, layout, key, progress, root)
+    finally:
+        if measure_memory:
+            report_peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+    if measure_memory:
+        report.peak_memory_mb = round(report_peak, 1)
+    report.seconds = round(time.perf_counter() - started, 4)
+    write_record(layout.current(), {"key": key, "version": __version__,
+                                    "report": report.as_dict()})
+    return report
+
+
+def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress,
+           root: Path | None) -> BuildReport:
+    report = BuildReport(store=str(settings.store), cached=False, key=key)
+    with _timed(report, "load", progress) as step:
+        sources = load_inputs(settings.ontology_dir, settings.data_dir,
+                              base_iri=settings.base_iri, root=root)
+        asserted, shapes, ontology = _graphs(sources)
+        report.files = len(sources)
+        report.asserted_triples = len(asserted)
+        step.detail = f"{len(sources)} files, {len(asserted)} triples"
+    with _timed(report, "validate", progress) as step:
+        warnings = validate(asserted, shapes, ontology) if len(shapes) else []
+        report.warnings = [str(w) for w in warnings]
+        step.detail = "conforms" + (f" ({len(warnings)} warnings)" if warnings else "") \
+            if len(shapes) else "no shapes found, skipped"
+    with _timed(report, "reason", progress) as step:
+        closure = reason(asserted)
+        if closure.inconsistencies:
+            raise InconsistencyError(closure.inconsistencies)
+        report.inferred_triples = len(closure.inferred)
+        report.removed_by_cleanup = dict(closure.removed)
+        step.detail = (f"{len(closure.inferred)} inferred triples kept, "
+                       f"{sum(closure.removed.values())} removed by clean-up")
+    with _timed(report, "store", progress) as step:
+        report.graphs = _write_store(layout, sources, closure.inferred, key)
+        step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
+    return report
+
+
+def _graphs(sources: list[SourceFile]) -> tuple[Graph, Graph, Graph]:
+    """The union of asserted triples (what is reasoned over), the shapes and the TBox."""
+    asserted, shapes, ontology = Graph(), Graph(), Graph()
+    for src in sources:
+        if src.role == "shapes":
+            triples_to_graph(src.triples, shapes)
+            continue
+        triples_to_graph(src.triples, asserted)
+        if src.role == "ontology":
+            triples_to_graph(src.triples, ontology)
+    return asserted, shapes, ontology
+
+
+def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph,
+                 key: str) -> dict[str, int]:
+    layout.versions.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(layout)
+    build_dir = layout.versions / f"build-{int(time.time() * 1000)}-{os.getpid()}.partial"
+    try:
+        build_dir.mkdir()
+        store = ox.Store(str(build_dir / "db"))
+        counts: dict[str, int] = {}
+        for src in sources:
+            if src.role == "shapes":
+                continue
+            graph = ox.NamedNode(src.graph)
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
+            counts[src.graph] = len(set(src.triples))
+        inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
+                     for t in graph_to_triples(inferred))
+        counts[str(INFERRED_GRAPH)] = len(inferred)
+        store.flush()
+        del store
+        write_record(build_dir, {"key": None, "version": __version__})
+        final_dir = build_dir.with_suffix("")
+        build_dir.rename(final_dir)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    _swap_link(layout, final_dir)
+    return counts
+
+
+def _swap_link(layout: StoreLayout, target: Path) -> None:
+    """Point the store link at ``target`` in one atomic rename; then drop old builds."""
+    link = layout.link
+    if link.exists() and not link.is_symlink():
+        raise StoreError(f"{link} exists and is not a store link made by `crinkkg build`",
+                         hint="move it away or choose another --store")
+    previous = layout.current()
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(os.path.relpath(target, link.parent))
+    os.replace(tmp, link)
+    if previous is not None and previous != target.resolve():
+        # open readers keep their file handles: removing the directory does not disturb them
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _remove_abandoned(layout: StoreLayout) -> None:
+    """Partial builds left by a killed process (kill -9 cannot clean up after itself)."""
+    for partial in layout.versions.glob("*.partial"):
+        pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def report_json(report: BuildReport) -> str:
+    return json.dumps(report.as_dict(), indent=2)

@@ -1,0 +1,265 @@
+"""The ``crinkkg`` command: build, validate, query, stats, export, explain, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import __version__
+from .errors import CrinkError
+from .output import GRAPH_FORMATS, RESULT_FORMATS
+from .settings import Settings
+
+EXPORT_FORMATS = {**GRAPH_FORMATS, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+
+
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    try:
+        given = {k: v for k, v in ctx.obj.items() if not k.startswith("_")}
+        return Settings.from_env(**given, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _fail(exc: CrinkError, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps(exc.as_dict(), indent=2))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    """Turn every :class:`CrinkError` into a readable message and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CrinkError as exc:
+            _fail(exc, as_json=bool(ctx.obj and ctx.obj.get("_json")))
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="crinkkg")
+@click.option("--store", type=click.Path(path_type=Path), default=None,
+              help="Store location (env CRINKKG_STORE; default .crinkkg/store).")
+@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
+              help="Ontology folder (env CRINKKG_ONTOLOGY_DIR; default ontology/).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Data folder (env CRINKKG_DATA_DIR; default data/).")
+@click.pass_context
+def cli(ctx: click.Context, store: Path | None, ontology_dir: Path | None,
+        data_dir: Path | None) -> None:
+    """The CRINK knowledge graph: build it, query it, serve it."""
+    ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir}
+
+
+def _progress_printer(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        # scripts and pipes get no chatter, only the result or the error
+        def silent(_step: str, _msg: str) -> None:
+            pass
+        return silent
+
+    def show(step: str, message: str) -> None:
+        click.echo(click.style(f"{step:>9} ", fg="cyan", bold=True) + message, err=True)
+    return show
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even when the inputs are unchanged.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("--memory", is_flag=True, help="Measure peak Python memory (slower).")
+@click.pass_context
+def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool) -> None:
+    """Load, validate, reason and write the store (atomic; a no-op when nothing changed)."""
+    from .build import build as run_build
+
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx)
+    report = run_build(settings, force=force, progress=_progress_printer(quiet or as_json),
+                       measure_memory=memory)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif not quiet:
+        state = "up to date" if report.cached else "built"
+        click.echo(f"{state}: {report.asserted_triples} asserted + {report.inferred_triples} "
+                   f"inferred triples in {report.store} ({report.seconds:.2f} s)")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.pass_context
+def validate(ctx: click.Context, as_json: bool) -> None:
+    """Parse every input and check it against the SHACL shapes (no reasoning, no store)."""
+    from .build import _graphs
+    from .loading import load_inputs
+    from .validation import validate as run_validate
+
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx)
+    sources = load_inputs(settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri)
+    asserted, shapes, ontology = _graphs(sources)
+    warnings = run_validate(asserted, shapes, ontology) if len(shapes) else []
+    if as_json:
+        click.echo(json.dumps({"conforms": True, "files": len(sources),
+                               "triples": len(asserted), "warnings": [str(w) for w in warnings]},
+                              indent=2))
+    else:
+        for w in warnings:
+            click.echo(str(w), err=True)
+        click.echo(f"valid: {len(sources)} files, {len(asserted)} triples conform to the shapes")
+
+
+def _open(settings: Settings):
+    from .build import build as run_build
+    from .store import OxigraphStore
+
+    run_build(settings)  # cached: a no-op unless the inputs changed
+    return OxigraphStore.open(settings.store)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r"), help="Read the query from a file.")
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+              help="Output format (default: table for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")
+@click.option("--asserted", "view", flag_value="asserted", help="Query asserted graphs only.")
+@click.option("--inferred", "view", flag_value="inferred", help="Query the inferred graph only.")
+@click.pass_context
+def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
+          view: str | None) -> None:
+    """Run a SPARQL query: inline, from -f FILE, or by a bundled example's name (e.g. 03)."""
+    from .examples import examples, find
+    from .output import render
+
+    if query_file is not None:
+        text = query_file.read()
+    elif query is None:
+        names = "\n".join(f"  {e.name}: {e.title}" for e in examples())
+        raise click.UsageError(f"give a query, -f FILE, or an example name:\n{names}")
+    else:
+        example = find(query)
+        text = example.sparql if example else query
+    store = _open(_settings(ctx))
+    try:
+        result = store.query(text, view=view or "all")
+    except SyntaxError as exc:
+        raise CrinkError(f"the query does not parse: {exc}",
+                         hint="check the SPARQL syntax at that position") from None
+    sys.stdout.buffer.write(render(result, fmt))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Triples per graph, asserted vs inferred, instances per class, properties used."""
+    from .statistics import dataset_statistics, format_statistics
+
+    figures = dataset_statistics(_open(_settings(ctx)))
+    click.echo(json.dumps(figures, indent=2) if as_json else format_statistics(figures))
+
+
+@cli.command()
+@click.option("--format", "fmt", default="trig", type=click.Choice(list(EXPORT_FORMATS)),
+              help="trig or nquads for the whole dataset; any format for one view.")
+@click.option("--view", type=click.Choice(["all", "asserted", "inferred"]), default=None,
+              help="Export one view as a single graph instead of the whole dataset.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to a file (default: standard output).")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None) -> None:
+    """Export the dataset (TriG, N-Quads) or one view (Turtle, N-Triples, JSON-LD, RDF/XML)."""
+    store = _open(_settings(ctx))
+    rdf_format = EXPORT_FORMATS[fmt]
+    if view is None:
+        if not rdf_format.supports_datasets:
+            raise click.UsageError(f"{fmt} holds one graph: add --view all|asserted|inferred, "
+                                   "or use --format trig / nquads for the whole dataset")
+        data = store.dump(rdf_format)
+    else:
+        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", view=view)
+        data = ox.serialize(triples, format=rdf_format, prefixes=_prefixes())
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+
+
+def _prefixes() -> dict[str, str]:
+    from .namespaces import PREFIXES
+
+    return PREFIXES
+
+
+@cli.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object")
+@click.option("--json", "as_json", is_flag=True, help="Print the derivation as JSON.")
+@click.pass_context
+def explain(ctx: click.Context, subject: str, predicate: str, object: str,
+            as_json: bool) -> None:
+    """Why a triple holds: its source if asserted, its OWL 2 RL derivation if inferred.
+
+    Terms are IRIs in <...>, prefixed names (crink:supplies, id:iran) or literals ("...").
+    """
+    from .explain import explain_triple, format_derivation
+
+    ctx.obj["_json"] = as_json
+    derivation = explain_triple(_open(_settings(ctx)), subject, predicate, object)
+    click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
+               else format_derivation(derivation))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--threads", type=int, default=None, help="HTTP worker threads.")
+@click.option("--enable-update", is_flag=True, default=None,
+              help="Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN).")
+@click.option("--timeout", type=float, default=None, help="Query timeout in seconds (30).")
+@click.option("--query-workers", type=int, default=None,
+              help="Processes that evaluate queries (killed on timeout).")
+@click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
+@click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
+@click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
+@click.option("--service-allow", "service_allowlist", multiple=True,
+              help="An endpoint SERVICE may call (repeat the option; none by default).")
+@click.option("--allow-load", is_flag=True, default=None, help="Accept LOAD in updates.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Origins allowed by CORS (default *; give 'none' to switch it off).")
+@click.option("--public-url", default=None,
+              help="The URL the base IRI maps to (default: the request's host).")
+@click.pass_context
+def serve(ctx: click.Context, **options: object) -> None:
+    """Build if needed (cached), then serve SPARQL, linked data and pages over HTTP."""
+    from .build import build as run_build
+    from .web.server import serve as run_server
+
+    for key in ("service_allowlist", "cors_origins"):
+        options[key] = tuple(options[key]) or None  # type: ignore[arg-type]
+    if options["cors_origins"] == ("none",):
+        options["cors_origins"] = ()
+    settings = _settings(ctx, **options)
+    run_build(settings, progress=_progress_printer(False))
+    run_server(settings)
+
+
+def main() -> None:
+    cli(prog_name="crinkkg")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Configuration in one place: defaults, then environment variables, then CLI flags.
+
+Every component receives a :class:`Settings`; nothing reads the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .namespaces import BASE
+
+ENV_PREFIX = "CRINKKG_"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build or a server needs to know.
+
+    >>> s = Settings.from_env({"CRINKKG_PORT": "9000"}, host="0.0.0.0")
+    >>> (s.port, s.host)
+    (9000, '0.0.0.0')
+    """
+
+    # inputs and outputs
+    ontology_dir: Path = Path("ontology")
+    data_dir: Path = Path("data")
+    store: Path = Path(".crinkkg/store")
+    base_iri: str = BASE
+    # server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    # query execution and bounds
+    timeout: float = 30.0
+    query_workers: int = 2
+    max_concurrent: int = 16
+    queue_wait: float = 2.0
+    max_body_bytes: int = 1_000_000
+    max_rows: int = 100_000
+    service_allowlist: tuple[str, ...] = ()
+    allow_load: bool = False
+    # updates
+    enable_update: bool = False
+    update_token: str | None = field(default=None, repr=False)
+    # web
+    cors_origins: tuple[str, ...] = ("*",)
+    public_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, overridden by ``CRINKKG_*`` variables, overridden by ``overrides``.
+
+        ``None`` values in ``overrides`` mean "not given" (as a CLI flag left unset).
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _coerce(name: str, type_: object, raw: str) -> object:
+    kind = str(type_)
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if "tuple" in kind:
+            return _split(raw)
+        if kind == "bool":
+            return _bool(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: {exc}") from exc
+    return raw

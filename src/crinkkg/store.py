@@ -1,0 +1,210 @@
+"""The dataset: asserted graphs (one per input file) plus the inferred graph.
+
+This module is the seam between the data and everything that reads it: the CLI and the
+web layer talk to a :class:`GraphStore`, never to pyoxigraph or to files. The embedded
+:class:`OxigraphStore` is the implementation today; a remote SPARQL 1.1 store can stand in
+later by implementing the same few methods.
+
+On disk, ``STORE`` is a symbolic link to ``STORE.d/<build-id>/``, which holds the Oxigraph
+database (``db/``) and the build record (``build.json``). A new build is written beside the
+old one and the link is swapped atomically, so a reader never sees half a store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import pyoxigraph as ox
+
+from .errors import StoreError
+from .namespaces import INFERRED_GRAPH, PREFIXES
+
+View = Literal["all", "asserted", "inferred"]
+VIEWS: tuple[View, ...] = ("all", "asserted", "inferred")
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+
+
+class GraphStore(Protocol):
+    """What the rest of the code may ask of a dataset."""
+
+    def query(self, sparql: str, *, view: View = "all",
+              default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def graph_names(self) -> list[str]: ...
+
+    def count(self, graph: str | None = None) -> int: ...
+
+    def quads(self, subject: ox.NamedNode | ox.BlankNode | None = None,
+              predicate: ox.NamedNode | None = None, obj: object | None = None,
+              graph: ox.NamedNode | ox.DefaultGraph | None = None) -> Iterator[ox.Quad]: ...
+
+    def build_info(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """Where a store's parts live on disk."""
+
+    link: Path
+
+    @property
+    def versions(self) -> Path:
+        return self.link.with_name(self.link.name + ".d")
+
+    def current(self) -> Path | None:
+        """The build directory the link points at, if any."""
+        if self.link.is_symlink() or self.link.is_dir():
+            target = self.link.resolve()
+            if (target / "db").is_dir():
+                return target
+        return None
+
+    def db(self) -> Path:
+        current = self.current()
+        if current is None:
+            raise StoreError(
+                f"no built store at {self.link}",
+                hint="run `crinkkg build` first (or pass --store to point at one)",
+            )
+        return current / "db"
+
+    def build_record(self) -> dict:
+        current = self.current()
+        if current is None or not (current / "build.json").is_file():
+            return {}
+        return json.loads((current / "build.json").read_text())
+
+
+def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.DefaultGraph() if iri in ("", "default") else ox.NamedNode(iri)
+
+
+class OxigraphStore:
+    """A built dataset in an embedded Oxigraph database.
+
+    >>> import tempfile, pathlib
+    >>> s = OxigraphStore.in_memory()
+    >>> s.add_triples([ox.Triple(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p"),
+    ...                          ox.Literal("x"))], "http://ex/g")
+    >>> [r["o"].value for r in s.query("SELECT ?o WHERE { ?s ?p ?o }")]
+    ['x']
+    >>> s.count("http://ex/g"), s.count(str(INFERRED_GRAPH))
+    (1, 0)
+    """
+
+    def __init__(self, store: ox.Store, *, path: Path | None = None,
+                 read_only: bool = True, info: dict | None = None) -> None:
+        self._store = store
+        self.path = path
+        self.read_only = read_only
+        self._info = info or {}
+
+    @classmethod
+    def open(cls, link: Path, *, read_only: bool = True) -> OxigraphStore:
+        """Open the store a build made at ``link``."""
+        layout = StoreLayout(Path(link))
+        db = layout.db()
+        try:
+            store = ox.Store.read_only(str(db)) if read_only else ox.Store(str(db))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {db}: {exc}",
+                             hint="is another process writing it? rebuild with `crinkkg build`")
+        return cls(store, path=db, read_only=read_only, info=layout.build_record())
+
+    @classmethod
+    def in_memory(cls) -> OxigraphStore:
+        return cls(ox.Store(), read_only=False)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs())
+
+    def asserted_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
+        return [ox.DefaultGraph()] + [g for g in self._store.named_graphs() if g != INFERRED]
+
+    def dataset_for(self, view: View) -> dict:
+        """The keyword arguments that make pyoxigraph query one view of the dataset."""
+        if view == "all":
+            return {"use_default_graph_as_union": True}
+        if view == "asserted":
+            return {"default_graph": self.asserted_graphs()}
+        if view == "inferred":
+            return {"default_graph": [INFERRED]}
+        raise ValueError(f"unknown view {view!r}: use one of {', '.join(VIEWS)}")
+
+    def query(self, sparql: str, *, view: View = "all",
+              default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> QueryResult:
+        """Evaluate a SPARQL query; a protocol-specified dataset overrides ``view``."""
+        kwargs: dict = {"prefixes": PREFIXES}
+        if default_graphs is not None or named_graphs is not None:
+            if default_graphs is not None:
+                kwargs["default_graph"] = [_graph(g) for g in default_graphs]
+            if named_graphs is not None:
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+                kwargs.setdefault("default_graph", [])
+        else:
+            kwargs.update(self.dataset_for(view))
+        return self._store.query(sparql, **kwargs)
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in one graph, or quads in the whole dataset."""
+        g = None if graph is None else _graph(graph)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, g))
+
+    def quads(self, subject=None, predicate=None, obj=None, graph=None) -> Iterator[ox.Quad]:
+        return iter(self._store.quads_for_pattern(subject, predicate, obj, graph))
+
+    def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
+        if graph is None:
+            return self._store.dump(format=fmt)
+        return self._store.dump(format=fmt, from_graph=_graph(graph))
+
+    def build_info(self) -> dict:
+        return dict(self._info)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_triples(self, triples: Iterable[ox.Triple], graph: str) -> None:
+        g = _graph(graph)
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        g = _graph(graph)
+        self._store.clear_graph(g) if self._store.contains_named_graph(g) \
+            or isinstance(g, ox.DefaultGraph) else None
+        self.add_triples(triples, graph)
+
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL update to the asserted graphs, then re-reason (see :mod:`updates`)."""
+        if self.read_only:
+            raise StoreError("this store was opened read-only", hint="open it with read_only=False")
+        from .updates import apply_update
+
+        apply_update(self, sparql)
+
+    def raw_update(self, sparql: str) -> None:
+        self._store.update(sparql, prefixes=PREFIXES)
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def close(self) -> None:
+        self._store = None  # type: ignore[assignment]
+
+
+def write_record(build_dir: Path, record: dict) -> None:
+    tmp = build_dir / "build.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
+    os.replace(tmp, build_dir / "build.json")

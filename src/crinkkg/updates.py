@@ -1,0 +1,61 @@
+"""SPARQL updates that keep the inferred graph current.
+
+An update is tried first on an in-memory copy of the asserted graphs and re-reasoned
+there; only a consistent result is written to the store, so a rejected update changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from .errors import CrinkError, InconsistencyError
+from .namespaces import INFERRED_GRAPH, PREFIXES
+from .reasoning import reason
+from .terms import graph_to_triples, to_rdflib
+
+INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+
+
+class UpdateRefused(CrinkError):
+    """An update the server will not run."""
+
+    exit_code = 6
+
+
+def asserted_quads(store: ox.Store) -> list[ox.Quad]:
+    return [q for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != INFERRED]
+
+
+def rdflib_graph(quads: list[ox.Quad]) -> Graph:
+    graph = Graph()
+    for q in quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return graph
+
+
+def apply_update(target, sparql: str) -> None:
+    """Run ``sparql`` against the asserted graphs of ``target`` (an OxigraphStore).
+
+    Raises :class:`UpdateRefused` when it names the inferred graph and
+    :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
+    """
+    if str(INFERRED_GRAPH) in sparql:
+        raise UpdateRefused(
+            f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
+            hint="change the asserted graphs: the inferred graph is recomputed after each update",
+        )
+    store: ox.Store = target._store
+    scratch = ox.Store()
+    scratch.extend(asserted_quads(store))
+    scratch.update(sparql, prefixes=PREFIXES)  # raises SyntaxError before anything changes
+    new_asserted = asserted_quads(scratch)
+    closure = reason(rdflib_graph(new_asserted))
+    if closure.inconsistencies:
+        raise InconsistencyError(closure.inconsistencies)
+    store.update(sparql, prefixes=PREFIXES)
+    store.clear_graph(INFERRED)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
+                 for t in graph_to_triples(closure.inferred))
+    store.flush()

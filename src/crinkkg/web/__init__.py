@@ -1,0 +1,29 @@
+"""The Flask application: SPARQL protocol, graph store, linked data and pages.
+
+``create_app`` is the only way to make an app; everything it needs comes from the
+:class:`~crinkkg.settings.Settings` it is given, and per-app services (the query engine)
+live in ``app.extensions``, never in module globals.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..settings import Settings
+from .engine import QueryEngine
+
+
+def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
+    """Make the web application over the store that ``settings`` points at."""
+    from . import graph_store, linked_data, operations, pages, sparql
+
+    app = Flask(__name__)
+    app.config["CRINKKG"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["crinkkg.engine"] = engine or QueryEngine(settings)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(graph_store.bp)
+    app.register_blueprint(operations.bp)
+    app.register_blueprint(linked_data.bp)
+    app.register_blueprint(pages.bp)
+    return app
