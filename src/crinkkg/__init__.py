@@ -1,3 +1,3 @@
-"""crinkkg: the CRINK knowledge graph, built with OWL 2 RL and served as SPARQL 1.1 and linked data."""
+"""crinkkg: the CRINK knowledge graph, reasoned with OWL 2 RL, served as SPARQL and linked data."""
 
 __version__ = "0.1.0"

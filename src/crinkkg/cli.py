@@ -128,7 +128,8 @@ def _open(settings: Settings):
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option("-f", "--file", "query_file", type=click.File("r"), help="Read the query from a file.")
+@click.option("-f", "--file", "query_file", type=click.File("r"),
+              help="Read the query from a file.")
 @click.option("--format", "fmt", default=None,
               type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
               help="Output format (default: table for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")

@@ -54,5 +54,6 @@ def render(result: object, fmt: str | None) -> bytes:
         return result.serialize(format=RESULT_FORMATS[fmt])
     fmt = fmt or "turtle"
     if fmt not in GRAPH_FORMATS:
-        raise ValueError(f"a graph cannot be written as {fmt}: use turtle, ntriples, jsonld, rdfxml")
+        raise ValueError(f"a graph cannot be written as {fmt}: "
+                         "use turtle, ntriples, jsonld or rdfxml")
     return ox.serialize(result, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)

@@ -31,7 +31,8 @@ def dataset_statistics(store) -> dict:
 def format_statistics(figures: dict) -> str:
     lines = ["Triples per graph:"]
     lines += [f"  {n:>7}  {g}" for g, n in figures["graphs"].items()]
-    lines.append(f"  asserted {figures['asserted_triples']}, inferred {figures['inferred_triples']}")
+    lines.append(f"  asserted {figures['asserted_triples']}, "
+                 f"inferred {figures['inferred_triples']}")
     lines.append("Instances per class:")
     lines += [f"  {n:>7}  {short_iri(c)}" for c, n in figures["instances_per_class"].items()]
     lines.append("Properties used:")

@@ -118,7 +118,8 @@ class OxigraphStore:
             store = ox.Store.read_only(str(db)) if read_only else ox.Store(str(db))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {db}: {exc}",
-                             hint="is another process writing it? rebuild with `crinkkg build`")
+                             hint="is another process writing it? rebuild with `crinkkg build`"
+                             ) from exc
         return cls(store, path=db, read_only=read_only, info=layout.build_record())
 
     @classmethod
