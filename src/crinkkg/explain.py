@@ -318,9 +318,9 @@ def format_derivation(d: Derivation, indent: int = 0) -> str:
     lines = []
     if d.status == "asserted":
         files = ", ".join(g.removeprefix("https://w3id.org/crinkkg/graph/") for g in d.graphs)
-        lines.append(f"{head}   [asserted in {files}]")
-        if d.sources and indent == 0:
-            lines.append(f"{pad}  source: " + ", ".join(short(ox.NamedNode(s)) for s in d.sources))
+        said = "; source " + ", ".join(short(ox.NamedNode(s)) for s in d.sources) \
+            if d.sources else ""
+        lines.append(f"{head}   [asserted in {files}{said}]")
     elif d.status == "inferred":
         lines.append(f"{head}   [inferred by {d.rule}: {d.note}]")
         for p in d.premises:
