@@ -1,0 +1,159 @@
+"""The competency questions (../shared/competency-questions.md), one query each in
+src/crinkkg/queries/, answered on the built store.
+
+Every query must give the article's answer on the reasoned graph (view "all"). The
+questions marked "(inferred)" must give nothing on the asserted graph alone; the others
+must give the same answer there (their answer is asserted, not derived).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ROOT / "src" / "crinkkg" / "queries"
+ID = "https://w3id.org/crinkkg/id/"
+HEADER = re.compile(
+    r"\A# title: (?P<title>.+)\n# description: (?P<description>.+)\n"
+    r"# inferred: (?P<inferred>true|false)\n")
+
+
+def query_file(number: int) -> Path:
+    [path] = QUERIES.glob(f"{number:02d}-*.rq")
+    return path
+
+
+def is_inferred(number: int) -> bool:
+    return HEADER.match(query_file(number).read_text(encoding="utf-8"))["inferred"] == "true"
+
+
+def rows(store, number: int, view: str = "all") -> list[dict[str, str]]:
+    result = store.query(query_file(number).read_text(encoding="utf-8"), view=view)
+    names = [v.value for v in result.variables]
+    return [{n: row[n].value for n in names if row[n] is not None} for row in result]
+
+
+def column(result: list[dict[str, str]], name: str) -> set[str]:
+    return {r[name] for r in result if name in r}
+
+
+# --- the query files --------------------------------------------------------------------------
+
+
+def test_one_query_per_competency_question_with_its_header():
+    files = sorted(QUERIES.glob("*.rq"))
+    assert [f.name[:2] for f in files] == [f"{n:02d}" for n in range(1, 11)]
+    for path in files:
+        assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.rq", path.name), path.name
+        match = HEADER.match(path.read_text(encoding="utf-8"))
+        assert match, f"{path.name}: header must be '# title:', '# description:', '# inferred:'"
+        assert match["title"].endswith("?"), path.name
+    assert [n for n in range(1, 11) if is_inferred(n)] == [6, 10]
+
+
+def test_queries_ship_as_package_data():
+    from crinkkg.examples import examples
+
+    shipped = {e.name: e for e in examples()}
+    assert sorted(shipped) == sorted(p.stem for p in QUERIES.glob("*.rq"))
+    assert shipped[query_file(6).stem].inferred and not shipped[query_file(1).stem].inferred
+
+
+# --- the answers ---------------------------------------------------------------------------------
+
+
+def test_q01_crink_members_and_other_name(built_store):
+    result = rows(built_store, 1)
+    assert column(result, "stateLabel") == {"China", "Russia", "Iran", "North Korea"}
+    assert all("Axis of Upheaval" in r["otherNames"].split(" | ") for r in result)
+
+
+def test_q02_treaty_signed_in_2024_with_defence_commitment(built_store):
+    result = rows(built_store, 2)
+    assert column(result, "stateLabel") == {"Russia", "North Korea"}
+    assert column(result, "treaty") == {ID + "russia-dprk-treaty-2024"}
+    assert column(result, "defenceCommitment") == {"true"}
+    assert column(result, "signedOn") == {"2024-06-19"}
+
+
+def test_q03_materiel_iran_supplied_to_russia(built_store):
+    result = rows(built_store, 3)
+    assert column(result, "kindLabel") == {"drones", "artillery", "missiles"}
+    assert column(result, "weaponSystemLabel") == {"Shahed drones"}
+    assert column(result, "statusLabel") == {"delivered"}
+
+
+def test_q04_who_sells_oil_to_china_and_on_what_terms(built_store):
+    result = rows(built_store, 4)
+    assert {(r["sellerLabel"], r["termsLabel"]) for r in result} == {
+        ("Iran", "discounted"), ("Russia", "major buyer")}
+
+
+def test_q05_troops_alongside_another_states_forces(built_store):
+    result = rows(built_store, 5)
+    assert {(r["senderLabel"], r["receiverLabel"], r["warLabel"]) for r in result} == {
+        ("North Korea", "Russia", "war in Ukraine")}
+
+
+def test_q06_inferred_iran_supplies_russia_and_china(built_store):
+    assert column(rows(built_store, 6), "recipientLabel") == {"Russia", "China"}
+    supplies = "<https://w3id.org/crinkkg/ontology#supplies>"
+    assert built_store.query(f"ASK {{ <{ID}iran> {supplies} <{ID}china> }}", view="inferred")
+    assert not built_store.query(f"ASK {{ <{ID}iran> {supplies} ?x }}", view="asserted")
+
+
+def test_q07_arms_iran_sought_without_receiving(built_store):
+    result = rows(built_store, 7)
+    assert column(result, "weaponSystemLabel") == {"Su-35", "S-400"}
+    assert column(result, "kindLabel") == {"fighter aircraft", "air-defence systems"}
+    assert column(result, "statusLabel") == {"requested but not delivered"}
+
+
+def test_q08_claims_from_the_washington_post_2024(built_store):
+    result = rows(built_store, 8)
+    claims = {c.removeprefix(ID) for c in column(result, "claim")}
+    assert claims == {
+        "russia-iran-partnership", "iran-shahed-drones-to-russia", "iran-artillery-to-russia",
+        "iran-missiles-to-russia", "iran-request-su-35", "iran-request-s-400",
+        "russia-prioritises-own-war-needs", "iran-request-russian-investment",
+        "russia-prefers-north-korea-over-iran", "reason-north-korean-support-more-reliable",
+        "reason-iran-delivery-issues", "reason-russian-local-production", "iran-sidelined",
+        "israeli-strike-on-iranian-air-defences-2024"}
+    assert column(result, "source") == {ID + "source-washington-post-2024"}
+    [scope] = column(result, "attributionScope")
+    assert "Russia-Iran relations" in scope
+
+
+def test_q09_who_weakened_irans_air_defences_and_when(built_store):
+    result = rows(built_store, 9)
+    assert column(result, "attackerLabel") == {"Israel"}
+    assert column(result, "year") == {"2024"}
+    assert "weakened Iran's position significantly" in column(result, "consequence")
+
+
+def test_q10_inferred_north_korea_allied_with_russia_and_nobody_with_itself(built_store):
+    result = rows(built_store, 10)
+    assert column(result, "allyLabel") == {"Russia"}
+    assert column(result, "treatyLabel") == {"Russia-North Korea treaty (2024)"}
+    allied = "<https://w3id.org/crinkkg/ontology#alliedWith>"
+    assert built_store.query(f"ASK {{ <{ID}russia> {allied} <{ID}north-korea> }}")
+    for view in ("all", "asserted", "inferred"):
+        assert not built_store.query(f"ASK {{ ?s {allied} ?s }}", view=view), view
+
+
+# --- asserted versus reasoned ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", range(1, 11))
+def test_inferred_questions_need_the_reasoner_and_the_others_do_not(built_store, number: int):
+    everything = rows(built_store, number, view="all")
+    asserted_only = rows(built_store, number, view="asserted")
+    assert everything, "no answer on the reasoned graph"
+    if is_inferred(number):
+        assert asserted_only == [], "an (inferred) question is answered without reasoning"
+    else:
+        key = sorted(everything, key=repr)
+        assert sorted(asserted_only, key=repr) == key, "answer differs on the asserted graph"

@@ -1,0 +1,366 @@
+"""The CRINK data (data/*.ttl): parsing, SHACL, provenance, coverage of the article, and
+what OWL 2 RL derives from it (no inconsistency, no self-alliance, no merged states)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
+
+from crinkkg.reasoning import infer, raw_closure
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_FILE = ROOT / "ontology" / "crink.ttl"
+SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
+DATA_FILES = sorted((ROOT / "data").glob("*.ttl"))
+FIXTURES = ROOT / "tests" / "fixtures"
+ARTICLE = ROOT.parent / "shared" / "source" / "crink-article.txt"
+
+NS = "https://w3id.org/crinkkg/ontology#"
+ID = "https://w3id.org/crinkkg/id/"
+CRINK = {name: URIRef(NS + name) for name in (
+    "State", "Situation", "Source", "alliedWith", "cooperatesWith", "supplies",
+    "suppliesArmsTo", "sellsOilTo", "sendsTroopsTo", "attacked", "opposes", "quote",
+    "attributionScope")}
+PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+EXACT_MATCH = URIRef("http://www.w3.org/2004/02/skos/core#exactMatch")
+ERROR_MESSAGE = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
+ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+
+PREFIXES = f"""
+PREFIX crink: <{NS}>
+PREFIX id: <{ID}>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+
+def iri(local: str) -> URIRef:
+    return URIRef(ID + local)
+
+
+def short(term) -> str:
+    return str(term).removeprefix(ID).removeprefix(NS)
+
+
+@pytest.fixture(scope="module")
+def data() -> Graph:
+    g = Graph()
+    for path in DATA_FILES:
+        g.parse(path)
+    return g
+
+
+@pytest.fixture(scope="module")
+def asserted(data: Graph) -> Graph:
+    """What the build reasons over: the ontology and the data."""
+    g = Graph().parse(ONTOLOGY_FILE)
+    for triple in data:
+        g.add(triple)
+    return g
+
+
+@pytest.fixture(scope="module")
+def closure(asserted: Graph) -> Graph:
+    return raw_closure(asserted)
+
+
+@pytest.fixture(scope="module")
+def inferred(asserted: Graph) -> Graph:
+    return infer(asserted)
+
+
+def pairs(g: Graph, prop: str) -> set[tuple[str, str]]:
+    return {(short(s), short(o)) for s, o in g.subject_objects(CRINK[prop])}
+
+
+# --- files parse -----------------------------------------------------------------------------
+
+
+def test_the_expected_theme_files_exist():
+    assert {p.stem for p in DATA_FILES} >= {
+        "sources", "states-and-groupings", "russia-north-korea", "russia-iran", "china",
+        "iran-israel-conflict", "public-record"}
+
+
+@pytest.mark.parametrize("path", [ONTOLOGY_FILE, SHAPES_FILE, *DATA_FILES], ids=lambda p: p.name)
+def test_file_parses_with_rdflib_and_oxigraph(path: Path):
+    assert len(Graph().parse(path)) > 0
+    assert len(list(ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE))) > 0
+
+
+def test_entity_iris_are_kebab_case_slash_iris_under_the_id_base(data: Graph):
+    allowed_external = ("http://www.wikidata.org/entity/Q", NS, "http://www.w3.org/",
+                        "http://purl.org/dc/terms/", "https://creativecommons.org/")
+    bad = set()
+    for triple in data:
+        for term in triple:
+            if not isinstance(term, URIRef) or str(term).startswith(allowed_external):
+                continue
+            if not re.fullmatch(re.escape(ID) + r"[a-z0-9]+(-[a-z0-9]+)*", str(term)):
+                bad.add(str(term))
+    assert not bad, f"IRIs outside {ID}<kebab-case>: {sorted(bad)}"
+
+
+def test_every_data_subject_has_one_english_label(data: Graph):
+    subjects = {s for s in data.subjects() if isinstance(s, URIRef)}
+    missing = sorted(short(s) for s in subjects
+                     if not [lbl for lbl in data.objects(s, RDFS.label) if lbl.language == "en"])
+    assert not missing, f"no English rdfs:label: {missing}"
+
+
+# --- SHACL -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("inference", ["none", "rdfs"])
+def test_data_conforms_to_the_shapes(asserted: Graph, inference: str):
+    conforms, _report, text = pyshacl.validate(
+        asserted, shacl_graph=Graph().parse(SHAPES_FILE), ont_graph=Graph().parse(ONTOLOGY_FILE),
+        inference=inference, advanced=True)
+    assert conforms, text
+
+
+def test_broken_sample_is_rejected_with_a_readable_report():
+    data = Graph().parse(ONTOLOGY_FILE)
+    data.parse(FIXTURES / "broken.ttl")
+    conforms, report, text = pyshacl.validate(
+        data, shacl_graph=Graph().parse(SHAPES_FILE), ont_graph=Graph().parse(ONTOLOGY_FILE),
+        inference="none", advanced=True)
+    assert not conforms
+    found = {(short(report.value(r, SH.focusNode)), str(report.value(r, SH.resultMessage)))
+             for r in report.subjects(RDF.type, SH.ValidationResult)}
+    expected = {
+        ("broken-transfer", "A transfer has exactly one supplier"),
+        ("broken-transfer", "The supplier of a transfer must differ from its recipient"),
+        ("broken-transfer", "A claim node needs at least one prov:wasDerivedFrom"),
+        ("broken-transfer", "A transfer is realised: its one status is delivered or ongoing"),
+        ("broken-transfer", "crink:year is a well-formed xsd:gYear"),
+        ("broken-treaty", "A treaty has at least two distinct parties"),
+        ("broken-treaty", "An alignment's two parties must be different states"),
+        ("broken-treaty", "crink:signedOn is a well-formed xsd:date"),
+        ("iran", "State-to-state shortcuts (crink:alliedWith"),
+    }
+    for focus, message in expected:
+        assert any(f == focus and m.startswith(message) for f, m in found), (
+            f"no violation on {focus} saying {message!r}; got {sorted(found)}")
+    # the text report a data editor reads names the node and says what to fix
+    assert "broken-transfer" in text and "broken-treaty" in text
+    assert "A transfer has exactly one supplier" in text
+
+
+# --- sources and provenance -------------------------------------------------------------------
+
+
+def test_every_claim_node_is_derived_from_the_article_and_named_sources(built_store):
+    rows = list(built_store.query(PREFIXES + """
+        SELECT ?claim (COUNT(DISTINCT ?source) AS ?n) (SUM(IF(?source = id:source-crink-article,
+               1, 0)) AS ?fromArticle) WHERE {
+          ?claim a crink:Situation .
+          OPTIONAL { ?claim prov:wasDerivedFrom ?source . ?source a crink:Source }
+        } GROUP BY ?claim"""))
+    assert len(rows) >= 40
+    unsourced = [r["claim"].value for r in rows if int(r["n"].value) == 0]
+    assert not unsourced, f"claims without a source: {unsourced}"
+    not_article = [r["claim"].value for r in rows if int(r["fromArticle"].value) == 0]
+    assert not not_article, f"claims not derived from the article: {not_article}"
+
+
+def test_each_reference_of_the_article_is_a_source_with_its_attribution(built_store):
+    rows = list(built_store.query(PREFIXES + """
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?ref ?title ?year (COUNT(DISTINCT ?claim) AS ?claims) WHERE {
+          id:source-crink-article dcterms:references ?ref .
+          ?ref dcterms:title ?title ; dcterms:issued ?year ; crink:attributionScope ?scope .
+          OPTIONAL { ?claim prov:wasDerivedFrom ?ref }
+        } GROUP BY ?ref ?title ?year"""))
+    found = {(r["title"].value, r["year"].value): int(r["claims"].value) for r in rows}
+    assert set(found) == {
+        ("The CRINK Alliance: China, Russia, Iran, and North Korea", "2023"),
+        ("Russia's Relationship with Iran: A Complex Dance", "2024"),
+        ("China's Role in the Middle East: A Pragmatic Approach", "2023"),
+        ("The Iran-Israel Conflict: A Regional and Global Perspective", "2024"),
+    }
+    assert all(n > 0 for n in found.values()), f"a reference supports no claim: {found}"
+
+
+def test_public_record_facts_name_their_own_source(built_store):
+    rows = list(built_store.query(PREFIXES + """
+        SELECT ?name ?date ?place WHERE {
+          GRAPH <https://w3id.org/crinkkg/graph/data/public-record> {
+            id:russia-dprk-treaty-2024 crink:officialName ?name ; crink:signedOn ?date ;
+              crink:signedAt/rdfs:label ?place ;
+              prov:wasDerivedFrom id:source-russia-dprk-treaty-text .
+          }
+        }"""))
+    assert [(r["name"].value, r["date"].value, r["place"].value) for r in rows] == [(
+        "Treaty on Comprehensive Strategic Partnership between the Russian Federation and "
+        "the Democratic People's Republic of Korea", "2024-06-19", "Pyongyang")]
+    assert rows[0]["date"].datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+
+
+def test_states_link_to_wikidata_with_exact_match(data: Graph):
+    states = {short(s): {str(o) for o in data.objects(s, EXACT_MATCH)}
+              for s in data.subjects(RDF.type, CRINK["State"])}
+    wd = "http://www.wikidata.org/entity/"
+    assert states == {"china": {wd + "Q148"}, "russia": {wd + "Q159"}, "iran": {wd + "Q794"},
+                      "north-korea": {wd + "Q423"}, "israel": {wd + "Q801"},
+                      "united-states": {wd + "Q30"}, "ukraine": {wd + "Q212"}}
+    assert not list(data.triples((None, OWL.sameAs, None)))
+
+
+def test_dates_are_typed_literals(data: Graph):
+    for prop, datatype in (("year", "gYear"), ("signedInYear", "gYear"), ("signedOn", "date")):
+        values = list(data.objects(None, URIRef(NS + prop)))
+        assert values, prop
+        for value in values:
+            assert isinstance(value, Literal)
+            assert value.datatype == URIRef("http://www.w3.org/2001/XMLSchema#" + datatype)
+
+
+# --- coverage of the article -------------------------------------------------------------------
+
+# Every claim of substance in the article, as words some crink:quote must contain.
+ARTICLE_CLAIMS = [
+    "Iran Faces Crisis Alone",
+    "Discounted Oil to Russia and China Failed to Boost Its Position",
+    "Conspicuous Absence of Russia and China",
+    "complex web of strategic alignments",
+    "shared opposition to the U.S.-led international order",
+    "significant differences and tensions also exist among these nations",
+    "strongest and most formalized military partnership",
+    "enduring alliance encompassing battlefield cooperation",
+    "North Korean troops have fought alongside Russian forces in Ukraine",
+    "Pyongyang pledges unconditional support for Russia",
+    "intelligence sharing and coordinated efforts to build a multipolar world order",
+    "Russia has increasingly preferred North Korea as a partner over Iran",
+    "military and intelligence support is seen as more reliable",
+    "delivery issues and local Russian production of certain military supplies",
+    "mutual disdain for Western dominance and have cooperated mainly out of convenience",
+    "Iran has supplied Russia with Shahed drones and artillery",
+    "faltered under Israeli and U.S. airstrikes at home",
+    "unable to secure advanced Russian weapons like Su-35 jets or S-400 missile systems",
+    "Russia prioritizes its own war needs over Iranian demands",
+    "destruction of some Iranian air defenses in 2024 has weakened Iran's position",
+    "sought Russian investment and economic ties",
+    "International North-South Transport Corridor",
+    "Russian support remains cautious and limited",
+    "close diplomatic and strategic ties with both Russia and Iran",
+    "stops short of direct military involvement in conflicts like Ukraine",
+    "overt arms transfers to Russia",
+    "adheres to some international norms and has not sent major weapons to Russia",
+    "economic cooperation and helping to rebuild Russia's defense industries",
+    "major buyer of Russian oil",
+    "Axis of Upheaval",
+    "more measured and pragmatic to avoid full-scale international backlash",
+    "fragile ceasefire currently exists between Iran and Israel",
+    "Iran warns the truce may not hold",
+    "significant damage to Iran's nuclear infrastructure and air defenses",
+    "Russia, China, and North Korea observe this conflict closely",
+    "engaging Iran tactically but increasingly focused on Ukraine",
+    "limited in its capacity or willingness to intervene militarily",
+    "more focused on supporting Russia than direct involvement",
+    "closest military ties and direct cooperation in Ukraine",
+    "Iran remains somewhat sidelined due to military and political complications",
+    "strategic but cautious partner, balancing support with concerns about global repercussions",
+    "limited but critical involvement from these states primarily through diplomatic",
+    "significant deepening",
+]
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\s+", " ", text.replace("\u201c", '"').replace("\u201d", '"')).lower()
+
+
+def quotes(data: Graph) -> list[str]:
+    return [normalise(str(q)) for q in data.objects(None, CRINK["quote"])]
+
+
+@pytest.mark.parametrize("claim", ARTICLE_CLAIMS)
+def test_article_claim_is_modelled(data: Graph, claim: str):
+    assert any(normalise(claim) in q for q in quotes(data)), f"no claim node quotes {claim!r}"
+
+
+def test_quotes_are_verbatim_from_the_article(data: Graph):
+    if not ARTICLE.is_file():
+        pytest.skip(f"the source article is not next to the checkout ({ARTICLE})")
+    article = normalise(ARTICLE.read_text(encoding="utf-8"))
+    for claim in ARTICLE_CLAIMS:
+        assert normalise(claim) in article, f"test list: {claim!r} is not in the article"
+    wrong = [q for q in quotes(data) if q not in article]
+    assert not wrong, f"quotes not found verbatim in the article: {wrong}"
+
+
+# --- negative facts --------------------------------------------------------------------------
+
+
+def test_negative_facts_are_nodes_with_a_status_not_missing_triples(built_store):
+    rows = list(built_store.query(PREFIXES + """
+        SELECT ?holder ?counterpart ?kind ?status WHERE {
+          ?r a crink:Restraint ; crink:holder ?holder ; crink:counterpart ?counterpart ;
+             crink:itemKind ?kind ; crink:status ?status .
+        }"""))
+    assert [(short(r["holder"].value), short(r["counterpart"].value), short(r["kind"].value),
+             short(r["status"].value)) for r in rows] == [
+        ("china", "russia", "kind-major-weapons", "status-withheld")]
+    # and nothing in the reasoned graph says China supplies arms to Russia, or Russia Su-35s
+    assert not built_store.query(PREFIXES + "ASK { id:china crink:suppliesArmsTo ?x }")
+    assert not built_store.query(PREFIXES + """
+        ASK { ?t a crink:Transfer ; crink:weaponSystem ?w .
+              FILTER (?w IN (id:su-35, id:s-400)) }""")
+
+
+# --- reasoning: what owlrl derives, and what it must not ----------------------------------------
+
+
+def test_owlrl_closure_has_no_inconsistency_markers(closure: Graph):
+    messages = [str(m) for node in closure.subjects(RDF.type, ERROR_MESSAGE)
+                for m in closure.objects(node, ERROR_TEXT)]
+    assert messages == []
+
+
+def test_no_state_is_allied_with_or_cooperating_with_itself(closure: Graph, inferred: Graph):
+    for g in (closure, inferred):
+        for prop in ("alliedWith", "cooperatesWith", "supplies"):
+            selfish = [s for s, o in g.subject_objects(CRINK[prop]) if s == o]
+            assert selfish == [], f"{prop} links {selfish} to itself"
+
+
+def test_no_two_distinct_states_are_same_as(closure: Graph):
+    states = set(closure.subjects(RDF.type, CRINK["State"]))
+    assert len(states) == 7
+    merged = [(s, o) for s, o in closure.subject_objects(OWL.sameAs) if s != o]
+    assert merged == [], f"owlrl made distinct nodes owl:sameAs: {merged[:5]}"
+
+
+def test_the_reasoner_derives_the_state_to_state_shortcuts(inferred: Graph):
+    assert pairs(inferred, "alliedWith") == {("russia", "north-korea"), ("north-korea", "russia")}
+    assert pairs(inferred, "supplies") == {
+        ("iran", "russia"), ("iran", "china"), ("north-korea", "russia"), ("china", "russia"),
+        ("russia", "china")}
+    assert pairs(inferred, "suppliesArmsTo") == {("iran", "russia")}
+    assert pairs(inferred, "sellsOilTo") == {("iran", "china"), ("russia", "china")}
+    assert pairs(inferred, "sendsTroopsTo") == {("north-korea", "russia")}
+    assert pairs(inferred, "attacked") == {("israel", "iran"), ("united-states", "iran")}
+    cooperating = {frozenset(p) for p in pairs(inferred, "cooperatesWith")}
+    assert cooperating == {frozenset(p) for p in (
+        ("russia", "north-korea"), ("russia", "iran"), ("china", "russia"), ("china", "iran"))}
+    assert pairs(inferred, "opposes") >= {
+        (s, "us-led-international-order") for s in ("china", "russia", "iran", "north-korea")}
+
+
+def test_the_shortcuts_are_never_asserted(data: Graph):
+    for prop in ("alliedWith", "cooperatesWith", "supplies", "suppliesArmsTo", "sellsOilTo",
+                 "sendsTroopsTo", "attacked"):
+        assert pairs(data, prop) == set(), f"crink:{prop} is asserted in the data"
+
+
+def test_inferred_graph_is_plain_rdf(inferred: Graph):
+    assert not [t for t in inferred if isinstance(t[0], Literal)]
+    assert not [t for t in inferred.triples((None, OWL.sameAs, None))]
