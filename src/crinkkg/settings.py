@@ -55,6 +55,7 @@ class Settings:
     allow_load: bool = False
     # updates
     enable_update: bool = False
+    update_timeout: float = 300.0
     update_token: str | None = field(default=None, repr=False)
     # web
     cors_origins: tuple[str, ...] = ("*",)

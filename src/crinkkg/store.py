@@ -36,7 +36,8 @@ class GraphStore(Protocol):
 
     def query(self, sparql: str, *, view: View = "all",
               default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None) -> QueryResult: ...
+              named_graphs: list[str] | None = None,
+              base_iri: str | None = None, query_dataset: bool = False) -> QueryResult: ...
 
     def update(self, sparql: str) -> None: ...
 
@@ -131,6 +132,9 @@ class OxigraphStore:
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs())
 
+    def has_graph(self, iri: str) -> bool:
+        return self._store.contains_named_graph(ox.NamedNode(iri))
+
     def asserted_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
         return [ox.DefaultGraph()] + [g for g in self._store.named_graphs() if g != INFERRED]
 
@@ -146,10 +150,17 @@ class OxigraphStore:
 
     def query(self, sparql: str, *, view: View = "all",
               default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None) -> QueryResult:
-        """Evaluate a SPARQL query; a protocol-specified dataset overrides ``view``."""
-        kwargs: dict = {"prefixes": PREFIXES}
-        if default_graphs is not None or named_graphs is not None:
+              named_graphs: list[str] | None = None,
+              base_iri: str | None = None, query_dataset: bool = False) -> QueryResult:
+        """Evaluate a SPARQL query.
+
+        A protocol-specified dataset (``default_graphs``/``named_graphs``) wins; else, with
+        ``query_dataset``, the query's own FROM / FROM NAMED; else the ``view``.
+        """
+        kwargs: dict = {"prefixes": PREFIXES, "base_iri": base_iri}
+        if query_dataset and default_graphs is None and named_graphs is None:
+            pass
+        elif default_graphs is not None or named_graphs is not None:
             if default_graphs is not None:
                 kwargs["default_graph"] = [_graph(g) for g in default_graphs]
             if named_graphs is not None:

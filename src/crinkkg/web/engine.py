@@ -8,37 +8,366 @@ Contract used by every blueprint (keep it stable):
 - ``engine.construct(sparql, fmt: pyoxigraph.RdfFormat, view="all") -> bytes``.
 - ``engine.store`` is not part of the contract: blueprints never touch pyoxigraph.
 
-This first version evaluates in-process; the protocol layer replaces the internals with
-killable worker processes without changing the methods above.
+All three raise :class:`~crinkkg.web.problems.Problem` (syntax error, timeout, saturation).
+
+How it works: a pool of worker processes (:mod:`crinkkg.web.worker`), each with the store
+open read-only, evaluates queries and sends back serialised bytes. A request thread takes
+an idle worker (waiting at most ``queue_wait`` seconds, else 503 with ``Retry-After``),
+sends the job and waits at most ``timeout`` seconds for the answer. pyoxigraph cannot
+cancel a query, so on timeout the worker is killed (SIGKILL stops the work at once) and a
+fresh one is started in the background while the other workers keep answering.
+Updates run in a separate single update worker that writes a copy of the store and swaps
+it in atomically; query workers reopen the new version before their next job.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import current_app
 
-from ..namespaces import PREFIXES
+from ..namespaces import INFERRED_GRAPH
 from ..settings import Settings
-from ..store import OxigraphStore, View
+from ..store import View
+from . import wire
+from .problems import Problem
+
+log = logging.getLogger("crinkkg.engine")
+
+_FORMAT_NAMES = {ox.RdfFormat.TURTLE: "turtle", ox.RdfFormat.N_TRIPLES: "ntriples",
+                 ox.RdfFormat.N_QUADS: "nquads", ox.RdfFormat.TRIG: "trig",
+                 ox.RdfFormat.JSON_LD: "jsonld", ox.RdfFormat.RDF_XML: "rdfxml"}
+
+
+@dataclass
+class Reply:
+    """A successful answer: serialised bytes in ``content_type``."""
+
+    content_type: str
+    body: bytes
+    count: int
+    seconds: float
+
+
+class _Worker:
+    def __init__(self, process: subprocess.Popen, conn: socket.socket, pid: int) -> None:
+        self.process = process
+        self.conn = conn
+        self.pid = pid
+        self.jobs = 0
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class WorkerPool:
+    """A fixed number of worker processes (``python -m crinkkg.web.worker ROLE FD LINK``).
+
+    Workers are plain subprocesses talking over a socket pair: no fork of a threaded
+    server, no re-import of the caller's main module, and SIGKILL stops one cleanly.
+    """
+
+    def __init__(self, role: str, link: Path, size: int) -> None:
+        self.name = role
+        self.link = link
+        self.size = size
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.restarts = 0
+        self.busy = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _launch(self) -> tuple[subprocess.Popen, socket.socket]:
+        parent, child = socket.socketpair()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "crinkkg.web.worker", self.name,
+                 str(child.fileno()), str(self.link)],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
+                start_new_session=False)
+        finally:
+            child.close()
+        return process, parent
+
+    def _handshake(self, process: subprocess.Popen, conn: socket.socket) -> _Worker:
+        try:
+            hello = wire.recv(conn, timeout=60)
+        except wire.Timeout:
+            process.kill()
+            raise Problem(503, "store-unavailable", f"a {self.name} worker did not start",
+                          hint="check the server log") from None
+        except (EOFError, OSError):
+            code = process.wait(timeout=5)
+            raise Problem(503, "store-unavailable",
+                          f"a {self.name} worker exited while starting (exit code {code})",
+                          hint="check the server log") from None
+        if hello[0] != "ready":
+            process.wait(timeout=5)
+            raise Problem(503, "store-unavailable", f"a {self.name} worker could not open the "
+                          f"store: {hello[1]}", hint="run `crinkkg build`, check --store")
+        w = _Worker(process, conn, hello[1])
+        with self._lock:
+            self._all.add(w)
+        return w
+
+    def _spawn(self) -> _Worker:
+        return self._handshake(*self._launch())
+
+    def start(self) -> None:
+        """Start every worker (in parallel); raise if the store cannot be opened."""
+        launched = [self._launch() for _ in range(self.size)]
+        for process, conn in launched:
+            self._idle.put(self._handshake(process, conn))
+
+    def _replace(self, dead: _Worker) -> None:
+        with self._lock:
+            self._all.discard(dead)
+            self.restarts += 1
+
+        def work() -> None:
+            dead.kill()
+            delay = 0.2
+            while not self._closed:
+                try:
+                    self._idle.put(self._spawn())
+                    return
+                except Exception as exc:  # noqa: BLE001 (keep trying: the store may return)
+                    log.error("cannot restart a %s worker: %s", self.name, exc)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
+        threading.Thread(target=work, name=f"crinkkg-{self.name}-respawn", daemon=True).start()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
+            try:
+                wire.send(w.conn, None)
+            except OSError:
+                pass
+        for w in workers:
+            try:
+                w.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                w.kill()
+
+    @property
+    def alive(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def run(self, job: tuple, *, timeout: float, wait: float) -> tuple[tuple, float]:
+        """Send ``job`` to an idle worker; return its reply and the seconds it took."""
+        try:
+            w = self._idle.get(timeout=wait)
+        except queue.Empty:
+            raise Problem(503, "busy", f"all {self.size} {self.name} workers stayed busy for "
+                          f"{wait:g} s", hint="retry in a moment",
+                          headers={"Retry-After": "1"}) from None
+        started = time.perf_counter()
+        with self._lock:
+            self.busy += 1
+        try:
+            try:
+                wire.send(w.conn, job)
+                reply = wire.recv(w.conn, timeout)
+            except wire.Timeout:
+                reply = None
+            except (EOFError, OSError):
+                self._replace(w)
+                code = w.process.poll()
+                raise Problem(500, "worker-crashed",
+                              f"the {self.name} worker died while running this request "
+                              f"(exit code {code})",
+                              hint="the request may need more memory than the server has; "
+                                   "retry, or narrow it") from None
+            elapsed = time.perf_counter() - started
+            if reply is None:
+                self._replace(w)  # SIGKILL: pyoxigraph cannot be cancelled any other way
+                raise Problem(503, "timeout",
+                              f"the {self.name} was stopped after {elapsed:.2f} s: "
+                              f"the limit is {timeout:g} s",
+                              hint="narrow it (LIMIT, more specific patterns) or ask the "
+                                   "operator for a longer --timeout",
+                              extra={"elapsed_seconds": round(elapsed, 3),
+                                     "timeout_seconds": timeout})
+            w.jobs += 1
+            self._idle.put(w)
+            return reply, elapsed
+        finally:
+            with self._lock:
+                self.busy -= 1
 
 
 class QueryEngine:
-    def __init__(self, settings: Settings) -> None:
+    """Evaluates queries and updates in killable worker processes."""
+
+    def __init__(self, settings: Settings, *, start: bool = True) -> None:
         self.settings = settings
-        self._store = OxigraphStore.open(settings.store)
+        self.link = Path(settings.store).absolute()
+        self._admitted = 0
+        self._admit_lock = threading.Lock()
+        self.queries = WorkerPool("query", self.link, max(1, settings.query_workers))
+        self.updates: WorkerPool | None = None
+        if settings.enable_update:
+            self.updates = WorkerPool("update", self.link, 1)
+        self._health_cache: tuple[str, dict] | None = None
+        self._started = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the workers (opens the store; raises a Problem when it cannot)."""
+        if self._started:
+            return
+        self.queries.start()
+        if self.updates is not None:
+            self.updates.start()
+        self._started = True
+        ref = weakref.ref(self)
+        atexit.register(lambda: ref() and ref().close())  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        """Stop every worker process."""
+        self.queries.close()
+        if self.updates is not None:
+            self.updates.close()
+
+    # -- admission -------------------------------------------------------------------------
+
+    def _admit(self) -> None:
+        with self._admit_lock:
+            if self._admitted >= self.settings.max_concurrent:
+                raise Problem(503, "saturated",
+                              f"the server is already running {self._admitted} queries, "
+                              f"its limit", hint="retry in a moment",
+                              headers={"Retry-After": "1"})
+            self._admitted += 1
+
+    def _leave(self) -> None:
+        with self._admit_lock:
+            self._admitted -= 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._admitted
+
+    def _run(self, pool: WorkerPool, job: tuple, timeout: float) -> Reply:
+        self._admit()
+        try:
+            reply, elapsed = pool.run(job, timeout=timeout, wait=self.settings.queue_wait)
+        finally:
+            self._leave()
+        if reply[0] != "ok":
+            raise Problem.from_wire(reply)
+        return Reply(reply[1], reply[2], reply[3], elapsed)
+
+    # -- the protocol layer's entry points ---------------------------------------------------
+
+    def query(self, sparql: str, *, view: View = "all", default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, base_iri: str | None = None,
+              accept: str | None = None, fmt: str | None = None,
+              max_rows: int | None = None) -> Reply:
+        """Evaluate a query and serialise its result for this client (bytes)."""
+        job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
+               max_rows or self.settings.max_rows)
+        return self._run(self.queries, job, self.settings.timeout)
+
+    def read_graph(self, graph: str | None, *, accept: str | None = None,
+                   fmt: str | None = None) -> Reply:
+        """One named graph (or, for ``None``, the default graph: the union of all)."""
+        job = ("graph", graph, accept, fmt, self.settings.max_rows)
+        return self._run(self.queries, job, self.settings.timeout)
+
+    def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
+        """Apply an update; returns once the inferred graph is current and published."""
+        if self.updates is None:
+            raise Problem(403, "updates-disabled", "this server does not accept updates",
+                          hint="start it with --enable-update and CRINKKG_UPDATE_TOKEN set")
+        timeout = max(self.settings.update_timeout, self.settings.timeout)
+        return self._run(self.updates, ("update", sparql, column_shift), timeout)
+
+    # -- the contract other blueprints use ----------------------------------------------------
 
     def select_json(self, sparql: str, view: View = "all") -> dict:
-        result = self._store.query(sparql, view=view)
-        return json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+        """SELECT results as parsed SPARQL 1.1 JSON."""
+        return json.loads(self.query(sparql, view=view, fmt="json").body)
 
     def ask(self, sparql: str, view: View = "all") -> bool:
-        return bool(self._store.query(sparql, view=view))
+        """The boolean of an ASK query."""
+        return bool(json.loads(self.query(sparql, view=view, fmt="json").body)["boolean"])
 
     def construct(self, sparql: str, fmt: ox.RdfFormat, view: View = "all") -> bytes:
-        return ox.serialize(self._store.query(sparql, view=view), format=fmt, prefixes=PREFIXES)
+        """CONSTRUCT/DESCRIBE results serialised in ``fmt``."""
+        return self.query(sparql, view=view, fmt=_FORMAT_NAMES[fmt]).body
+
+    # -- operations ------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """The build directory the store link points at now (changes on build/update)."""
+        return os.path.realpath(self.link)
+
+    def graph_counts(self) -> dict[str, int]:
+        """Triples per graph (``""`` is the store's own default graph), cached per store
+        version: a build or an update invalidates it."""
+        version = os.path.realpath(self.link)
+        cached = self._health_cache
+        if cached is not None and cached[0] == version:
+            return dict(cached[1])
+        reply = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION "
+                           "{ GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g",
+                           default_graphs=["default"], fmt="json")
+        counts: dict[str, int] = {}
+        for row in json.loads(reply.body)["results"]["bindings"]:
+            counts[row.get("g", {}).get("value", "")] = int(row["n"]["value"])
+        self._health_cache = (version, counts)
+        return dict(counts)
+
+    def health(self) -> dict:
+        """Whether the store answers, which version is served and its triple counts."""
+        counts = self.graph_counts()
+        inferred = counts.get(str(INFERRED_GRAPH), 0)
+        total = sum(counts.values())
+        return {"store": str(self.link), "version": Path(os.path.realpath(self.link)).name,
+                "graphs": len(counts), "triples": total, "inferred_triples": inferred,
+                "asserted_triples": total - inferred,
+                "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
+                "updates_enabled": self.updates is not None}
 
 
 def get_engine() -> QueryEngine:
+    """The query engine of the current app."""
     return current_app.extensions["crinkkg.engine"]

@@ -1,5 +1,122 @@
-"""(being written)"""
+"""SPARQL 1.1 Graph Store HTTP Protocol at ``/store?graph=<iri>`` (or ``?default``).
 
-from flask import Blueprint
+Reading is always allowed. ``?default`` reads the default graph the queries see (the
+union of every graph). Writes (PUT, POST, DELETE) need updates enabled and the bearer
+token; they become SPARQL updates, so they are checked, re-reasoned and published exactly
+like any other update (and cannot touch the inferred graph).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+
+from ..namespaces import GRAPH
+from ..settings import Settings
+from . import cors
+from .engine import get_engine
+from .problems import Problem, syntax_problem
+from .safety import check_body_size, check_rdfxml, check_update_allowed
 
 bp = Blueprint("graph_store", __name__)
+
+INPUT_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE, "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["CRINKKG"]
+
+
+def _target() -> str | None:
+    """The graph IRI the request names; ``None`` for ``?default``."""
+    graph = request.args.getlist("graph")
+    if "default" in request.args and not graph:
+        return None
+    if len(graph) != 1 or not graph[0] or ":" not in graph[0] or any(
+            c in graph[0] for c in ' <>"{}|^`\\'):
+        raise Problem(400, "bad-graph", "name exactly one graph: ?graph=<absolute IRI> or "
+                      "?default", hint="e.g. /store?graph=https://w3id.org/crinkkg/graph/"
+                                       "data/china")
+    return graph[0]
+
+
+def _parse_body(base_iri: str) -> str:
+    """The request body as N-Triples text (for an INSERT DATA)."""
+    s = _settings()
+    check_body_size(request.content_length, s)
+    body = request.get_data(cache=True)
+    check_body_size(len(body), s)
+    media = (request.mimetype or "").lower()
+    fmt = INPUT_TYPES.get(media)
+    if fmt is None:
+        raise Problem(415, "unsupported-media-type",
+                      f"cannot read a graph sent as {media or 'no Content-Type'}",
+                      hint="send " + ", ".join(sorted({k for k in INPUT_TYPES
+                                                       if not k.startswith("application/x")})))
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_rdfxml(body)
+    try:
+        triples = [ox.Triple(q.subject, q.predicate, q.object)
+                   for q in ox.parse(body, format=fmt, base_iri=base_iri)]
+    except SyntaxError as exc:
+        problem = syntax_problem(exc, body.decode("utf-8", "replace"), what="graph")
+        problem.hint = "fix the document at that position"
+        raise problem from None
+    return (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+
+
+def _exists(graph: str | None) -> bool:
+    if graph is None:
+        return True
+    return get_engine().ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+
+def _graph_clause(graph: str | None, body: str) -> str:
+    return body if graph is None else f"GRAPH <{graph}> {{\n{body}}}"
+
+
+@bp.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"])
+def store() -> Response:
+    """Read (GET/HEAD) or write (PUT/POST/DELETE) one graph."""
+    if request.method == "OPTIONS":
+        return cors.preflight(_settings())
+    if request.method in ("GET", "HEAD"):
+        graph = _target()
+        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"),
+                                        fmt=request.args.get("format"))
+        response = Response(reply.body, 200, content_type=reply.content_type)
+        response.headers["Vary"] = "Accept"
+        return response
+    s = _settings()
+    check_update_allowed(s, request.headers.get("Authorization"))
+    engine = get_engine()
+    if request.method == "POST" and "graph" not in request.args \
+            and "default" not in request.args:
+        graph: str | None = f"{GRAPH}uploads/{uuid.uuid4()}"
+        engine.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
+        response = Response(f"created <{graph}>\n", 201,
+                            content_type="text/plain; charset=utf-8")
+        response.headers["Location"] = f"{request.base_url}?graph={graph}"
+        return response
+    graph = _target()
+    existed = _exists(graph)
+    if request.method == "DELETE":
+        if not existed:
+            raise Problem(404, "no-such-graph", f"there is no graph <{graph}>",
+                          hint="list graphs with SELECT DISTINCT ?g { GRAPH ?g {} }")
+        engine.update("DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>")
+        return Response(status=204)
+    data = _parse_body(graph or request.base_url)
+    insert = f"INSERT DATA {{ {_graph_clause(graph, data)} }}"
+    if request.method == "PUT":
+        drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}>"
+        engine.update(f"{drop} ;\n{insert}")
+    else:
+        engine.update(insert)
+    return Response(status=204 if existed else 201)

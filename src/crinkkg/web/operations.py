@@ -1,5 +1,61 @@
-"""(being written)"""
+"""Operations: ``/health`` (is the store open, how big is it) and ``/metrics``
+(Prometheus text: requests, latencies, query outcomes, timeouts, errors by kind)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, g, request
+
+from .engine import get_engine
+from .metrics import Metrics
+from .problems import Problem
 
 bp = Blueprint("operations", __name__)
+
+
+@bp.record_once
+def _install(state) -> None:
+    app = state.app
+    metrics = app.extensions.setdefault("crinkkg.metrics", Metrics())
+    engine = app.extensions["crinkkg.engine"]
+    metrics.gauge("crinkkg_queries_in_flight", "Queries admitted and not yet answered.",
+                  lambda: engine.in_flight)
+    metrics.gauge("crinkkg_query_workers", "Query worker processes alive.",
+                  lambda: engine.queries.alive)
+    metrics.gauge("crinkkg_query_worker_restarts_total",
+                  "Query workers replaced (after a timeout or a crash).",
+                  lambda: engine.queries.restarts)
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.crinkkg_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("crinkkg_started")
+        if started is not None:
+            rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            metrics.observe_request(rule, request.method, response.status_code,
+                                    time.perf_counter() - started)
+        return response
+
+
+@bp.route("/health")
+def health() -> Response:
+    """200 with the store's version and triple counts when a worker answers; else 503."""
+    try:
+        info = get_engine().health()
+    except Problem as problem:
+        body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
+        return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
+    body = {"status": "ok", **info}
+    return Response(json.dumps(body, indent=2) + "\n", 200, mimetype="application/json")
+
+
+@bp.route("/metrics")
+def metrics() -> Response:
+    """Prometheus text exposition format."""
+    text = current_app.extensions["crinkkg.metrics"].render()
+    return Response(text, 200, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,99 @@
+"""Safety rules: what a request may make the server do, and who may write.
+
+- ``SERVICE`` only to allow-listed endpoints (none by default): pyoxigraph would otherwise
+  make the HTTP request itself, a server-side request forgery hole.
+- ``LOAD`` only when enabled (``--allow-load``).
+- ``FROM`` / ``FROM NAMED`` / protocol graph IRIs select graphs of the store: Oxigraph
+  never fetches them (``tests/test_safety.py`` proves it with a listener).
+- Updates only with updates enabled and the bearer token (compared in constant time).
+- Request bodies bounded; RDF/XML from clients parsed without DTDs or entities.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
+from ..namespaces import PREFIXES
+from ..settings import Settings
+from .problems import Problem
+from .sparqltext import has_keyword, service_targets
+
+
+def check_services(text: str, settings: Settings, *, what: str = "query") -> None:
+    """Refuse ``SERVICE`` clauses whose endpoint is not on the allow-list."""
+    allowed = set(settings.service_allowlist)
+    for target in service_targets(text, PREFIXES):
+        if target is None:
+            raise Problem(403, "service-refused",
+                          f"the {what} calls SERVICE with a variable endpoint",
+                          hint="name the endpoint with an IRI; only allow-listed endpoints "
+                               "may be called")
+        if target not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise Problem(403, "service-refused",
+                          f"the {what} calls SERVICE <{target}>, which is not allow-listed "
+                          f"(allowed: {listed})",
+                          hint="the operator can allow it with --service-allow "
+                               f"{target} (env CRINKKG_SERVICE_ALLOWLIST)")
+
+
+def check_query(text: str, settings: Settings) -> None:
+    """Every rule a query must pass before it is evaluated."""
+    check_services(text, settings)
+
+
+def check_update(text: str, settings: Settings) -> None:
+    """Every rule an update must pass before it is applied."""
+    check_services(text, settings, what="update")
+    if not settings.allow_load and has_keyword(text, "LOAD"):
+        raise Problem(403, "load-refused", "LOAD is switched off on this server: it would make "
+                      "the server fetch a URL", hint="send the data with INSERT DATA or the "
+                      "Graph Store Protocol, or start the server with --allow-load")
+
+
+def check_update_allowed(settings: Settings, authorization: str | None) -> None:
+    """403 when updates are off; 401 unless ``Authorization: Bearer <token>`` matches."""
+    if not settings.enable_update:
+        raise Problem(403, "updates-disabled",
+                      "this server is read-only: updates and graph-store writes are switched "
+                      "off", hint="the operator can start it with --enable-update and a token "
+                                  "in CRINKKG_UPDATE_TOKEN")
+    token = settings.update_token or ""
+    scheme, _, given = (authorization or "").partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="crinkkg", error="invalid_token"'}
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Problem(401, "unauthorized", "writes need an Authorization: Bearer <token> header",
+                      hint="send the token the server was started with (CRINKKG_UPDATE_TOKEN)",
+                      headers={"WWW-Authenticate": 'Bearer realm="crinkkg"'})
+    if not token or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Problem(401, "unauthorized", "the bearer token is not the server's update token",
+                      hint="check CRINKKG_UPDATE_TOKEN", headers=challenge)
+
+
+def check_body_size(length: int | None, settings: Settings) -> None:
+    """413 for a body larger than ``max_body_bytes``."""
+    if length is not None and length > settings.max_body_bytes:
+        raise Problem(413, "too-large", f"the request body has {length} bytes; the limit is "
+                      f"{settings.max_body_bytes}", hint="send less at once, or ask the "
+                      "operator for a larger --max-body-bytes",
+                      extra={"max_body_bytes": settings.max_body_bytes})
+
+
+def check_rdfxml(body: bytes) -> None:
+    """Refuse RDF/XML with a DTD or entity declarations (no external entities, no
+    expansion bombs), and XML that is not well-formed."""
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise Problem(400, "xml-dtd-refused",
+                      "RDF/XML with a DOCTYPE or entity declarations is not accepted",
+                      hint="expand the entities (write full IRIs) or send Turtle")
+    try:
+        defused_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise Problem(400, "xml-dtd-refused", f"the RDF/XML was refused: {exc}",
+                      hint="expand the entities (write full IRIs) or send Turtle") from None
+    except Exception as exc:  # noqa: BLE001 (ParseError and friends)
+        raise Problem(400, "syntax-error", f"the RDF/XML is not well-formed XML: {exc}",
+                      hint="check the XML") from None

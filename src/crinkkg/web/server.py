@@ -1,0 +1,107 @@
+"""``crinkkg serve``: the production WSGI server, one log line per request.
+
+Waitress (multi-threaded, one process) serves the Flask app; the query engine's worker
+processes evaluate the queries, so the HTTP threads only parse, dispatch and write.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import unquote
+
+from ..errors import CrinkError
+from ..settings import Settings
+
+log = logging.getLogger("crinkkg.access")
+
+
+class AccessLog:
+    """WSGI middleware: one line per request (client, request line, status, bytes, time)."""
+
+    def __init__(self, app: Callable, stream=None) -> None:
+        self.app = app
+        self.stream = stream or sys.stderr
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        seen: dict[str, object] = {}
+
+        def recording_start(status: str, headers: list, exc_info=None):
+            seen["status"] = status.split(" ", 1)[0]
+            for key, value in headers:
+                if key.lower() == "content-length":
+                    seen["length"] = value
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self.app(environ, recording_start)
+            yield from body
+        finally:
+            if hasattr(locals().get("body"), "close"):
+                locals()["body"].close()  # type: ignore[union-attr]
+            path = environ.get("PATH_INFO", "")
+            qs = environ.get("QUERY_STRING", "")
+            target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
+                                      if qs else "")
+            ms = (time.perf_counter() - started) * 1000
+            line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
+                    f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
+                    f"{ms:.1f}ms\n")
+            try:
+                self.stream.write(line)
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse settings that would make an unsafe or broken server."""
+    if settings.enable_update and not settings.update_token:
+        raise CrinkError("updates are enabled but no token is set",
+                         hint="export CRINKKG_UPDATE_TOKEN=<a long random string> (every "
+                              "update must send it as Authorization: Bearer <token>)")
+    if settings.enable_update and len(settings.update_token or "") < 8:
+        raise CrinkError("the update token is too short (fewer than 8 characters)",
+                         hint="use a long random string, e.g. "
+                              "python -c 'import secrets; print(secrets.token_urlsafe())'")
+    if settings.timeout <= 0:
+        raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
+
+
+def serve(settings: Settings) -> None:
+    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit."""
+    from waitress import create_server
+
+    from . import create_app
+
+    check_settings(settings)
+    app = create_app(settings)
+    engine = app.extensions["crinkkg.engine"]
+    server = create_server(AccessLog(app),
+                           host=settings.host, port=settings.port, threads=settings.threads,
+                           ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
+                           connection_limit=max(100, settings.max_concurrent * 4),
+                           max_request_body_size=settings.max_body_bytes * 4 + 65536,
+                           clear_untrusted_proxy_headers=True)
+
+    def stop(_signum, _frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
+    mode = "read-write (updates need the bearer token)" if settings.enable_update \
+        else "read-only"
+    print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads, "
+          f"{settings.query_workers} query workers, timeout {settings.timeout:g} s)",
+          file=sys.stderr, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        engine.close()
