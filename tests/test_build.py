@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -204,23 +205,25 @@ def test_killed_build_leaves_previous_store_and_is_cleaned_up(tmp_path: Path) ->
     before = StoreLayout(settings.store).current()
     big = DATA + "".join(
         f"id:tk{i} a :ArmsTransfer ; :supplier id:s{i % 50} ; :recipient id:s{(i + 1) % 50} .\n"
-        for i in range(3000))
+        for i in range(20000))
     (tmp_path / "data" / "facts.ttl").write_text(big)
+    versions = StoreLayout(settings.store).versions
     proc = subprocess.Popen([CRINKKG, "build", "--quiet"], cwd=tmp_path)
-    try:
-        proc.wait(timeout=1.5)
-    except subprocess.TimeoutExpired:
-        proc.kill()  # SIGKILL: no handler runs
-        proc.wait()
+    # kill -9 at the worst moment: while the new store is being written
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not list(versions.glob("*.partial")):
+        assert time.monotonic() < deadline, "the build never started writing its store"
+        time.sleep(0.002)
+    proc.kill()
+    proc.wait()
+    assert list(versions.glob("*.partial")), "the build finished before it could be killed"
     assert StoreLayout(settings.store).current() == before
     store = OxigraphStore.open(settings.store)
     assert store.query("ASK { id:t1 ?p ?o }") and not store.query("ASK { id:tk1 ?p ?o }")
-    # a partial build left by a dead process is removed by the next build
-    partial = StoreLayout(settings.store).versions / "build-1-999999999.partial"
-    (partial / "db").mkdir(parents=True)
+    # the partial build left by the dead process is removed by the next build
     (tmp_path / "data" / "facts.ttl").write_text(DATA)
     build(settings, root=tmp_path, force=True)
-    assert not partial.exists()
+    assert not list(versions.glob("*.partial"))
 
 
 def test_cli_build_json_quiet_and_stats(tmp_path: Path) -> None:
@@ -290,3 +293,24 @@ def test_explain_symmetric_and_chain(tmp_path: Path) -> None:
     assert typed["rule"] == "prp-rng"
     missing = run_cli(tmp_path, "explain", "id:russia", "crink:supplies", "id:iran")
     assert missing.returncode == 1 and "not in the graph" in missing.stderr
+
+
+def test_both_reasoners_build_the_same_inferred_graph(tmp_path: Path) -> None:
+    settings = make_project(tmp_path)
+    fast = build(settings, root=tmp_path)
+    inferred = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    fast_triples = set(map(str, OxigraphStore.open(settings.store).query(inferred,
+                                                                          view="inferred")))
+    reference = build(settings.with_(reasoner="owlrl"), root=tmp_path)
+    assert not reference.cached  # the reasoner is part of the cache key
+    ref_triples = set(map(str, OxigraphStore.open(settings.store).query(inferred,
+                                                                         view="inferred")))
+    assert fast_triples == ref_triples and fast.inferred_triples == reference.inferred_triples
+
+
+def test_unknown_reasoner_is_refused_with_the_choices(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = run_cli(tmp_path, "build", "--reasoner", "hermit")
+    assert result.returncode == 2 and "rules" in result.stderr
+    with pytest.raises(ValueError, match="rules or owlrl"):
+        Settings.from_env({"CRINKKG_REASONER": "hermit"})

@@ -20,11 +20,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import __version__
+from . import __version__, reasoning, rules
 from .errors import InconsistencyError, StoreError
 from .loading import SourceFile, discover, file_digest, load_inputs
 from .namespaces import INFERRED_GRAPH
-from .reasoning import reason
 from .settings import Settings
 from .store import StoreLayout, write_record
 from .terms import graph_to_triples, triples_to_graph
@@ -69,7 +68,8 @@ def cache_key(settings: Settings) -> str:
     """A digest of every input file's content, the package version and the settings that
     change the output: equal keys mean an equal store."""
     h = hashlib.sha256()
-    h.update(f"crinkkg {__version__}\nbase {settings.base_iri}\n".encode())
+    h.update(f"crinkkg {__version__}\nbase {settings.base_iri}\n"
+             f"reasoner {settings.reasoner}\n".encode())
     for path, role in discover(settings.ontology_dir, settings.data_dir):
         h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
     return h.hexdigest()
@@ -143,7 +143,7 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         step.detail = "conforms" + (f" ({len(warnings)} warnings)" if warnings else "") \
             if len(shapes) else "no shapes found, skipped"
     with _timed(report, "reason", progress) as step:
-        closure = reason(asserted)
+        closure = reasoner(settings.reasoner)(asserted)
         if closure.inconsistencies:
             raise InconsistencyError(closure.inconsistencies)
         report.inferred_triples = len(closure.inferred)
@@ -154,6 +154,11 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.graphs = _write_store(layout, sources, closure.inferred, key)
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
     return report
+
+
+def reasoner(name: str):
+    """The reasoning function a settings name stands for (both give the same closure)."""
+    return {"rules": rules.reason, "owlrl": reasoning.reason}[name]
 
 
 def _graphs(sources: list[SourceFile]) -> tuple[Graph, Graph, Graph]:

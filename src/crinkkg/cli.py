@@ -77,13 +77,16 @@ def _progress_printer(quiet: bool):
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--memory", is_flag=True, help="Measure peak Python memory (slower).")
+@click.option("--reasoner", type=click.Choice(["rules", "owlrl"]), default=None,
+              help="rules (default: compiled OWL 2 RL, fast) or owlrl (the reference).")
 @click.pass_context
-def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool) -> None:
+def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool,
+          reasoner: str | None) -> None:
     """Load, validate, reason and write the store (atomic; a no-op when nothing changed)."""
     from .build import build as run_build
 
     ctx.obj["_json"] = as_json
-    settings = _settings(ctx)
+    settings = _settings(ctx, reasoner=reasoner)
     report = run_build(settings, force=force, progress=_progress_printer(quiet or as_json),
                        measure_memory=memory)
     if as_json:

@@ -9,6 +9,7 @@ counts what each rule removed so that the build can report it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import owlrl
@@ -58,12 +59,17 @@ def raw_closure(asserted: Graph) -> Graph:
 
 def inconsistencies(closure: Graph) -> list[Inconsistency]:
     """The error nodes owlrl adds instead of raising, with the resources they name."""
+    return inconsistencies_from(str(text)
+                                for node in closure.subjects(RDF.type, ERROR_MESSAGE)
+                                for text in closure.objects(node, ERROR_TEXT))
+
+
+def inconsistencies_from(messages: Iterable[str]) -> list[Inconsistency]:
+    """owlrl's inconsistency messages as :class:`Inconsistency`, with the resources named."""
     problems = []
-    for node in closure.subjects(RDF.type, ERROR_MESSAGE):
-        for text in closure.objects(node, ERROR_TEXT):
-            message = str(text)
-            resources = [w.strip("<>,.'\"") for w in message.split() if "://" in w]
-            problems.append(Inconsistency(message, resources))
+    for message in messages:
+        resources = [w.strip("<>,.'\"") for w in message.split() if "://" in w]
+        problems.append(Inconsistency(message, resources))
     return sorted(problems, key=lambda p: p.message)
 
 

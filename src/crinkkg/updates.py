@@ -12,7 +12,7 @@ from rdflib import Graph
 
 from .errors import CrinkError, InconsistencyError
 from .namespaces import INFERRED_GRAPH, PREFIXES
-from .reasoning import reason
+from .rules import reason
 from .terms import graph_to_triples, to_rdflib
 
 INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
