@@ -1,0 +1,191 @@
+"""The overview's content, drawn by SPARQL from the store: the network of actors and the
+claims between them, the timeline of dated things, and the numbers at a glance.
+
+Nothing here is hard-coded to the current data: a new state, treaty, transfer kind or
+dated event in the data shows up after the next build (or update).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..namespaces import INFERRED_GRAPH
+from .describe import fetch_labels, safe_iri
+from .diagram import BASE_STYLES, Dated, Edge, Node, Style, transfer_style
+from .engine import get_engine
+from .urls import base_iri, href
+
+CRINK_NS = "ontology#"
+
+_ACTORS = """SELECT DISTINCT ?a ?grouping ?member WHERE {
+  ?a a crink:Actor .
+  BIND(EXISTS { ?a a crink:Grouping } AS ?grouping)
+  BIND(EXISTS { ?g crink:hasMember ?a } AS ?member)
+}"""
+
+_EDGES = """SELECT DISTINCT ?kind ?a ?b ?via ?cls ?status WHERE {
+  { ?via a crink:AllianceTreaty ; crink:firstAlly ?a ; crink:secondAlly ?b .
+    BIND("alliance" AS ?kind) }
+  UNION { ?via a crink:Alignment ; crink:firstParty ?a ; crink:secondParty ?b .
+    FILTER NOT EXISTS { ?via a crink:AllianceTreaty } BIND("partnership" AS ?kind) }
+  UNION { ?via a crink:Transfer ; crink:supplier ?a ; crink:recipient ?b ; a ?cls .
+    ?cls rdfs:subClassOf crink:Transfer . BIND("transfer" AS ?kind) }
+  UNION { ?via a crink:ArmedConflict ; crink:belligerent ?a , ?b .
+    FILTER(STR(?a) < STR(?b)) BIND("conflict" AS ?kind) }
+  UNION { ?via a crink:Strike ; crink:attacker ?a ; crink:target ?b . BIND("strike" AS ?kind) }
+  UNION { ?via a crink:Request ; crink:requester ?a ; crink:requestedFrom ?b .
+    OPTIONAL { ?via crink:status ?status } BIND("request" AS ?kind) }
+  UNION { ?a crink:hasMember ?b . BIND(?a AS ?via) BIND("member" AS ?kind) }
+}"""
+
+_SUBCLASSES = """SELECT ?c ?sup WHERE { ?c rdfs:subClassOf ?sup .
+  ?sup rdfs:subClassOf* crink:Transfer . FILTER(?c != ?sup) }"""
+
+
+def _dates_query(ids: str) -> str:
+    return f"""SELECT ?x ?p ?d ?source WHERE {{
+  ?x ?p ?d .
+  FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{ids}"))
+  FILTER(isLiteral(?d) && DATATYPE(?d) IN (xsd:date, xsd:dateTime, xsd:gYear, xsd:gYearMonth))
+  BIND(EXISTS {{ ?x a crink:Source }} AS ?source)
+}}"""
+
+
+_STATS = f"""SELECT
+  (SUM(IF(?g = <{INFERRED_GRAPH}>, 1, 0)) AS ?inferred) (COUNT(*) AS ?all)
+  WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"""
+
+_COUNTS = """SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
+  VALUES (?what ?c) { ("states" crink:State) ("groupings" crink:Grouping)
+                      ("claims" crink:Situation) ("sources" crink:Source) }
+  ?x a ?c } GROUP BY ?what"""
+
+
+@dataclass
+class Overview:
+    """Everything the root page shows."""
+
+    nodes: list[Node]
+    edges: list[Edge]
+    styles: dict[str, Style]
+    dated: list[Dated]
+    counts: dict[str, int]
+
+
+def _bool(binding: dict | None) -> bool:
+    return bool(binding) and binding["value"] in ("true", "1")
+
+
+def _most_specific(classes: set[str], supers: dict[str, set[str]]) -> str:
+    """The class of ``classes`` that no other one of them specialises."""
+    for c in sorted(classes):
+        if not any(c in supers.get(o, ()) for o in classes if o != c):
+            return c
+    return sorted(classes)[0]
+
+
+def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
+    """Actors and the claims between them, with a style per edge kind."""
+    engine = get_engine()
+    actors = engine.select_json(_ACTORS)["results"]["bindings"]
+    rows = engine.select_json(_EDGES)["results"]["bindings"]
+    supers: dict[str, set[str]] = defaultdict(set)
+    for b in engine.select_json(_SUBCLASSES)["results"]["bindings"]:
+        supers[b["c"]["value"]].add(b["sup"]["value"])
+    keys = {b["a"]["value"] for b in actors}
+    mention = set(keys)
+    transfer_classes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    plain: list[dict] = []
+    for b in rows:
+        mention.update(b[v]["value"] for v in ("via", "cls", "status") if v in b)
+        if b["kind"]["value"] == "transfer":
+            key = (b["a"]["value"], b["b"]["value"], b["via"]["value"])
+            transfer_classes[key].add(b["cls"]["value"])
+        else:
+            plain.append(b)
+    labels, _ = fetch_labels(sorted(mention))
+
+    def label(iri: str) -> str:
+        return labels.get(iri) or iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    nodes = []
+    for b in actors:
+        iri = b["a"]["value"]
+        kind = "grouping" if _bool(b.get("grouping")) else \
+            "member" if _bool(b.get("member")) else "state"
+        nodes.append(Node(iri, label(iri), href(iri), kind))
+    styles: dict[str, Style] = {}
+    edges: list[Edge] = []
+    for b in plain:
+        kind = b["kind"]["value"]
+        a, c, via = b["a"]["value"], b["b"]["value"], b["via"]["value"]
+        if a not in keys or c not in keys:
+            continue
+        styles[kind] = BASE_STYLES[kind]
+        if kind == "member":
+            title = f"{label(c)} is a member of {label(a)}"
+        elif kind == "request":
+            status = label(b["status"]["value"]) if "status" in b else "status unknown"
+            title = f"{label(via)} ({label(a)} asked {label(c)}; {status})"
+        else:
+            title = f"{label(via)} ({BASE_STYLES[kind].legend}: {label(a)} \u2013 {label(c)})"
+        edges.append(Edge(a, c, kind, title, href(via) if kind != "member" else href(a)))
+    kinds = sorted({_most_specific(cs, supers) for cs in transfer_classes.values()},
+                   key=lambda c: label(c).lower())
+    for i, cls in enumerate(kinds):
+        styles["transfer:" + cls] = transfer_style("transfer:" + cls,
+                                                   f"transfer: {label(cls).lower()}", i)
+    for (a, c, via), classes in sorted(transfer_classes.items()):
+        if a not in keys or c not in keys:
+            continue
+        cls = _most_specific(classes, supers)
+        edges.append(Edge(a, c, "transfer:" + cls,
+                          f"{label(via)} ({label(cls).lower()}: {label(a)} \u2192 {label(c)})",
+                          href(via)))
+    order = list(BASE_STYLES) + ["transfer:" + k for k in kinds]
+    ordered = {k: styles[k] for k in order if k in styles}
+    return nodes, edges, ordered
+
+
+def timeline() -> list[Dated]:
+    """Every resource of the graph with a date-typed value, at its most precise date."""
+    ids = base_iri() + "id/"
+    if not safe_iri(ids):
+        return []
+    rows = get_engine().select_json(_dates_query(ids))["results"]["bindings"]
+    best: dict[str, tuple[str, str, bool]] = {}
+    for b in rows:
+        x, date = b["x"]["value"], b["d"]["value"][:10]
+        if x not in best or len(date) > len(best[x][0]):
+            best[x] = (date, b["p"]["value"], _bool(b.get("source")))
+    labels, _ = fetch_labels(sorted(set(best) | {v[1] for v in best.values()}))
+    out = []
+    for x, (date, prop, is_source) in best.items():
+        label = labels.get(x) or x.rsplit("/", 1)[-1]
+        try:
+            out.append(Dated(x, label, href(x), date, "source" if is_source else "event",
+                             labels.get(prop, "")))
+            _ = out[-1].position
+        except (ValueError, IndexError):
+            out.pop()
+    return sorted(out, key=lambda d: (d.position, d.label))
+
+
+def counts() -> dict[str, int]:
+    """States, groupings, claims, sources, and triples asserted and inferred."""
+    engine = get_engine()
+    out = {b["what"]["value"]: int(b["n"]["value"])
+           for b in engine.select_json(_COUNTS)["results"]["bindings"]}
+    rows = engine.select_json(_STATS)["results"]["bindings"]
+    if rows:
+        total = int(rows[0].get("all", {}).get("value", 0))
+        inferred = int(rows[0].get("inferred", {}).get("value", 0))
+        out["asserted triples"] = total - inferred
+        out["inferred triples"] = inferred
+    return out
+
+
+def overview() -> Overview:
+    nodes, edges, styles = network()
+    return Overview(nodes, edges, styles, timeline(), counts())

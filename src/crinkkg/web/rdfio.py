@@ -1,0 +1,209 @@
+"""RDF for linked-data documents: the formats a client can ask for, terms read from SPARQL
+JSON results, and the writers (pyoxigraph's, plus our own compact JSON-LD).
+
+Why our own JSON-LD: pyoxigraph writes expanded JSON-LD with full IRIs as keys; linked-data
+clients expect compact keys resolved by a published ``@context`` (``/context.jsonld``),
+which every document here references. The expansion of what we write is exactly the
+triples of the Turtle version (a test checks it).
+
+>>> by_suffix("ttl").media_type
+'text/turtle'
+>>> jsonld_context({"ex": "http://example.org/"})["@context"]["ex"]
+'http://example.org/'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from ..namespaces import PREFIXES
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: Prefixes of the written documents: the project's, plus a few that the data links to.
+LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity/",
+                               "void": "http://rdfs.org/ns/void#"}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class LDFormat:
+    """One representation of a resource: name, media type, file suffixes, aliases."""
+
+    name: str
+    media_type: str
+    suffixes: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    label: str = ""
+    graph_aware: bool = False
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` value (text types say they are UTF-8)."""
+        if self.media_type.startswith("text/"):
+            return self.media_type + "; charset=utf-8"
+        return self.media_type
+
+    @property
+    def oxigraph(self) -> ox.RdfFormat:
+        return _OX[self.name]
+
+
+HTML = LDFormat("html", "text/html", ("html",), ("application/xhtml+xml",), "HTML")
+TURTLE = LDFormat("turtle", "text/turtle", ("ttl",), ("application/x-turtle",), "Turtle")
+JSONLD = LDFormat("jsonld", "application/ld+json", ("jsonld",), ("application/json",),
+                  "JSON-LD")
+RDFXML = LDFormat("rdfxml", "application/rdf+xml", ("rdf", "owl"),
+                  ("application/xml", "text/xml"), "RDF/XML")
+NTRIPLES = LDFormat("ntriples", "application/n-triples", ("nt",), ("text/plain",),
+                    "N-Triples")
+TRIG = LDFormat("trig", "application/trig", ("trig",), (), "TriG", graph_aware=True)
+NQUADS = LDFormat("nquads", "application/n-quads", ("nq",), (), "N-Quads", graph_aware=True)
+
+#: Every format, in the server's order of preference (the first wins a tie, e.g. ``*/*``).
+FORMATS: tuple[LDFormat, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES, TRIG, NQUADS)
+RDF_FORMATS: tuple[LDFormat, ...] = tuple(f for f in FORMATS if f is not HTML)
+
+_OX = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
+       "rdfxml": ox.RdfFormat.RDF_XML, "ntriples": ox.RdfFormat.N_TRIPLES,
+       "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+
+
+def by_suffix(suffix: str) -> LDFormat | None:
+    """The format a file suffix (``ttl``, ``jsonld``, ``rdf``, ...) names."""
+    suffix = suffix.lower().lstrip(".")
+    return next((f for f in FORMATS if suffix in f.suffixes), None)
+
+
+def by_name(value: str) -> LDFormat | None:
+    """The format a ``format=`` value names: a short name, a suffix or a media type."""
+    value = value.strip().lower()
+    extra = {"json-ld": JSONLD, "xml": RDFXML, "rdf+xml": RDFXML, "n-triples": NTRIPLES,
+             "n-quads": NQUADS, "ttl": TURTLE}
+    if value in extra:
+        return extra[value]
+    for f in FORMATS:
+        if value in (f.name, f.media_type, *f.suffixes, *f.aliases):
+            return f
+    return None
+
+
+def offers(formats: Sequence[LDFormat]) -> list[tuple[str, LDFormat]]:
+    """(media type, format) pairs for werkzeug's ``best_match``: canonical types first,
+    in preference order, then the aliases (so ``*/*`` picks a canonical type)."""
+    pairs = [(f.media_type, f) for f in formats]
+    pairs += [(a, f) for f in formats for a in f.aliases]
+    return pairs
+
+
+# -- terms ---------------------------------------------------------------------------------
+
+def term(binding: dict) -> Term:
+    """A pyoxigraph term from one value of SPARQL 1.1 JSON results."""
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(value)
+    if "xml:lang" in binding:
+        return ox.Literal(value, language=binding["xml:lang"])
+    datatype = binding.get("datatype")
+    return ox.Literal(value, datatype=ox.NamedNode(datatype) if datatype else None)
+
+
+def shorten(iri: str, prefixes: dict[str, str] | None = None) -> str:
+    """A compact IRI (``crink:State``) when a prefix fits, else the IRI itself."""
+    for prefix, ns in (prefixes or LD_PREFIXES).items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            local = iri[len(ns):]
+            if "/" not in local and "#" not in local and not local.startswith("-"):
+                return f"{prefix}:{local}"
+    return iri
+
+
+# -- writers -------------------------------------------------------------------------------
+
+def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
+    """The published ``@context``: the prefixes every document here uses."""
+    return {"@context": dict(prefixes or LD_PREFIXES)}
+
+
+def _jsonld_value(obj: Term) -> object:
+    if isinstance(obj, ox.NamedNode):
+        return {"@id": obj.value}
+    if isinstance(obj, ox.BlankNode):
+        return {"@id": f"_:{obj.value}"}
+    if obj.language:
+        return {"@value": obj.value, "@language": obj.language}
+    if obj.datatype.value == XSD_STRING:
+        return obj.value
+    return {"@value": obj.value, "@type": shorten(obj.datatype.value)}
+
+
+def to_jsonld(triples: Iterable[ox.Triple], context_url: str) -> bytes:
+    """Compact JSON-LD: one node object per subject, keys as compact IRIs, the context
+    by reference. Literal forms are kept exactly (typed values stay strings)."""
+    nodes: dict[str, dict] = {}
+    for t in triples:
+        sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        node = nodes.setdefault(sid, {"@id": sid})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            node.setdefault("@type", []).append(shorten(t.object.value))
+            continue
+        node.setdefault(shorten(t.predicate.value), []).append(_jsonld_value(t.object))
+    doc = {"@context": context_url, "@graph": list(nodes.values())}
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad],
+          *, context_url: str, note: str = "") -> bytes:
+    """Serialise a description. Graph-aware formats keep every quad in its graph; triple
+    formats carry the union, and Turtle and N-Triples put the inferred triples after a
+    comment line that says so (valid in both syntaxes)."""
+    if fmt.graph_aware:
+        return ox.serialize([*asserted, *inferred], format=fmt.oxigraph, prefixes=LD_PREFIXES)
+    a_triples = _dedupe(asserted)
+    i_triples = [t for t in _dedupe(inferred) if t not in set(a_triples)]
+    if fmt is JSONLD:
+        return to_jsonld([*a_triples, *i_triples], context_url)
+    if fmt is RDFXML:
+        return ox.serialize([*a_triples, *i_triples], format=fmt.oxigraph,
+                            prefixes=LD_PREFIXES)
+    prefixes = LD_PREFIXES if fmt is TURTLE else None
+    head = f"# {note}\n" if note else ""
+    out = head.encode() + ox.serialize(a_triples, format=fmt.oxigraph, prefixes=prefixes)
+    if i_triples:
+        out += (b"\n# Inferred by OWL 2 RL (graph <https://w3id.org/crinkkg/graph/inferred>); "
+                b"ask for TriG or N-Quads to get every statement in its graph.\n")
+        out += ox.serialize(i_triples, format=fmt.oxigraph, prefixes=prefixes)
+    return out
+
+
+def _dedupe(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    seen: dict[ox.Triple, None] = {}
+    for q in quads:
+        seen.setdefault(ox.Triple(q.subject, q.predicate, q.object), None)
+    return list(seen)
+
+
+def empty_document(fmt: LDFormat, message: str, context_url: str) -> bytes:
+    """A valid, empty document in ``fmt`` that carries ``message`` (for a 404 or 406):
+    a client that parses what it asked for still can, and a person reads why."""
+    one_line = " ".join(message.split())
+    if fmt is JSONLD:
+        return (json.dumps({"@context": context_url, "@graph": [], "error": one_line},
+                           indent=2) + "\n").encode()
+    if fmt is RDFXML:
+        safe = one_line.replace("--", "- -")
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<!-- {safe} -->\n"
+                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
+                ).encode()
+    return f"# {one_line}\n".encode()
