@@ -1,7 +1,11 @@
-"""Media types and content negotiation for SPARQL results, RDF graphs and pages.
+"""The serialisation formats (SPARQL results, RDF graphs, pages) and content negotiation
+for the SPARQL endpoint.
 
-Pure functions over strings and pyoxigraph format constants: the query workers use them
-too, so this module imports nothing from Flask.
+The one registry of each format's facts: name, media types, ``format=`` names, file
+suffixes, label, whether it keeps named graphs, and the pyoxigraph constant that writes
+it. Linked data (:mod:`.rdfio`) offers the same objects in its own order. Pure functions
+over strings and these formats: the query workers use them too, so this module imports
+nothing from Flask.
 
 >>> negotiate("results", "text/csv;q=0.5, application/sparql-results+xml").name
 'xml'
@@ -23,13 +27,19 @@ Kind = Literal["results", "graph"]
 
 @dataclass(frozen=True)
 class Format:
-    """One serialisation the endpoint can write."""
+    """One serialisation: how HTTP, ``format=`` values and file suffixes name it, and the
+    pyoxigraph constant that writes it. The formats below are the only record of these
+    facts; the linked-data documents (:mod:`.rdfio`) use the same objects."""
 
     name: str
     media_type: str
     kind: str  # "results", "graph" or "html"
     aliases: tuple[str, ...] = ()  # other media types that mean the same
-    names: tuple[str, ...] = ()  # other values accepted by ``format=``
+    names: tuple[str, ...] = ()  # other values accepted by ``format=`` (besides suffixes)
+    suffixes: tuple[str, ...] = ()  # file suffixes, the one documents use first
+    label: str = ""  # what people call it
+    graph_aware: bool = False  # keeps each statement in its named graph
+    oxigraph: ox.QueryResultsFormat | ox.RdfFormat | None = None  # the writer (not for HTML)
 
     @property
     def content_type(self) -> str:
@@ -38,38 +48,43 @@ class Format:
             return self.media_type + "; charset=utf-8"
         return self.media_type
 
-    @property
-    def oxigraph(self) -> ox.QueryResultsFormat | ox.RdfFormat:
-        """The pyoxigraph constant that writes this format."""
-        return _OX[self.name]
+    def named_by(self, value: str) -> bool:
+        """True when a ``format=`` value (already lower-cased) names this format: its
+        name, a suffix, another name, or one of its media types."""
+        return value in (self.name, self.media_type, *self.suffixes, *self.names,
+                         *self.aliases)
 
 
 RESULT_FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", "results",
-           ("application/json",), ("srj",)),
+    Format("json", "application/sparql-results+json", "results", ("application/json",),
+           ("srj",), oxigraph=ox.QueryResultsFormat.JSON),
     Format("xml", "application/sparql-results+xml", "results",
-           ("application/xml", "text/xml"), ("srx",)),
-    Format("csv", "text/csv", "results"),
-    Format("tsv", "text/tab-separated-values", "results"),
+           ("application/xml", "text/xml"), ("srx",), oxigraph=ox.QueryResultsFormat.XML),
+    Format("csv", "text/csv", "results", oxigraph=ox.QueryResultsFormat.CSV),
+    Format("tsv", "text/tab-separated-values", "results", oxigraph=ox.QueryResultsFormat.TSV),
 )
-GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("turtle", "text/turtle", "graph", ("application/x-turtle",), ("ttl",)),
-    Format("ntriples", "application/n-triples", "graph", ("text/plain",), ("nt", "n-triples")),
-    Format("nquads", "application/n-quads", "graph", ("text/x-nquads",), ("nq", "n-quads")),
-    Format("trig", "application/trig", "graph", ("application/x-trig",)),
-    Format("jsonld", "application/ld+json", "graph", ("application/json",), ("json-ld",)),
-    Format("rdfxml", "application/rdf+xml", "graph", ("application/xml", "text/xml"),
-           ("rdf", "xml", "rdf+xml", "owl")),
-)
-HTML = Format("html", "text/html", "html", ("application/xhtml+xml",))
 
-_OX: dict[str, ox.QueryResultsFormat | ox.RdfFormat] = {
-    "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
-    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
-}
+TURTLE = Format("turtle", "text/turtle", "graph", label="Turtle", suffixes=("ttl",),
+                aliases=("application/x-turtle",), oxigraph=ox.RdfFormat.TURTLE)
+NTRIPLES = Format("ntriples", "application/n-triples", "graph", label="N-Triples",
+                  suffixes=("nt",), names=("n-triples",), aliases=("text/plain",),
+                  oxigraph=ox.RdfFormat.N_TRIPLES)
+NQUADS = Format("nquads", "application/n-quads", "graph", label="N-Quads", suffixes=("nq",),
+                names=("n-quads",), aliases=("text/x-nquads",), graph_aware=True,
+                oxigraph=ox.RdfFormat.N_QUADS)
+TRIG = Format("trig", "application/trig", "graph", label="TriG", suffixes=("trig",),
+              aliases=("application/x-trig",), graph_aware=True, oxigraph=ox.RdfFormat.TRIG)
+JSONLD = Format("jsonld", "application/ld+json", "graph", label="JSON-LD",
+                suffixes=("jsonld",), names=("json-ld",), aliases=("application/json",),
+                oxigraph=ox.RdfFormat.JSON_LD)
+RDFXML = Format("rdfxml", "application/rdf+xml", "graph", label="RDF/XML",
+                suffixes=("rdf", "owl"), names=("xml", "rdf+xml"),
+                aliases=("application/xml", "text/xml"), oxigraph=ox.RdfFormat.RDF_XML)
+#: In the endpoint's order of preference (the first is the default).
+GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, NQUADS, TRIG, JSONLD, RDFXML)
+HTML = Format("html", "text/html", "html", label="HTML", suffixes=("html",),
+              aliases=("application/xhtml+xml",))
+
 _BY_KIND = {"results": RESULT_FORMATS, "graph": GRAPH_FORMATS}
 
 
@@ -162,10 +177,7 @@ def quality(ranges: list[MediaRange], fmt: Format) -> float:
 def by_name(kind: Kind, name: str) -> Format | None:
     """The format a ``format=`` value names (a short name or a media type), if any."""
     wanted = name.strip().lower()
-    for fmt in formats_for(kind):
-        if wanted in (fmt.name, fmt.media_type, *fmt.names, *fmt.aliases):
-            return fmt
-    return None
+    return next((fmt for fmt in formats_for(kind) if fmt.named_by(wanted)), None)
 
 
 def negotiate(kind: Kind, accept: str | None, override: str | None = None,

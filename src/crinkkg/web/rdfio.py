@@ -1,5 +1,6 @@
-"""RDF for linked-data documents: the formats a client can ask for, terms read from SPARQL
-JSON results, and the writers (pyoxigraph's, plus our own compact JSON-LD).
+"""RDF for linked-data documents: the formats a client can ask for (the registry's, see
+:mod:`.formats`, in linked data's order), terms read from SPARQL JSON results, and the
+writers (pyoxigraph's, plus our own compact JSON-LD).
 
 Why our own JSON-LD: pyoxigraph writes expanded JSON-LD with full IRIs as keys; linked-data
 clients expect compact keys resolved by a published ``@context`` (``/context.jsonld``),
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
+from .formats import GRAPH_FORMATS, HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -33,47 +34,16 @@ LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-@dataclass(frozen=True)
-class LDFormat:
-    """One representation of a resource: name, media type, file suffixes, aliases."""
+#: A representation of a resource: the formats are those of :mod:`.formats`.
+LDFormat = Format
 
-    name: str
-    media_type: str
-    suffixes: tuple[str, ...]
-    aliases: tuple[str, ...] = ()
-    label: str = ""
-    graph_aware: bool = False
-
-    @property
-    def content_type(self) -> str:
-        """The ``Content-Type`` value (text types say they are UTF-8)."""
-        if self.media_type.startswith("text/"):
-            return self.media_type + "; charset=utf-8"
-        return self.media_type
-
-    @property
-    def oxigraph(self) -> ox.RdfFormat:
-        return _OX[self.name]
-
-
-HTML = LDFormat("html", "text/html", ("html",), ("application/xhtml+xml",), "HTML")
-TURTLE = LDFormat("turtle", "text/turtle", ("ttl",), ("application/x-turtle",), "Turtle")
-JSONLD = LDFormat("jsonld", "application/ld+json", ("jsonld",), ("application/json",),
-                  "JSON-LD")
-RDFXML = LDFormat("rdfxml", "application/rdf+xml", ("rdf", "owl"),
-                  ("application/xml", "text/xml"), "RDF/XML")
-NTRIPLES = LDFormat("ntriples", "application/n-triples", ("nt",), ("text/plain",),
-                    "N-Triples")
-TRIG = LDFormat("trig", "application/trig", ("trig",), (), "TriG", graph_aware=True)
-NQUADS = LDFormat("nquads", "application/n-quads", ("nq",), (), "N-Quads", graph_aware=True)
-
-#: Every format, in the server's order of preference (the first wins a tie, e.g. ``*/*``).
-FORMATS: tuple[LDFormat, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES, TRIG, NQUADS)
+#: Every format, in linked data's order of preference (the first wins a tie, e.g. ``*/*``):
+#: Turtle, the page, the formats linked-data clients ask for most, then any other graph
+#: format of the registry.
+_PREFERRED = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES, TRIG, NQUADS)
+FORMATS: tuple[LDFormat, ...] = (*_PREFERRED,
+                                 *(f for f in GRAPH_FORMATS if f not in _PREFERRED))
 RDF_FORMATS: tuple[LDFormat, ...] = tuple(f for f in FORMATS if f is not HTML)
-
-_OX = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
-       "rdfxml": ox.RdfFormat.RDF_XML, "ntriples": ox.RdfFormat.N_TRIPLES,
-       "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
 
 
 def by_suffix(suffix: str) -> LDFormat | None:
@@ -85,14 +55,7 @@ def by_suffix(suffix: str) -> LDFormat | None:
 def by_name(value: str) -> LDFormat | None:
     """The format a ``format=`` value names: a short name, a suffix or a media type."""
     value = value.strip().lower()
-    extra = {"json-ld": JSONLD, "xml": RDFXML, "rdf+xml": RDFXML, "n-triples": NTRIPLES,
-             "n-quads": NQUADS, "ttl": TURTLE}
-    if value in extra:
-        return extra[value]
-    for f in FORMATS:
-        if value in (f.name, f.media_type, *f.suffixes, *f.aliases):
-            return f
-    return None
+    return next((f for f in FORMATS if f.named_by(value)), None)
 
 
 def offers(formats: Sequence[LDFormat]) -> list[tuple[str, LDFormat]]:
