@@ -138,7 +138,9 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.asserted_triples = len(asserted)
         step.detail = f"{len(sources)} files, {len(asserted)} triples"
     with _timed(report, "validate", progress) as step:
-        warnings = validate(asserted, shapes, ontology) if len(shapes) else []
+        # the asserted union already holds the ontology: no ont_graph to merge
+        triples = [t for src in sources if src.role != "shapes" for t in src.triples]
+        warnings = validate(asserted, shapes, triples=triples) if len(shapes) else []
         report.warnings = [str(w) for w in warnings]
         step.detail = "conforms" + (f" ({len(warnings)} warnings)" if warnings else "") \
             if len(shapes) else "no shapes found, skipped"

@@ -1,0 +1,138 @@
+"""The benchmark's own parts, cheaply: the generator is deterministic and follows the
+ontology and the shapes, the load generator measures and refuses non-loopback targets, the
+report is written from results. (The benchmark itself: ``python -m bench --quick``.)"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load, report, servers  # noqa: E402
+from bench.queries import query_mix  # noqa: E402
+from bench.synthetic import generate  # noqa: E402
+
+CRINK = "https://w3id.org/crinkkg/ontology#"
+
+
+def _read(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _triples(folder: Path) -> set[str]:
+    out = set()
+    for p in sorted(folder.iterdir()):
+        if p.suffix in (".ttl", ".nt"):
+            out |= {str(t) for t in ox.parse(path=str(p))}
+    return out
+
+
+def test_generator_is_deterministic_and_seedable(tmp_path: Path) -> None:
+    a = generate(tmp_path / "a", 2000, seed=7)
+    b = generate(tmp_path / "b", 2000, seed=7)
+    c = generate(tmp_path / "c", 2000, seed=8)
+    assert _read(tmp_path / "a") == _read(tmp_path / "b")
+    assert _read(tmp_path / "a") != _read(tmp_path / "c")
+    assert 2000 <= a.triples < 2300
+    assert a.triples == b.triples
+    # what it counts is what it wrote, and Turtle and N-Triples say the same
+    assert len(_triples(tmp_path / "a")) == a.triples
+    generate(tmp_path / "nt", 2000, seed=7, fmt="nt")
+    assert _triples(tmp_path / "nt") == _triples(tmp_path / "a")
+    assert c.sample["transfer"].startswith("https://w3id.org/crinkkg/id/transfer-")
+
+
+def test_generator_uses_only_terms_the_ontology_declares(tmp_path: Path) -> None:
+    generate(tmp_path, 1500, seed=1)
+    declared = {str(q.subject.value) for q in ox.parse(path=str(ROOT / "ontology" / "crink.ttl"))
+                if isinstance(q.subject, ox.NamedNode)}
+    used = set()
+    for p in tmp_path.glob("*.ttl"):
+        for t in ox.parse(path=str(p)):
+            for term in (t.predicate, t.object):
+                if isinstance(term, ox.NamedNode) and term.value.startswith(CRINK):
+                    used.add(term.value)
+    assert used, "the generator uses the crink: vocabulary"
+    assert sorted(used - declared) == []
+
+
+def test_generated_data_builds_and_conforms(tmp_path: Path) -> None:
+    from crinkkg.build import build
+    from crinkkg.settings import Settings
+    from crinkkg.store import OxigraphStore
+
+    gen = generate(tmp_path / "data", 1000, seed=2)
+    settings = Settings(ontology_dir=ROOT / "ontology", data_dir=tmp_path / "data",
+                        store=tmp_path / "store")
+    rep = build(settings, root=tmp_path)
+    assert rep.inferred_triples > 0
+    store = OxigraphStore.open(settings.store)
+    sizes = {q.name: len(list(store.query(q.text))) for q in query_mix(gen.sample)}
+    # a tiny graph may leave the selective queries empty; these always answer
+    assert sizes["lookup"] > 5 and sizes["aggregate"] > 5 and sizes["describe"] > 5, sizes
+
+
+def test_load_generator_measures_a_local_server(tmp_path: Path) -> None:
+    ok, why = servers.ceiling_available("waitress")
+    if not ok:
+        pytest.skip(why)
+    running = servers.start(servers.ceiling_spec("waitress", threads=2), tmp_path)
+    try:
+        url = load.request_url(running.spec.endpoint, "SELECT * WHERE { ?s ?p ?o }")
+        r = load.run_python(url, "application/sparql-results+json", clients=2, duration=0.3)
+        assert r.requests > 0 and r.errors == 0
+        assert r.rps > 0 and r.p50_ms is not None and r.p99_ms >= r.p50_ms
+        assert r.bytes_per_answer == len(servers.CONSTANT_ANSWER)
+        # a mix: several requests sent in turn
+        other = load.request_url(running.spec.endpoint, "ASK {}")
+        m = load.run_python([(url, "application/json"), (other, "*/*")], "", clients=2,
+                            duration=0.2)
+        assert m.requests > 0 and m.errors == 0
+    finally:
+        servers.stop(running)
+    assert running.proc.poll() is not None
+
+
+def test_load_generator_is_loopback_only() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        load.run_python("http://example.org/sparql?query=x", "*/*", clients=1, duration=0.1)
+
+
+def test_report_from_results(tmp_path: Path) -> None:
+    def cell(server, query, clients, rps, p99):
+        return {"server": server, "query": query, "kind": "cheap" if query == "lookup"
+                else "engine", "clients": clients, "round": 0, "rps": rps, "p50_ms": 1.0,
+                "p99_ms": p99, "errors": 0, "requests": int(rps)}
+
+    http = [cell("crinkkg", "lookup", 8, 3000.0, 5.0), cell("oxigraph", "lookup", 8, 20000.0, 1.0),
+            cell("rdflib-endpoint", "lookup", 8, 100.0, 80.0),
+            cell("ceiling-waitress", "lookup", 8, 5000.0, 4.0),
+            cell("crinkkg", "aggregate", 8, 900.0, 20.0),
+            cell("oxigraph", "aggregate", 8, 600.0, 30.0)]
+    results = {"meta": {"command": "test", "machine": {}}, "scales": {"50k": {
+        "queries": {"lookup": {"kind": "cheap", "form": "SELECT", "what": "", "text": ""},
+                    "aggregate": {"kind": "engine", "form": "SELECT", "what": "", "text": ""}},
+        "http": http,
+        "servers": {"crinkkg": {"available": True, "ready_s": 0.5,
+                                "memory_peak": {"rss_mb": 120.0, "pss_mb": 100.0}}},
+        "build": {"ok": True, "wall_s": 5.0, "asserted_triples": 1, "inferred_triples": 1,
+                  "steps": [{"name": "reason", "seconds": 2.0}]},
+        "owlrl": {"ok": True, "seconds": 60.0, "closure_triples": 3, "checks": [
+            {"against": "store (crinkkg build)", "equal": True, "missing": 0, "extra": 0,
+             "reference": 1, "missing_sample": [], "extra_sample": []}]},
+    }}}
+    report.write(results, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "crinkkg vs oxigraph" in md
+    met = {(t["target"].split(":")[0], t["scale"]): t["met"] for t in report.targets(results)}
+    assert met[("engine-bound queries, 8 clients", "50k")] is True  # 1.5x
+    assert met[("cheap lookup, 8 clients", "50k")] is True  # 60% of the ceiling, 30x rdflib
+    assert met[("build of 50k >= 10x faster than plain owlrl", "50k")] is True
+    assert (tmp_path / "results.csv").read_text().count("\n") > 10
+    assert "crinkkg/oxigraph 1.50x" in report.summary(results)
