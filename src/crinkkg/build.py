@@ -185,16 +185,19 @@ def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
         build_dir.mkdir()
         store = ox.Store(str(build_dir / "db"))
         counts: dict[str, int] = {}
+        quads: list[ox.Quad] = []
         for src in sources:
             if src.role == "shapes":
                 continue
             graph = ox.NamedNode(src.graph)
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
+            quads += (ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
             counts[src.graph] = len(set(src.triples))
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
-                     for t in graph_to_triples(inferred))
+        quads += (ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
+                  for t in graph_to_triples(inferred))
         counts[str(INFERRED_GRAPH)] = len(inferred)
+        # one bulk load writes sorted files directly: 2-3x faster than transactional inserts
+        store.bulk_extend(quads)
         store.flush()
         del store
         write_record(build_dir, {"key": None, "version": __version__})
