@@ -76,3 +76,21 @@ def test_read_only_store_refuses_updates(tmp_path: Path) -> None:
 def test_missing_store_says_how_to_build_it(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="crinkkg build"):
         OxigraphStore.open(tmp_path / "nowhere")
+
+
+def test_writing_the_inferred_graph_through_a_prefixed_name_is_refused(
+        store: OxigraphStore) -> None:
+    with pytest.raises(UpdateRefused, match="inferred graph"):
+        store.update("PREFIX g: <https://w3id.org/crinkkg/graph/> "
+                     "INSERT DATA { GRAPH g:inferred { id:x crink:supplies id:y } }")
+    assert not store.query("ASK { id:x ?p ?o }")
+
+
+def test_the_stored_result_is_the_one_that_was_reasoned_over(store: OxigraphStore) -> None:
+    store.update("INSERT { GRAPH <https://w3id.org/crinkkg/graph/data/facts> {"
+                 " ?t a crink:ArmsTransfer ; crink:supplier id:north-korea ;"
+                 " crink:recipient id:russia } } WHERE { BIND(IRI(CONCAT(STR(id:), STRUUID()))"
+                 " AS ?t) }")
+    [row] = list(store.query("SELECT ?t WHERE { ?t crink:supplier id:north-korea }"))
+    assert store.query(SUPPLIES)
+    assert len(list(store.query("SELECT ?t WHERE { ?t a crink:ArmsTransfer }"))) == 2, row

@@ -8,7 +8,6 @@ failed build leaves the previous store as it was, servable.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -138,9 +137,7 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.asserted_triples = len(asserted)
         step.detail = f"{len(sources)} files, {len(asserted)} triples"
     with _timed(report, "validate", progress) as step:
-        # the asserted union already holds the ontology: no ont_graph to merge
-        triples = [t for src in sources if src.role != "shapes" for t in src.triples]
-        warnings = validate(asserted, shapes, triples=triples) if len(shapes) else []
+        warnings = validate_sources(sources, asserted, shapes)
         report.warnings = [str(w) for w in warnings]
         step.detail = "conforms" + (f" ({len(warnings)} warnings)" if warnings else "") \
             if len(shapes) else "no shapes found, skipped"
@@ -156,6 +153,14 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.graphs = _write_store(layout, sources, closure.inferred, key)
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
     return report
+
+
+def validate_sources(sources: list[SourceFile], asserted: Graph, shapes: Graph) -> list:
+    """SHACL over the asserted union (which holds the ontology: nothing else to merge)."""
+    if not len(shapes):
+        return []
+    triples = [t for src in sources if src.role != "shapes" for t in src.triples]
+    return validate(asserted, shapes, triples=triples)
 
 
 def reasoner(name: str):
@@ -245,7 +250,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def report_json(report: BuildReport) -> str:
-    return json.dumps(report.as_dict(), indent=2)

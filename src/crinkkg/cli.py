@@ -102,15 +102,14 @@ def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: b
 @click.pass_context
 def validate(ctx: click.Context, as_json: bool) -> None:
     """Parse every input and check it against the SHACL shapes (no reasoning, no store)."""
-    from .build import _graphs
+    from .build import _graphs, validate_sources
     from .loading import load_inputs
-    from .validation import validate as run_validate
 
     ctx.obj["_json"] = as_json
     settings = _settings(ctx)
     sources = load_inputs(settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri)
-    asserted, shapes, ontology = _graphs(sources)
-    warnings = run_validate(asserted, shapes, ontology) if len(shapes) else []
+    asserted, shapes, _ontology = _graphs(sources)
+    warnings = validate_sources(sources, asserted, shapes)
     if as_json:
         click.echo(json.dumps({"conforms": True, "files": len(sources),
                                "triples": len(asserted), "warnings": [str(w) for w in warnings]},
@@ -159,7 +158,11 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
     except SyntaxError as exc:
         raise CrinkError(f"the query does not parse: {exc}",
                          hint="check the SPARQL syntax at that position") from None
-    sys.stdout.buffer.write(render(result, fmt))
+    try:
+        data = render(result, fmt)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.stdout.buffer.write(data)
 
 
 @cli.command()

@@ -192,12 +192,6 @@ class OxigraphStore:
         g = _graph(graph)
         self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
 
-    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
-        g = _graph(graph)
-        self._store.clear_graph(g) if self._store.contains_named_graph(g) \
-            or isinstance(g, ox.DefaultGraph) else None
-        self.add_triples(triples, graph)
-
     def update(self, sparql: str) -> None:
         """Apply a SPARQL update to the asserted graphs, then re-reason (see :mod:`updates`)."""
         if self.read_only:
@@ -205,9 +199,6 @@ class OxigraphStore:
         from .updates import apply_update
 
         apply_update(self, sparql)
-
-    def raw_update(self, sparql: str) -> None:
-        self._store.update(sparql, prefixes=PREFIXES)
 
     def flush(self) -> None:
         self._store.flush()

@@ -47,14 +47,25 @@ def apply_update(target, sparql: str) -> None:
             hint="change the asserted graphs: the inferred graph is recomputed after each update",
         )
     store: ox.Store = target._store
+    before = asserted_quads(store)
     scratch = ox.Store()
-    scratch.extend(asserted_quads(store))
+    scratch.extend(before)
     scratch.update(sparql, prefixes=PREFIXES)  # raises SyntaxError before anything changes
-    new_asserted = asserted_quads(scratch)
-    closure = reason(rdflib_graph(new_asserted))
+    if next(iter(scratch.quads_for_pattern(None, None, None, INFERRED)), None) is not None:
+        raise UpdateRefused(
+            f"updates may not write the inferred graph <{INFERRED_GRAPH}>",
+            hint="change the asserted graphs: the inferred graph is recomputed after each update",
+        )
+    after = asserted_quads(scratch)
+    closure = reason(rdflib_graph(after))
     if closure.inconsistencies:
         raise InconsistencyError(closure.inconsistencies)
-    store.update(sparql, prefixes=PREFIXES)
+    # store exactly what was reasoned over: running the update text again could differ
+    # (UUID(), NOW(), RAND(), BNODE() give new values each time)
+    old, new = set(before), set(after)
+    for quad in old - new:
+        store.remove(quad)
+    store.extend(new - old)
     store.clear_graph(INFERRED)
     store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
                  for t in graph_to_triples(closure.inferred))

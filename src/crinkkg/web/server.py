@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from ..errors import CrinkError
 from ..settings import Settings
+from .problems import Problem
 
 log = logging.getLogger("crinkkg.access")
 
@@ -79,14 +80,23 @@ def serve(settings: Settings) -> None:
     from . import create_app
 
     check_settings(settings)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except Problem as problem:  # a query worker could not open the store
+        raise CrinkError(f"cannot start the query workers: {problem.message}",
+                         hint="rebuild the store with `crinkkg build`") from None
     engine = app.extensions["crinkkg.engine"]
-    server = create_server(AccessLog(app),
-                           host=settings.host, port=settings.port, threads=settings.threads,
-                           ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
-                           connection_limit=max(100, settings.max_concurrent * 4),
-                           max_request_body_size=settings.max_body_bytes * 4 + 65536,
-                           clear_untrusted_proxy_headers=True)
+    try:
+        server = create_server(
+            AccessLog(app), host=settings.host, port=settings.port, threads=settings.threads,
+            ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
+            connection_limit=max(100, settings.max_concurrent * 4),
+            max_request_body_size=settings.max_body_bytes * 4 + 65536,
+            clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        engine.close()
+        raise CrinkError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+                         hint="choose another --port, or stop what is using it") from None
 
     def stop(_signum, _frame) -> None:
         raise KeyboardInterrupt

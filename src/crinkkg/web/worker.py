@@ -256,7 +256,7 @@ def query_worker_main(conn: socket.socket, link: str) -> None:
         try:
             current = _target(path)
             if current != opened:  # a build or an update swapped the store
-                del store
+                store = None  # close the old database before opening the new one
                 gc.collect()
                 opened, store = open_current(path)
             if job[0] == "query":
