@@ -66,6 +66,13 @@ def apply_update(target, sparql: str) -> None:
     for quad in old - new:
         store.remove(quad)
     store.extend(new - old)
+    # graphs themselves (CREATE / DROP GRAPH), not only their triples
+    for graph in list(store.named_graphs()):
+        if graph != INFERRED and not scratch.contains_named_graph(graph):
+            store.remove_graph(graph)
+    for graph in scratch.named_graphs():
+        if not store.contains_named_graph(graph):
+            store.add_graph(graph)
     store.clear_graph(INFERRED)
     store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
                  for t in graph_to_triples(closure.inferred))
