@@ -159,7 +159,10 @@ def test_cache_hit_and_miss(tmp_path: Path) -> None:
     third = build(settings, root=tmp_path)
     assert not third.cached and third.asserted_triples == first.asserted_triples + 2
     assert StoreLayout(settings.store).current() != target
-    assert not target.exists()  # the superseded build is removed
+    assert target.exists()  # one previous version stays for readers still on it
+    (tmp_path / "data" / "facts.ttl").write_text(DATA)
+    build(settings, root=tmp_path)
+    assert not target.exists()  # older ones are removed
 
 
 def test_failed_build_leaves_previous_store_servable(tmp_path: Path, monkeypatch) -> None:

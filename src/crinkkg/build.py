@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import __version__, reasoning, rules
-from .errors import InconsistencyError, StoreError
+from .errors import InconsistencyError
 from .loading import SourceFile, discover, file_digest, load_inputs
 from .namespaces import INFERRED_GRAPH
 from .settings import Settings
@@ -184,7 +184,7 @@ def _graphs(sources: list[SourceFile]) -> tuple[Graph, Graph, Graph]:
 def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph,
                  key: str) -> dict[str, int]:
     layout.versions.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(layout)
+    layout.remove_abandoned()
     build_dir = layout.versions / f"build-{int(time.time() * 1000)}-{os.getpid()}.partial"
     try:
         build_dir.mkdir()
@@ -211,42 +211,6 @@ def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
-    _swap_link(layout, final_dir)
+    with layout.writer_lock():  # an update being published by a server finishes first
+        layout.publish(final_dir)
     return counts
-
-
-def _swap_link(layout: StoreLayout, target: Path) -> None:
-    """Point the store link at ``target`` in one atomic rename; then drop old builds."""
-    link = layout.link
-    if link.exists() and not link.is_symlink():
-        raise StoreError(f"{link} exists and is not a store link made by `crinkkg build`",
-                         hint="move it away or choose another --store")
-    previous = layout.current()
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-    if tmp.is_symlink():
-        tmp.unlink()
-    tmp.symlink_to(os.path.relpath(target, link.parent))
-    os.replace(tmp, link)
-    if previous is not None and previous != target.resolve():
-        # open readers keep their file handles: removing the directory does not disturb them
-        shutil.rmtree(previous, ignore_errors=True)
-
-
-def _remove_abandoned(layout: StoreLayout) -> None:
-    """Partial builds left by a killed process (kill -9 cannot clean up after itself)."""
-    for partial in layout.versions.glob("*.partial"):
-        pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
-        if not pid.isdigit() or not _alive(int(pid)):
-            shutil.rmtree(partial, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -12,8 +12,11 @@ old one and the link is swapped atomically, so a reader never sees half a store.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,11 +82,64 @@ class StoreLayout:
             )
         return current / "db"
 
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer (a build's publish, or an update) at a time, across processes;
+        released by the kernel if the holder dies."""
+        self.versions.mkdir(parents=True, exist_ok=True)
+        with open(self.versions / ".writer.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def publish(self, target: Path) -> None:
+        """Point the link at ``target`` atomically (hold :meth:`writer_lock`).
+
+        One previous version is kept: readers still on it finish their queries (RocksDB
+        opens its files lazily, so removing it at once could break them); older ones go.
+        """
+        link = self.link
+        if link.exists() and not link.is_symlink():
+            raise StoreError(f"{link} exists and is not a store link made by `crinkkg build`",
+                             hint="move it away or choose another --store")
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(os.path.relpath(target, link.parent))
+        os.replace(tmp, link)
+        versions = sorted((p for p in self.versions.iterdir()
+                           if p.is_dir() and not p.name.endswith(".partial")
+                           and p.resolve() != target.resolve()),
+                          key=lambda p: p.stat().st_mtime)
+        for old in versions[:-1]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def remove_abandoned(self) -> None:
+        """Partial builds or updates left by a killed process (kill -9 cleans nothing)."""
+        for partial in self.versions.glob("*.partial"):
+            pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
+            if not pid.isdigit() or not _alive(int(pid)):
+                shutil.rmtree(partial, ignore_errors=True)
+
     def build_record(self) -> dict:
         current = self.current()
         if current is None or not (current / "build.json").is_file():
             return {}
         return json.loads((current / "build.json").read_text())
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:

@@ -21,8 +21,6 @@ Jobs and replies are plain tuples (cheap to pickle):
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import gc
 import os
 import shutil
@@ -283,47 +281,6 @@ def query_worker_main(conn: socket.socket, link: str) -> None:
 # -- updates -----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def update_lock(layout: StoreLayout) -> Iterator[None]:
-    """One writer at a time, across processes (released if the holder dies)."""
-    layout.versions.mkdir(parents=True, exist_ok=True)
-    with open(layout.versions / ".update.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _publish(layout: StoreLayout, target: Path) -> None:
-    """Point the store link at ``target`` atomically; keep one previous version."""
-    link = layout.link
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-    if tmp.is_symlink():
-        tmp.unlink()
-    tmp.symlink_to(os.path.relpath(target, link.parent))
-    os.replace(tmp, link)
-    versions = sorted((p for p in layout.versions.iterdir()
-                       if p.is_dir() and not p.name.endswith(".partial")
-                       and p.resolve() != target.resolve()),
-                      key=lambda p: p.stat().st_mtime)
-    # readers still on the previous version finish their query; older ones are unused
-    for old in versions[:-1]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_abandoned(layout: StoreLayout) -> None:
-    for partial in layout.versions.glob("*.partial"):
-        pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                shutil.rmtree(partial, ignore_errors=True)
-            except PermissionError:
-                pass
-
-
 def apply_versioned_update(link: Path, sparql: str) -> dict:
     """Apply a SPARQL update to a copy of the store and publish the copy.
 
@@ -331,11 +288,11 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
     ``InconsistencyError``); then nothing is published and the store is unchanged.
     """
     layout = StoreLayout(link)
-    with update_lock(layout):
+    with layout.writer_lock():
         current = layout.current()
         if current is None:
             raise StoreError(f"no built store at {link}", hint="run `crinkkg build` first")
-        _remove_abandoned(layout)
+        layout.remove_abandoned()
         started = time.perf_counter()
         work = layout.versions / f"update-{int(time.time() * 1000)}-{os.getpid()}.partial"
         work.mkdir()
@@ -360,7 +317,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        _publish(layout, final)
+        layout.publish(final)
         return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
 
 
