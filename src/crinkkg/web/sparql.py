@@ -70,42 +70,10 @@ def _query_string() -> str:
                       hint="percent-encode UTF-8 bytes") from None
 
 
-def render_query_page(query: str | None = None) -> Response | str:
-    """The page a browser gets: the full query page if the pages module has one."""
-    try:
-        from .pages import render_query_page as full_page
-    except ImportError:
-        return minimal_form(query)
-    try:
-        return full_page(query=query)
-    except TypeError:
-        return full_page()
-
-
-def minimal_form(query: str | None = None) -> Response:
-    """A plain HTML form that posts a query to this endpoint."""
-    from html import escape
-
-    text = escape(query or "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 25")
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>crinkkg SPARQL endpoint</title></head>
-<body><h1>SPARQL endpoint</h1>
-<form method="post" action="{escape(request.path)}">
-<p><label for="query">Query</label><br>
-<textarea id="query" name="query" rows="14" cols="90">{text}</textarea></p>
-<p><label for="format">Results as</label>
-<select id="format" name="format"><option>json</option><option>xml</option>
-<option>csv</option><option>tsv</option><option>turtle</option><option>jsonld</option>
-</select> <button type="submit">Run</button></p></form>
-<p>Prefixes crink:, id:, rdf:, rdfs:, owl:, xsd:, skos:, prov:, dcterms: are predeclared.</p>
-</body></html>"""
-    return Response(page, 200, content_type="text/html; charset=utf-8")
-
-
 def _html_page(op: Operation) -> Response:
-    page = render_query_page(op.text or None)
-    response = page if isinstance(page, Response) else Response(
-        page, 200, content_type="text/html; charset=utf-8")
+    from .pages import render_query_page
+
+    response = render_query_page(query=op.text or None)
     response.headers.add("Vary", "Accept")
     return response
 
