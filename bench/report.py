@@ -510,23 +510,32 @@ def markdown(results: dict, images: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def throughput_at_8(res: dict) -> tuple[float | None, dict[str, dict[str, float | None]]]:
+    """The bare-Flask ceiling and, per query, each peer's answers/s at 8 clients."""
+    c = cells(res)
+    if not c:
+        return None, {}
+    _, ceil = ceiling(c, 8)
+    per_query = {}
+    for q in QUERY_ORDER:
+        vals = {n: (c.get((n, q, 8)) or {}).get("rps")
+                for n in ("crinkkg", "oxigraph", "rdflib-endpoint")}
+        if any(vals.values()):
+            per_query[q] = vals
+    return ceil, per_query
+
+
 def ratio_table(results: dict) -> list[str]:
     lines = ["| scale | query | crinkkg vs oxigraph | crinkkg vs rdflib-endpoint | "
              "crinkkg vs bare-Flask ceiling | oxigraph vs rdflib-endpoint |",
              "|---|---|---|---|---|---|"]
     for scale, res in results.get("scales", {}).items():
-        c = cells(res)
-        if not c:
-            continue
-        _, ceil = ceiling(c, 8)
-        for q in QUERY_ORDER:
-            k = lambda n, q=q, c=c: (c.get((n, q, 8)) or {}).get("rps")  # noqa: E731
-            if not any(k(n) for n in ("crinkkg", "oxigraph", "rdflib-endpoint")):
-                continue
-            lines.append(f"| {scale} | {q} | {fmt_ratio(ratio(k('crinkkg'), k('oxigraph')))} | "
-                         f"{fmt_ratio(ratio(k('crinkkg'), k('rdflib-endpoint')))} | "
-                         + (fmt_ratio(ratio(k('crinkkg'), ceil)) if q == "lookup" else "")
-                         + f" | {fmt_ratio(ratio(k('oxigraph'), k('rdflib-endpoint')))} |")
+        ceil, per_query = throughput_at_8(res)
+        for q, k in per_query.items():
+            lines.append(f"| {scale} | {q} | {fmt_ratio(ratio(k['crinkkg'], k['oxigraph']))} | "
+                         f"{fmt_ratio(ratio(k['crinkkg'], k['rdflib-endpoint']))} | "
+                         + (fmt_ratio(ratio(k['crinkkg'], ceil)) if q == "lookup" else "")
+                         + f" | {fmt_ratio(ratio(k['oxigraph'], k['rdflib-endpoint']))} |")
         if ceil:
             lines.append(f"| {scale} | (ceiling) | bare Flask, constant answer: {fmt(ceil)}/s "
                          "| | | |")
@@ -635,15 +644,8 @@ def summary(results: dict) -> str:
         elif b:
             parts.append(f"build failed: {b.get('error', '')[:80]}")
         lines.append(" ".join(parts))
-        c = cells(res)
-        if not c:
-            continue
-        _, ceil = ceiling(c, 8)
-        for q in QUERY_ORDER:
-            k = lambda n, q=q, c=c: (c.get((n, q, 8)) or {}).get("rps")  # noqa: E731
-            vals = {n: k(n) for n in ("crinkkg", "oxigraph", "rdflib-endpoint")}
-            if not any(vals.values()):
-                continue
+        ceil, per_query = throughput_at_8(res)
+        for q, vals in per_query.items():
             s = f"  {q:9} @8: " + ", ".join(f"{n} {fmt(v)}/s" for n, v in vals.items() if v)
             if vals["crinkkg"]:
                 s += (f" | crinkkg/oxigraph {fmt_ratio(ratio(vals['crinkkg'], vals['oxigraph']))}"

@@ -122,7 +122,7 @@ def parse_operation(method: str, query_string: str, content_type: str | None,
                       hint="send query=... or update=... (URL-encoded)")
     if media == QUERY_TYPE:
         if "query" in url_params or "update" in url_params:
-            raise Problem(400, "multiple-querys",
+            raise Problem(400, "multiple-queries",
                           "the body holds a query and the URL carries another",
                           hint="send the query in the body only")
         return _query(_utf8(body, ctparams, "query"), url_params)

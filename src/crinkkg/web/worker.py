@@ -27,7 +27,7 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -244,6 +244,26 @@ def query_worker_main(conn: socket.socket, link: str) -> None:
         wire.send(conn, ("failed", str(exc)))
         return
     wire.send(conn, ("ready", os.getpid(), opened))
+
+    def handle(job: tuple) -> tuple:
+        nonlocal opened, store
+        if _target(path) != opened:  # a build or an update swapped the store
+            store = None  # close the old database before opening the new one
+            gc.collect()
+            opened, store = open_current(path)
+        if job[0] == "query":
+            return run_query(store, job)
+        if job[0] == "graph":
+            return run_graph(store, job)
+        if job[0] == "ping":
+            return ("ok", "text/plain", opened.encode(), 0)
+        return Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
+
+    _serve_jobs(conn, handle)
+
+
+def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple]) -> None:
+    """Answer jobs until the server closes the pipe; every error becomes a reply."""
     while True:
         try:
             job = wire.recv(conn)
@@ -252,19 +272,7 @@ def query_worker_main(conn: socket.socket, link: str) -> None:
         if job is None:
             return
         try:
-            current = _target(path)
-            if current != opened:  # a build or an update swapped the store
-                store = None  # close the old database before opening the new one
-                gc.collect()
-                opened, store = open_current(path)
-            if job[0] == "query":
-                reply = run_query(store, job)
-            elif job[0] == "graph":
-                reply = run_graph(store, job)
-            elif job[0] == "ping":
-                reply = ("ok", "text/plain", opened.encode(), 0)
-            else:
-                reply = Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
+            reply = handle(job)
         except Problem as problem:
             reply = problem.to_wire()
         except CrinkError as exc:
@@ -346,26 +354,7 @@ def update_worker_main(conn: socket.socket, link: str) -> None:
     from .. import reasoning, updates  # noqa: F401 (import owlrl before the first update)
 
     wire.send(conn, ("ready", os.getpid(), link))
-    while True:
-        try:
-            job = wire.recv(conn)
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            reply = run_update(Path(link), job)
-        except Problem as problem:
-            reply = problem.to_wire()
-        except CrinkError as exc:
-            reply = Problem(503, "store-unavailable", exc.message, exc.hint).to_wire()
-        except Exception as exc:  # noqa: BLE001
-            reply = Problem(500, "internal", f"{type(exc).__name__}: {exc}",
-                            "this is a bug in the server: please report it").to_wire()
-        try:
-            wire.send(conn, reply)
-        except (EOFError, OSError):
-            return
+    _serve_jobs(conn, lambda job: run_update(Path(link), job))
 
 
 def main(argv: list[str] | None = None) -> None:
