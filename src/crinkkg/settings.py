@@ -51,6 +51,10 @@ class Settings:
     # query execution and bounds
     timeout: float = 30.0
     query_workers: int = 2
+    # query workers answer from an in-memory copy of stores up to this size (0: never)
+    memory_quads: int = 2_000_000
+    # one-pattern queries with answers up to this size are answered in-process (0: never)
+    inline_bytes: int = 32 * 1024
     max_concurrent: int = 16
     queue_wait: float = 2.0
     max_body_bytes: int = 1_000_000

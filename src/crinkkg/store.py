@@ -242,6 +242,40 @@ class OxigraphStore:
     def build_info(self) -> dict:
         return dict(self._info)
 
+    def memory_copy(self, max_quads: int) -> OxigraphStore | None:
+        """The same dataset in an in-memory Oxigraph store, read-only; None when too large.
+
+        Joins and aggregates run 3-4x faster over Oxigraph's memory backend than over the
+        read-only RocksDB database (bench/README.md has the figures), at the cost of
+        about 0.4 kB of memory and 10 µs of copying per quad. ``max_quads`` bounds both.
+
+        >>> s = OxigraphStore.in_memory()
+        >>> s.add_triples([ox.Triple(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p"),
+        ...                          ox.Literal("x"))], "http://ex/g")
+        >>> s.memory_copy(10).count(), s.memory_copy(0)
+        (1, None)
+        """
+        if max_quads <= 0:
+            return None
+        quads = self._store.quads_for_pattern(None, None, None, None)
+        copy = ox.Store()
+        batch: list[ox.Quad] = []
+        seen = 0
+        for quad in quads:
+            batch.append(quad)
+            if len(batch) == 10_000:
+                seen += len(batch)
+                if seen > max_quads:
+                    return None
+                copy.bulk_extend(batch)
+                batch = []
+        if seen + len(batch) > max_quads:
+            return None
+        copy.bulk_extend(batch)
+        for graph in self._store.named_graphs():  # empty graphs too (CREATE GRAPH)
+            copy.add_graph(graph)
+        return OxigraphStore(copy, path=None, read_only=True, info=self._info)
+
     # -- writing ---------------------------------------------------------------------------
 
     def add_triples(self, triples: Iterable[ox.Triple], graph: str) -> None:

@@ -39,11 +39,15 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import current_app
 
+from ..errors import CrinkError
 from ..namespaces import INFERRED_GRAPH
 from ..settings import Settings
 from ..store import View
 from . import wire
+from .evaluation import OverBudget, run_bounded_query
 from .problems import Problem
+from .sparqltext import single_pattern
+from .versions import CurrentStore
 
 log = logging.getLogger("crinkkg.engine")
 
@@ -85,15 +89,16 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of worker processes (``python -m crinkkg.web.worker ROLE FD LINK``).
+    """A fixed number of worker processes (``python -m crinkkg.web.worker ROLE FD LINK ...``).
 
     Workers are plain subprocesses talking over a socket pair: no fork of a threaded
     server, no re-import of the caller's main module, and SIGKILL stops one cleanly.
     """
 
-    def __init__(self, role: str, link: Path, size: int) -> None:
+    def __init__(self, role: str, link: Path, size: int, args: tuple[str, ...] = ()) -> None:
         self.name = role
         self.link = link
+        self.args = args
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
@@ -109,7 +114,7 @@ class WorkerPool:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "crinkkg.web.worker", self.name,
-                 str(child.fileno()), str(self.link)],
+                 str(child.fileno()), str(self.link), *self.args],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
                 start_new_session=False)
         finally:
@@ -240,11 +245,13 @@ class QueryEngine:
         self.link = Path(settings.store).absolute()
         self._admitted = 0
         self._admit_lock = threading.Lock()
-        self.queries = WorkerPool("query", self.link, max(1, settings.query_workers))
+        self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
+                                  (str(settings.memory_quads),))
         self.updates: WorkerPool | None = None
         if settings.enable_update:
             self.updates = WorkerPool("update", self.link, 1)
         self._health_cache: tuple[str, dict] | None = None
+        self._local: CurrentStore | None = None  # opened on the first in-process query
         self._started = False
         if start:
             self.start()
@@ -304,7 +311,37 @@ class QueryEngine:
         """Evaluate a query and serialise its result for this client (bytes)."""
         job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
                max_rows or self.settings.max_rows)
+        form = single_pattern(sparql) if self.settings.inline_bytes > 0 else None
+        if form is not None:
+            reply = self._inline(job, form)
+            if reply is not None:
+                return reply
         return self._run(self.queries, job, self.settings.timeout)
+
+    def _inline(self, job: tuple, form: str) -> Reply | None:
+        """Answer a one-pattern query in this process (None: leave it to a worker).
+
+        Its cost is proportional to its answer (:func:`single_pattern`), and the answer may
+        take at most ``inline_bytes`` (nor more bytes than ``max_rows``, so that no row
+        limit is skipped): bounded without a timeout, and without a round trip to a worker.
+        """
+        started = time.perf_counter()
+        self._admit()
+        try:
+            local = self._local
+            if local is None:
+                with self._admit_lock:
+                    local = self._local = self._local or CurrentStore(
+                        self.link, self.settings.memory_quads)
+            reply = run_bounded_query(local.current(), job, form, self.settings.inline_bytes)
+        except OverBudget:
+            return None
+        except (CrinkError, OSError) as exc:
+            log.warning("answering in-process failed, a worker will: %s", exc)
+            return None
+        finally:
+            self._leave()
+        return Reply(reply[1], reply[2], reply[3], time.perf_counter() - started)
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,
                    fmt: str | None = None) -> Reply:

@@ -14,7 +14,8 @@ comment or a string is not a ``SERVICE`` clause.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 _TOKEN = re.compile(
     r"""
@@ -38,8 +39,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # iri, string, var, bnode, pname, word, number, punct
     value: str
     start: int
@@ -57,18 +57,15 @@ class Unreadable(ValueError):
 def tokenize(text: str) -> list[Token]:
     """Every significant token of ``text`` (whitespace and comments dropped)."""
     out: list[Token] = []
-    pos, n = 0, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:  # cannot happen: the last alternative matches any character
-            raise Unreadable(f"cannot read the text at offset {pos}")
-        kind = m.lastgroup or "punct"
-        if kind not in ("ws", "comment"):
-            value = m.group()
-            if kind == "punct" and value in "'\"":
-                raise Unreadable(f"unterminated string at offset {pos}")
-            out.append(Token(kind, value, m.start(), m.end()))
-        pos = m.end()
+    # the last alternative matches any character, so the matches tile the whole text
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws" or kind == "comment":
+            continue
+        value = m.group()
+        if kind == "punct" and (value == "'" or value == '"'):
+            raise Unreadable(f"unterminated string at offset {m.start()}")
+        out.append(Token(kind, value, m.start(), m.end()))  # type: ignore[arg-type]
     return out
 
 
@@ -189,3 +186,136 @@ def add_using(text: str, using: list[str], using_named: list[str]) -> str:
     for offset in reversed(inserts):
         text = text[:offset] + clause + text[offset:]
     return text
+
+
+_NODE = ("iri", "pname")
+
+
+def _term_end(tokens: list[Token], i: int, *, position: str) -> int:
+    """Where one term of a triple pattern ends (-1 if ``tokens[i]`` is not a plain term).
+
+    Accepted: IRIs, prefixed names, variables; ``a`` as predicate; as object, a literal
+    (a string, optionally ``^^`` a datatype; a number; true/false). Blank nodes, lists,
+    language tags and anything else are left to the general path.
+    """
+    if i >= len(tokens):
+        return -1
+    t = tokens[i]
+    if t.kind in _NODE or t.kind == "var":
+        return i + 1
+    if position == "p" and t.kind == "word" and t.value == "a":
+        return i + 1
+    if position == "o":
+        if t.kind == "number" or t.is_word("TRUE", "FALSE"):
+            return i + 1
+        if t.kind == "string":
+            if i + 2 < len(tokens) and tokens[i + 1].value == "^^" and \
+                    tokens[i + 2].kind in _NODE:
+                return i + 3
+            if i + 1 < len(tokens) and tokens[i + 1].value == "@":
+                return -1
+            return i + 1
+    return -1
+
+
+def _one_pattern(tokens: list[Token], i: int) -> int:
+    """``{ s p o [.] }`` with distinct variables at ``tokens[i]``: the index after it, or -1."""
+    if i >= len(tokens) or tokens[i].value != "{":
+        return -1
+    start = i + 1
+    j = start
+    for position in ("s", "p", "o"):
+        j = _term_end(tokens, j, position=position)
+        if j < 0:
+            return -1
+    names = [t.value[1:] for t in tokens[start:j] if t.kind == "var"]
+    if len(names) != len(set(names)):
+        return -1  # ?x ?p ?x scans everything to keep a few: not bounded by its output
+    if j < len(tokens) and tokens[j].value == ".":
+        j += 1
+    if j >= len(tokens) or tokens[j].value != "}":
+        return -1
+    return j + 1
+
+
+@lru_cache(maxsize=512)  # clients repeat their queries; the answer depends on the text only
+def single_pattern(text: str) -> str | None:
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a query whose whole work is one
+    triple-pattern scan, streamed; None for any other query.
+
+    Such a query costs time in proportion to the size of its answer (Oxigraph reads the
+    matching index range lazily), so a cap on the answer's size bounds its cost: the
+    server may run it in its own process instead of a killable worker. Accepted: a
+    prologue, then ``SELECT vars|* [WHERE] { s p o }`` or ``CONSTRUCT WHERE { s p o }``
+    (each with an optional LIMIT), ``ASK [WHERE] { s p o }``, or ``DESCRIBE`` of IRIs.
+    Anything else (FILTER, joins, DISTINCT, ORDER BY, OFFSET, FROM, ...) is not.
+
+    >>> single_pattern("PREFIX ex: <http://ex/> SELECT ?p ?o WHERE { ex:a ?p ?o } LIMIT 9")
+    'SELECT'
+    >>> single_pattern("DESCRIBE <http://ex/a>"), single_pattern("ASK { ?s a <C> }")
+    ('DESCRIBE', 'ASK')
+    >>> single_pattern("SELECT * { ?s ?p ?o . ?o ?q ?r }") is None
+    True
+    >>> single_pattern("SELECT * { ?s ?p ?s }"), single_pattern("SELECT * { ?s ?p ?o } OFFSET 9")
+    (None, None)
+    """
+    try:
+        tokens = tokenize(text)
+    except Unreadable:
+        return None
+    i, n = 0, len(tokens)
+    while i < n and tokens[i].is_word("PREFIX", "BASE"):
+        if tokens[i].is_word("BASE"):
+            if i + 1 >= n or tokens[i + 1].kind != "iri":
+                return None
+            i += 2
+        else:
+            if i + 2 >= n or tokens[i + 1].kind != "pname" or tokens[i + 2].kind != "iri":
+                return None
+            i += 3
+    if i >= n:
+        return None
+    form = tokens[i].value.upper() if tokens[i].kind == "word" else ""
+    i += 1
+    if form == "DESCRIBE":
+        rest = tokens[i:]
+        return form if rest and all(t.kind in _NODE for t in rest) else None
+    if form == "SELECT":
+        if i < n and tokens[i].value == "*":
+            i += 1
+        else:
+            first = i
+            while i < n and tokens[i].kind == "var":
+                i += 1
+            if i == first:
+                return None
+    elif form == "CONSTRUCT":
+        if i >= n or not tokens[i].is_word("WHERE"):
+            return None
+    elif form != "ASK":
+        return None
+    if i < n and tokens[i].is_word("WHERE"):
+        i += 1
+    i = _one_pattern(tokens, i)
+    if i < 0:
+        return None
+    if form != "ASK" and i + 1 < n and tokens[i].is_word("LIMIT") and \
+            tokens[i + 1].kind == "number" and tokens[i + 1].value.isdigit():
+        i += 2
+    return form if i == n else None
+
+
+@lru_cache(maxsize=512)
+def with_limit(text: str, limit: int) -> str:
+    """A :func:`single_pattern` SELECT or CONSTRUCT with at most ``limit`` results.
+
+    >>> with_limit("SELECT * { ?s ?p ?o } LIMIT 10", 3)
+    'SELECT * { ?s ?p ?o } LIMIT 3'
+    >>> with_limit("SELECT * { ?s ?p ?o } # all", 3)
+    'SELECT * { ?s ?p ?o } # all\\nLIMIT 3'
+    """
+    tokens = tokenize(text)
+    if len(tokens) >= 2 and tokens[-2].is_word("LIMIT"):
+        number = tokens[-1]
+        return text[:number.start] + str(min(int(number.value), limit)) + text[number.end:]
+    return f"{text}\nLIMIT {limit}"

@@ -1,0 +1,87 @@
+"""The store version a process answers from, reopened when a build or an update moves the
+store link, and optionally copied into memory where joins run 3-4x faster.
+
+Used by the query workers (with a memory copy) and by the server process itself for the
+queries it answers in-process (read-only database only; see :mod:`crinkkg.web.engine`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import StoreError
+from ..store import OxigraphStore, StoreLayout
+
+
+def open_current(link: Path) -> tuple[str, OxigraphStore]:
+    """Open the build the store link points at now, read-only; return its directory."""
+    layout = StoreLayout(link)
+    target = layout.current()
+    if target is None:
+        raise StoreError(f"no built store at {link}", hint="run `crinkkg build` first")
+    store = ox.Store.read_only(str(target / "db"))
+    return link_target(link), OxigraphStore(store, path=target / "db", read_only=True,
+                                            info=layout.build_record())
+
+
+def link_target(link: Path) -> str:
+    """Where the store link points (one ``readlink``; the path itself if not a link)."""
+    try:
+        return os.path.join(str(link.parent), os.readlink(link))
+    except OSError:
+        return str(link)
+
+
+class CurrentStore:
+    """The read-only database the link points at, answering at once; with
+    ``memory_quads > 0``, replaced by an in-memory copy once a background thread has made
+    it (stores larger than ``memory_quads`` stay on disk). Safe to share between threads.
+    """
+
+    def __init__(self, link: Path, memory_quads: int = 0) -> None:
+        self.link = link
+        self.memory_quads = memory_quads
+        self._lock = threading.Lock()
+        self.opened, self.disk = open_current(link)
+        self._memory: OxigraphStore | None = None
+        self._copy()
+
+    def _copy(self) -> None:
+        if self.memory_quads <= 0:
+            return
+        disk, opened = self.disk, self.opened
+
+        def run() -> None:
+            try:
+                copy = disk.memory_copy(self.memory_quads)
+            except Exception:  # noqa: BLE001 (the database keeps answering)
+                return
+            with self._lock:
+                if copy is not None and self.opened == opened:
+                    self._memory = copy
+                    self.disk = None  # type: ignore[assignment]  # frees RocksDB's caches
+
+        threading.Thread(target=run, name="memory-copy", daemon=True).start()
+
+    def current(self) -> OxigraphStore:
+        """The store to answer the next query from."""
+        if link_target(self.link) != self.opened:
+            with self._lock:
+                if link_target(self.link) != self.opened:
+                    # readers still holding the old version finish with it; it closes
+                    # when the last of them lets go
+                    opened, disk = open_current(self.link)
+                    self._memory = None
+                    self.opened, self.disk = opened, disk
+                    self._copy()
+        disk = self.disk  # read before the copy: the copy is set before the disk is let go
+        memory = self._memory
+        return memory if memory is not None else disk
+
+    @property
+    def in_memory(self) -> bool:
+        return self._memory is not None
