@@ -28,7 +28,8 @@ from .queries import BenchQuery, query_mix
 from .synthetic import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_SERVERS = ["crinkkg", "oxigraph", "rdflib-endpoint", "ceiling-waitress", "ceiling-gunicorn"]
+ALL_SERVERS = ["crinkkg", "oxigraph", "rdflib-endpoint", "ceiling-waitress",
+               "ceiling-waitress-pinned", "ceiling-gunicorn"]
 SCALE_ORDER = {"1k": 0, "5k": 1, "50k": 2, "500k": 3}
 
 

@@ -11,9 +11,11 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-SERVER_ORDER = ["crinkkg", "oxigraph", "rdflib-endpoint", "ceiling-waitress", "ceiling-gunicorn"]
+SERVER_ORDER = ["crinkkg", "oxigraph", "rdflib-endpoint", "ceiling-waitress",
+                "ceiling-waitress-pinned", "ceiling-gunicorn"]
 COLORS = {"crinkkg": "#d62728", "oxigraph": "#1f77b4", "rdflib-endpoint": "#2ca02c",
-          "ceiling-waitress": "#7f7f7f", "ceiling-gunicorn": "#bcbd22"}
+          "ceiling-waitress": "#7f7f7f", "ceiling-waitress-pinned": "#17becf",
+          "ceiling-gunicorn": "#bcbd22"}
 QUERY_ORDER = ["lookup", "filter", "aggregate", "path", "describe", "construct", "mix"]
 ENGINE_SCALES = ("50k", "500k")
 
@@ -42,7 +44,7 @@ def cells(res: dict) -> dict[tuple[str, str, int], dict]:
 
 def ceiling(c: dict, clients: int) -> tuple[str | None, float | None]:
     best = None
-    for name in ("ceiling-waitress", "ceiling-gunicorn"):
+    for name in ("ceiling-waitress", "ceiling-waitress-pinned", "ceiling-gunicorn"):
         v = c.get((name, "lookup", clients))
         if v and v["rps"] and (best is None or v["rps"] > best[1]):
             best = (name, v["rps"])

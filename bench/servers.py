@@ -6,9 +6,10 @@
 - ``rdflib-endpoint``: the ``rdflib-endpoint`` package (FastAPI under uvicorn) over an
   in-memory rdflib ``Dataset`` (default graph = union) loaded from the store's N-Quads dump,
   which is how that package is used;
-- ``ceiling-waitress`` / ``ceiling-gunicorn``: a bare Flask app that returns a constant SPARQL
-  JSON answer, under waitress and under gunicorn (gthread), to measure what the Python HTTP
-  stack alone allows (the ceiling for cheap queries).
+- ``ceiling-waitress`` / ``ceiling-waitress-pinned`` / ``ceiling-gunicorn``: a bare Flask app
+  that returns a constant SPARQL JSON answer, under waitress (on all CPUs, and on one CPU as
+  `crinkkg serve` runs) and under gunicorn (gthread), to measure what the Python HTTP stack
+  alone allows (the ceiling for cheap queries).
 
 The last three are also runnable on their own: ``python -m bench.servers rdflib-endpoint
 --nquads FILE --port P`` and ``python -m bench.servers ceiling --port P``.
@@ -123,6 +124,9 @@ def rdflib_spec(nquads: Path, *, port: int | None = None) -> ServerSpec:
 
 
 def ceiling_available(wsgi: str) -> tuple[bool, str]:
+    wsgi = wsgi.removesuffix("-pinned")
+    if wsgi == "gunicorn" and not hasattr(os, "fork"):
+        return False, "gunicorn needs fork"
     if importlib.util.find_spec(wsgi) is None:
         return False, f"{wsgi} is not installed"
     return True, ""
@@ -150,7 +154,10 @@ def ceiling_spec(wsgi: str, *, port: int | None = None, threads: int | None = No
     else:
         argv = [PY, "-m", "bench.servers", "ceiling", "--port", str(port), "--threads",
                 str(threads)]
-        note = f"waitress, {threads} threads (crinkkg serve's set-up)"
+        note = f"waitress, {threads} threads"
+        if wsgi == "waitress-pinned":
+            argv.append("--pin")
+            note += ", on one CPU (crinkkg serve's set-up)"
     return ServerSpec(f"ceiling-{wsgi}", argv, f"http://{HOST}:{port}/sparql", port, note=note)
 
 
@@ -321,8 +328,12 @@ def ceiling_app():
     return app
 
 
-def _serve_ceiling(port: int, threads: int) -> None:
+def _serve_ceiling(port: int, threads: int, pin: bool = False) -> None:
     import waitress
+
+    if pin:  # exactly what `crinkkg serve` does to its HTTP threads
+        from crinkkg.web.affinity import pin_server
+        pin_server()
 
     waitress.serve(ceiling_app(), host=HOST, port=port, threads=threads, _quiet=True)
 
@@ -346,12 +357,13 @@ def main(argv: list[str] | None = None) -> None:
     c = sub.add_parser("ceiling")
     c.add_argument("--port", type=int, required=True)
     c.add_argument("--threads", type=int, default=4)
+    c.add_argument("--pin", action="store_true", help="keep the server on one CPU")
     r = sub.add_parser("rdflib-endpoint")
     r.add_argument("--nquads", type=Path, required=True)
     r.add_argument("--port", type=int, required=True)
     args = ap.parse_args(argv)
     if args.what == "ceiling":
-        _serve_ceiling(args.port, args.threads)
+        _serve_ceiling(args.port, args.threads, args.pin)
     else:
         _serve_rdflib(args.nquads, args.port)
 

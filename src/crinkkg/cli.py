@@ -234,6 +234,8 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--threads", type=int, default=None, help="HTTP worker threads.")
+@click.option("--pin-cpu/--no-pin-cpu", default=None,
+              help="Keep the HTTP threads on one CPU, query workers on all (default on).")
 @click.option("--enable-update", is_flag=True, default=None,
               help="Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN).")
 @click.option("--timeout", type=float, default=None, help="Query timeout in seconds (30).")

@@ -48,6 +48,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 8
+    # keep the HTTP threads on one CPU (the GIL hand-over across CPUs halves throughput)
+    pin_cpu: bool = True
     # query execution and bounds
     timeout: float = 30.0
     query_workers: int = 2

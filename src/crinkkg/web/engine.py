@@ -263,6 +263,11 @@ class QueryEngine:
         self.queries.start()
         if self.updates is not None:
             self.updates.start()
+        if self.settings.inline_bytes > 0:  # open now, so its memory copy is made before use
+            try:
+                self._local_store()
+            except (CrinkError, OSError) as exc:  # the workers answer everything then
+                log.warning("cannot open the store in the server process: %s", exc)
         self._started = True
         ref = weakref.ref(self)
         atexit.register(lambda: ref() and ref().close())  # type: ignore[union-attr]
@@ -318,6 +323,14 @@ class QueryEngine:
                 return reply
         return self._run(self.queries, job, self.settings.timeout)
 
+    def _local_store(self) -> CurrentStore:
+        local = self._local
+        if local is None:
+            with self._admit_lock:
+                local = self._local = self._local or CurrentStore(
+                    self.link, self.settings.memory_quads)
+        return local
+
     def _inline(self, job: tuple, form: str) -> Reply | None:
         """Answer a one-pattern query in this process (None: leave it to a worker).
 
@@ -328,12 +341,8 @@ class QueryEngine:
         started = time.perf_counter()
         self._admit()
         try:
-            local = self._local
-            if local is None:
-                with self._admit_lock:
-                    local = self._local = self._local or CurrentStore(
-                        self.link, self.settings.memory_quads)
-            reply = run_bounded_query(local.current(), job, form, self.settings.inline_bytes)
+            store = self._local_store().current()
+            reply = run_bounded_query(store, job, form, self.settings.inline_bytes)
         except OverBudget:
             return None
         except (CrinkError, OSError) as exc:

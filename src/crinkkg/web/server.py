@@ -78,8 +78,10 @@ def serve(settings: Settings) -> None:
     from waitress import create_server
 
     from . import create_app
+    from .affinity import pin_server
 
     check_settings(settings)
+    cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
     try:
         app = create_app(settings)
     except Problem as problem:  # a query worker could not open the store
@@ -105,8 +107,9 @@ def serve(settings: Settings) -> None:
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     mode = "read-write (updates need the bearer token)" if settings.enable_update \
         else "read-only"
-    print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads, "
-          f"{settings.query_workers} query workers, timeout {settings.timeout:g} s)",
+    where = f" on CPU {cpu}" if cpu is not None else ""
+    print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads"
+          f"{where}, {settings.query_workers} query workers, timeout {settings.timeout:g} s)",
           file=sys.stderr, flush=True)
     try:
         server.run()

@@ -36,6 +36,7 @@ import pyoxigraph as ox
 from ..errors import CrinkError, InconsistencyError, StoreError
 from ..store import OxigraphStore, StoreLayout, write_record
 from . import wire
+from .affinity import release_worker
 from .evaluation import run_graph, run_query
 from .problems import Problem, syntax_problem
 from .versions import CurrentStore
@@ -44,6 +45,7 @@ from .versions import CurrentStore
 
 
 def _ignore_interrupts() -> None:
+    release_worker()  # workers run on every CPU, the server's HTTP threads on one
     # Ctrl-C reaches the whole process group: the server stops its workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
