@@ -395,7 +395,8 @@ class QueryEngine:
             return dict(cached[1])
         reply = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION "
                            "{ GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g",
-                           default_graphs=["default"], fmt="json")
+                           default_graphs=["default"], fmt="json",
+                           max_rows=2**31)  # one row per graph: the client limit is not for it
         counts: dict[str, int] = {}
         for row in json.loads(reply.body)["results"]["bindings"]:
             counts[row.get("g", {}).get("value", "")] = int(row["n"]["value"])
@@ -411,6 +412,8 @@ class QueryEngine:
                 "graphs": len(counts), "triples": total, "inferred_triples": inferred,
                 "asserted_triples": total - inferred,
                 "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
+                "in_process_answers_from": ("memory" if self._local and self._local.in_memory
+                                            else "disk" if self._local else "off"),
                 "updates_enabled": self.updates is not None}
 
 

@@ -196,19 +196,22 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
     chosen = negotiate(kind, accept, fmt)
     if chosen is None:
         raise _not_acceptable(kind, accept, fmt)
-    if kind == "results":
-        # at most cap + 1 rows (LIMIT), each at least one byte: no more than cap bytes
-        # means no more than cap rows
-        body = result.serialize(format=chosen.oxigraph)
-        count = -1
-    else:
-        triples = list(islice(result, cap + 1))
-        count = len(triples)
-        if count > cap:
-            raise OverBudget()
-        body = ox.serialize(triples, format=chosen.oxigraph, prefixes=PREFIXES) or b""
-    if len(body) > cap:
-        raise OverBudget()
+    # LIMIT cap + 1 bounds the work; the sink bounds the bytes (a row may be large), and
+    # every row takes at least one byte, so an answer within cap bytes has all its rows
+    sink = _Sink(cap, lines=False)
+    count = -1
+    try:
+        if kind == "results":
+            result.serialize(sink, format=chosen.oxigraph)
+        else:
+            triples = list(islice(result, cap + 1))
+            count = len(triples)
+            if count > cap:
+                raise OverBudget()
+            ox.serialize(triples, sink, format=chosen.oxigraph, prefixes=PREFIXES)
+    except RowLimit:
+        raise OverBudget() from None
+    body = sink.value()
     return ("ok", chosen.content_type, body, count)
 
 
