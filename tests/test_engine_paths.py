@@ -227,3 +227,10 @@ def test_http_threads_on_one_cpu_workers_on_all(project_settings) -> None:
         assert "on CPU" in server.log()
     with start_server(project_settings.store, "--no-pin-cpu") as server:
         assert _cpus(server.process.pid) == mine
+
+
+def test_long_texts_take_the_general_path() -> None:
+    # the recogniser caches its answers: only short texts are looked at, so the cache
+    # stays small whatever clients send
+    padding = "#" + "x" * 5000 + "\n"
+    assert single_pattern(padding + "SELECT * { ?s ?p ?o }") is None

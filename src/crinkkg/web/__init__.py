@@ -7,15 +7,21 @@ live in ``app.extensions``, never in module globals.
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from ..settings import Settings
-from .engine import QueryEngine
+if TYPE_CHECKING:  # the query workers import this package too, and need no Flask
+    from flask import Flask
+
+    from ..settings import Settings
+    from .engine import QueryEngine
 
 
 def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
     """Make the web application over the store that ``settings`` points at."""
+    from flask import Flask
+
     from . import graph_store, linked_data, operations, pages, sparql
+    from .engine import QueryEngine
 
     app = Flask(__name__)
     app.config["CRINKKG"] = settings

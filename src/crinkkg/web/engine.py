@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import current_app
 
 from ..errors import CrinkError
 from ..namespaces import INFERRED_GRAPH
@@ -106,6 +105,7 @@ class WorkerPool:
         self._closed = False
         self.restarts = 0
         self.busy = 0
+        self._booting: list[tuple[subprocess.Popen, socket.socket]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -145,10 +145,18 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         return self._handshake(*self._launch())
 
+    def launch(self) -> None:
+        """Start every worker process without waiting for it (they boot in parallel with
+        whatever the caller does next, such as importing the web app)."""
+        while len(self._booting) < self.size:
+            self._booting.append(self._launch())
+
     def start(self) -> None:
-        """Start every worker (in parallel); raise if the store cannot be opened."""
-        launched = [self._launch() for _ in range(self.size)]
-        for process, conn in launched:
+        """Start every worker and wait until each has opened the store; raise if one
+        cannot."""
+        self.launch()
+        booting, self._booting = self._booting, []
+        for process, conn in booting:
             self._idle.put(self._handshake(process, conn))
 
     def _replace(self, dead: _Worker) -> None:
@@ -255,6 +263,12 @@ class QueryEngine:
         self._started = False
         if start:
             self.start()
+
+    def launch(self) -> None:
+        """Start the worker processes without waiting for them (:meth:`start` waits)."""
+        self.queries.launch()
+        if self.updates is not None:
+            self.updates.launch()
 
     def start(self) -> None:
         """Start the workers (opens the store; raises a Problem when it cannot)."""
@@ -419,4 +433,6 @@ class QueryEngine:
 
 def get_engine() -> QueryEngine:
     """The query engine of the current app."""
+    from flask import current_app  # not at the top: workers import this module's package
+
     return current_app.extensions["crinkkg.engine"]

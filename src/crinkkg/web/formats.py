@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import pyoxigraph as ox
@@ -188,6 +189,13 @@ def negotiate(kind: Kind, accept: str | None, override: str | None = None,
     header (or with ``*/*`` only) the first format of the kind is the default. With
     ``allow_html`` a client that prefers HTML gets :data:`HTML`.
     """
+    if (accept is None or len(accept) <= 512) and (override is None or len(override) <= 64):
+        return _negotiate_cached(kind, accept, override, allow_html)  # clients repeat these
+    return _negotiate(kind, accept, override, allow_html)
+
+
+def _negotiate(kind: Kind, accept: str | None, override: str | None,
+               allow_html: bool) -> Format | None:
     if override:
         return by_name(kind, override)
     ranges = parse_accept(accept)
@@ -204,6 +212,9 @@ def negotiate(kind: Kind, accept: str | None, override: str | None = None,
         if best_rank is None or r > best_rank:
             best, best_rank = fmt, r
     return best
+
+
+_negotiate_cached = lru_cache(maxsize=256)(_negotiate)
 
 
 def prefers_html(accept: str | None) -> bool:

@@ -75,19 +75,24 @@ def check_settings(settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit."""
-    from waitress import create_server
-
-    from . import create_app
     from .affinity import pin_server
+    from .engine import QueryEngine
 
     check_settings(settings)
     cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
+    engine = QueryEngine(settings, start=False)
+    engine.launch()  # the workers boot while the web app is imported
+    from waitress import create_server
+
+    from . import create_app
+
     try:
-        app = create_app(settings)
+        app = create_app(settings, engine)
+        engine.start()
     except Problem as problem:  # a query worker could not open the store
+        engine.close()
         raise CrinkError(f"cannot start the query workers: {problem.message}",
                          hint="rebuild the store with `crinkkg build`") from None
-    engine = app.extensions["crinkkg.engine"]
     try:
         server = create_server(
             AccessLog(app), host=settings.host, port=settings.port, threads=settings.threads,

@@ -238,7 +238,9 @@ def _one_pattern(tokens: list[Token], i: int) -> int:
     return j + 1
 
 
-@lru_cache(maxsize=512)  # clients repeat their queries; the answer depends on the text only
+SHORT = 4096  # longest text single_pattern looks at: lookups are short, and its cache small
+
+
 def single_pattern(text: str) -> str | None:
     """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a query whose whole work is one
     triple-pattern scan, streamed; None for any other query.
@@ -259,6 +261,11 @@ def single_pattern(text: str) -> str | None:
     >>> single_pattern("SELECT * { ?s ?p ?s }"), single_pattern("SELECT * { ?s ?p ?o } OFFSET 9")
     (None, None)
     """
+    return _single_pattern(text) if len(text) <= SHORT else None
+
+
+@lru_cache(maxsize=512)  # clients repeat their queries; the answer depends on the text only
+def _single_pattern(text: str) -> str | None:
     try:
         tokens = tokenize(text)
     except Unreadable:
