@@ -234,3 +234,33 @@ def test_long_texts_take_the_general_path() -> None:
     # stays small whatever clients send
     padding = "#" + "x" * 5000 + "\n"
     assert single_pattern(padding + "SELECT * { ?s ?p ?o }") is None
+
+
+@pytest.mark.parametrize("query,transitive", [
+    ("SELECT * { ?a crink:alliedWith+ ?b }", True),
+    ("SELECT * { ?a (crink:alliedWith|crink:opposes)* ?b }", True),
+    ("SELECT * { ?a a/rdfs:subClassOf* ?c }", True),
+    ("SELECT * { ?a crink:alliedWith/crink:supplies ?b }", False),
+    ("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", False),
+    ("SELECT ?s { ?s crink:year ?y FILTER(?y * 2 > 3 && ?y + 1 > 2) }", False),
+    ('SELECT ?s { ?s rdfs:label "a+" }', False),
+])
+def test_transitive_paths_are_recognised(query, transitive) -> None:
+    from crinkkg.web.sparqltext import transitive_path
+
+    assert transitive_path(query) is transitive
+
+
+def test_the_worker_answers_paths_from_disk_and_the_rest_from_memory(project_settings) -> None:
+    from crinkkg.web.versions import CurrentStore
+
+    current = CurrentStore(project_settings.store.absolute(), memory_quads=10_000_000)
+    deadline = time.monotonic() + 30
+    while not current.in_memory and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert current.in_memory
+    assert current.current().path is None  # the copy
+    assert current.current(prefer_disk=True).path is not None  # the database
+    q = PRE + "SELECT (COUNT(*) AS ?n) { id:russia crink:alliedWith+ ?x }"
+    assert [r["n"] for r in current.current().query(q)] == \
+        [r["n"] for r in current.current(prefer_disk=True).query(q)]

@@ -6,32 +6,60 @@ its own URL so that every IRI dereferences locally.
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rdflib import Namespace, URIRef
 
 BASE = "https://w3id.org/crinkkg/"
 ONTOLOGY_IRI = BASE + "ontology"
-CRINK = Namespace(ONTOLOGY_IRI + "#")
-ID = Namespace(BASE + "id/")
-GRAPH = Namespace(BASE + "graph/")
-INFERRED_GRAPH = GRAPH["inferred"]
+GRAPH_BASE = BASE + "graph/"
+INFERRED_GRAPH_IRI = GRAPH_BASE + "inferred"
 
-PROV = Namespace("http://www.w3.org/ns/prov#")
-VANN = Namespace("http://purl.org/vocab/vann/")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-VOID = Namespace("http://rdfs.org/ns/void#")
+# rdflib namespaces, made on first use: the query workers need only the strings, and
+# importing rdflib would cost each of them about 20 MB
+_NAMESPACES = {
+    "CRINK": ONTOLOGY_IRI + "#",
+    "ID": BASE + "id/",
+    "GRAPH": GRAPH_BASE,
+    "PROV": "http://www.w3.org/ns/prov#",
+    "VANN": "http://purl.org/vocab/vann/",
+    "SD": "http://www.w3.org/ns/sparql-service-description#",
+    "VOID": "http://rdfs.org/ns/void#",
+}
+CRINK: Namespace
+ID: Namespace
+GRAPH: Namespace
+PROV: Namespace
+VANN: Namespace
+SD: Namespace
+VOID: Namespace
+INFERRED_GRAPH: URIRef
+
+
+def __getattr__(name: str) -> object:
+    if name not in _NAMESPACES and name != "INFERRED_GRAPH":  # e.g. __path__, asked on import
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rdflib import Namespace, URIRef
+
+    value = URIRef(INFERRED_GRAPH_IRI) if name == "INFERRED_GRAPH" \
+        else Namespace(_NAMESPACES[name])
+    globals()[name] = value
+    return value
+
 
 PREFIXES: dict[str, str] = {
-    "crink": str(CRINK),
-    "id": str(ID),
+    "crink": _NAMESPACES["CRINK"],
+    "id": _NAMESPACES["ID"],
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": str(PROV),
+    "prov": _NAMESPACES["PROV"],
     "dcterms": "http://purl.org/dc/terms/",
     "time": "http://www.w3.org/2006/time#",
-    "vann": str(VANN),
+    "vann": _NAMESPACES["VANN"],
 }
 
 
@@ -43,9 +71,9 @@ def graph_iri_for(relative_path: str) -> str:
     """
     path = relative_path.replace("\\", "/").strip("/")
     stem = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
-    return str(GRAPH) + stem
+    return GRAPH_BASE + stem
 
 
 def is_inferred_graph(iri: str) -> bool:
     """True for the graph that holds the reasoner's output."""
-    return iri == str(INFERRED_GRAPH)
+    return iri == INFERRED_GRAPH_IRI

@@ -25,13 +25,13 @@ from typing import Literal, Protocol
 import pyoxigraph as ox
 
 from .errors import StoreError
-from .namespaces import INFERRED_GRAPH, PREFIXES
+from .namespaces import INFERRED_GRAPH_IRI, PREFIXES
 
 View = Literal["all", "asserted", "inferred"]
 VIEWS: tuple[View, ...] = ("all", "asserted", "inferred")
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
-INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+INFERRED = ox.NamedNode(INFERRED_GRAPH_IRI)
 
 
 class GraphStore(Protocol):
@@ -155,7 +155,7 @@ class OxigraphStore:
     ...                          ox.Literal("x"))], "http://ex/g")
     >>> [r["o"].value for r in s.query("SELECT ?o WHERE { ?s ?p ?o }")]
     ['x']
-    >>> s.count("http://ex/g"), s.count(str(INFERRED_GRAPH))
+    >>> s.count("http://ex/g"), s.count(INFERRED_GRAPH_IRI)
     (1, 0)
     """
 

@@ -326,3 +326,26 @@ def with_limit(text: str, limit: int) -> str:
         number = tokens[-1]
         return text[:number.start] + str(min(int(number.value), limit)) + text[number.end:]
     return f"{text}\nLIMIT {limit}"
+
+
+def transitive_path(text: str) -> bool:
+    """True when the query has a ``+`` or ``*`` property path (a transitive closure).
+
+    Oxigraph's in-memory store answers such paths 1.1-2.4x slower than its on-disk one
+    (bench/README.md), while it answers scans, joins and aggregates 3-4x faster; the
+    query workers keep both and ask this. Arithmetic after ``)`` also counts: it only
+    changes which copy of the same data answers.
+
+    >>> transitive_path("SELECT * { ?a crink:alliedWith/crink:suppliesArmsTo+ ?b }")
+    True
+    >>> transitive_path("SELECT (COUNT(*) AS ?n) { ?s ?p ?o . FILTER(?o * 2 > 3) }")
+    False
+    """
+    if "+" not in text and "*" not in text:
+        return False
+    try:
+        tokens = tokenize(text)
+    except Unreadable:
+        return False
+    return any(t.value in ("+", "*") and (prev.kind in _NODE or prev.value in (")", "a"))
+               for prev, t in zip(tokens, tokens[1:], strict=False))

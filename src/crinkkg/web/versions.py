@@ -1,5 +1,6 @@
 """The store version a process answers from, reopened when a build or an update moves the
-store link, and optionally copied into memory where joins run 3-4x faster.
+store link, and optionally copied into memory where scans, joins and aggregates run 3-4x
+faster (transitive paths run faster on disk: both stay open).
 
 Used by the query workers (with a memory copy) and by the server process itself for the
 queries it answers in-process (read-only database only; see :mod:`crinkkg.web.engine`).
@@ -63,12 +64,12 @@ class CurrentStore:
             with self._lock:
                 if copy is not None and self.opened == opened:
                     self._memory = copy
-                    self.disk = None  # type: ignore[assignment]  # frees RocksDB's caches
 
         threading.Thread(target=run, name="memory-copy", daemon=True).start()
 
-    def current(self) -> OxigraphStore:
-        """The store to answer the next query from."""
+    def current(self, prefer_disk: bool = False) -> OxigraphStore:
+        """The store to answer the next query from: the memory copy when there is one,
+        unless ``prefer_disk`` (for queries the database answers faster)."""
         if link_target(self.link) != self.opened:
             with self._lock:
                 if link_target(self.link) != self.opened:
@@ -78,9 +79,8 @@ class CurrentStore:
                     self._memory = None
                     self.opened, self.disk = opened, disk
                     self._copy()
-        disk = self.disk  # read before the copy: the copy is set before the disk is let go
         memory = self._memory
-        return memory if memory is not None else disk
+        return memory if memory is not None and not prefer_disk else self.disk
 
     @property
     def in_memory(self) -> bool:

@@ -39,6 +39,7 @@ from . import wire
 from .affinity import release_worker
 from .evaluation import run_graph, run_query
 from .problems import Problem, syntax_problem
+from .sparqltext import transitive_path
 from .versions import CurrentStore
 
 # -- processes ---------------------------------------------------------------------------
@@ -62,9 +63,9 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0) -> 
     wire.send(conn, ("ready", os.getpid(), versioned.opened))
 
     def handle(job: tuple) -> tuple:
-        store = versioned.current()
         if job[0] == "query":
-            return run_query(store, job)
+            return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
+        store = versioned.current()
         if job[0] == "graph":
             return run_graph(store, job)
         if job[0] == "ping":
