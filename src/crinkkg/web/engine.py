@@ -259,7 +259,7 @@ class QueryEngine:
         if settings.enable_update:
             self.updates = WorkerPool("update", self.link, 1)
         self._health_cache: tuple[str, dict] | None = None
-        self._local: CurrentStore | None = None  # opened on the first in-process query
+        self._local: CurrentStore | None = None  # the store as this process sees it
         self._started = False
         if start:
             self.start()
@@ -359,7 +359,9 @@ class QueryEngine:
             reply = run_bounded_query(store, job, form, self.settings.inline_bytes)
         except OverBudget:
             return None
-        except (CrinkError, OSError) as exc:
+        except Problem:
+            raise  # the client's mistake (syntax, format): the same answer a worker gives
+        except Exception as exc:  # noqa: BLE001 (a worker answers, and reports what it finds)
             log.warning("answering in-process failed, a worker will: %s", exc)
             return None
         finally:
