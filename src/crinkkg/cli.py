@@ -242,8 +242,8 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
 @click.option("--query-workers", type=int, default=None,
               help="Processes that evaluate queries (killed on timeout).")
 @click.option("--memory-quads", type=int, default=None,
-              help="Query workers copy stores of up to this many quads into memory, where "
-                   "joins run 3-4x faster (2,000,000; 0 = never).")
+              help="The server and its query workers copy stores of up to this many quads "
+                   "into memory, where joins run 3-4x faster (2,000,000; 0 = never).")
 @click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
 @click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
 @click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
