@@ -18,6 +18,11 @@ cancel a query, so on timeout the worker is killed (SIGKILL stops the work at on
 fresh one is started in the background while the other workers keep answering.
 Updates run in a separate single update worker that writes a copy of the store and swaps
 it in atomically; query workers reopen the new version before their next job.
+
+One exception: a query that is a single triple pattern (a lookup) costs time in
+proportion to its answer, so this process answers it itself, reading at most
+``inline_bytes`` of answer (a larger one goes to a worker). That needs no timeout and
+saves the round trip to a worker, which was most of a lookup's cost.
 """
 
 from __future__ import annotations

@@ -65,12 +65,8 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0) -> 
     def handle(job: tuple) -> tuple:
         if job[0] == "query":
             return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
-        store = versioned.current()
         if job[0] == "graph":
-            return run_graph(store, job)
-        if job[0] == "ping":
-            where = "memory" if versioned.in_memory else "disk"
-            return ("ok", "text/plain", f"{versioned.opened} {where}".encode(), 0)
+            return run_graph(versioned.current(), job)
         return Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
 
     _serve_jobs(conn, handle)
