@@ -249,7 +249,7 @@ class _Generator:
                      ("rdfs:label", _lit(f"Source {i:05d} ({y})")),
                      ("dcterms:title", _lit(f"Report {i:05d} on strategic alignments")),
                      ("dcterms:issued", _typed(str(y), "gYear")),
-                     ("crink:attributionMethod",
+                     ("crink:hasAttributionMethod",
                       "crink:attribution-public-record" if official
                       else "crink:attribution-stated"),
                      ("crink:attributionScope", _lit("Synthetic claims attributed to this "
@@ -288,13 +288,13 @@ class _Generator:
                      ("rdfs:label", _lit(f"{cls} {i:06d}: {self.state_names[a]} to "
                                          f"{self.state_names[b]}")),
                      (f"crink:{sp}", f"id:{a}"), (f"crink:{rp}", f"id:{b}"),
-                     ("crink:itemKind", f"crink:{item}"),
-                     ("crink:status", f"crink:{self.rng.choice(TRANSFER_STATUSES)}"),
+                     ("crink:hasItemKind", f"crink:{item}"),
+                     ("crink:hasStatus", f"crink:{self.rng.choice(TRANSFER_STATUSES)}"),
                      ("crink:year", self.year())]
             if cls in ARMS:
                 fitting = [wid for wid, k in self.weapons if k == item] or \
                     [wid for wid, _ in self.weapons]
-                pairs.append(("crink:weaponSystem", f"id:{self.rng.choice(fitting)}"))
+                pairs.append(("crink:hasWeaponSystem", f"id:{self.rng.choice(fitting)}"))
             if cls == "OilSale":
                 pairs.append(("crink:terms", "crink:terms-discounted"
                               if self.rng.random() < 0.6 else "crink:terms-major-buyer"))
@@ -324,9 +324,9 @@ class _Generator:
                 pairs = [("a", "crink:Partnership"),
                          ("rdfs:label", _lit(f"Partnership {i:05d}")),
                          ("crink:firstParty", f"id:{a}"), ("crink:secondParty", f"id:{b}"),
-                         ("crink:alignmentKind", f"crink:{self.rng.choice(ALIGNMENT_KINDS)}"),
+                         ("crink:hasAlignmentKind", f"crink:{self.rng.choice(ALIGNMENT_KINDS)}"),
                          ("crink:year", self.year())]
-                pairs += [("crink:cooperationArea", f"crink:{c}")
+                pairs += [("crink:hasCooperationArea", f"crink:{c}")
                           for c in self.rng.sample(AREAS, self.rng.randint(1, 3))]
                 w.node(f"id:partnership-{i:05d}", pairs + self.derived())
             i += 1
@@ -370,14 +370,14 @@ class _Generator:
             a, b = self.pair()
             if self.rng.random() < 0.75:
                 wid, kind = self.rng.choice(self.weapons)
-                pairs = [("a", "crink:ArmsRequest"), ("crink:weaponSystem", f"id:{wid}"),
-                         ("crink:itemKind", f"crink:{kind}")]
+                pairs = [("a", "crink:ArmsRequest"), ("crink:hasWeaponSystem", f"id:{wid}"),
+                         ("crink:hasItemKind", f"crink:{kind}")]
             else:
                 pairs = [("a", "crink:InvestmentRequest"),
-                         ("crink:itemKind", "crink:kind-investment")]
+                         ("crink:hasItemKind", "crink:kind-investment")]
             pairs += [("rdfs:label", _lit(f"Request {i:05d}")),
                       ("crink:requester", f"id:{a}"), ("crink:requestedFrom", f"id:{b}"),
-                      ("crink:status", "crink:" + self.rng.choice(
+                      ("crink:hasStatus", "crink:" + self.rng.choice(
                           ["status-requested-not-delivered", "status-refused",
                            "status-limited"])),
                       ("crink:year", self.year())]
@@ -399,7 +399,7 @@ class _Generator:
                 pairs = [("a", "crink:Restraint"), ("crink:holder", f"id:{a}"),
                          ("crink:counterpart", f"id:{b}"),
                          ("crink:restrainedAction", f"crink:{self.rng.choice(ACTIONS)}"),
-                         ("crink:status", "crink:status-withheld")]
+                         ("crink:hasStatus", "crink:status-withheld")]
             pairs += [("rdfs:label", _lit(f"Stance {i:05d}")), ("crink:year", self.year())]
             w.node(f"id:stance-{i:05d}", pairs + self.derived())
             i += 1

@@ -304,7 +304,7 @@ def test_negative_facts_are_nodes_with_a_status_not_missing_triples(built_store)
     rows = list(built_store.query(PREFIXES + """
         SELECT ?holder ?counterpart ?kind ?status WHERE {
           ?r a crink:Restraint ; crink:holder ?holder ; crink:counterpart ?counterpart ;
-             crink:itemKind ?kind ; crink:status ?status .
+             crink:hasItemKind ?kind ; crink:hasStatus ?status .
         }"""))
     assert [(short(r["holder"].value), short(r["counterpart"].value), short(r["kind"].value),
              short(r["status"].value)) for r in rows] == [
@@ -312,7 +312,7 @@ def test_negative_facts_are_nodes_with_a_status_not_missing_triples(built_store)
     # and nothing in the reasoned graph says China supplies arms to Russia, or Russia Su-35s
     assert not built_store.query(PREFIXES + "ASK { id:china crink:suppliesArmsTo ?x }")
     assert not built_store.query(PREFIXES + """
-        ASK { ?t a crink:Transfer ; crink:weaponSystem ?w .
+        ASK { ?t a crink:Transfer ; crink:hasWeaponSystem ?w .
               FILTER (?w IN (id:su-35, id:s-400)) }""")
 
 

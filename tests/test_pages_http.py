@@ -29,7 +29,7 @@ id:testland a crink:State ; rdfs:label "Testland"@en ;
 id:testland-oil-to-china a crink:OilSale ;
     rdfs:label "Testland sells oil to China"@en ;
     crink:oilSeller id:testland ; crink:oilBuyer id:china ;
-    crink:itemKind crink:kind-oil ; crink:status crink:status-delivered ;
+    crink:hasItemKind crink:kind-oil ; crink:hasStatus crink:status-delivered ;
     crink:year "2026"^^xsd:gYear ;
     prov:wasDerivedFrom id:source-crink-article .
 """

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import __version__, reasoning, rules
+from . import __version__, anchors, reasoning, rules
 from .errors import InconsistencyError
 from .loading import SourceFile, discover, file_digest, load_inputs
 from .namespaces import INFERRED_GRAPH
@@ -71,6 +71,8 @@ def cache_key(settings: Settings) -> str:
              f"reasoner {settings.reasoner}\n".encode())
     for path, role in discover(settings.ontology_dir, settings.data_dir):
         h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
+    for path in anchors.text_paths(settings.data_dir):
+        h.update(f"text {path.as_posix()} {file_digest(path)}\n".encode())
     return h.hexdigest()
 
 
@@ -136,6 +138,10 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.files = len(sources)
         report.asserted_triples = len(asserted)
         step.detail = f"{len(sources)} files, {len(asserted)} triples"
+    with _timed(report, "anchors", progress) as step:
+        checked = anchors.check([(s.relative, s.triples) for s in sources if s.role == "data"],
+                                settings.data_dir)
+        step.detail = f"{checked} text anchors match their stored texts"
     with _timed(report, "validate", progress) as step:
         warnings = validate_sources(sources, asserted, shapes)
         report.warnings = [str(w) for w in warnings]

@@ -59,6 +59,7 @@ PREFIXES: dict[str, str] = {
     "prov": _NAMESPACES["PROV"],
     "dcterms": "http://purl.org/dc/terms/",
     "time": "http://www.w3.org/2006/time#",
+    "oa": "http://www.w3.org/ns/oa#",
     "vann": _NAMESPACES["VANN"],
 }
 

@@ -35,7 +35,7 @@ _EDGES = """SELECT DISTINCT ?kind ?a ?b ?via ?cls ?status WHERE {
     FILTER(STR(?a) < STR(?b)) BIND("conflict" AS ?kind) }
   UNION { ?via a crink:Strike ; crink:attacker ?a ; crink:target ?b . BIND("strike" AS ?kind) }
   UNION { ?via a crink:Request ; crink:requester ?a ; crink:requestedFrom ?b .
-    OPTIONAL { ?via crink:status ?status } BIND("request" AS ?kind) }
+    OPTIONAL { ?via crink:hasStatus ?status } BIND("request" AS ?kind) }
   UNION { ?a crink:hasMember ?b . BIND(?a AS ?via) BIND("member" AS ?kind) }
 }"""
 
