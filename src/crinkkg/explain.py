@@ -39,6 +39,10 @@ HAS_VALUE, ON_PROPERTY = _n(OWL + "hasValue"), _n(OWL + "onProperty")
 SOME_VALUES, INTERSECTION, UNION = _n(OWL + "someValuesFrom"), _n(OWL + "intersectionOf"), \
     _n(OWL + "unionOf")
 INFERRED = _n(str(INFERRED_GRAPH))
+OA = "http://www.w3.org/ns/oa#"
+STATED_IN = _n("https://w3id.org/crinkkg/ontology#statedIn")
+HAS_SOURCE, HAS_SELECTOR = _n(OA + "hasSource"), _n(OA + "hasSelector")
+EXACT, START, END = _n(OA + "exact"), _n(OA + "start"), _n(OA + "end")
 MAX_DEPTH = 25
 
 Triple = tuple[object, object, object]
@@ -54,13 +58,14 @@ class Derivation:
     note: str | None = None
     graphs: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)  # the sentences that state the claim
     premises: list[Derivation] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
             "triple": [_text(t) for t in self.triple],
             "status": self.status, "rule": self.rule, "note": self.note,
-            "graphs": self.graphs, "sources": self.sources,
+            "graphs": self.graphs, "sources": self.sources, "passages": self.passages,
             "premises": [p.as_dict() for p in self.premises],
         }
 
@@ -113,6 +118,19 @@ class Explainer:
     def sources(self, subject) -> list[str]:
         return [_text(o) for o in self.objects(subject, PROV_DERIVED)]
 
+    def passages(self, subject) -> list[dict]:
+        """The passages of stored source texts that state the claim ``subject``."""
+        found = []
+        for passage in self.objects(subject, STATED_IN):
+            entry: dict = {"source": next((_text(s) for s in self.objects(passage, HAS_SOURCE)),
+                                          None)}
+            for selector in self.objects(passage, HAS_SELECTOR):
+                for key, prop in (("exact", EXACT), ("start", START), ("end", END)):
+                    for value in self.objects(selector, prop):
+                        entry[key] = int(value.value) if key != "exact" else value.value
+            found.append(entry)
+        return sorted(found, key=lambda e: (e.get("source") or "", e.get("start", -1)))
+
     # -- explaining ------------------------------------------------------------------------
 
     def explain(self, triple: Triple, stack: tuple[Triple, ...] = ()) -> Derivation | None:
@@ -126,7 +144,7 @@ class Explainer:
         asserted = [g for g in graphs if g != INFERRED]
         if asserted:
             d = Derivation(triple, "asserted", graphs=[_text(g) for g in asserted],
-                           sources=self.sources(s))
+                           sources=self.sources(s), passages=self.passages(s))
             self._memo[triple] = d
             return d
         if len(stack) >= MAX_DEPTH:
@@ -321,6 +339,10 @@ def format_derivation(d: Derivation, indent: int = 0) -> str:
         said = "; source " + ", ".join(short(ox.NamedNode(s)) for s in d.sources) \
             if d.sources else ""
         lines.append(f"{head}   [asserted in {files}{said}]")
+        for passage in d.passages:
+            where = f" [{passage['start']}:{passage['end']}]" if "start" in passage else ""
+            source = short(ox.NamedNode(passage["source"])) if passage.get("source") else "?"
+            lines.append(f'{pad}    stated in {source}{where}: "{passage.get("exact", "")}"')
     elif d.status == "inferred":
         lines.append(f"{head}   [inferred by {d.rule}: {d.note}]")
         for p in d.premises:

@@ -44,10 +44,14 @@ _SUBCLASSES = """SELECT ?c ?sup WHERE { ?c rdfs:subClassOf ?sup .
 
 
 def _dates_query(ids: str) -> str:
+    """Dated claims and sources: the start of their time, cut to the precision given."""
     return f"""SELECT ?x ?p ?d ?source WHERE {{
-  ?x ?p ?d .
+  ?x crink:hasTime ?t .
   FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{ids}"))
-  FILTER(isLiteral(?d) && DATATYPE(?d) IN (xsd:date, xsd:dateTime, xsd:gYear, xsd:gYearMonth))
+  ?t crink:timePrecision ?p ; crink:earliest ?e .
+  FILTER(?p IN (crink:precision-day, crink:precision-month, crink:precision-year))
+  BIND(SUBSTR(STR(?e), 1, IF(?p = crink:precision-day, 10,
+                             IF(?p = crink:precision-month, 7, 4))) AS ?d)
   BIND(EXISTS {{ ?x a crink:Source }} AS ?source)
 }}"""
 

@@ -31,7 +31,8 @@ bp = Blueprint("pages", __name__)
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
-QUOTE = str(CRINK.quote)
+STATED_IN = str(CRINK.statedIn)
+OA = "http://www.w3.org/ns/oa#"
 #: Shown in the page's header rather than in the table of facts.
 HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
                      SKOS + "definition", DCT + "description", PROV_DERIVED}
@@ -186,20 +187,53 @@ def _neighbours(desc: Description) -> tuple[list[Neighbour], int]:
     return ordered[:MAX_NEIGHBOURS], len(ordered)
 
 
+@dataclass
+class Passage:
+    """A passage of a source's stored text that states the claim a page shows."""
+
+    exact: str
+    source: Value | None
+    start: int | None
+    end: int | None
+
+
+def passages(desc: Description) -> list[Passage]:
+    """The claim's ``crink:statedIn`` passages, in text order, from its description."""
+    by_subject: dict[Term, dict[str, list[Term]]] = {}
+    for s in desc.statements:
+        by_subject.setdefault(s.subject, {}).setdefault(s.predicate.value, []).append(s.object)
+    found = []
+    for anchor in desc.values(STATED_IN):
+        props = by_subject.get(anchor, {})
+        source = next(iter(props.get(OA + "hasSource", [])), None)
+        exact, start, end = None, None, None
+        for selector in props.get(OA + "hasSelector", []):
+            sel = by_subject.get(selector, {})
+            exact = exact or next((v.value for v in sel.get(OA + "exact", [])), None)
+            start = start if start is not None else next(
+                (int(v.value) for v in sel.get(OA + "start", [])), None)
+            end = end if end is not None else next((int(v.value) for v in sel.get(OA + "end", [])),
+                                                   None)
+        if exact is not None:
+            found.append(Passage(exact, Value.of(source, desc.labels) if source else None,
+                                 start, end))
+    return sorted(found, key=lambda p: (p.start is None, p.start or 0))
+
+
 def entity_page(desc: Description) -> Response:
     """An entity: name, types, what it says and who says so, what links to it."""
     labels = desc.labels
     types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
     out = [s for s in desc.outgoing if s.predicate.value not in HEADER_PROPERTIES
-           and s.predicate.value != QUOTE]
+           and s.predicate.value != STATED_IN]
     neighbours, total = _neighbours(desc)
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
         descriptions=[v.value for p in (DCT + "description", SKOS + "definition")
                       for v in desc.values(p)],
-        quotes=[v.value for v in desc.values(QUOTE)],
+        passages=passages(desc),
         sources=[Value.of(v, labels) for v in desc.values(PROV_DERIVED)],
         facts=[f for f in _facts(desc, out, incoming=False) if not f.inferred],
         inferred_facts=[f for f in _facts(desc, out, incoming=False) if f.inferred],
