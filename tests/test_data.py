@@ -224,7 +224,7 @@ def test_public_record_facts_sit_on_nodes_of_their_own_with_their_own_source(bui
               crink:obligation ?obligation ; crink:articleNumber ?article ;
               prov:wasDerivedFrom id:source-russia-dprk-treaty-text .
           }
-          ?time crink:earliest ?earliest ; crink:timePrecision ?precision .
+          ?time crink:earliest ?earliest ; crink:hasPrecision ?precision .
           id:source-russia-dprk-treaty-text crink:textOf id:russia-dprk-treaty-2024 ;
             dcterms:title ?name .
         }"""))
@@ -272,7 +272,7 @@ def test_every_literal_is_in_the_owl2_datatype_map(path: Path):
 def test_times_carry_their_precision_and_bounds(built_store):
     rows = {short(r["t"].value): (short(r["p"].value), r["y"] and r["y"].value)
             for r in built_store.query(PREFIXES + """
-                SELECT ?t ?p ?y WHERE { ?t a crink:TimeSpec ; crink:timePrecision ?p .
+                SELECT ?t ?p ?y WHERE { ?t a crink:TimeSpec ; crink:hasPrecision ?p .
                                         OPTIONAL { ?t crink:year ?y } }""")}
     assert rows["time-crink-article"] == ("precision-unknown", None)
     assert rows["time-year-2024"] == ("precision-year", "2024")

@@ -204,8 +204,11 @@ def test_description_has_incoming_links_sources_and_labels(server):
 def test_claim_has_its_sources(server):
     g = parse(get(server, "/id/russia-dprk-treaty-2024", "text/turtle"), "turtle", server.url)
     treaty = ID["russia-dprk-treaty-2024"]
-    sources = set(g.objects(treaty, PROV.wasDerivedFrom))
-    assert {ID["source-crink-article"], ID["source-russia-dprk-treaty-text"]} <= sources
+    assert set(g.objects(treaty, PROV.wasDerivedFrom)) == {ID["source-crink-article"]}
+    # the public record's signing links to the treaty: it comes with its own source
+    signing = ID["russia-dprk-treaty-2024-signing"]
+    assert (signing, CRINK.signingOf, treaty) in g
+    assert (signing, PROV.wasDerivedFrom, ID["source-russia-dprk-treaty-text"]) in g
 
 
 def test_jsonld_expands_to_the_turtle_triples(server):
@@ -245,7 +248,7 @@ def test_ontology_for_protege_is_rdfxml(server):
     assert media(r) == "application/rdf+xml"
     g = Graph().parse(data=r.content, format="xml")
     assert (ONTOLOGY, RDF.type, OWL.Ontology) in g
-    assert (ONTOLOGY, OWL.versionIRI, URIRef(str(ONTOLOGY) + "/0.1.0")) in g
+    assert (ONTOLOGY, OWL.versionIRI, URIRef(str(ONTOLOGY) + "/0.2.0")) in g
     assert (CRINK.alliedWith, RDF.type, OWL.SymmetricProperty) in g
 
 
@@ -266,11 +269,11 @@ def test_ontology_turtle_and_rdfxml_have_the_same_triples(server):
 
 def test_version_iri_resolves_to_this_version(server):
     current = Graph().parse(data=get(server, "/ontology.ttl").content, format="turtle")
-    version = get(server, "/ontology/0.1.0", "text/turtle")
+    version = get(server, "/ontology/0.2.0", "text/turtle")
     assert version.status_code == 200
-    assert version.headers["Content-Location"] == "/ontology/0.1.0.ttl"
+    assert version.headers["Content-Location"] == "/ontology/0.2.0.ttl"
     assert isomorphic(current, Graph().parse(data=version.content, format="turtle"))
-    assert get(server, "/ontology/0.1.0.rdf").status_code == 200
+    assert get(server, "/ontology/0.2.0.rdf").status_code == 200
 
 
 def test_owlready2_opens_the_ontology_by_url(server):
@@ -298,7 +301,7 @@ def test_owlready2_reads_the_turtle(server):
 def test_ontology_html_has_term_anchors(server):
     r = get(server, "/ontology", "text/html")
     assert r.status_code == 200
-    for anchor in ("State", "alliedWith", "ArmsTransfer", "kind-drones", "signedOn"):
+    for anchor in ("State", "alliedWith", "ArmsTransfer", "kind-drones", "statedIn"):
         assert f'id="{anchor}"' in r.text
 
 

@@ -29,12 +29,11 @@ QUERY_FILES = sorted((ROOT / "src" / "crinkkg" / "queries").glob("*.rq"))
 FIXTURES = ROOT / "tests" / "fixtures"
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/crinkkg/ontology")
-VERSION_IRI = URIRef("https://w3id.org/crinkkg/ontology/0.1.0")
+VERSION_IRI = URIRef("https://w3id.org/crinkkg/ontology/0.2.0")
 NS = "https://w3id.org/crinkkg/ontology#"
 DCTERMS = "http://purl.org/dc/terms/"
 VANN = "http://purl.org/vocab/vann/"
 PROV = "http://www.w3.org/ns/prov#"
-XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
 ERROR_MESSAGE = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
 ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
 
@@ -58,13 +57,14 @@ def crink_terms(g: Graph, *types: URIRef) -> set[URIRef]:
 def test_header_has_the_metadata_protege_and_documentation_tools_read(ontology: Graph):
     assert (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in ontology
     assert ontology.value(ONTOLOGY_IRI, OWL.versionIRI) == VERSION_IRI
-    assert str(ontology.value(ONTOLOGY_IRI, OWL.versionInfo)) == "0.1.0"
+    assert str(ontology.value(ONTOLOGY_IRI, OWL.versionInfo)) == "0.2.0"
     for name in ("title", "description", "creator", "license", "created", "modified"):
         value = ontology.value(ONTOLOGY_IRI, URIRef(DCTERMS + name))
         assert value is not None, f"the ontology header lacks dcterms:{name}"
-    for name in ("created", "modified"):
+    for name in ("created", "modified"):  # ISO 8601 strings: xsd:date is outside OWL 2 DL
         value = ontology.value(ONTOLOGY_IRI, URIRef(DCTERMS + name))
-        assert isinstance(value, Literal) and value.datatype == XSD_DATE
+        assert isinstance(value, Literal) and value.datatype is None
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value))
     assert isinstance(ontology.value(ONTOLOGY_IRI, URIRef(DCTERMS + "license")), URIRef)
     assert str(ontology.value(ONTOLOGY_IRI, URIRef(VANN + "preferredNamespacePrefix"))) == "crink"
     assert str(ontology.value(ONTOLOGY_IRI, URIRef(VANN + "preferredNamespaceUri"))) == NS
@@ -213,6 +213,66 @@ def test_catalog_maps_the_ontology_iris_to_the_local_file():
     assert (CATALOG_FILE.parent / "crink.ttl").is_file()
 
 
+def test_every_data_file_is_an_ontology_importing_the_ontology_with_a_catalog():
+    """Protégé shows a data file's individuals only when it is an ontology of its own that
+    imports the TBox; the catalog beside the data resolves the import offline."""
+    root = ET.parse(ROOT / "data" / "catalog-v001.xml").getroot()
+    ns = {"c": "urn:oasis:names:tc:entity:xmlns:xml:catalog"}
+    mapping = {u.get("name"): u.get("uri") for u in root.iterfind(".//c:uri", ns)}
+    assert mapping == {str(ONTOLOGY_IRI): "../ontology/crink.ttl",
+                       str(VERSION_IRI): "../ontology/crink.ttl"}
+    for path in DATA_FILES:
+        g = Graph().parse(path)
+        headers = list(g.subjects(RDF.type, OWL.Ontology))
+        assert headers == [URIRef("https://w3id.org/crinkkg/graph/data/" + path.stem)], path.name
+        assert list(g.objects(headers[0], OWL.imports)) == [ONTOLOGY_IRI], path.name
+
+
+def test_no_two_terms_differ_only_by_case_and_no_labels_collide(ontology: Graph):
+    terms = {str(s).removeprefix(NS) for s in ontology.subjects()
+             if isinstance(s, URIRef) and str(s).startswith(NS)}
+    folded: dict[str, set[str]] = {}
+    for term in terms:
+        folded.setdefault(term.lower().replace("-", "").replace("_", ""), set()).add(term)
+    assert not [names for names in folded.values() if len(names) > 1]
+    labels: dict[str, set[str]] = {}
+    for term in terms:
+        for label in ontology.objects(URIRef(NS + term), RDFS.label):
+            labels.setdefault(str(label).lower(), set()).add(term)
+    assert not {k: v for k, v in labels.items() if len(v) > 1}
+
+
+def test_no_axioms_on_other_vocabularies_terms(ontology: Graph):
+    """Reused terms are declared and documented, never given domains, ranges or
+    hierarchy of our own (that would redefine another vocabulary's term)."""
+    axioms = (RDFS.domain, RDFS.range, RDFS.subPropertyOf, RDFS.subClassOf, OWL.inverseOf,
+              OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith)
+    own = {(URIRef(PROV + "Organization"), RDFS.subClassOf, URIRef(PROV + "Agent")),
+           (URIRef(PROV + "wasDerivedFrom"), RDFS.domain, URIRef(PROV + "Entity")),
+           (URIRef(PROV + "wasDerivedFrom"), RDFS.range, URIRef(PROV + "Entity")),
+           (SKOS.hasTopConcept, OWL.inverseOf, SKOS.topConceptOf),
+           (SKOS.hasTopConcept, RDFS.domain, SKOS.ConceptScheme),
+           (SKOS.hasTopConcept, RDFS.range, SKOS.Concept),
+           (SKOS.topConceptOf, RDFS.subPropertyOf, SKOS.inScheme),
+           (SKOS.topConceptOf, RDFS.domain, SKOS.Concept),
+           (SKOS.topConceptOf, RDFS.range, SKOS.ConceptScheme),
+           (SKOS.inScheme, RDFS.range, SKOS.ConceptScheme),
+           (SKOS.broader, OWL.inverseOf, SKOS.narrower)}
+    foreign = {(s, p, o) for p in axioms for s, o in ontology.subject_objects(p)
+               if isinstance(s, URIRef) and not str(s).startswith(NS)} - own
+    assert not foreign, f"axioms on other vocabularies' terms (beyond their own): {foreign}"
+
+
+def test_cross_scheme_skos_links_use_the_mapping_properties():
+    g = Graph().parse(ONTOLOGY_FILE)
+    for path in DATA_FILES:
+        g.parse(path)
+    crossing = [(s, o) for s, o in g.subject_objects(SKOS.broader)
+                if set(g.objects(s, SKOS.inScheme)) | set(g.objects(s, SKOS.topConceptOf))
+                != set(g.objects(o, SKOS.inScheme)) | set(g.objects(o, SKOS.topConceptOf))]
+    assert not crossing, f"skos:broader across schemes (use skos:broadMatch): {crossing}"
+
+
 # --- HermiT (the reasoner Protégé uses) --------------------------------------------------------
 
 
@@ -240,6 +300,8 @@ def hermit(tmp_path: Path, *files: Path):
     g = Graph()
     for path in files:
         g.parse(path)
+    # the data files import the ontology, which is merged in already: nothing to fetch
+    g.remove((None, OWL.imports, None))
     out = tmp_path / "merged.owl"
     g.serialize(out, format="xml")
     world = owlready2.World()

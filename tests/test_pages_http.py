@@ -17,6 +17,7 @@ from servers import project_server, start_server
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 TESTLAND = """\
+@prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix crink: <https://w3id.org/crinkkg/ontology#> .
 @prefix id:    <https://w3id.org/crinkkg/id/> .
 @prefix prov:  <http://www.w3.org/ns/prov#> .
@@ -30,8 +31,14 @@ id:testland-oil-to-china a crink:OilSale ;
     rdfs:label "Testland sells oil to China"@en ;
     crink:oilSeller id:testland ; crink:oilBuyer id:china ;
     crink:hasItemKind crink:kind-oil ; crink:hasStatus crink:status-delivered ;
-    crink:year "2026"^^xsd:gYear ;
-    prov:wasDerivedFrom id:source-crink-article .
+    crink:hasTime [ a crink:TimeSpec ; rdfs:label "2026"@en ;
+        crink:hasPrecision crink:precision-year ; crink:year 2026 ;
+        crink:earliest "2026-01-01T00:00:00Z"^^xsd:dateTime ;
+        crink:latest "2026-12-31T23:59:59Z"^^xsd:dateTime ] ;
+    crink:hasModality crink:modality-asserted ;
+    prov:wasDerivedFrom id:source-testland-report .
+id:source-testland-report a crink:NewsArticle ; rdfs:label "A report on Testland"@en ;
+    dcterms:title "Testland sells oil" .
 """
 
 
@@ -134,8 +141,10 @@ def test_entity_page(server):
     assert 'class="badge inferred"' in html  # inferred facts are marked
     assert 'id="inferred-heading"' in html
     assert 'class="diagram neighbourhood"' in html
-    assert 'href="/id/pyongyang"' in html
+    assert 'href="/id/russia-dprk-treaty-2024-signing"' in html  # the public record links in
     assert "data/public-record" in html  # where an asserted fact comes from
+    assert 'class="passage"' in html and "encompassing battlefield cooperation" in html
+    assert "characters 946–1045 of its stored text" in html
     for suffix in ("ttl", "jsonld", "rdf", "nt", "trig", "nq"):
         assert f'href="/id/russia-dprk-treaty-2024.{suffix}"' in html
 

@@ -1,7 +1,8 @@
 """What the server says about one resource: its description, read through the engine.
 
 The description of ``<x>`` is its concise bounded description (every statement with ``x``
-as subject, and those of the blank nodes it points to), its incoming links from named
+as subject, and those of the blank nodes it points to, two levels deep: a claim's
+text passage and its selectors), its incoming links from named
 resources, the sources (``prov:wasDerivedFrom``) of the claims that link to it, and the
 labels of every resource it links to, so that a client can show names without asking
 again. Each statement keeps the graphs it sits in: a statement only in the inferred graph
@@ -114,6 +115,8 @@ def _query(iri: str) -> str:
   UNION {{ GRAPH ?g {{ ?s ?p {x} }} FILTER(!isBlank(?s)) BIND({x} AS ?o) BIND("in" AS ?role) }}
   UNION {{ GRAPH ?g0 {{ {x} ?p0 ?s }} FILTER(isBlank(?s)) GRAPH ?g {{ ?s ?p ?o }}
           BIND("bnode" AS ?role) }}
+  UNION {{ GRAPH ?g0 {{ {x} ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g1 {{ ?b ?p1 ?s }}
+          FILTER(isBlank(?s)) GRAPH ?g {{ ?s ?p ?o }} BIND("bnode" AS ?role) }}
   UNION {{ GRAPH ?g0 {{ ?s ?p0 {x} }} FILTER(isIRI(?s) && ?s != {x})
           GRAPH ?g {{ ?s prov:wasDerivedFrom ?o }} BIND(prov:wasDerivedFrom AS ?p)
           BIND("source" AS ?role) }}

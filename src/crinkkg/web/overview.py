@@ -48,7 +48,7 @@ def _dates_query(ids: str) -> str:
     return f"""SELECT ?x ?p ?d ?source WHERE {{
   ?x crink:hasTime ?t .
   FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{ids}"))
-  ?t crink:timePrecision ?p ; crink:earliest ?e .
+  ?t crink:hasPrecision ?p ; crink:earliest ?e .
   FILTER(?p IN (crink:precision-day, crink:precision-month, crink:precision-year))
   BIND(SUBSTR(STR(?e), 1, IF(?p = crink:precision-day, 10,
                              IF(?p = crink:precision-month, 7, 4))) AS ?d)
