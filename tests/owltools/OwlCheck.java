@@ -107,9 +107,12 @@ public final class OwlCheck {
     public static void main(String[] args) {
         List<File> files = new ArrayList<>();
         List<File> catalogFiles = new ArrayList<>();
+        boolean separately = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--catalog") && i + 1 < args.length) {
                 catalogFiles.add(new File(args[++i]).getAbsoluteFile());
+            } else if (args[i].equals("--separately")) {
+                separately = true;
             } else if (args[i].startsWith("--")) {
                 usage("unknown option " + args[i]);
             } else {
@@ -123,12 +126,8 @@ public final class OwlCheck {
             if (!f.isFile()) {
                 usage("no such file: " + f);
             }
-            File sibling = new File(f.getAbsoluteFile().getParentFile(), "catalog-v001.xml");
-            if (sibling.isFile() && !catalogFiles.contains(sibling)) {
-                catalogFiles.add(sibling);
-            }
         }
-        System.out.println(run(files, catalogFiles));
+        System.out.println(run(files, catalogFiles, separately));
         System.exit(exitStatus);
     }
 
@@ -136,15 +135,23 @@ public final class OwlCheck {
 
     private static void usage(String problem) {
         System.err.println("OwlCheck: " + problem);
-        System.err.println("usage: java -cp JARS:DIR OwlCheck [--catalog catalog-v001.xml]... FILE...");
+        System.err.println("usage: java -cp JARS:DIR OwlCheck [--catalog catalog-v001.xml]..."
+                + " [--separately] FILE...");
         System.exit(2);
     }
 
-    static String run(List<File> files, List<File> catalogFiles) {
-        Json out = new Json();
-        List<String> errors = new ArrayList<>();
+    /** A mapper reading the given catalogs and the catalog-v001.xml next to each file. */
+    private static CatalogMapper mapperFor(List<File> catalogFiles, List<File> files,
+                                           Set<String> errors) {
+        List<File> all = new ArrayList<>(catalogFiles);
+        for (File f : files) {
+            File sibling = new File(f.getAbsoluteFile().getParentFile(), "catalog-v001.xml");
+            if (sibling.isFile() && !all.contains(sibling)) {
+                all.add(sibling);
+            }
+        }
         CatalogMapper mapper = new CatalogMapper();
-        for (File c : catalogFiles) {
+        for (File c : all) {
             try {
                 mapper.read(c);
             } catch (Exception e) {
@@ -152,8 +159,26 @@ public final class OwlCheck {
                         + " (fix the XML or leave it out)");
             }
         }
-        OWLOntologyManager manager = OWLManager.createOWLOntologyManager();
-        manager.addIRIMapper(mapper);
+        return mapper;
+    }
+
+    /**
+     * Loads the files (into one OWL API manager, or with separately one manager per file, as
+     * when each is opened alone in Protégé), checks each and their union; returns the JSON.
+     */
+    static String run(List<File> files, List<File> catalogFiles, boolean separately) {
+        Json out = new Json();
+        Set<String> errors = new LinkedHashSet<>();
+        List<CatalogMapper> mappers = new ArrayList<>();
+        List<OWLOntologyManager> managers = new ArrayList<>();
+        for (int i = 0; i < (separately ? files.size() : 1); i++) {
+            CatalogMapper mapper = mapperFor(catalogFiles,
+                    separately ? files.subList(i, i + 1) : files, errors);
+            OWLOntologyManager manager = OWLManager.createOWLOntologyManager();
+            manager.addIRIMapper(mapper);
+            mappers.add(mapper);
+            managers.add(manager);
+        }
 
         out.open();
         out.key("tools").open();
@@ -163,17 +188,31 @@ public final class OwlCheck {
                 "org.semanticweb.hermit", null));
         out.key("hermit_configuration").value("default (new Configuration())");
         out.close();
+        out.key("separately").value(separately);
         out.key("catalogs").open();
-        for (Map.Entry<String, File> e : mapper.entries.entrySet()) {
-            out.key(e.getKey()).value(e.getValue().getPath());
+        Set<String> seen = new HashSet<>();
+        for (CatalogMapper mapper : mappers) {
+            for (Map.Entry<String, File> e : mapper.entries.entrySet()) {
+                if (seen.add(e.getKey())) {
+                    out.key(e.getKey()).value(e.getValue().getPath());
+                }
+            }
         }
         out.close();
 
         List<OWLOntology> loaded = new ArrayList<>();
         out.key("documents").array();
-        for (File file : files) {
+        for (int i = 0; i < files.size(); i++) {
+            File file = files.get(i);
+            CatalogMapper mapper = mappers.get(separately ? i : 0);
+            OWLOntologyManager manager = managers.get(separately ? i : 0);
             out.open();
             out.key("file").value(file.getPath());
+            out.key("catalog_files").array();
+            for (String c : mapper.catalogs) {
+                out.value(c);
+            }
+            out.close();
             OWLOntology ont = null;
             int before = mapper.unmapped.size();
             try {
@@ -186,9 +225,11 @@ public final class OwlCheck {
                 if (missing.size() > before) {
                     why = "could not load " + file + ": owl:imports "
                             + missing.subList(before, missing.size())
-                            + " not mapped to a local file by the catalogs " + mapper.catalogs
-                            + " (add a <uri name=\"IRI\" uri=\"file\"/> entry; this check never"
-                            + " fetches from the network)";
+                            + " not mapped to a local file by any catalog (read: "
+                            + mapper.catalogs + "); add a catalog-v001.xml next to the file"
+                            + " (Protégé reads that one) with a <uri name=\"IRI\""
+                            + " uri=\"relative/path.ttl\"/> entry. This check never fetches"
+                            + " from the network";
                 }
                 errors.add(why);
                 out.key("error").value(why);
@@ -224,7 +265,8 @@ public final class OwlCheck {
                         axioms.addAll(inClosure.getAxioms());
                     }
                 }
-                merged = manager.createOntology(axioms, IRI.create(MERGED_IRI));
+                merged = OWLManager.createOWLOntologyManager()
+                        .createOntology(axioms, IRI.create(MERGED_IRI));
             } catch (Throwable e) {
                 errors.add("could not merge the documents: " + message(e));
             }
