@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -273,62 +272,4 @@ def test_cross_scheme_skos_links_use_the_mapping_properties():
     assert not crossing, f"skos:broader across schemes (use skos:broadMatch): {crossing}"
 
 
-# --- HermiT (the reasoner Protégé uses) --------------------------------------------------------
-
-
-def require_java() -> None:
-    import owlready2
-
-    if shutil.which(owlready2.JAVA_EXE) or shutil.which("java"):
-        return
-    reason = "HermiT needs Java (a JRE on the PATH); none found"
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: .ci/run must install it)")
-    pytest.skip(reason)
-
-
-def hermit(tmp_path: Path, *files: Path):
-    """Run HermiT over the union of ``files``; return (consistent, unsatisfiable classes).
-
-    owlready2 reads RDF/XML, not Turtle, so the union is converted first. xsd:date and
-    xsd:gYear are outside the OWL 2 datatype map: HermiT is told to ignore unsupported
-    datatypes, as Protégé's HermiT does.
-    """
-    import owlready2
-
-    require_java()
-    g = Graph()
-    for path in files:
-        g.parse(path)
-    # the data files import the ontology, which is merged in already: nothing to fetch
-    g.remove((None, OWL.imports, None))
-    out = tmp_path / "merged.owl"
-    g.serialize(out, format="xml")
-    world = owlready2.World()
-    world.get_ontology(out.as_uri()).load()
-    try:
-        owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
-                                       ignore_unsupported_datatypes=True)
-    except owlready2.OwlReadyInconsistentOntologyError:
-        return False, []
-    return True, [c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing]
-
-
-def test_hermit_finds_the_ontology_consistent_with_no_unsatisfiable_class(tmp_path: Path):
-    consistent, unsatisfiable = hermit(tmp_path, ONTOLOGY_FILE)
-    assert consistent
-    assert unsatisfiable == []
-
-
-def test_hermit_finds_ontology_and_data_consistent(tmp_path: Path):
-    consistent, unsatisfiable = hermit(tmp_path, ONTOLOGY_FILE, *DATA_FILES)
-    assert consistent, "HermiT: ontology + data is inconsistent (disjoint classes?)"
-    assert unsatisfiable == []
-
-
-def test_hermit_check_would_catch_an_unsatisfiable_class(tmp_path: Path):
-    """The harness itself works: a class under two disjoint classes is reported."""
-    consistent, unsatisfiable = hermit(tmp_path, ONTOLOGY_FILE,
-                                       FIXTURES / "unsatisfiable-class.ttl")
-    assert consistent
-    assert unsatisfiable == [NS + "StateThatIsATransfer"]
+# HermiT in its default configuration and the OWL 2 DL profile: tests/test_owl_tools.py

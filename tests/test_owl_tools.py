@@ -160,9 +160,9 @@ def assert_hermit_default_accepts(report: Report) -> None:
 
 
 # --- the ontology and the data -------------------------------------------------------------
-# The four tests below FAIL against ontology 0.1.0 (xsd:gYear / xsd:date ranges and
-# literals are outside the OWL 2 datatype map: "use of undeclared datatype", and HermiT's
-# UnsupportedDatatypeException); they pass once issue 10's rewrite of the model lands.
+# Ontology 0.1.0 failed these (xsd:gYear / xsd:date ranges and literals are outside the
+# OWL 2 datatype map: "use of undeclared datatype", and HermiT's
+# UnsupportedDatatypeException); 0.2.0 keeps every datatype inside the map.
 
 
 def test_ontology_alone_is_in_the_owl2_dl_profile(ontology_report: Report):
@@ -184,8 +184,8 @@ def test_hermit_default_finds_ontology_and_data_consistent_with_no_unsatisfiable
     assert_hermit_default_accepts(all_report)
 
 
-# Also FAILS against the data of ontology 0.1.0 (no owl:Ontology header, no owl:imports,
-# no data/catalog-v001.xml).
+# The data of ontology 0.1.0 failed this too (no owl:Ontology header, no owl:imports, no
+# data/catalog-v001.xml): Protégé showed its statements as annotations only.
 def test_each_data_file_opened_alone_imports_the_ontology_offline_and_is_in_dl(
         owlcheck: Check):
     """Opened alone, as in Protégé (only the catalog-v001.xml next to it is read), each data

@@ -39,17 +39,19 @@ class Selectors:
     def turtle(self, source: str, indent: str = "    ") -> str:
         """The ``crink:statedIn`` value for a data file (prefixes ``oa:`` and ``id:``).
 
-        >>> Selectors("b", "a", "c", 1, 2).turtle("id:doc")  # doctest: +NORMALIZE_WHITESPACE
-        '[ a oa:SpecificResource ; oa:hasSource id:doc ;
-           oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "b" ; oa:prefix "a" ; oa:suffix "c" ] ,
-                          [ a oa:TextPositionSelector ; oa:start 1 ; oa:end 2 ] ]'
+        >>> print(Selectors("b", "a", "c", 1, 2).turtle("id:doc", indent=""))
+        [ a oa:SpecificResource ; oa:hasSource id:doc ;
+          oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "b" ;
+                           oa:prefix "a" ; oa:suffix "c" ] ,
+                         [ a oa:TextPositionSelector ; oa:start 1 ; oa:end 2 ] ]
         """
-        quote = (f'[ a oa:TextQuoteSelector ; oa:exact {_lit(self.exact)} ; '
-                 f'oa:prefix {_lit(self.prefix)} ; oa:suffix {_lit(self.suffix)} ]')
-        position = f"[ a oa:TextPositionSelector ; oa:start {self.start} ; oa:end {self.end} ]"
         return (f"[ a oa:SpecificResource ; oa:hasSource {source} ;\n"
-                f"{indent}  oa:hasSelector {quote} ,\n"
-                f"{indent}                 {position} ]")
+                f"{indent}  oa:hasSelector [ a oa:TextQuoteSelector ; "
+                f"oa:exact {_lit(self.exact)} ;\n"
+                f"{indent}                   oa:prefix {_lit(self.prefix)} ; "
+                f"oa:suffix {_lit(self.suffix)} ] ,\n"
+                f"{indent}                 [ a oa:TextPositionSelector ; oa:start {self.start} ; "
+                f"oa:end {self.end} ] ]")
 
 
 def selectors_for(text: str, exact: str, occurrence: int = 1) -> Selectors:

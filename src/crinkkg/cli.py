@@ -231,6 +231,38 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
 
 
 @cli.command()
+@click.argument("source")
+@click.argument("exact")
+@click.option("--occurrence", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which appearance of the words to anchor, when they appear more than once.")
+@click.pass_context
+def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None:
+    """Print the crink:statedIn passage (Web Annotation selectors) for EXACT words of SOURCE.
+
+    SOURCE is the source's IRI or prefixed name (id:source-crink-article); its stored text
+    (crink:storedText in the data) is searched for EXACT, byte for byte. Paste the output
+    after `crink:statedIn` in the claim's node; the build checks it.
+    """
+    from .anchors import selectors_for, stored_texts
+    from .loading import load_inputs
+
+    settings = _settings(ctx)
+    iri = _prefixes().get(source.split(":", 1)[0], "") + source.split(":", 1)[1] \
+        if ":" in source and not source.startswith(("http:", "https:", "<")) \
+        else source.strip("<>")
+    files = [(s.relative, s.triples) for s in load_inputs(
+        settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri) if s.role == "data"]
+    texts = {t.source: t for t in stored_texts(files, settings.data_dir)}
+    if iri not in texts:
+        raise CrinkError(f"{source} has no stored text (crink:storedText) in {settings.data_dir}",
+                         hint="sources with a stored text: " + (", ".join(sorted(texts)) or
+                                                                 "none"))
+    text = texts[iri].path.read_text(encoding="utf-8")
+    name = source if not source.startswith(("http:", "https:", "<")) else f"<{iri}>"
+    click.echo(selectors_for(text, exact, occurrence).turtle(name, indent="    "))
+
+
+@cli.command()
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--threads", type=int, default=None, help="HTTP worker threads.")
