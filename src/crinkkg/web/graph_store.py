@@ -17,6 +17,7 @@ from ..namespaces import GRAPH
 from ..settings import Settings
 from . import cors
 from .engine import get_engine
+from .evaluation import check_format
 from .problems import Problem, syntax_problem
 from .safety import check_body_size, check_rdfxml, check_update_allowed
 
@@ -88,8 +89,9 @@ def store() -> Response:
         return cors.preflight(_settings())
     if request.method in ("GET", "HEAD"):
         graph = _target()
-        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"),
-                                        fmt=request.args.get("format"))
+        fmt = tuple(request.args.getlist("format")) or None
+        check_format(fmt)
+        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"), fmt=fmt)
         response = Response(reply.body, 200, content_type=reply.content_type)
         response.headers["Vary"] = "Accept"
         return response

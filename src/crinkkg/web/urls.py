@@ -53,7 +53,3 @@ def iri_for(path: str) -> str:
     """The canonical IRI of a path on this server (the inverse of :func:`local_path`)."""
     return base_iri() + path.lstrip("/")
 
-
-def context_url() -> str:
-    """The absolute URL of the published JSON-LD ``@context``."""
-    return root_url() + "context.jsonld"
