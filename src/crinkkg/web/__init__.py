@@ -22,6 +22,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
 
     from . import graph_store, linked_data, operations, pages, sparql
     from .engine import QueryEngine
+    from .guard import RequestGuard
 
     app = Flask(__name__)
     app.config["CRINKKG"] = settings
@@ -32,4 +33,6 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
     app.register_blueprint(operations.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
+    # outermost: every request, the fast path's too, meets the Host and body checks first
+    app.wsgi_app = RequestGuard(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app

@@ -20,6 +20,7 @@ import json
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import NotFound
 
 from .describe import Description, describe, safe_iri, search
 from .engine import get_engine
@@ -119,6 +120,23 @@ def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
     response = Response(body, 404, content_type=fmt.content_type)
     response.headers.add("Vary", "Accept")
     return response
+
+
+@bp.app_errorhandler(NotFound)
+def unrouted(exc: NotFound) -> Response:
+    """A path no route matches (e.g. one holding a line break): under the graph's own paths
+    a 404 in the negotiated format, as for any unknown IRI; elsewhere a problem."""
+    from .responses import problem_response
+
+    path = request.path
+    if path.startswith(("/id/", "/graph/", "/ontology/")):
+        try:
+            fmt, _ = choose(None)
+        except Problem:
+            fmt = TURTLE
+        return not_found(fmt, iri_for(path))
+    return problem_response(Problem(404, "not-found", f"nothing is served at {path!r}",
+                                    hint="see / for the overview, /sparql for queries"))
 
 
 # -- descriptions ----------------------------------------------------------------------------

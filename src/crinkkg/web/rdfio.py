@@ -17,6 +17,7 @@ triples of the Turtle version (a test checks it).
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
@@ -150,15 +151,27 @@ def _dedupe(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
     return list(seen)
 
 
+def printable(text: str) -> str:
+    """``text`` with every control, format, surrogate or unassigned character written as
+    ``\\uXXXX``: safe inside a Turtle comment and an XML comment (a requested IRI may
+    hold anything).
+
+    >>> printable("a\\x00b\\u2028c")
+    'a\\\\u0000b\\\\u2028c'
+    """
+    return "".join(f"\\u{ord(c):04X}" if unicodedata.category(c)[0] in "CZ" and c != " "
+                   else c for c in text)
+
+
 def empty_document(fmt: LDFormat, message: str) -> bytes:
     """A valid, empty document in ``fmt`` that carries ``message`` (for a 404 or 406):
     a client that parses what it asked for still can, and a person reads why."""
-    one_line = " ".join(message.split())
+    one_line = printable(" ".join(message.split()))
     if fmt is JSONLD:
         return (json.dumps({**jsonld_context(), "@graph": [], "error": one_line},
                            indent=2) + "\n").encode()
     if fmt is RDFXML:
-        safe = one_line.replace("--", "- -")
+        safe = one_line.replace("--", "- -").rstrip("-")
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f"<!-- {safe} -->\n"
                 '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'

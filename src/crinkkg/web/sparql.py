@@ -157,6 +157,7 @@ def run_update(op: Operation) -> Response:
     """Apply an update (enabled and authorised only); answer once the inferred graph is
     current."""
     s = settings()
+    cors.mark_write()
     check_update_allowed(s, request.headers.get("Authorization"))
     check_update(op.text, s)
     try:
