@@ -325,3 +325,14 @@ def test_configured_write_origin_is_allowed(public) -> None:
     r = requests.options(public.store, timeout=30, headers={
         "Origin": "https://attacker.example", "Access-Control-Request-Method": "PUT"})
     assert "PUT" not in r.headers.get("Access-Control-Allow-Methods", "")
+
+
+@pytest.mark.parametrize("accept,media", [("text/html", "text/html"),
+                                          ("application/json", "application/json"),
+                                          ("text/turtle", "text/plain")])
+def test_unrouted_paths_are_404_in_a_type_that_parses(server, accept, media) -> None:
+    r = requests.get(server.url + "/no/such/page%0A", headers={"Accept": accept}, timeout=30)
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].split(";")[0] == media
+    if media == "application/json":
+        assert r.json()["error"] == "not-found"

@@ -41,13 +41,13 @@ from werkzeug.http import http_date, is_resource_modified, parse_accept_header, 
 
 from .. import __version__
 from ..settings import Settings
-from .versions import link_target
 
 #: Smaller bodies are sent as they are (gzip's header and the CPU cost outweigh the gain).
 MIN_SIZE = 1024
 REVALIDATE = "no-cache"
 NO_STORE = "no-store"
 UNCACHED = ("/health", "/metrics")
+_VOLATILE_WORDS = ("NOW", "RAND", "UUID", "BNODE", "SERVICE")
 _VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(|\bSERVICE\b", re.IGNORECASE)
 _COMPRESSIBLE = re.compile(r"text/|application/(?:[\w.+-]*(?:json|xml|turtle|trig|triples|"
                            r"quads|javascript|sparql[\w.+-]*))|image/svg\+xml")
@@ -55,7 +55,12 @@ _COMPRESSIBLE = re.compile(r"text/|application/(?:[\w.+-]*(?:json|xml|turtle|tri
 
 def volatile(query_string: str) -> bool:
     """True when a query's answer may change without the store changing."""
-    return bool(_VOLATILE.search(unquote_plus(query_string))) if query_string else False
+    if not query_string:
+        return False
+    upper = query_string.upper()
+    if not any(word in upper for word in _VOLATILE_WORDS):
+        return False  # the common case: no such word even percent-encoded
+    return bool(_VOLATILE.search(unquote_plus(query_string)))
 
 
 def accepts_gzip(header: str | None) -> bool:
@@ -71,13 +76,19 @@ class HttpCache:
 
     def __init__(self, app: Callable, settings: Settings) -> None:
         self.app = app
-        self.link = Path(settings.store).absolute()
-        self.salt = f"{__version__}\0{settings!r}\0".encode()
-        self._version: tuple[str, datetime] | None = None
+        link = Path(settings.store).absolute()
+        self.link, self.link_dir = str(link), str(link.parent)
+        self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
+                                      digest_size=12)
+        self._version: tuple[str, datetime, str] | None = None
 
-    def version(self) -> tuple[str, datetime]:
-        """The store version served now and when it was published (cached per version)."""
-        target = link_target(self.link)
+    def version(self) -> tuple[str, datetime, str]:
+        """The store version served now, when it was published, and that time as an HTTP
+        date (cached per version: one ``readlink`` per request)."""
+        try:
+            target = os.path.join(self.link_dir, os.readlink(self.link))
+        except OSError:
+            target = self.link
         cached = self._version
         if cached is not None and cached[0] == target:
             return cached
@@ -85,7 +96,7 @@ class HttpCache:
             published = datetime.fromtimestamp(int(os.stat(target).st_mtime), UTC)
         except OSError:
             published = datetime.now(UTC).replace(microsecond=0)
-        self._version = (target, published)
+        self._version = (target, published, http_date(published))
         return self._version
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -98,14 +109,14 @@ class HttpCache:
             if volatile(qs):
                 extra = [("Cache-Control", NO_STORE)]
             else:
-                target, published = self.version()
-                digest = hashlib.blake2b(self.salt, digest_size=12)
-                for part in (target, environ.get("HTTP_HOST", ""), path, qs,
-                             environ.get("HTTP_ACCEPT", "")):
-                    digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+                target, published, published_text = self.version()
+                digest = self.hasher.copy()
+                digest.update("\0".join((target, environ.get("HTTP_HOST", ""), path, qs,
+                                          environ.get("HTTP_ACCEPT", ""))
+                                         ).encode("utf-8", "surrogateescape"))
                 etag = digest.hexdigest()
                 extra = [("ETag", quote_etag(etag, weak=True)),
-                         ("Last-Modified", http_date(published)),
+                         ("Last-Modified", published_text),
                          ("Cache-Control", REVALIDATE)]
                 if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
                         and not is_resource_modified(environ, etag, last_modified=published):

@@ -17,6 +17,7 @@ import ipaddress
 import re
 import zlib
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ _HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))"
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
+@lru_cache(maxsize=128)  # clients repeat their Host; errors are raised, never cached
 def host_name(value: str) -> str:
     """The lower-case host name of a ``Host`` header value (the port dropped); raises
     ``ValueError`` saying what is wrong with it.
@@ -121,11 +123,9 @@ class RequestGuard:
             return self._refuse(problem, environ, start_response)
 
         def secured(status: str, headers: list, exc_info=None):
+            if any(v.startswith("text/html") for k, v in headers if k == "Content-Type"):
+                headers.extend(PAGE_HEADERS)
             headers.extend(SECURITY_HEADERS)
-            for key, value in headers:
-                if key.lower() == "content-type" and value.startswith("text/html"):
-                    headers.extend(PAGE_HEADERS)
-                    break
             return start_response(status, headers, exc_info)
 
         return self.app(environ, secured)

@@ -24,7 +24,7 @@ from werkzeug.exceptions import NotFound
 
 from .describe import Description, describe, safe_iri, search
 from .engine import get_engine
-from .formats import best_of, format_names
+from .formats import best_of, format_names, prefers_html
 from .ontology_doc import find_ontology_graph, version_iri_of
 from .problems import Problem
 from .rdfio import (
@@ -135,7 +135,12 @@ def unrouted(exc: NotFound) -> Response:
         except Problem:
             fmt = TURTLE
         return not_found(fmt, iri_for(path))
-    return problem_response(Problem(404, "not-found", f"nothing is served at {path!r}",
+    message = f"nothing is served at {path!r}"
+    if prefers_html(request.headers.get("Accept")):
+        from .pages import not_found_page
+
+        return not_found_page(request.url, message, [])
+    return problem_response(Problem(404, "not-found", message,
                                     hint="see / for the overview, /sparql for queries"))
 
 
