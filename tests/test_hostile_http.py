@@ -336,3 +336,15 @@ def test_unrouted_paths_are_404_in_a_type_that_parses(server, accept, media) -> 
     assert r.headers["Content-Type"].split(";")[0] == media
     if media == "application/json":
         assert r.json()["error"] == "not-found"
+
+
+def test_allowed_hosts_from_settings() -> None:
+    from crinkkg.settings import Settings
+    from crinkkg.web.guard import allowed_hosts
+
+    s = Settings.from_env({"CRINKKG_ALLOWED_HOSTS": "a.example.org, B.example.org",
+                           "CRINKKG_PUBLIC_URL": "https://kg.example.org/x"}, host="10.0.0.5")
+    assert allowed_hosts(s) == {"localhost", "127.0.0.1", "::1", "a.example.org",
+                                "b.example.org", "kg.example.org", "10.0.0.5"}
+    assert allowed_hosts(s.with_(allowed_hosts=("*",))) is None
+    assert "0.0.0.0" not in allowed_hosts(s.with_(host="0.0.0.0"))

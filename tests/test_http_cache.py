@@ -150,3 +150,11 @@ def test_head_has_validators_and_no_body(server) -> None:
                       timeout=30)
     assert r.status_code == 200 and r.headers["ETag"].startswith('W/"')
     assert "Content-Encoding" not in r.headers
+
+
+def test_cross_origin_revalidation_keeps_cors(server) -> None:
+    path = "/id/thing"
+    etag = get(server, path, Origin="https://example.org").headers["ETag"]
+    r = get(server, path, Origin="https://example.org", If_None_Match=etag)
+    assert r.status_code == 304
+    assert r.headers["Access-Control-Allow-Origin"] == "*"

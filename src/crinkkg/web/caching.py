@@ -41,6 +41,7 @@ from werkzeug.http import http_date, is_resource_modified, parse_accept_header, 
 
 from .. import __version__
 from ..settings import Settings
+from .cors import EXPOSED_HEADERS, allowed_origin
 
 #: Smaller bodies are sent as they are (gzip's header and the CPU cost outweigh the gain).
 MIN_SIZE = 1024
@@ -76,6 +77,7 @@ class HttpCache:
 
     def __init__(self, app: Callable, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
         link = Path(settings.store).absolute()
         self.link, self.link_dir = str(link), str(link.parent)
         self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
@@ -120,8 +122,12 @@ class HttpCache:
                          ("Cache-Control", REVALIDATE)]
                 if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
                         and not is_resource_modified(environ, etag, last_modified=published):
-                    start_response("304 Not Modified",
-                                   [*extra, ("Vary", "Accept, Accept-Encoding")])
+                    headers = [*extra, ("Vary", "Accept, Accept-Encoding")]
+                    origin = allowed_origin(self.settings, environ.get("HTTP_ORIGIN"))
+                    if origin is not None:  # as the 200 said (a read)
+                        headers += [("Access-Control-Allow-Origin", origin),
+                                    ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
+                    start_response("304 Not Modified", headers)
                     return []
         gzip_ok = method != "HEAD" and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
         seen: dict[str, object] = {}
