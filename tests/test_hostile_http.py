@@ -348,3 +348,14 @@ def test_allowed_hosts_from_settings() -> None:
                                 "b.example.org", "kg.example.org", "10.0.0.5"}
     assert allowed_hosts(s.with_(allowed_hosts=("*",))) is None
     assert "0.0.0.0" not in allowed_hosts(s.with_(host="0.0.0.0"))
+
+
+@pytest.mark.parametrize("value", ["a.example.org, b.example.org", "local host", "<script>",
+                                   "x>y", "localhost:99999", "localhost:port", "xn--a.org",
+                                   "xn--zz-.org", "-bad-.example.org", "a..b", "[::g]", "",
+                                   "a" * 64 + ".org", "é.example.org", "a/b", "a@b"])
+def test_malformed_hosts_are_refused_even_when_any_name_is_allowed(value) -> None:
+    from crinkkg.web.guard import host_name
+
+    with pytest.raises(ValueError):
+        host_name(value)

@@ -140,7 +140,7 @@ def wants_page(op: Operation, method: str, accept: str | None) -> bool:
         return False
     names = format_names(format_override(op))
     if names:
-        return all(HTML.named_by(n.lower()) for n in names)
+        return all(HTML.named_by(n.split(";", 1)[0].strip().lower()) for n in names)
     return prefers_html(accept)
 
 
