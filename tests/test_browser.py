@@ -53,6 +53,9 @@ def page(browser, server):
     page.on("request", lambda r: None if r.url.startswith(server.url)
             or r.url.startswith("data:") else elsewhere.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the pages' Content-Security-Policy must not block anything they use
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and "Content Security Policy" in m.text else None)
     yield page
     context.close()
     assert not elsewhere, f"requests left the server: {elsewhere}"

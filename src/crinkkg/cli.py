@@ -284,15 +284,21 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
 @click.option("--allow-load", is_flag=True, default=None, help="Accept LOAD in updates.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Origins allowed by CORS (default *; give 'none' to switch it off).")
+@click.option("--cors-write-origin", "cors_write_origins", multiple=True,
+              help="An origin whose pages may send updates and graph-store writes "
+                   "(repeat the option; none by default).")
 @click.option("--public-url", default=None,
-              help="The URL the base IRI maps to (default: the request's host).")
+              help="The URL the base IRI maps to (default: the request's checked Host).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="A host name the server answers to besides localhost, --host and "
+                   "--public-url's (repeat the option; '*' for any valid name).")
 @click.pass_context
 def serve(ctx: click.Context, **options: object) -> None:
     """Build if needed (cached), then serve SPARQL, linked data and pages over HTTP."""
     from .build import build as run_build
     from .web.server import serve as run_server
 
-    for key in ("service_allowlist", "cors_origins"):
+    for key in ("service_allowlist", "cors_origins", "cors_write_origins", "allowed_hosts"):
         options[key] = tuple(options[key]) or None  # type: ignore[arg-type]
     if options["cors_origins"] == ("none",):
         options["cors_origins"] = ()

@@ -69,7 +69,12 @@ class Settings:
     update_token: str | None = field(default=None, repr=False)
     # web
     cors_origins: tuple[str, ...] = ("*",)
+    # origins whose pages may send updates and graph-store writes (none by default)
+    cors_write_origins: tuple[str, ...] = ()
+    # the URL the base IRI maps to; without it, the request's (checked) Host
     public_url: str | None = None
+    # host names answered besides loopback, --host and public_url's ("*": any valid name)
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

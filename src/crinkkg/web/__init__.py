@@ -21,7 +21,9 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
     from flask import Flask
 
     from . import graph_store, linked_data, operations, pages, sparql
+    from .caching import HttpCache
     from .engine import QueryEngine
+    from .guard import RequestGuard
 
     app = Flask(__name__)
     app.config["CRINKKG"] = settings
@@ -32,4 +34,8 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
     app.register_blueprint(operations.bp)
     app.register_blueprint(linked_data.bp)
     app.register_blueprint(pages.bp)
+    # around the fast path too: validators, 304s and gzip for every answer; outermost, the
+    # Host and body checks that every request meets first
+    app.wsgi_app = HttpCache(app.wsgi_app, settings)  # type: ignore[method-assign]
+    app.wsgi_app = RequestGuard(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app

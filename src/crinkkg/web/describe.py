@@ -12,6 +12,7 @@ is inferred; any other graph is the input file that asserts it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,8 +33,17 @@ _UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 def safe_iri(iri: str) -> bool:
     """True when ``iri`` can be written between ``<`` and ``>`` in a query as it is (no
-    injection through a crafted path)."""
-    return bool(iri) and not _UNSAFE.search(iri)
+    injection through a crafted path): an absolute IRI (Oxigraph's parser agrees) without
+    control or line-separator characters (U+0085 ends a line for some parsers)."""
+    if not iri or _UNSAFE.search(iri):
+        return False
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in iri):
+        return False
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass

@@ -49,6 +49,7 @@ from ..settings import Settings
 from ..store import View
 from . import wire
 from .evaluation import OverBudget, run_bounded_query
+from .formats import Override
 from .problems import Problem
 from .sparqltext import single_pattern
 from .versions import CurrentStore
@@ -330,7 +331,7 @@ class QueryEngine:
 
     def query(self, sparql: str, *, view: View = "all", default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,
-              accept: str | None = None, fmt: str | None = None,
+              accept: str | None = None, fmt: Override = None,
               max_rows: int | None = None) -> Reply:
         """Evaluate a query and serialise its result for this client (bytes)."""
         job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
@@ -374,7 +375,7 @@ class QueryEngine:
         return Reply(reply[1], reply[2], reply[3], time.perf_counter() - started)
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,
-                   fmt: str | None = None) -> Reply:
+                   fmt: Override = None) -> Reply:
         """One named graph (or, for ``None``, the default graph: the union of all)."""
         job = ("graph", graph, accept, fmt, self.settings.max_rows)
         return self._run(self.queries, job, self.settings.timeout)

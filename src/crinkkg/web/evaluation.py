@@ -14,7 +14,14 @@ import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
 from ..store import OxigraphStore
-from .formats import acceptable_list, by_name, formats_for, negotiate
+from .formats import (
+    Override,
+    acceptable_list,
+    format_names,
+    formats_for,
+    negotiate,
+    unknown_override,
+)
 from .problems import Problem, syntax_problem
 from .sparqltext import has_keyword, with_limit
 
@@ -59,17 +66,19 @@ def _too_many(max_rows: int, what: str) -> Problem:
                         "or narrow the query", extra={"max_rows": max_rows})
 
 
-def _not_acceptable(kind: str, accept: str | None, fmt: str | None) -> Problem:
+def _not_acceptable(kind: str, accept: str | None, fmt: Override) -> Problem:
     what = "SELECT and ASK results" if kind == "results" else "CONSTRUCT and DESCRIBE results"
     names = ", ".join(f.name for f in formats_for(kind))  # type: ignore[arg-type]
-    asked = f"format={fmt}" if fmt else f"Accept: {accept}"
+    asked = f"Accept: {accept}"
+    if fmt:
+        asked = "format=" + ",".join(format_names(fmt)) + f" (not a format for these), {asked}"
     return Problem(406, "not-acceptable",
                    f"cannot write {what} in any format acceptable to the client ({asked})",
                    hint=f"accept one of {acceptable_list(kind)}, or pass format= one of "  # type: ignore[arg-type]
                         f"{names}")
 
 
-def serialize_solutions(evaluate, accept: str | None, fmt: str | None,
+def serialize_solutions(evaluate, accept: str | None, fmt: Override,
                         max_rows: int) -> tuple[str, bytes, int]:
     """SELECT results in the negotiated format, refusing more than ``max_rows`` rows.
 
@@ -112,7 +121,7 @@ def _limited(triples: Iterable[ox.Triple], max_rows: int, counter: list[int]
         yield t
 
 
-def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: str | None,
+def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: Override,
                       max_rows: int) -> tuple[str, bytes, int]:
     """CONSTRUCT/DESCRIBE results (or a graph) in the negotiated RDF format."""
     chosen = negotiate("graph", accept, fmt)
@@ -127,7 +136,7 @@ def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: str
     return chosen.content_type, body or b"", counter[0]
 
 
-def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: str | None
+def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: Override
                       ) -> tuple[str, bytes, int]:
     chosen = negotiate("results", accept, fmt)
     if chosen is None:
@@ -139,17 +148,21 @@ class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
 
 
-def _check_format(fmt: str | None) -> None:
-    if fmt is not None and by_name("results", fmt) is None and by_name("graph", fmt) is None:
+def check_format(fmt: Override) -> None:
+    """A 400 for a ``format=`` that names nothing this server writes."""
+    unknown = unknown_override(fmt)
+    if unknown is not None:
         names = ", ".join(f.name for f in (*formats_for("results"), *formats_for("graph")))
-        raise Problem(406, "not-acceptable", f"format={fmt} is not a format this server writes",
-                      hint=f"use one of {names}")
+        raise Problem(400, "unknown-format",
+                      f"format={unknown} is not a format this server writes",
+                      hint=f"use one of {names} (or a media type), or leave format= out and "
+                           "send an Accept header")
 
 
 def run_query(store: OxigraphStore, job: tuple) -> tuple:
     """Evaluate a ``query`` job and serialise its result."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
-    _check_format(fmt)
+    check_format(fmt)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 
@@ -181,7 +194,7 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
     ``budget`` + 1 results; raise :class:`OverBudget` when the answer has more results
     than ``budget`` or takes more bytes (then it may still exceed ``max_rows``)."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
-    _check_format(fmt)
+    check_format(fmt)
     cap = min(budget, max_rows)
     if form in ("SELECT", "CONSTRUCT"):
         sparql = with_limit(sparql, cap + 1)

@@ -57,7 +57,7 @@ class FastQueries:
         else:
             return self.wsgi_app(environ, start_response)
         accept = environ.get("HTTP_ACCEPT")
-        if accept and "html" in accept:
+        if (accept and "html" in accept) or "=html" in qs:
             return self.wsgi_app(environ, start_response)  # maybe a browser: Flask decides
         return self._answer(environ, start_response, method, qs, content_type, accept)
 

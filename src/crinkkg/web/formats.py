@@ -13,10 +13,15 @@ nothing from Flask.
 True
 >>> negotiate("graph", "*/*", override="nt").media_type
 'application/n-triples'
+>>> negotiate("graph", "text/n3", override=("json-ld", "application/ld+json,x/y")).name
+'jsonld'
+>>> negotiate("graph", "text/n3", override="csv").name  # not a graph format: Accept decides
+'turtle'
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -65,8 +70,11 @@ RESULT_FORMATS: tuple[Format, ...] = (
     Format("tsv", "text/tab-separated-values", "results", oxigraph=ox.QueryResultsFormat.TSV),
 )
 
+#: Turtle is valid N3: clients that ask for N3 (SPARQLWrapper's ``N3``) read it.
 TURTLE = Format("turtle", "text/turtle", "graph", label="Turtle", suffixes=("ttl",),
-                aliases=("application/x-turtle",), oxigraph=ox.RdfFormat.TURTLE)
+                names=("n3",),
+                aliases=("application/x-turtle", "application/turtle", "text/n3",
+                         "text/rdf+n3", "application/n3"), oxigraph=ox.RdfFormat.TURTLE)
 NTRIPLES = Format("ntriples", "application/n-triples", "graph", label="N-Triples",
                   suffixes=("nt",), names=("n-triples",), aliases=("text/plain",),
                   oxigraph=ox.RdfFormat.N_TRIPLES)
@@ -76,7 +84,8 @@ NQUADS = Format("nquads", "application/n-quads", "graph", label="N-Quads", suffi
 TRIG = Format("trig", "application/trig", "graph", label="TriG", suffixes=("trig",),
               aliases=("application/x-trig",), graph_aware=True, oxigraph=ox.RdfFormat.TRIG)
 JSONLD = Format("jsonld", "application/ld+json", "graph", label="JSON-LD",
-                suffixes=("jsonld",), names=("json-ld",), aliases=("application/json",),
+                suffixes=("jsonld",), names=("json-ld",),
+                aliases=("application/json", "application/x-json+ld"),
                 oxigraph=ox.RdfFormat.JSON_LD)
 RDFXML = Format("rdfxml", "application/rdf+xml", "graph", label="RDF/XML",
                 suffixes=("rdf", "owl"), names=("xml", "rdf+xml"),
@@ -113,13 +122,25 @@ class MediaRange:
         return 2 if self.subtype == s else -1
 
 
+_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')
+
+
 def parse_accept(header: str | None) -> list[MediaRange]:
-    """Parse an ``Accept`` header; malformed parts are skipped, as browsers expect."""
+    """Parse an ``Accept`` header; malformed parts are skipped, as browsers expect.
+    Parameters other than ``q`` (``charset``, the JSON-LD ``profile``, quoted or not)
+    do not change which format a range names.
+
+    >>> [(r.type, r.subtype) for r in parse_accept('application/ld+json; profile="a, b"')]
+    [('application', 'ld+json')]
+    """
     ranges: list[MediaRange] = []
     if not header:
         return ranges
-    for order, part in enumerate(header.split(",")):
+    parts = _ITEM.findall(header) if '"' in header else header.split(",")
+    for order, part in enumerate(parts):
         fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
         media = fields[0].lower()
         if "/" not in media:
             if media == "*":
@@ -176,34 +197,66 @@ def quality(ranges: list[MediaRange], fmt: Format) -> float:
 
 
 def by_name(kind: Kind, name: str) -> Format | None:
-    """The format a ``format=`` value names (a short name or a media type), if any."""
-    wanted = name.strip().lower()
+    """The format a ``format=`` value names (a short name or a media type, whose
+    parameters do not count), if any."""
+    wanted = name.split(";", 1)[0].strip().lower()
     return next((fmt for fmt in formats_for(kind) if fmt.named_by(wanted)), None)
 
 
-def negotiate(kind: Kind, accept: str | None, override: str | None = None,
+#: What ``format=`` holds: one value, or every value of a repeated parameter.
+Override = str | tuple[str, ...] | None
+
+
+def format_names(override: Override) -> list[str]:
+    """Every name in ``format=`` values, in order. A value may be a comma-separated list
+    of media types: SPARQLWrapper sends ``format=json-ld`` and
+    ``format=application/ld+json,application/x-json+ld`` in one request.
+
+    >>> format_names(("json-ld", "application/ld+json, application/x-json+ld", ""))
+    ['json-ld', 'application/ld+json', 'application/x-json+ld']
+    """
+    if not override:
+        return []
+    values = (override,) if isinstance(override, str) else override
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+def known_name(name: str) -> bool:
+    """True when ``name`` names any format this server writes (or the HTML page)."""
+    return any(by_name(k, name) for k in ("results", "graph")) or \
+        HTML.named_by(name.split(";", 1)[0].strip().lower())
+
+
+def unknown_override(override: Override) -> str | None:
+    """The ``format=`` text when it names nothing this server writes (a 400), else None."""
+    names = format_names(override)
+    if names and not any(known_name(n) for n in names):
+        return ",".join(names)
+    return None
+
+
+def negotiate(kind: Kind, accept: str | None, override: Override = None,
               *, allow_html: bool = False) -> Format | None:
     """The best format of ``kind`` for this client, or ``None`` when nothing is acceptable.
 
-    ``override`` (the ``format=`` parameter) wins over ``Accept``. Without an ``Accept``
-    header (or with ``*/*`` only) the first format of the kind is the default. With
-    ``allow_html`` a client that prefers HTML gets :data:`HTML`.
+    ``override`` (the ``format=`` values) wins over ``Accept`` when it names a format of
+    ``kind`` (the first that does); otherwise ``Accept`` decides: ``format=csv`` does not
+    make a CONSTRUCT unanswerable. Without an ``Accept`` header (or with ``*/*`` only)
+    the first format of the kind is the default. With ``allow_html`` a client that
+    prefers HTML gets :data:`HTML`.
     """
-    if (accept is None or len(accept) <= 512) and (override is None or len(override) <= 64):
+    size = len(override) if isinstance(override, str) else sum(map(len, override or ()))
+    if (accept is None or len(accept) <= 512) and size <= 256:
         return _negotiate_cached(kind, accept, override, allow_html)  # clients repeat these
     return _negotiate(kind, accept, override, allow_html)
 
 
-def _negotiate(kind: Kind, accept: str | None, override: str | None,
-               allow_html: bool) -> Format | None:
-    if override:
-        return by_name(kind, override)
+def best_of(candidates: tuple[Format, ...], accept: str | None) -> Format | None:
+    """The candidate the ``Accept`` header ranks highest (ties: the earlier candidate);
+    the first candidate without ``Accept``; ``None`` when none is acceptable."""
     ranges = parse_accept(accept)
-    candidates = list(formats_for(kind))
     if not ranges:
         return candidates[0]
-    if allow_html:
-        candidates.append(HTML)
     best, best_rank = None, None
     for fmt in candidates:
         r = rank(ranges, fmt)
@@ -212,6 +265,18 @@ def _negotiate(kind: Kind, accept: str | None, override: str | None,
         if best_rank is None or r > best_rank:
             best, best_rank = fmt, r
     return best
+
+
+def _negotiate(kind: Kind, accept: str | None, override: Override,
+               allow_html: bool) -> Format | None:
+    for name in format_names(override):
+        chosen = by_name(kind, name)
+        if chosen is not None:
+            return chosen
+    candidates = formats_for(kind)
+    if allow_html and parse_accept(accept):
+        candidates = (*candidates, HTML)
+    return best_of(candidates, accept)
 
 
 _negotiate_cached = lru_cache(maxsize=256)(_negotiate)

@@ -9,6 +9,7 @@ like any other update (and cannot touch the inferred graph).
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
@@ -17,8 +18,11 @@ from ..namespaces import GRAPH
 from ..settings import Settings
 from . import cors
 from .engine import get_engine
+from .evaluation import check_format
 from .problems import Problem, syntax_problem
+from .protocol import graph_iri
 from .safety import check_body_size, check_rdfxml, check_update_allowed
+from .urls import root_url
 
 bp = Blueprint("graph_store", __name__)
 
@@ -38,12 +42,11 @@ def _target() -> str | None:
     graph = request.args.getlist("graph")
     if "default" in request.args and not graph:
         return None
-    if len(graph) != 1 or not graph[0] or ":" not in graph[0] or any(
-            c in graph[0] for c in ' <>"{}|^`\\'):
+    if len(graph) != 1:
         raise Problem(400, "bad-graph", "name exactly one graph: ?graph=<absolute IRI> or "
                       "?default", hint="e.g. /store?graph=https://w3id.org/crinkkg/graph/"
                                        "data/china")
-    return graph[0]
+    return graph_iri(graph[0], "graph")
 
 
 def _parse_body(base_iri: str) -> str:
@@ -88,12 +91,14 @@ def store() -> Response:
         return cors.preflight(_settings())
     if request.method in ("GET", "HEAD"):
         graph = _target()
-        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"),
-                                        fmt=request.args.get("format"))
+        fmt = tuple(request.args.getlist("format")) or None
+        check_format(fmt)
+        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"), fmt=fmt)
         response = Response(reply.body, 200, content_type=reply.content_type)
         response.headers["Vary"] = "Accept"
         return response
     s = _settings()
+    cors.mark_write()
     check_update_allowed(s, request.headers.get("Authorization"))
     engine = get_engine()
     if request.method == "POST" and "graph" not in request.args \
@@ -102,7 +107,7 @@ def store() -> Response:
         engine.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
         response = Response(f"created <{graph}>\n", 201,
                             content_type="text/plain; charset=utf-8")
-        response.headers["Location"] = f"{request.base_url}?graph={graph}"
+        response.headers["Location"] = f"{root_url()}store?graph={quote(graph, safe='')}"
         return response
     graph = _target()
     existed = _exists(graph)
@@ -112,7 +117,7 @@ def store() -> Response:
                           hint="list graphs with SELECT DISTINCT ?g { GRAPH ?g {} }")
         engine.update("DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>")
         return Response(status=204)
-    data = _parse_body(graph or request.base_url)
+    data = _parse_body(graph or root_url() + "store")
     insert = f"INSERT DATA {{ {_graph_clause(graph, data)} }}"
     if request.method == "PUT":
         drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}>"

@@ -20,9 +20,11 @@ import json
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import NotFound
 
 from .describe import Description, describe, safe_iri, search
 from .engine import get_engine
+from .formats import best_of, format_names, prefers_html
 from .ontology_doc import find_ontology_graph, version_iri_of
 from .problems import Problem
 from .rdfio import (
@@ -37,10 +39,9 @@ from .rdfio import (
     by_suffix,
     empty_document,
     jsonld_context,
-    offers,
     write,
 )
-from .urls import base_iri, context_url, iri_for, local_path
+from .urls import base_iri, iri_for, local_path, root_url
 
 bp = Blueprint("linked_data", __name__)
 
@@ -64,24 +65,24 @@ def choose(suffix: LDFormat | None, *, no_accept: LDFormat = TURTLE,
     can be served."""
     if suffix is not None:
         return suffix, False
-    override = request.args.get("format")
-    if override:
-        fmt = by_name(override)
-        if fmt is None or fmt not in formats:
-            raise Problem(400, "unknown-format", f"format={override} is not a format of "
-                          "this resource", hint="use one of " +
+    names = format_names(tuple(request.args.getlist("format")))
+    if names:
+        fmt = next((f for f in map(by_name, names) if f is not None and f in formats), None)
+        if fmt is None:
+            raise Problem(400, "unknown-format", f"format={','.join(names)} is not a format "
+                          "of this resource", hint="use one of " +
                           ", ".join(f.suffixes[0] for f in formats))
         return fmt, False
-    if not request.headers.get("Accept", "").strip():
+    accept = request.headers.get("Accept", "")
+    if not accept.strip():
         return no_accept, True
-    table = offers(formats)
-    best = request.accept_mimetypes.best_match([m for m, _ in table])
+    best = best_of(formats, accept)  # media-type parameters (charset, profile) do not count
     if best is None:
         raise Problem(406, "not-acceptable", "none of the accepted media types is available "
                       "for this resource", hint="accept one of " +
                       ", ".join(f.media_type for f in formats),
                       headers={"Vary": "Accept"})
-    return next(f for m, f in table if m == best), True
+    return best, True
 
 
 def document_headers(response: Response, path: str, fmt: LDFormat, negotiated: bool,
@@ -115,10 +116,32 @@ def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
         name = iri[len(base_iri()):] if iri.startswith(base_iri()) else iri
         suggestions = search(name.rsplit("/", 1)[-1], base_iri()) if safe_iri(iri) else []
         return not_found_page(iri, message, suggestions)
-    body = empty_document(fmt, message, context_url())
+    body = empty_document(fmt, message)
     response = Response(body, 404, content_type=fmt.content_type)
     response.headers.add("Vary", "Accept")
     return response
+
+
+@bp.app_errorhandler(NotFound)
+def unrouted(exc: NotFound) -> Response:
+    """A path no route matches (e.g. one holding a line break): under the graph's own paths
+    a 404 in the negotiated format, as for any unknown IRI; elsewhere a problem."""
+    from .responses import problem_response
+
+    path = request.path
+    if path.startswith(("/id/", "/graph/", "/ontology/")):
+        try:
+            fmt, _ = choose(None)
+        except Problem:
+            fmt = TURTLE
+        return not_found(fmt, iri_for(path))
+    message = f"nothing is served at {path!r}"
+    if prefers_html(request.headers.get("Accept")):
+        from .pages import not_found_page
+
+        return not_found_page(request.url, message, [])
+    return problem_response(Problem(404, "not-found", message,
+                                    hint="see / for the overview, /sparql for queries"))
 
 
 # -- descriptions ----------------------------------------------------------------------------
@@ -135,7 +158,7 @@ def rdf_body(desc: Description, fmt: LDFormat) -> bytes:
     asserted, inferred = desc.quads()
     note = (f"Description of <{desc.iri}>: its statements, incoming links, the sources of "
             "the claims that link to it and the labels of linked resources.")
-    return write(fmt, asserted, inferred, context_url=context_url(), note=note)
+    return write(fmt, asserted, inferred, note=note)
 
 
 @bp.route("/id/<path:name>")
@@ -178,7 +201,7 @@ def ontology_body(fmt: LDFormat, graph: str, iri: str) -> bytes:
     g = ox.NamedNode(graph)
     quads = [ox.Quad(t.subject, t.predicate, t.object, g)
              for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-    return write(fmt, quads, [], context_url=context_url(),
+    return write(fmt, quads, [],
                  note=f"The ontology <{iri}>, from graph <{graph}>")
 
 
@@ -250,7 +273,7 @@ def graph(name: str) -> Response:
         g = ox.NamedNode(iri)
         quads = [ox.Quad(t.subject, t.predicate, t.object, g)
                  for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-        response = Response(write(fmt, quads, [], context_url=context_url(),
+        response = Response(write(fmt, quads, [],
                                   note=f"The named graph <{iri}>"), 200,
                             content_type=fmt.content_type)
     return document_headers(response, path, fmt, negotiated)
@@ -265,7 +288,7 @@ def dataset_description(fmt: LDFormat) -> bytes:
     dct = "http://purl.org/dc/terms/"
     s = ox.NamedNode(base)
     g = ox.NamedNode(base)
-    root = context_url().rsplit("/", 1)[0] + "/"
+    root = root_url()
     triples = [
         (ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
          ox.NamedNode(void + "Dataset")),
@@ -276,7 +299,7 @@ def dataset_description(fmt: LDFormat) -> bytes:
         (ox.NamedNode(void + "vocabulary"), ox.NamedNode(ontology_iri())),
     ]
     quads = [ox.Quad(s, p, o, g) for p, o in triples]
-    return write(fmt, quads, [], context_url=context_url(), note="The dataset")
+    return write(fmt, quads, [], note="The dataset")
 
 
 # -- the JSON-LD context ----------------------------------------------------------------------

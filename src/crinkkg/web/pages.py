@@ -44,7 +44,7 @@ MAX_RESULT_ROWS = 2000
 
 @bp.app_template_filter("href")
 def _href(iri: str) -> str:
-    return href(iri)
+    return href(iri) or ""  # "" (falsy): templates show the IRI as text
 
 
 @bp.app_template_filter("short")

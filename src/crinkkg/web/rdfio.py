@@ -3,8 +3,9 @@
 writers (pyoxigraph's, plus our own compact JSON-LD).
 
 Why our own JSON-LD: pyoxigraph writes expanded JSON-LD with full IRIs as keys; linked-data
-clients expect compact keys resolved by a published ``@context`` (``/context.jsonld``),
-which every document here references. The expansion of what we write is exactly the
+clients expect compact keys resolved by a ``@context``, which every document here embeds
+(so that it expands offline and does not depend on the host that served it; the same
+context is published at ``/context.jsonld``). The expansion of what we write is exactly the
 triples of the Turtle version (a test checks it).
 
 >>> by_suffix("ttl").media_type
@@ -16,6 +17,7 @@ triples of the Turtle version (a test checks it).
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
@@ -54,16 +56,8 @@ def by_suffix(suffix: str) -> LDFormat | None:
 
 def by_name(value: str) -> LDFormat | None:
     """The format a ``format=`` value names: a short name, a suffix or a media type."""
-    value = value.strip().lower()
+    value = value.split(";", 1)[0].strip().lower()
     return next((f for f in FORMATS if f.named_by(value)), None)
-
-
-def offers(formats: Sequence[LDFormat]) -> list[tuple[str, LDFormat]]:
-    """(media type, format) pairs for werkzeug's ``best_match``: canonical types first,
-    in preference order, then the aliases (so ``*/*`` picks a canonical type)."""
-    pairs = [(f.media_type, f) for f in formats]
-    pairs += [(a, f) for f in formats for a in f.aliases]
-    return pairs
 
 
 # -- terms ---------------------------------------------------------------------------------
@@ -110,9 +104,10 @@ def _jsonld_value(obj: Term) -> object:
     return {"@value": obj.value, "@type": shorten(obj.datatype.value)}
 
 
-def to_jsonld(triples: Iterable[ox.Triple], context_url: str) -> bytes:
+def to_jsonld(triples: Iterable[ox.Triple]) -> bytes:
     """Compact JSON-LD: one node object per subject, keys as compact IRIs, the context
-    by reference. Literal forms are kept exactly (typed values stay strings)."""
+    embedded (a saved document expands offline, whatever host served it). Literal forms
+    are kept exactly (typed values stay strings)."""
     nodes: dict[str, dict] = {}
     for t in triples:
         sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
@@ -121,12 +116,12 @@ def to_jsonld(triples: Iterable[ox.Triple], context_url: str) -> bytes:
             node.setdefault("@type", []).append(shorten(t.object.value))
             continue
         node.setdefault(shorten(t.predicate.value), []).append(_jsonld_value(t.object))
-    doc = {"@context": context_url, "@graph": list(nodes.values())}
+    doc = {**jsonld_context(), "@graph": list(nodes.values())}
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad],
-          *, context_url: str, note: str = "") -> bytes:
+          *, note: str = "") -> bytes:
     """Serialise a description. Graph-aware formats keep every quad in its graph; triple
     formats carry the union, and Turtle and N-Triples put the inferred triples after a
     comment line that says so (valid in both syntaxes)."""
@@ -135,7 +130,7 @@ def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad
     a_triples = _dedupe(asserted)
     i_triples = [t for t in _dedupe(inferred) if t not in set(a_triples)]
     if fmt is JSONLD:
-        return to_jsonld([*a_triples, *i_triples], context_url)
+        return to_jsonld([*a_triples, *i_triples])
     if fmt is RDFXML:
         return ox.serialize([*a_triples, *i_triples], format=fmt.oxigraph,
                             prefixes=LD_PREFIXES)
@@ -156,15 +151,27 @@ def _dedupe(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
     return list(seen)
 
 
-def empty_document(fmt: LDFormat, message: str, context_url: str) -> bytes:
+def printable(text: str) -> str:
+    """``text`` with every control, format, surrogate or unassigned character written as
+    ``\\uXXXX``: safe inside a Turtle comment and an XML comment (a requested IRI may
+    hold anything).
+
+    >>> printable("a\\x00b\\u2028c")
+    'a\\\\u0000b\\\\u2028c'
+    """
+    return "".join(f"\\u{ord(c):04X}" if unicodedata.category(c)[0] in "CZ" and c != " "
+                   else c for c in text)
+
+
+def empty_document(fmt: LDFormat, message: str) -> bytes:
     """A valid, empty document in ``fmt`` that carries ``message`` (for a 404 or 406):
     a client that parses what it asked for still can, and a person reads why."""
-    one_line = " ".join(message.split())
+    one_line = printable(" ".join(message.split()))
     if fmt is JSONLD:
-        return (json.dumps({"@context": context_url, "@graph": [], "error": one_line},
+        return (json.dumps({**jsonld_context(), "@graph": [], "error": one_line},
                            indent=2) + "\n").encode()
     if fmt is RDFXML:
-        safe = one_line.replace("--", "- -")
+        safe = one_line.replace("--", "- -").rstrip("-")
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f"<!-- {safe} -->\n"
                 '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'

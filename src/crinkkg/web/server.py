@@ -71,6 +71,13 @@ def check_settings(settings: Settings) -> None:
                               "python -c 'import secrets; print(secrets.token_urlsafe())'")
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
+    if settings.public_url:
+        from .guard import check_public_url
+
+        wrong = check_public_url(settings.public_url)
+        if wrong:
+            raise CrinkError(f"--public-url {settings.public_url!r} is not usable: {wrong}",
+                             hint="e.g. --public-url https://kg.example.org/")
 
 
 def serve(settings: Settings) -> None:

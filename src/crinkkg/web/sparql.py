@@ -15,7 +15,8 @@ from flask import Blueprint, Response, current_app, request
 from ..settings import Settings
 from . import cors, responses
 from .engine import QueryEngine, Reply, get_engine
-from .formats import negotiate, prefers_html
+from .evaluation import check_format
+from .formats import HTML, format_names, negotiate, prefers_html
 from .metrics import Metrics
 from .problems import Problem
 from .protocol import Operation, parse_operation
@@ -111,7 +112,8 @@ def execute_query(op: Operation, *, accept: str | None, endpoint: str, settings:
                   engine: QueryEngine, metrics: Metrics) -> Reply:
     """Check and evaluate a query (shared by the Flask route and the WSGI fast path)."""
     check_query(op.text, settings)
-    fmt = op.param("format") or op.param("output") or None
+    fmt = format_override(op)
+    check_format(fmt)
     try:
         reply = engine.query(op.text, view=_view(op), default_graphs=op.default_graphs,
                              named_graphs=op.named_graphs, base_iri=endpoint,
@@ -124,10 +126,22 @@ def execute_query(op: Operation, *, accept: str | None, endpoint: str, settings:
     return reply
 
 
+def format_override(op: Operation) -> tuple[str, ...] | None:
+    """Every ``format=`` value (else every ``output=`` value): clients such as SPARQLWrapper
+    send several, a name and a list of media types."""
+    values = op.params.get("format") or op.params.get("output")
+    return tuple(values) if values else None
+
+
 def wants_page(op: Operation, method: str, accept: str | None) -> bool:
-    """A browser asking for the endpoint gets the query page, not raw results."""
-    fmt = op.param("format") or op.param("output")
-    return fmt is None and method == "GET" and prefers_html(accept)
+    """A browser asking for the endpoint gets the query page, not raw results
+    (``format=html`` asks for it too)."""
+    if method != "GET":
+        return False
+    names = format_names(format_override(op))
+    if names:
+        return all(HTML.named_by(n.split(";", 1)[0].strip().lower()) for n in names)
+    return prefers_html(accept)
 
 
 def run_query(op: Operation) -> Response:
@@ -143,6 +157,7 @@ def run_update(op: Operation) -> Response:
     """Apply an update (enabled and authorised only); answer once the inferred graph is
     current."""
     s = settings()
+    cors.mark_write()
     check_update_allowed(s, request.headers.get("Authorization"))
     check_update(op.text, s)
     try:
@@ -174,9 +189,10 @@ def describe(op: Operation) -> Response:
     from .service_description import service_description
 
     accept = request.headers.get("Accept")
-    fmt = op.param("format")
-    if fmt is None and prefers_html(accept):
+    fmt = format_override(op)
+    if wants_page(op, request.method, accept):
         return _html_page(op)
+    check_format(fmt)
     chosen = negotiate("graph", accept, fmt)
     if chosen is None:
         raise Problem(406, "not-acceptable",

@@ -44,16 +44,21 @@ def local_path(iri: str) -> str | None:
             + (hash_ + fragment if hash_ else ""))
 
 
-def href(iri: str) -> str:
-    """Where a link to ``iri`` should go: here for the graph's IRIs, else the IRI."""
-    return local_path(iri) or iri
+#: The only schemes that become links in pages: a ``javascript:`` or ``data:`` IRI in the
+#: data is shown as text, never made clickable.
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def href(iri: str) -> str | None:
+    """Where a link to ``iri`` should go: here for the graph's IRIs, else the IRI itself
+    when it is an http(s) or mailto IRI; ``None`` (no link) for any other scheme."""
+    local = local_path(iri)
+    if local is not None:
+        return local
+    return iri if iri[:7].lower().startswith(LINK_SCHEMES) else None
 
 
 def iri_for(path: str) -> str:
     """The canonical IRI of a path on this server (the inverse of :func:`local_path`)."""
     return base_iri() + path.lstrip("/")
 
-
-def context_url() -> str:
-    """The absolute URL of the published JSON-LD ``@context``."""
-    return root_url() + "context.jsonld"
