@@ -1,0 +1,91 @@
+"""The modelling guide (docs/modelling.md) stays true: its worked example, a second source
+with two claims, builds together with the curated data, answers as the guide says, and
+each mistake the guide warns of is refused with a message naming the node and the fix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crinkkg.anchors import AnchorError
+from crinkkg.build import build
+from crinkkg.errors import ValidationError
+from crinkkg.settings import Settings
+from crinkkg.store import OxigraphStore
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "example"
+ID = "https://w3id.org/crinkkg/id/"
+
+
+def project(tmp_path: Path, edit=None) -> Settings:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copy(EXAMPLE / "texts" / "example-brief.txt", data / "texts")
+    text = (EXAMPLE / "example-brief.ttl").read_text(encoding="utf-8")
+    (data / "example-brief.ttl").write_text(edit(text) if edit else text, encoding="utf-8")
+    return Settings(store=tmp_path / "store", ontology_dir=ROOT / "ontology", data_dir=data)
+
+
+def test_the_guide_shows_the_example_it_tests():
+    guide = (ROOT / "docs" / "modelling.md").read_text(encoding="utf-8")
+    example = (EXAMPLE / "example-brief.ttl").read_text(encoding="utf-8")
+    for node in ("id:source-example-brief a crink:NewsArticle",
+                 "id:example-north-korean-shells-to-russia-2023 a crink:ArtilleryTransfer",
+                 "id:example-seoul-warns-of-more-shipments a crink:Warning"):
+        assert node in guide and node in example, node
+
+
+def test_the_worked_example_builds_and_answers(tmp_path: Path):
+    settings = project(tmp_path)
+    report = build(settings, root=tmp_path)
+    assert report.files == 10  # the ontology, the shapes, the 7 curated data files, the example
+    store = OxigraphStore.open(settings.store)
+    hedged = {r["claim"].value: r for r in store.query("""
+        PREFIX crink: <https://w3id.org/crinkkg/ontology#>
+        SELECT ?claim ?who WHERE { ?claim crink:hasModality crink:modality-warning ;
+                                          crink:accordingTo ?who }""")}
+    assert hedged[ID + "example-seoul-warns-of-more-shipments"]["who"].value == \
+        ID + "south-korea"
+    # the reasoner derives the shortcut from the new transfer, as from the article's
+    assert store.query("""PREFIX crink: <https://w3id.org/crinkkg/ontology#>
+        PREFIX id: <https://w3id.org/crinkkg/id/>
+        ASK { id:north-korea crink:suppliesArmsTo id:russia }""")
+
+
+@pytest.mark.parametrize(("mistake", "edit", "message", "node"), [
+    ("no modality",
+     lambda t: t.replace("    crink:hasModality crink:modality-asserted ;\n", "", 1),
+     "A claim needs exactly one crink:hasModality", "example-north-korean-shells-to-russia-2023"),
+    ("no sentence",
+     lambda t: t.replace("    crink:hasTime id:time-year-2023 ;\n    crink:hasModality "
+                         "crink:modality-asserted ;\n    crink:statedIn",
+                         "    crink:hasTime id:time-year-2023 ;\n    crink:hasModality "
+                         "crink:modality-asserted ;\n    rdfs:comment", 1),
+     "must point to the passage that states it", "example-north-korean-shells-to-russia-2023"),
+    ("a gYear",
+     lambda t: t.replace("crink:hasTime id:time-year-2023 ;",
+                         "crink:hasTime id:example-time . id:example-time a crink:TimeSpec ; "
+                         "rdfs:label \"2023\"@en ; crink:hasPrecision crink:precision-year ; "
+                         "crink:year \"2023\"^^<http://www.w3.org/2001/XMLSchema#gYear> . "
+                         "id:example-north-korean-shells-to-russia-2023 ", 1),
+     "crink:year is one integer", "id/example-time"),
+])
+def test_each_mistake_the_guide_warns_of_is_refused(tmp_path: Path, mistake, edit, message,
+                                                    node):
+    with pytest.raises(ValidationError) as err:
+        build(project(tmp_path, edit), root=tmp_path)
+    assert message in str(err.value), mistake
+    assert node in str(err.value), "the report names the node to fix"
+
+
+def test_a_sentence_copied_with_a_typo_is_refused(tmp_path: Path):
+    settings = project(tmp_path, lambda t: t.replace(
+        'oa:exact "North Korea shipped artillery shells',
+        'oa:exact "North Korea sent artillery shells'))
+    with pytest.raises(AnchorError) as err:
+        build(settings, root=tmp_path)
+    assert "data/example-brief.ttl" in str(err.value)
+    assert "example-north-korean-shells-to-russia-2023" in str(err.value)
