@@ -400,6 +400,7 @@ class _Generator:
                           ("crink:storedText", _lit(f"texts/{sid}.txt", None)),
                           ("crink:sha256", lambda sid=sid: _lit(self.digests[sid], None))]
             w.node(f"id:{sid}", pairs)
+            w.claims += 1  # counted as the file's entities: sources, not claims
         if not self.official:  # signings need one document of public record
             self.official.add(self.sources[-1])
         # weapon systems: a small controlled vocabulary of its own

@@ -22,7 +22,8 @@ CRINK = "https://w3id.org/crinkkg/ontology#"
 
 
 def _read(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _triples(folder: Path) -> set[str]:
@@ -46,6 +47,9 @@ def test_generator_is_deterministic_and_seedable(tmp_path: Path) -> None:
     generate(tmp_path / "nt", 2000, seed=7, fmt="nt")
     assert _triples(tmp_path / "nt") == _triples(tmp_path / "a")
     assert c.sample["transfer"].startswith("https://w3id.org/crinkkg/id/transfer-")
+    # the stored texts are part of the output, and as deterministic as the triples
+    assert any(name.startswith("texts/") for name in _read(tmp_path / "a"))
+    assert a.texts > 0 and a.anchors > 0
 
 
 def test_generator_uses_only_terms_the_ontology_declares(tmp_path: Path) -> None:
@@ -62,6 +66,68 @@ def test_generator_uses_only_terms_the_ontology_declares(tmp_path: Path) -> None
     assert sorted(used - declared) == []
 
 
+def test_generator_follows_the_claim_model(tmp_path: Path) -> None:
+    """Every claim: one modality, a time spec, its sources, and one passage per stored
+    text among them, located by selectors that say what the text says."""
+    import hashlib
+
+    from crinkkg.anchors import selectors_for
+
+    gen = generate(tmp_path, 3000, seed=4)
+    store = ox.Store()
+    for p in tmp_path.glob("*.ttl"):
+        store.load(path=str(p), format=ox.RdfFormat.TURTLE)
+    prefixes = f"PREFIX crink: <{CRINK}> PREFIX prov: <http://www.w3.org/ns/prov#> " \
+        "PREFIX oa: <http://www.w3.org/ns/oa#> " \
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+
+    def rows(q: str) -> list:
+        return list(store.query(prefixes + q))
+
+    claims = rows("SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE { ?c prov:wasDerivedFrom ?s . "
+                  "OPTIONAL { ?c crink:hasModality ?m } FILTER NOT EXISTS { ?c a crink:Grouping } "
+                  "} GROUP BY ?c")
+    assert len(claims) > 50
+    assert {int(r["n"].value) for r in claims} == {1}, "exactly one modality per claim"
+    modalities = {r["m"].value.rsplit("-", 1)[-1] for r in rows(
+        "SELECT DISTINCT ?m WHERE { ?c crink:hasModality ?m }")}
+    assert {"asserted", "perception", "qualified", "will"} <= modalities, modalities
+    # accordingTo only where the modality is a perception or a warning, always on warnings
+    assert not rows("SELECT ?c WHERE { ?c crink:accordingTo ?a ; crink:hasModality ?m . "
+                    "FILTER (?m NOT IN (crink:modality-perception, crink:modality-warning)) }")
+    assert not rows("SELECT ?c WHERE { ?c crink:hasModality crink:modality-warning "
+                    "FILTER NOT EXISTS { ?c crink:accordingTo ?a } }")
+    assert rows("SELECT ?c WHERE { ?c crink:hasModality crink:modality-perception ; "
+                "crink:accordingTo ?a }")
+    # the old model's terms are gone, time goes through time specs with integer years
+    assert not rows("SELECT * WHERE { ?s crink:attributionScope|crink:signedOn|"
+                    "crink:signedInYear ?o }")
+    assert not rows("SELECT * WHERE { ?s crink:year ?y FILTER (datatype(?y) != "
+                    "<http://www.w3.org/2001/XMLSchema#integer>) }")
+    assert rows("SELECT * WHERE { ?c crink:hasTime/crink:hasRelativeTime ?r }")
+    assert not rows("SELECT ?t WHERE { ?t a crink:TreatyProvision "
+                    "FILTER NOT EXISTS { ?t crink:provisionOf ?treaty } }")
+    # one passage per stored-text source of a claim, and the selectors match the text
+    missing = rows("SELECT ?c ?s WHERE { ?c prov:wasDerivedFrom ?s . ?s crink:storedText ?f "
+                   "FILTER NOT EXISTS { ?c crink:statedIn/oa:hasSource ?s } }")
+    assert missing == []
+    passages = rows("""SELECT ?file ?sha ?exact ?prefix ?suffix ?start ?end WHERE {
+        ?c crink:statedIn ?p . ?p oa:hasSource ?s ; oa:hasSelector ?q , ?r .
+        ?s crink:storedText ?file ; crink:sha256 ?sha .
+        ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
+        ?r oa:start ?start ; oa:end ?end }""")
+    assert len(passages) == gen.anchors
+    for r in passages:
+        data = (tmp_path / r["file"].value).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r["sha"].value
+        text = data.decode("utf-8")
+        start, end = int(r["start"].value), int(r["end"].value)
+        assert text[start:end] == r["exact"].value
+        expected = selectors_for(text, r["exact"].value)
+        assert (expected.prefix, expected.suffix, expected.start) == \
+            (r["prefix"].value, r["suffix"].value, start)
+
+
 def test_generated_data_builds_and_conforms(tmp_path: Path) -> None:
     from crinkkg.build import build
     from crinkkg.settings import Settings
@@ -72,6 +138,9 @@ def test_generated_data_builds_and_conforms(tmp_path: Path) -> None:
                         store=tmp_path / "store")
     rep = build(settings, root=tmp_path)
     assert rep.inferred_triples > 0
+    # the build checked every generated anchor against its stored text
+    anchors = next(s for s in rep.steps if s.name == "anchors")
+    assert anchors.detail.startswith(f"{gen.anchors} text anchors match"), anchors.detail
     store = OxigraphStore.open(settings.store)
     sizes = {q.name: len(list(store.query(q.text))) for q in query_mix(gen.sample)}
     # a tiny graph may leave the selective queries empty; these always answer
