@@ -41,7 +41,7 @@ def test_the_guide_shows_the_example_it_tests():
 def test_the_worked_example_builds_and_answers(tmp_path: Path):
     settings = project(tmp_path)
     report = build(settings, root=tmp_path)
-    assert report.files == 10  # the ontology, the shapes, the 7 curated data files, the example
+    assert report.files == 12  # ontology, shapes, 7 curated data files, the example, 2 texts
     store = OxigraphStore.open(settings.store)
     hedged = {r["claim"].value: r for r in store.query("""
         PREFIX crink: <https://w3id.org/crinkkg/ontology#>

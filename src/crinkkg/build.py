@@ -22,7 +22,7 @@ from rdflib import Graph
 from . import __version__, anchors, reasoning, rules
 from .errors import InconsistencyError
 from .loading import SourceFile, discover, file_digest, load_inputs
-from .namespaces import INFERRED_GRAPH
+from .namespaces import INFERRED_GRAPH, graph_iri_for
 from .settings import Settings
 from .store import StoreLayout, write_record
 from .terms import graph_to_triples, triples_to_graph
@@ -134,14 +134,18 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
     with _timed(report, "load", progress) as step:
         sources = load_inputs(settings.ontology_dir, settings.data_dir,
                               base_iri=settings.base_iri, root=root)
-        asserted, shapes, ontology = _graphs(sources)
-        report.files = len(sources)
-        report.asserted_triples = len(asserted)
-        step.detail = f"{len(sources)} files, {len(asserted)} triples"
+        step.detail = f"{len(sources)} files"
     with _timed(report, "anchors", progress) as step:
-        checked = anchors.check([(s.relative, s.triples) for s in sources if s.role == "data"],
-                                settings.data_dir)
-        step.detail = f"{checked} text anchors match their stored texts"
+        data_files = [(s.relative, s.triples) for s in sources if s.role == "data"]
+        checked = anchors.check(data_files, settings.data_dir)
+        texts = [_text_source(stored, root) for stored in
+                 anchors.stored_texts(data_files, settings.data_dir)]
+        sources += texts
+        step.detail = (f"{checked} text anchors match their {len(texts)} stored text(s), "
+                       "each stored in a graph of its own")
+    asserted, shapes, ontology = _graphs(sources)
+    report.files = len(sources)
+    report.asserted_triples = len(asserted)
     with _timed(report, "validate", progress) as step:
         warnings = validate_sources(sources, asserted, shapes)
         report.warnings = [str(w) for w in warnings]
@@ -159,6 +163,25 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.graphs = _write_store(layout, sources, closure.inferred, key)
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
     return report
+
+
+def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:
+    """A stored source text as an input of its own: one triple, ``<source> crink:textContent
+    "…"``, in the graph named after the file, so that the web and SPARQL users can show a
+    passage in its context without reading files."""
+    data = stored.path.read_bytes()
+    relative = _relative(stored.path, root or Path.cwd())
+    triple = ox.Triple(ox.NamedNode(stored.source), ox.NamedNode(anchors.CRINK + "textContent"),
+                       ox.Literal(data.decode("utf-8")))
+    return SourceFile(stored.path, relative, graph_iri_for(relative),
+                      hashlib.sha256(data).hexdigest(), [triple], "data")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def validate_sources(sources: list[SourceFile], asserted: Graph, shapes: Graph) -> list:
