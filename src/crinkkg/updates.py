@@ -11,8 +11,9 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from .errors import CrinkError, InconsistencyError
-from .namespaces import INFERRED_GRAPH, PREFIXES
+from .namespaces import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
 from .rules import reason
+from .store import is_merge_graph, write_merge
 from .terms import graph_to_triples, to_rdflib
 
 INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
@@ -25,7 +26,9 @@ class UpdateRefused(CrinkError):
 
 
 def asserted_quads(store: ox.Store) -> list[ox.Quad]:
-    return [q for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != INFERRED]
+    """Every quad but those of the inferred graph and of the merge graph (store.py)."""
+    return [q for q in store.quads_for_pattern(None, None, None, None)
+            if q.graph_name != INFERRED and not is_merge_graph(q.graph_name)]
 
 
 def rdflib_graph(quads: list[ox.Quad]) -> Graph:
@@ -46,6 +49,9 @@ def apply_update(target, sparql: str) -> None:
             f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
             hint="change the asserted graphs: the inferred graph is recomputed after each update",
         )
+    if MERGE_GRAPH_PREFIX in sparql:
+        raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
+                            hint="write to another graph")
     store: ox.Store = target._store
     before = asserted_quads(store)
     scratch = ox.Store()
@@ -56,6 +62,9 @@ def apply_update(target, sparql: str) -> None:
             f"updates may not write the inferred graph <{INFERRED_GRAPH}>",
             hint="change the asserted graphs: the inferred graph is recomputed after each update",
         )
+    if any(is_merge_graph(g) for g in scratch.named_graphs()):
+        raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
+                            hint="write to another graph")
     after = asserted_quads(scratch)
     closure = reason(rdflib_graph(after))
     if closure.inconsistencies:
@@ -68,12 +77,15 @@ def apply_update(target, sparql: str) -> None:
     store.extend(new - old)
     # graphs themselves (CREATE / DROP GRAPH), not only their triples
     for graph in list(store.named_graphs()):
-        if graph != INFERRED and not scratch.contains_named_graph(graph):
+        if graph != INFERRED and not is_merge_graph(graph) \
+                and not scratch.contains_named_graph(graph):
             store.remove_graph(graph)
     for graph in scratch.named_graphs():
         if not store.contains_named_graph(graph):
             store.add_graph(graph)
+    write_merge(store, after)
     store.clear_graph(INFERRED)
+    asserted = {q.triple for q in after}  # the inferred graph holds no asserted triple
     store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
-                 for t in graph_to_triples(closure.inferred))
+                 for t in graph_to_triples(closure.inferred) if t not in asserted)
     store.flush()
