@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
 from ..store import OxigraphStore
-from .formats import acceptable_list, by_name, formats_for, negotiate
+from .formats import acceptable_list, by_name, formats_for, negotiate, parse_accept, rank
 from .problems import Problem, syntax_problem
 from .sparqltext import has_keyword, with_limit
 
@@ -127,11 +127,55 @@ def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: str
     return chosen.content_type, body or b"", counter[0]
 
 
+#: the result formats that can carry an ASK answer so that every client reads it right
+BOOLEAN_FORMATS = ("json", "xml")
+
+
+def _boolean_not_acceptable(asked: str) -> Problem:
+    return Problem(406, "not-acceptable",
+                   f"an ASK result cannot be sent as CSV or TSV ({asked}): those formats have "
+                   "no standard form for a boolean, and clients read the forms in use "
+                   "differently (rdflib reads Jena's '_askResult' table holding false as true)",
+                   hint="accept application/sparql-results+json or application/sparql-results"
+                        "+xml, or pass format=json or format=xml")
+
+
+def boolean_format(accept: str | None, fmt: str | None):
+    """The format for an ASK answer: JSON or XML only (see :data:`BOOLEAN_FORMATS`).
+
+    >>> boolean_format("text/csv, application/sparql-results+xml;q=0.1", None).name
+    'xml'
+    >>> boolean_format(None, "tsv")
+    Traceback (most recent call last):
+    ...
+    crinkkg.web.problems.Problem: ...
+    """
+    if fmt:
+        chosen = negotiate("results", None, fmt)
+        if chosen is None:
+            raise _not_acceptable("results", accept, fmt)
+        if chosen.name not in BOOLEAN_FORMATS:
+            raise _boolean_not_acceptable(f"format={fmt}")
+        return chosen
+    formats = [f for f in formats_for("results") if f.name in BOOLEAN_FORMATS]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return formats[0]
+    best, best_rank = None, None
+    for candidate in formats:
+        r = rank(ranges, candidate)
+        if r is not None and r[0] > 0 and (best_rank is None or r > best_rank):
+            best, best_rank = candidate, r
+    if best is None:
+        if negotiate("results", accept) is not None:  # the client takes only CSV/TSV
+            raise _boolean_not_acceptable(f"Accept: {accept}")
+        raise _not_acceptable("results", accept, fmt)
+    return best
+
+
 def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: str | None
                       ) -> tuple[str, bytes, int]:
-    chosen = negotiate("results", accept, fmt)
-    if chosen is None:
-        raise _not_acceptable("results", accept, fmt)
+    chosen = boolean_format(accept, fmt)
     return chosen.content_type, value.serialize(format=chosen.oxigraph), 1
 
 
