@@ -12,11 +12,11 @@ from itertools import islice
 
 import pyoxigraph as ox
 
-from ..namespaces import PREFIXES
+from ..namespaces import INFERRED_GRAPH_IRI, PREFIXES
 from ..store import OxigraphStore
 from .formats import acceptable_list, by_name, formats_for, negotiate, parse_accept, rank
 from .problems import Problem, syntax_problem
-from .sparqltext import has_keyword, with_limit
+from .sparqltext import Unreadable, has_keyword, tokenize, with_limit
 
 
 class RowLimit(Exception):
@@ -190,10 +190,33 @@ def _check_format(fmt: str | None) -> None:
                       hint=f"use one of {names}")
 
 
+def check_view_and_dataset(sparql: str, view: str, default_graphs: list[str] | None,
+                           named_graphs: list[str] | None) -> None:
+    """Refuse ``view=asserted``/``inferred`` together with a dataset (FROM, FROM NAMED,
+    default-graph-uri, named-graph-uri): both say which graphs the query reads, and no
+    choice between them is what every client means, so the client says which (400)."""
+    if view == "all":
+        return
+    if default_graphs is not None or named_graphs is not None:
+        given = "default-graph-uri/named-graph-uri"
+    else:
+        try:
+            if not any(t.is_word("FROM") for t in tokenize(sparql)):
+                return
+        except Unreadable:
+            return  # evaluation reports the syntax error
+        given = "FROM/FROM NAMED"
+    raise Problem(400, "view-and-dataset",
+                  f"view={view} and the query's {given} both choose the graphs to query",
+                  hint=f"drop view= to query the graphs {given} names (the inferred graph is "
+                       f"<{INFERRED_GRAPH_IRI}>), or drop {given} to query the {view} view")
+
+
 def run_query(store: OxigraphStore, job: tuple) -> tuple:
     """Evaluate a ``query`` job and serialise its result."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     _check_format(fmt)
+    check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 
@@ -226,6 +249,7 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
     than ``budget`` or takes more bytes (then it may still exceed ``max_rows``)."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     _check_format(fmt)
+    check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     cap = min(budget, max_rows)
     if form in ("SELECT", "CONSTRUCT"):
         sparql = with_limit(sparql, cap + 1)
