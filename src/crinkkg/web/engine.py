@@ -379,6 +379,15 @@ class QueryEngine:
         job = ("graph", graph, accept, fmt, self.settings.max_rows)
         return self._run(self.queries, job, self.settings.timeout)
 
+    def read_dataset(self, *, accept: str | None = None, fmt: str | None = None) -> Reply:
+        """Every graph of the store (TriG or N-Quads)."""
+        job = ("dataset", accept, fmt, self.settings.max_rows)
+        return self._run(self.queries, job, self.settings.timeout)
+
+    def graph_exists(self, graph: str) -> bool:
+        """Whether the store lists the named graph ``graph``, empty or not."""
+        return self._run(self.queries, ("exists", graph), self.settings.timeout).count == 1
+
     def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
         """Apply an update; returns once the inferred graph is current and published."""
         if self.updates is None:

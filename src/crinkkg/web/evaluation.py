@@ -179,6 +179,18 @@ def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: str | Non
     return chosen.content_type, value.serialize(format=chosen.oxigraph), 1
 
 
+def unsupported(exc: RuntimeError, what: str = "query") -> Problem | None:
+    """The 501 for an extension function the engine does not implement (the text parses:
+    not a 400, and not the server's fault: not a 500); ``None`` for other errors."""
+    message = str(exc)
+    if "custom function" in message and "not supported" in message:
+        return Problem(501, "unsupported-function",
+                       f"the {what} calls a function this server does not implement: "
+                       f"{message[:1].lower() + message[1:]}",
+                       hint="use the SPARQL 1.1 built-in functions (and XSD casts)")
+    return None
+
+
 class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
 
@@ -229,6 +241,8 @@ def run_query(store: OxigraphStore, job: tuple) -> tuple:
         result = evaluate()
     except SyntaxError as exc:
         raise syntax_problem(exc, sparql) from None
+    except RuntimeError as exc:
+        raise unsupported(exc) or exc from None
     if isinstance(result, ox.QueryBoolean):
         content_type, body, count = serialize_boolean(result, accept, fmt)
     elif isinstance(result, ox.QuerySolutions):
@@ -284,7 +298,10 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
 
 
 def run_graph(store: OxigraphStore, job: tuple) -> tuple:
-    """Read one graph (Graph Store Protocol GET): a named graph, or the default graph."""
+    """Read one graph (Graph Store Protocol GET): a named graph, or the default graph.
+
+    A named graph exists while the store lists it, empty or not (the same test as DELETE's
+    and PUT's); the default graph always exists."""
     _, graph, accept, fmt, max_rows = job
     if graph is None:
         triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", view="all")
@@ -297,3 +314,24 @@ def run_graph(store: OxigraphStore, job: tuple) -> tuple:
                    for q in store.quads(None, None, None, node))
     content_type, body, count = serialize_triples(triples, accept, fmt, max_rows)
     return ("ok", content_type, body, count)
+
+
+def run_dataset(store: OxigraphStore, job: tuple) -> tuple:
+    """The whole dataset (Graph Store Protocol GET without a graph, as Fuseki offers it
+    and Jena's ``RDFConnection.fetchDataset()`` reads): every graph in TriG or N-Quads."""
+    _, accept, fmt, max_rows = job
+    chosen = negotiate("graph", accept, fmt)
+    if chosen is None or not chosen.graph_aware:
+        asked = f"format={fmt}" if fmt else f"Accept: {accept}"
+        raise Problem(406, "not-acceptable",
+                      f"the whole dataset is sent as TriG or N-Quads only ({asked})",
+                      hint="accept application/trig or application/n-quads, or name one graph "
+                           "with ?graph=IRI (or ?default) for the other formats")
+    quads = store.quads()
+    counted = []
+    for n, quad in enumerate(quads, 1):
+        if n > max_rows:
+            raise _too_many(max_rows, "quads")
+        counted.append(quad)
+    body = ox.serialize(counted, format=chosen.oxigraph, prefixes=PREFIXES) or b""
+    return ("ok", chosen.content_type, body, len(counted))
