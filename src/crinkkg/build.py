@@ -24,11 +24,13 @@ from .errors import InconsistencyError
 from .loading import SourceFile, discover, file_digest, load_inputs
 from .namespaces import INFERRED_GRAPH, graph_iri_for
 from .settings import Settings
-from .store import StoreLayout, write_record
+from .store import MERGE, StoreLayout, asserted_merge, write_record
 from .terms import graph_to_triples, triples_to_graph
 from .validation import validate
 
 Progress = Callable[[str, str], None]
+#: changes when the store's layout changes, so that an older store is rebuilt
+STORE_LAYOUT = 2  # 2: a merge graph when files share triples (store.asserted_merge)
 
 
 @dataclass
@@ -67,7 +69,7 @@ def cache_key(settings: Settings) -> str:
     """A digest of every input file's content, the package version and the settings that
     change the output: equal keys mean an equal store."""
     h = hashlib.sha256()
-    h.update(f"crinkkg {__version__}\nbase {settings.base_iri}\n"
+    h.update(f"crinkkg {__version__}\nlayout {STORE_LAYOUT}\nbase {settings.base_iri}\n"
              f"reasoner {settings.reasoner}\n".encode())
     for path, role in discover(settings.ontology_dir, settings.data_dir):
         h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
@@ -226,6 +228,9 @@ def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
             graph = ox.NamedNode(src.graph)
             quads += (ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
             counts[src.graph] = len(set(src.triples))
+        merged = asserted_merge(quads)  # only when files share triples
+        if merged is not None:
+            quads += (ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
         quads += (ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
                   for t in graph_to_triples(inferred))

@@ -152,9 +152,15 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
     else:
         example = find(query)
         text = example.sparql if example else query
+    from .web.sparqltext import has_keyword
+
+    dataset = has_keyword(text, "FROM")  # the query's own FROM / FROM NAMED
+    if dataset and view:
+        raise click.UsageError(f"--{view} and the query's FROM/FROM NAMED both choose the "
+                               f"graphs to query: drop one of them")
     store = _open(_settings(ctx))
     try:
-        result = store.query(text, view=view or "all")
+        result = store.query(text, view=view or "all", query_dataset=dataset)
     except SyntaxError as exc:
         raise CrinkError(f"the query does not parse: {exc}",
                          hint="check the SPARQL syntax at that position") from None

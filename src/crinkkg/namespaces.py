@@ -15,6 +15,9 @@ BASE = "https://w3id.org/crinkkg/"
 ONTOLOGY_IRI = BASE + "ontology"
 GRAPH_BASE = BASE + "graph/"
 INFERRED_GRAPH_IRI = GRAPH_BASE + "inferred"
+#: graphs the store keeps for itself so that the default graph is an RDF merge (store.py);
+#: never shown, never writable
+MERGE_GRAPH_PREFIX = "urn:x-crinkkg:merge:"
 
 # rdflib namespaces, made on first use: the query workers need only the strings, and
 # importing rdflib would cost each of them about 20 MB

@@ -16,6 +16,7 @@ import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from .datatypes import fix_owlrl
 from .errors import Inconsistency
 
 ERRNS = URIRef("http://www.daml.org/2002/03/agents/agent-ont#")
@@ -47,6 +48,7 @@ def raw_closure(asserted: Graph) -> Graph:
     >>> (URIRef("http://ex/b"), URIRef("http://ex/p"), URIRef("http://ex/a")) in raw_closure(g)
     True
     """
+    fix_owlrl()  # owlrl calls every zero-valued double or float ill-typed
     closure = Graph()
     for prefix, ns in asserted.namespaces():
         closure.bind(prefix, ns, override=True)

@@ -58,12 +58,12 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
-from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from . import reasoning
+from .datatypes import LEXICAL_CHECKS
 from .errors import Inconsistency
 from .terms import to_oxigraph, to_rdflib
 
@@ -375,7 +375,7 @@ class _Engine:
             dts = str(dt)
             used.add(dts)
             try:
-                AltXSDToPYTHON.get(dt, lambda v: v)(str(lit))
+                LEXICAL_CHECKS.get(dt, lambda v: v)(str(lit))
             except ValueError:
                 self._error("Lexical value of the literal '%s' does not match its datatype (%s)"
                             % (lit, dt))

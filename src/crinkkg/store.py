@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 import pyoxigraph as ox
 
 from .errors import StoreError
-from .namespaces import INFERRED_GRAPH_IRI, PREFIXES
+from .namespaces import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
 
 View = Literal["all", "asserted", "inferred"]
 VIEWS: tuple[View, ...] = ("all", "asserted", "inferred")
@@ -146,6 +146,53 @@ def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:
     return ox.DefaultGraph() if iri in ("", "default") else ox.NamedNode(iri)
 
 
+def is_merge_graph(graph: object) -> bool:
+    """True for the graph the store keeps for itself (see :func:`asserted_merge`)."""
+    return isinstance(graph, ox.NamedNode) and graph.value.startswith(MERGE_GRAPH_PREFIX)
+
+
+MERGE = ox.NamedNode(MERGE_GRAPH_PREFIX + "asserted")
+
+
+def asserted_merge(quads: Iterable[ox.Quad]) -> set[ox.Triple] | None:
+    """The RDF merge of the asserted graphs when they share triples; None when they do not.
+
+    Oxigraph evaluates a default graph made of several graphs as the union of their
+    *quads*: a triple held in two graphs is matched twice and counted twice (the same in
+    Oxigraph server; oxigraph/oxigraph#1919). When the asserted graphs share triples, the
+    store therefore keeps their merge in one graph of its own (:data:`MERGE`, never shown)
+    and queries it in their place: the default graph is then the merge plus the inferred
+    graph, which holds no asserted triple. A store whose graphs share nothing needs no
+    merge graph and is queried exactly as before (Oxigraph's union is then the merge); one
+    whose graphs share triples stores its asserted triples once more, and its queries read
+    two graphs instead of all of them (bench/README.md has the figures).
+    ``quads`` are the asserted quads (not the inferred graph, not the merge graph).
+
+    >>> g1, g2 = ox.NamedNode("http://ex/g1"), ox.NamedNode("http://ex/g2")
+    >>> s, p = ox.NamedNode("http://ex/s"), ox.NamedNode("http://ex/p")
+    >>> sorted(t.object.value for t in asserted_merge([ox.Quad(s, p, ox.Literal("1"), g1),
+    ...     ox.Quad(s, p, ox.Literal("1"), g2), ox.Quad(s, p, ox.Literal("2"), g2)]))
+    ['1', '2']
+    >>> asserted_merge([ox.Quad(s, p, ox.Literal("1"), g1)]) is None
+    True
+    """
+    merged: set[ox.Triple] = set()
+    n = 0
+    for q in quads:
+        merged.add(q.triple)
+        n += 1
+    return merged if len(merged) < n else None
+
+
+def write_merge(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
+    """Replace the store's merge graph by that of ``quads`` (the asserted quads)."""
+    if store.contains_named_graph(MERGE):
+        store.remove_graph(MERGE)
+    merged = asserted_merge(quads)
+    if merged is not None:
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
+
+
 class OxigraphStore:
     """A built dataset in an embedded Oxigraph database.
 
@@ -165,6 +212,7 @@ class OxigraphStore:
         self.path = path
         self.read_only = read_only
         self._info = info or {}
+        self._graphs: tuple[list[ox.NamedNode], bool] | None = None  # read-only stores
 
     @classmethod
     def open(cls, link: Path, *, read_only: bool = True) -> OxigraphStore:
@@ -185,24 +233,51 @@ class OxigraphStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _named_and_merge(self) -> tuple[list[ox.NamedNode], bool]:
+        """The named graphs users see, and whether the store keeps a merge graph (cached
+        for a read-only store: it never changes)."""
+        cached = self._graphs
+        if cached is not None:
+            return cached
+        named, merge = [], False
+        for g in self._store.named_graphs():
+            if is_merge_graph(g):
+                merge = True
+            else:
+                named.append(g)
+        result = (named, merge)
+        if self.read_only:
+            self._graphs = result
+        return result
+
     def graph_names(self) -> list[str]:
-        return sorted(g.value for g in self._store.named_graphs())
+        return sorted(g.value for g in self._named_and_merge()[0])
 
     def has_graph(self, iri: str) -> bool:
-        return self._store.contains_named_graph(ox.NamedNode(iri))
+        node = ox.NamedNode(iri)
+        return not is_merge_graph(node) and self._store.contains_named_graph(node)
 
     def asserted_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [ox.DefaultGraph()] + [g for g in self._store.named_graphs() if g != INFERRED]
+        return [ox.DefaultGraph()] + [g for g in self._named_and_merge()[0] if g != INFERRED]
 
     def dataset_for(self, view: View) -> dict:
-        """The keyword arguments that make pyoxigraph query one view of the dataset."""
-        if view == "all":
-            return {"use_default_graph_as_union": True}
-        if view == "asserted":
-            return {"default_graph": self.asserted_graphs()}
+        """The keyword arguments that make pyoxigraph query one view of the dataset.
+
+        The default graph of ``all`` and ``asserted`` is an RDF merge (:func:`asserted_merge`):
+        without shared triples Oxigraph's union of the graphs is the merge; with them the
+        store's merge graph stands in for the asserted graphs.
+        """
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}: use one of {', '.join(VIEWS)}")
+        named, merge = self._named_and_merge()
         if view == "inferred":
-            return {"default_graph": [INFERRED]}
-        raise ValueError(f"unknown view {view!r}: use one of {', '.join(VIEWS)}")
+            return {"default_graph": [INFERRED], **({"named_graphs": named} if merge else {})}
+        if not merge:
+            if view == "all":
+                return {"use_default_graph_as_union": True}
+            return {"default_graph": self.asserted_graphs()}
+        graphs = [MERGE, INFERRED] if view == "all" else [MERGE]
+        return {"default_graph": graphs, "named_graphs": named}
 
     def query(self, sparql: str, *, view: View = "all",
               default_graphs: list[str] | None = None,
@@ -222,22 +297,34 @@ class OxigraphStore:
             if named_graphs is not None:
                 kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
                 kwargs.setdefault("default_graph", [])
+            elif self._named_and_merge()[1]:
+                kwargs["named_graphs"] = self._named_and_merge()[0]  # not the merge graph
         else:
             kwargs.update(self.dataset_for(view))
         return self._store.query(sparql, **kwargs)
 
     def count(self, graph: str | None = None) -> int:
-        """Triples in one graph, or quads in the whole dataset."""
-        g = None if graph is None else _graph(graph)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, g))
+        """Triples in one graph, or quads in the whole dataset (not the merge graph's)."""
+        if graph is not None:
+            return sum(1 for _ in self._store.quads_for_pattern(None, None, None,
+                                                                _graph(graph)))
+        hidden = sum(1 for _ in self._store.quads_for_pattern(None, None, None, MERGE))
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, None)) - hidden
 
     def quads(self, subject=None, predicate=None, obj=None, graph=None) -> Iterator[ox.Quad]:
-        return iter(self._store.quads_for_pattern(subject, predicate, obj, graph))
+        """Quads matching a pattern (never the merge graph's)."""
+        found = self._store.quads_for_pattern(subject, predicate, obj, graph)
+        if graph is None and self._named_and_merge()[1]:
+            return (q for q in found if q.graph_name != MERGE)
+        return iter(found)
 
     def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
-        if graph is None:
+        """One graph, or the whole dataset (without the merge graph)."""
+        if graph is not None:
+            return self._store.dump(format=fmt, from_graph=_graph(graph))
+        if not self._named_and_merge()[1]:
             return self._store.dump(format=fmt)
-        return self._store.dump(format=fmt, from_graph=_graph(graph))
+        return ox.serialize(self.quads(), format=fmt) or b""
 
     def build_info(self) -> dict:
         return dict(self._info)

@@ -264,7 +264,7 @@ class QueryEngine:
         self.updates: WorkerPool | None = None
         if settings.enable_update:
             self.updates = WorkerPool("update", self.link, 1)
-        self._health_cache: tuple[str, dict] | None = None
+        self._health_cache: tuple[str, tuple[dict[str, int], int]] | None = None
         self._local: CurrentStore | None = None  # the store as this process sees it
         self._started = False
         if start:
@@ -380,6 +380,15 @@ class QueryEngine:
         job = ("graph", graph, accept, fmt, self.settings.max_rows)
         return self._run(self.queries, job, self.settings.timeout)
 
+    def read_dataset(self, *, accept: str | None = None, fmt: str | None = None) -> Reply:
+        """Every graph of the store (TriG or N-Quads)."""
+        job = ("dataset", accept, fmt, self.settings.max_rows)
+        return self._run(self.queries, job, self.settings.timeout)
+
+    def graph_exists(self, graph: str) -> bool:
+        """Whether the store lists the named graph ``graph``, empty or not."""
+        return self._run(self.queries, ("exists", graph), self.settings.timeout).count == 1
+
     def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
         """Apply an update; returns once the inferred graph is current and published."""
         if self.updates is None:
@@ -408,13 +417,13 @@ class QueryEngine:
         """The build directory the store link points at now (changes on build/update)."""
         return os.path.realpath(self.link)
 
-    def graph_counts(self) -> dict[str, int]:
-        """Triples per graph (``""`` is the store's own default graph), cached per store
-        version: a build or an update invalidates it."""
+    def _counts(self) -> tuple[dict[str, int], int]:
+        """Triples per graph and in the asserted graphs' merge, cached per store version:
+        a build or an update invalidates them."""
         version = os.path.realpath(self.link)
         cached = self._health_cache
         if cached is not None and cached[0] == version:
-            return dict(cached[1])
+            return cached[1]
         reply = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION "
                            "{ GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g",
                            default_graphs=["default"], fmt="json",
@@ -422,17 +431,32 @@ class QueryEngine:
         counts: dict[str, int] = {}
         for row in json.loads(reply.body)["results"]["bindings"]:
             counts[row.get("g", {}).get("value", "")] = int(row["n"]["value"])
-        self._health_cache = (version, counts)
-        return dict(counts)
+        merged = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", view="asserted",
+                            fmt="json", max_rows=2**31)
+        asserted = int(json.loads(merged.body)["results"]["bindings"][0]["n"]["value"])
+        self._health_cache = (version, (counts, asserted))
+        return counts, asserted
+
+    def graph_counts(self) -> dict[str, int]:
+        """Triples per graph (``""`` is the store's own default graph); a triple held by
+        two graphs is counted in each."""
+        return dict(self._counts()[0])
+
+    def triple_counts(self) -> dict[str, int]:
+        """Distinct triples: ``asserted`` (the merge of the asserted graphs), ``inferred``
+        and ``all`` (the default graph); every count the server shows comes from here."""
+        counts, asserted = self._counts()
+        inferred = counts.get(str(INFERRED_GRAPH), 0)
+        return {"asserted": asserted, "inferred": inferred, "all": asserted + inferred}
 
     def health(self) -> dict:
         """Whether the store answers, which version is served and its triple counts."""
         counts = self.graph_counts()
-        inferred = counts.get(str(INFERRED_GRAPH), 0)
-        total = sum(counts.values())
+        triples = self.triple_counts()
         return {"store": str(self.link), "version": Path(os.path.realpath(self.link)).name,
-                "graphs": len(counts), "triples": total, "inferred_triples": inferred,
-                "asserted_triples": total - inferred,
+                "graphs": len(counts), "triples": triples["all"],
+                "inferred_triples": triples["inferred"],
+                "asserted_triples": triples["asserted"],
                 "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
                 "in_process_answers_from": ("memory" if self._local and self._local.in_memory
                                             else "disk" if self._local else "off"),

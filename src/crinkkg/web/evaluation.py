@@ -12,7 +12,7 @@ from itertools import islice
 
 import pyoxigraph as ox
 
-from ..namespaces import PREFIXES
+from ..namespaces import INFERRED_GRAPH_IRI, PREFIXES
 from ..store import OxigraphStore
 from .formats import (
     Override,
@@ -20,10 +20,12 @@ from .formats import (
     format_names,
     formats_for,
     negotiate,
+    parse_accept,
+    rank,
     unknown_override,
 )
 from .problems import Problem, syntax_problem
-from .sparqltext import has_keyword, with_limit
+from .sparqltext import Unreadable, has_keyword, tokenize, with_limit
 
 
 class RowLimit(Exception):
@@ -136,12 +138,70 @@ def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: Ove
     return chosen.content_type, body or b"", counter[0]
 
 
-def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: Override
-                      ) -> tuple[str, bytes, int]:
+#: the result formats that can carry an ASK answer so that every client reads it right
+BOOLEAN_FORMATS = ("json", "xml")
+
+
+def _boolean_not_acceptable(asked: str) -> Problem:
+    return Problem(406, "not-acceptable",
+                   f"an ASK result cannot be sent as CSV or TSV ({asked}): those formats have "
+                   "no standard form for a boolean, and clients read the forms in use "
+                   "differently (rdflib reads Jena's '_askResult' table holding false as true)",
+                   hint="accept application/sparql-results+json or application/sparql-results"
+                        "+xml, or pass format=json or format=xml")
+
+
+def boolean_format(accept: str | None, fmt: Override):
+    """The format for an ASK answer: JSON or XML only (see :data:`BOOLEAN_FORMATS`).
+
+    >>> boolean_format("text/csv, application/sparql-results+xml;q=0.1", None).name
+    'xml'
+    >>> boolean_format(None, "tsv")
+    Traceback (most recent call last):
+    ...
+    crinkkg.web.problems.Problem: ...
+    """
     chosen = negotiate("results", accept, fmt)
     if chosen is None:
         raise _not_acceptable("results", accept, fmt)
+    if chosen.name in BOOLEAN_FORMATS:
+        return chosen
+    names = format_names(fmt)
+    asked_for = negotiate("results", None, fmt) if names else None
+    if asked_for is not None and asked_for.name == chosen.name:  # format= named CSV or TSV
+        raise _boolean_not_acceptable("format=" + ",".join(names))
+    formats = [f for f in formats_for("results") if f.name in BOOLEAN_FORMATS]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return formats[0]
+    best, best_rank = None, None
+    for candidate in formats:
+        r = rank(ranges, candidate)
+        if r is not None and r[0] > 0 and (best_rank is None or r > best_rank):
+            best, best_rank = candidate, r
+    if best is None:
+        if negotiate("results", accept) is not None:  # the client takes only CSV/TSV
+            raise _boolean_not_acceptable(f"Accept: {accept}")
+        raise _not_acceptable("results", accept, fmt)
+    return best
+
+
+def serialize_boolean(value: ox.QueryBoolean, accept: str | None, fmt: Override
+                      ) -> tuple[str, bytes, int]:
+    chosen = boolean_format(accept, fmt)
     return chosen.content_type, value.serialize(format=chosen.oxigraph), 1
+
+
+def unsupported(exc: RuntimeError, what: str = "query") -> Problem | None:
+    """The 501 for an extension function the engine does not implement (the text parses:
+    not a 400, and not the server's fault: not a 500); ``None`` for other errors."""
+    message = str(exc)
+    if "custom function" in message and "not supported" in message:
+        return Problem(501, "unsupported-function",
+                       f"the {what} calls a function this server does not implement: "
+                       f"{message[:1].lower() + message[1:]}",
+                       hint="use the SPARQL 1.1 built-in functions (and XSD casts)")
+    return None
 
 
 class OverBudget(Exception):
@@ -159,10 +219,33 @@ def check_format(fmt: Override) -> None:
                            "send an Accept header")
 
 
+def check_view_and_dataset(sparql: str, view: str, default_graphs: list[str] | None,
+                           named_graphs: list[str] | None) -> None:
+    """Refuse ``view=asserted``/``inferred`` together with a dataset (FROM, FROM NAMED,
+    default-graph-uri, named-graph-uri): both say which graphs the query reads, and no
+    choice between them is what every client means, so the client says which (400)."""
+    if view == "all":
+        return
+    if default_graphs is not None or named_graphs is not None:
+        given = "default-graph-uri/named-graph-uri"
+    else:
+        try:
+            if not any(t.is_word("FROM") for t in tokenize(sparql)):
+                return
+        except Unreadable:
+            return  # evaluation reports the syntax error
+        given = "FROM/FROM NAMED"
+    raise Problem(400, "view-and-dataset",
+                  f"view={view} and the query's {given} both choose the graphs to query",
+                  hint=f"drop view= to query the graphs {given} names (the inferred graph is "
+                       f"<{INFERRED_GRAPH_IRI}>), or drop {given} to query the {view} view")
+
+
 def run_query(store: OxigraphStore, job: tuple) -> tuple:
     """Evaluate a ``query`` job and serialise its result."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
+    check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 
@@ -175,6 +258,8 @@ def run_query(store: OxigraphStore, job: tuple) -> tuple:
         result = evaluate()
     except SyntaxError as exc:
         raise syntax_problem(exc, sparql) from None
+    except RuntimeError as exc:
+        raise unsupported(exc) or exc from None
     if isinstance(result, ox.QueryBoolean):
         content_type, body, count = serialize_boolean(result, accept, fmt)
     elif isinstance(result, ox.QuerySolutions):
@@ -195,6 +280,7 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
     than ``budget`` or takes more bytes (then it may still exceed ``max_rows``)."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
+    check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     cap = min(budget, max_rows)
     if form in ("SELECT", "CONSTRUCT"):
         sparql = with_limit(sparql, cap + 1)
@@ -229,7 +315,10 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
 
 
 def run_graph(store: OxigraphStore, job: tuple) -> tuple:
-    """Read one graph (Graph Store Protocol GET): a named graph, or the default graph."""
+    """Read one graph (Graph Store Protocol GET): a named graph, or the default graph.
+
+    A named graph exists while the store lists it, empty or not (the same test as DELETE's
+    and PUT's); the default graph always exists."""
     _, graph, accept, fmt, max_rows = job
     if graph is None:
         triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", view="all")
@@ -242,3 +331,24 @@ def run_graph(store: OxigraphStore, job: tuple) -> tuple:
                    for q in store.quads(None, None, None, node))
     content_type, body, count = serialize_triples(triples, accept, fmt, max_rows)
     return ("ok", content_type, body, count)
+
+
+def run_dataset(store: OxigraphStore, job: tuple) -> tuple:
+    """The whole dataset (Graph Store Protocol GET without a graph, as Fuseki offers it
+    and Jena's ``RDFConnection.fetchDataset()`` reads): every graph in TriG or N-Quads."""
+    _, accept, fmt, max_rows = job
+    chosen = negotiate("graph", accept, fmt)
+    if chosen is None or not chosen.graph_aware:
+        asked = f"format={fmt}" if fmt else f"Accept: {accept}"
+        raise Problem(406, "not-acceptable",
+                      f"the whole dataset is sent as TriG or N-Quads only ({asked})",
+                      hint="accept application/trig or application/n-quads, or name one graph "
+                           "with ?graph=IRI (or ?default) for the other formats")
+    quads = store.quads()
+    counted = []
+    for n, quad in enumerate(quads, 1):
+        if n > max_rows:
+            raise _too_many(max_rows, "quads")
+        counted.append(quad)
+    body = ox.serialize(counted, format=chosen.oxigraph, prefixes=PREFIXES) or b""
+    return ("ok", chosen.content_type, body, len(counted))

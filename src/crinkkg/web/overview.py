@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..namespaces import INFERRED_GRAPH
 from .describe import fetch_labels, safe_iri
 from .diagram import BASE_STYLES, Dated, Edge, Node, Style, transfer_style
 from .engine import get_engine
@@ -55,10 +54,6 @@ def _dates_query(ids: str) -> str:
   BIND(EXISTS {{ ?x a crink:Source }} AS ?source)
 }}"""
 
-
-_STATS = f"""SELECT
-  (SUM(IF(?g = <{INFERRED_GRAPH}>, 1, 0)) AS ?inferred) (COUNT(*) AS ?all)
-  WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"""
 
 _COUNTS = """SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
   VALUES (?what ?c) { ("states" crink:State) ("groupings" crink:Grouping)
@@ -181,12 +176,9 @@ def counts() -> dict[str, int]:
     engine = get_engine()
     out = {b["what"]["value"]: int(b["n"]["value"])
            for b in engine.select_json(_COUNTS)["results"]["bindings"]}
-    rows = engine.select_json(_STATS)["results"]["bindings"]
-    if rows:
-        total = int(rows[0].get("all", {}).get("value", 0))
-        inferred = int(rows[0].get("inferred", {}).get("value", 0))
-        out["asserted triples"] = total - inferred
-        out["inferred triples"] = inferred
+    triples = engine.triple_counts()  # the same figures as /health and the VoID
+    out["asserted triples"] = triples["asserted"]
+    out["inferred triples"] = triples["inferred"]
     return out
 
 

@@ -376,7 +376,7 @@ def render_query_page(query: str | None = None) -> Response:
     downloads = []
     if outcome is not None and outcome.problem is None:
         kinds = GRAPH_DOWNLOADS if outcome.form in ("CONSTRUCT", "DESCRIBE") \
-            else RESULT_DOWNLOADS
+            else RESULT_DOWNLOADS[:2] if outcome.boolean is not None else RESULT_DOWNLOADS
         extra = {"view": view} if view != "all" else {}
         downloads = [(label, query_url(query or "", format=name, **extra))
                      for name, label in kinds]

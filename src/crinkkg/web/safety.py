@@ -49,9 +49,23 @@ def check_update(text: str, settings: Settings) -> None:
     """Every rule an update must pass before it is applied."""
     check_services(text, settings, what="update")
     if not settings.allow_load and has_keyword(text, "LOAD"):
+        _check_update_syntax(text)  # a malformed update is a 400 whatever it holds
         raise Problem(403, "load-refused", "LOAD is switched off on this server: it would make "
                       "the server fetch a URL", hint="send the data with INSERT DATA or the "
                       "Graph Store Protocol, or start the server with --allow-load")
+
+
+def _check_update_syntax(text: str) -> None:
+    """400 for an update that does not parse, checked without running it (Oxigraph has no
+    parse-only call, and running LOAD would fetch): rdflib's SPARQL 1.1 Update grammar."""
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except ParseException as exc:
+        raise Problem(400, "syntax-error", f"the update does not parse: {exc}",
+                      hint="check the SPARQL syntax at that position") from None
 
 
 def check_update_allowed(settings: Settings, authorization: str | None) -> None:

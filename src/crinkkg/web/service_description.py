@@ -106,7 +106,7 @@ def description_triples(endpoint: str, settings: Settings, stats: dict) -> list[
     add(service, RDFS_COMMENT, ox.Literal(
         "Entailment: the OWL 2 RL closure of the asserted graphs is materialised by owlrl "
         f"(at build time and after every update) into the named graph <{INFERRED_GRAPH}>. "
-        "The default graph is the union of all named graphs; add view=asserted or "
+        "The default graph is the RDF merge of all graphs; add view=asserted or "
         "view=inferred to a request to query one side only. SERVICE is limited to "
         "allow-listed endpoints and LOAD is off unless enabled."))
 

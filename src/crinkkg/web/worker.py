@@ -16,6 +16,8 @@ Jobs and replies are plain tuples (cheap to pickle):
 
 - ``("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows)``
 - ``("graph", graph_iri_or_None, accept, fmt, max_rows)``: one graph, or the union
+- ``("dataset", accept, fmt, max_rows)``: every graph, as TriG or N-Quads
+- ``("exists", graph_iri)``: whether the store lists that graph (empty or not)
 - ``("update", sparql)``
 - reply ``("ok", content_type, body, count)`` or :meth:`Problem.to_wire`.
 """
@@ -37,7 +39,7 @@ from ..errors import CrinkError, InconsistencyError, StoreError
 from ..store import OxigraphStore, StoreLayout, write_record
 from . import wire
 from .affinity import release_worker
-from .evaluation import run_graph, run_query
+from .evaluation import run_dataset, run_graph, run_query, unsupported
 from .problems import Problem, syntax_problem
 from .sparqltext import transitive_path
 from .versions import CurrentStore
@@ -67,6 +69,11 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0) -> 
             return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
         if job[0] == "graph":
             return run_graph(versioned.current(), job)
+        if job[0] == "dataset":
+            return run_dataset(versioned.current(), job)
+        if job[0] == "exists":
+            found = versioned.current().has_graph(job[1])
+            return ("ok", "text/plain", b"yes" if found else b"no", int(found))
         return Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
 
     _serve_jobs(conn, handle)
@@ -141,7 +148,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
 
 def run_update(link: Path, job: tuple) -> tuple:
     """Run an ``update`` job; map the store's refusals onto HTTP problems."""
-    from ..updates import UpdateRefused
+    from ..updates import GraphExists, GraphMissing, UpdateRefused
 
     _, sparql, column_shift = job
     try:
@@ -150,6 +157,12 @@ def run_update(link: Path, job: tuple) -> tuple:
         raise syntax_problem(exc, sparql, what="update", column_shift=column_shift) from None
     except UpdateRefused as exc:
         raise Problem(403, "update-refused", exc.message, exc.hint) from None
+    except GraphMissing as exc:  # nothing was applied
+        raise Problem(404, "no-such-graph", exc.message, exc.hint) from None
+    except GraphExists as exc:
+        raise Problem(409, "graph-exists", exc.message, exc.hint) from None
+    except RuntimeError as exc:
+        raise unsupported(exc, "update") or exc from None
     except InconsistencyError as exc:
         raise Problem(409, "inconsistent", exc.message, exc.hint,
                       extra={"problems": [vars(p) for p in exc.problems]}) from None
