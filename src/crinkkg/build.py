@@ -136,16 +136,18 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
     with _timed(report, "load", progress) as step:
         sources = load_inputs(settings.ontology_dir, settings.data_dir,
                               base_iri=settings.base_iri, root=root)
-        step.detail = f"{len(sources)} files"
+        asserted, shapes, ontology = _graphs(sources)
+        step.detail = f"{len(sources)} files, {len(asserted)} triples"
     with _timed(report, "anchors", progress) as step:
         data_files = [(s.relative, s.triples) for s in sources if s.role == "data"]
         checked = anchors.check(data_files, settings.data_dir)
         texts = [_text_source(stored, root) for stored in
                  anchors.stored_texts(data_files, settings.data_dir)]
+        for text in texts:
+            triples_to_graph(text.triples, asserted)
         sources += texts
         step.detail = (f"{checked} text anchors match their {len(texts)} stored text(s), "
                        "each stored in a graph of its own")
-    asserted, shapes, ontology = _graphs(sources)
     report.files = len(sources)
     report.asserted_triples = len(asserted)
     with _timed(report, "validate", progress) as step:

@@ -260,6 +260,9 @@ def _pyshacl_results(data: Graph, shapes: Graph, ontology: Graph | None,
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="none",
         abort_on_first=False, allow_warnings=True, advanced=True,
+        # without inference pySHACL does not change the data graph; copying it first cost
+        # 0.76 s at 50k triples (0.11 s in place)
+        inplace=ontology is None,
     )
     violations = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
