@@ -478,6 +478,37 @@ def run(sparql: str, view: str) -> Outcome:
     return outcome
 
 
+_TERMS = """SELECT DISTINCT ?t ?kind WHERE {
+  VALUES (?c ?kind) { (owl:Class "class") (rdfs:Class "class") (owl:ObjectProperty "property")
+    (owl:DatatypeProperty "property") (owl:AnnotationProperty "property")
+    (rdf:Property "property") }
+  ?t a ?c FILTER(isIRI(?t))
+} ORDER BY ?t"""
+
+
+def ontology_terms() -> dict[str, list[str]]:
+    """The classes and properties the store declares (ours and the reused ones), as
+    prefixed names where a predeclared prefix fits: the query editor's autocompletion,
+    served with the page rather than fetched from an online service."""
+    out: dict[str, set[str]] = {"class": set(), "property": set()}
+    for b in get_engine().select_json(_TERMS)["results"]["bindings"]:
+        iri = b["t"]["value"]
+        name = shorten(iri, PREFIXES)
+        out[b["kind"]["value"]].add(name if name != iri else f"<{iri}>")
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def editor_config(query: str | None, view: str) -> dict:
+    """What the YASGUI editor needs, embedded in the page as JSON (no inline script):
+    endpoint, prefixes, our terms, the examples, the query to start with."""
+    return {"endpoint": request.script_root + "/sparql", "view": view,
+            "base": base_iri(), "root": request.script_root,
+            "query": query, "prefixes": PREFIXES, "terms": ontology_terms(),
+            "examples": {e.name: e.sparql for e in examples()},
+            "downloads": {"results": [list(d) for d in RESULT_DOWNLOADS],
+                          "graph": [list(d) for d in GRAPH_DOWNLOADS]}}
+
+
 def render_query_page(query: str | None = None) -> Response:
     """The query page: editor, one-click examples, the results of ``query`` (if given) as a
     table with links, downloads in every format, errors next to the query."""
@@ -505,6 +536,7 @@ def render_query_page(query: str | None = None) -> Response:
         outcome=outcome, downloads=downloads, examples=examples(), view=view,
         query_url=query_url, error_line=error_line, lines=lines,
         prefixes=sorted(PREFIXES.items()),
+        editor=editor_config(query if query is not None else default, view),
         max_rows=MAX_RESULT_ROWS)
     return html(page, status)
 
