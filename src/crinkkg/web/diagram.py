@@ -40,6 +40,7 @@ class Edge:
     href: str | None = None
     label: str = ""
     inferred: bool = False
+    via: str = ""  # the claim node the edge stands for
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,16 @@ class Dated:
         return year + (month - 1) / 12 + (day - 1) / 366
 
 
+def _span(date: str, x_of) -> tuple[float, float]:
+    """Where a year (``YYYY``) or a month (``YYYY-MM``) starts and ends on the axis."""
+    parts = date.split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return x_of(year), x_of(year + 1)
+    month = int(parts[1])
+    return x_of(year + (month - 1) / 12), x_of(year + month / 12)
+
+
 def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
     """Events above the axis, source publications below, labels stacked so that none
     overlaps another; precise dates filled, year-only dates hollow."""
@@ -477,9 +488,16 @@ def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
                     f'stroke="{colour}" stroke-width="2"/>'
                     f'<text x="{left + 4:.1f}" y="{ty:.1f}" class="tl-label">'
                     f"{_e(_short(item.label, 60))}</text>")
+            if not item.precise:  # the stretch of time the source allows: a year, a month
+                x0, x1 = _span(item.date, x_of)
+                body = (f'<rect x="{x0:.1f}" y="{axis_y - 4}" width="{max(x1 - x0, 2):.1f}" '
+                        f'height="8" rx="3" fill="{colour}" opacity="0.22" class="tl-span"/>'
+                        + body)
+            key = f' data-key="{_e(item.key)}" data-year="{item.date[:4]}"'
             if item.href:
-                svg.append(f'<a href="{_e(item.href)}" aria-label="{_e(title)}">{body}</a>')
+                svg.append(f'<a href="{_e(item.href)}" aria-label="{_e(title)}" '
+                           f'class="tl-item"{key}>{body}</a>')
             else:
-                svg.append(f"<g>{body}</g>")
+                svg.append(f'<g class="tl-item"{key}>{body}</g>')
     svg.append("</svg>")
     return Markup("".join(svg))

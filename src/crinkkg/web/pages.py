@@ -131,6 +131,9 @@ def root(ext: str | None = None) -> Response:
                       description=f"{len(data.nodes)} actors and {len(data.edges)} claims "
                                   "between them: alliances, partnerships, transfers by kind, "
                                   "conflicts, strikes, requests and memberships.")
+    from .overview import network_data
+
+    interactive = network_data(data.nodes, data.edges, data.styles)  # after the SVG's layout
     names = {n.key: n.label for n in data.nodes}
     edge_list = defaultdict(list)
     for e in data.edges:
@@ -139,7 +142,8 @@ def root(ext: str | None = None) -> Response:
     response = html(render_template(
         "overview.html", data=data, network=svg, legend_edges=legend_edges,
         legend_nodes=legend_nodes, edge_list=dict(edge_list),
-        timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url))
+        timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url,
+        interactive=interactive))
     response.headers.add("Vary", "Accept")
     return response
 
