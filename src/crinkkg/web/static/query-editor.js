@@ -66,6 +66,28 @@
   document.body.classList.add("with-yasgui");
 
   function tab() { return yasgui.getTab(); }
+
+  // What YASGUI leaves unnamed gets a name (axe-core checks the page in the tests).
+  function label() {
+    Array.prototype.forEach.call(host.querySelectorAll(".CodeMirror textarea"), function (t) {
+      t.setAttribute("aria-label", "SPARQL query");
+    });
+    Array.prototype.forEach.call(host.querySelectorAll("input.autocomplete"), function (i) {
+      i.setAttribute("aria-label", "SPARQL endpoint");
+    });
+    Array.prototype.forEach.call(host.querySelectorAll("select.tableSizer"), function (s) {
+      s.setAttribute("aria-label", "Rows per page");
+    });
+    Array.prototype.forEach.call(host.querySelectorAll("input.tableFilter"), function (i) {
+      i.setAttribute("aria-label", "Filter the results");
+    });
+    Array.prototype.forEach.call(host.querySelectorAll(".CodeMirror-scroll"), function (s) {
+      s.setAttribute("tabindex", "0");
+    });
+  }
+  label();
+  yasgui.on("tabChange", label);
+  yasgui.on("tabSelect", function () { window.setTimeout(label, 0); });
   if (cfg.query) { tab().setQuery(cfg.query); }
 
   // Downloads in every format the endpoint writes, for the query as it stands.
@@ -95,6 +117,7 @@
     var old = document.getElementById("results");
     if (old) { old.remove(); }
     showDownloads();
+    window.setTimeout(label, 0);
   });
 
   // IRIs of this graph in the results open here, not at their canonical (w3id.org) home.
