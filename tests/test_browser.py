@@ -194,6 +194,9 @@ def test_yasgui_runs_a_typed_query(page, server):
     assert "crink:State" in hints.all_inner_texts()
     page.keyboard.press("Escape")
     page.keyboard.type("te ; rdfs:label ?name } ORDER BY ?name")
+    # the predeclared prefixes are not marked as undefined; an unknown one is
+    errors = page.locator(".yasqe .parseErrorIcon")
+    assert errors.count() == 0
     page.keyboard.press("Control+Enter")
     table = page.locator(".yasr table.dataTable")
     table.locator("tbody tr").first.wait_for()
@@ -208,6 +211,28 @@ def test_yasgui_runs_a_typed_query(page, server):
     assert csv.status_code == 200 and csv.text.splitlines()[0] == "state,name"
     assert axe(page) == []
     shot(page, "query-yasgui")
+
+
+def test_yasgui_chart_and_undeclared_prefix(page, server):
+    page.goto(server.url + "/sparql")
+    page.locator(".yasqe .CodeMirror").wait_for()
+    set_query = "q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)"
+    page.evaluate(set_query, "SELECT * WHERE { ?x a nope:Thing }")
+    page.locator(".yasqe .parseErrorIcon").first.wait_for(state="attached")
+    page.evaluate(set_query, "SELECT ?class (COUNT(?x) AS ?n) WHERE { ?x a ?class "
+                  "FILTER(STRSTARTS(STR(?class), STR(crink:))) } GROUP BY ?class "
+                  "ORDER BY DESC(?n) ?class LIMIT 12")
+    page.locator(".yasqe .parseErrorIcon").wait_for(state="detached")  # crink: is known
+    page.locator(".yasqe .yasqe_queryButton").click()
+    page.locator(".yasr table.dataTable tbody tr").first.wait_for()
+    page.get_by_role("button", name="Chart").click()
+    bars = page.locator(".results-chart rect")
+    bars.first.wait_for()
+    assert bars.count() == 12
+    top = page.locator(".results-chart g title").first.text_content()
+    assert top.startswith("crink:Situation: ")
+    assert axe(page) == []
+    shot(page, "query-chart")
 
 
 def test_yasgui_example_in_one_click(page, server):

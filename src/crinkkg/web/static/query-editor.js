@@ -33,6 +33,86 @@
   Yasqe.forkAutocompleter("class", ourTerms("class"), false);
   Yasqe.forkAutocompleter("property", ourTerms("property"), false);
 
+  // A chart for results with a numeric column (YASR's own chart plugin draws with an
+  // online library, so this bundle has none): horizontal bars in SVG, drawn here.
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(name, attributes, parent) {
+    var element = document.createElementNS(SVG, name);
+    Object.keys(attributes || {}).forEach(function (k) { element.setAttribute(k, attributes[k]); });
+    if (parent) { parent.appendChild(element); }
+    return element;
+  }
+  function shortName(term) {
+    if (!term) { return ""; }
+    if (term.type !== "uri") { return term.value; }
+    for (var prefix in cfg.prefixes) {
+      var ns = cfg.prefixes[prefix];
+      if (term.value.indexOf(ns) === 0 && term.value.length > ns.length) {
+        return prefix + ":" + term.value.slice(ns.length);
+      }
+    }
+    return term.value;
+  }
+  function Chart(yasr) {
+    this.yasr = yasr;
+    this.label = "Chart";
+    this.priority = 5;
+  }
+  Chart.prototype.series = function () {
+    var results = this.yasr.results;
+    if (!results || !results.getBindings || !results.getVariables) { return null; }
+    var rows = results.getBindings(), vars = results.getVariables();
+    if (!rows || !rows.length || !vars || vars.length < 2) { return null; }
+    var value = vars.filter(function (v) {
+      return rows.every(function (b) {
+        var t = b[v];
+        return t && t.type !== "uri" && t.type !== "bnode" && t.value !== "" &&
+          !isNaN(Number(t.value));
+      });
+    })[0];
+    if (!value) { return null; }
+    var label = vars.filter(function (v) { return v !== value; })[0];
+    return { label: label, value: value, rows: rows.slice(0, 60).map(function (b) {
+      return { text: shortName(b[label]), n: Number(b[value].value) };
+    }) };
+  };
+  Chart.prototype.canHandleResults = function () { return Boolean(this.series()); };
+  Chart.prototype.getIcon = function () {
+    var icon = svg("svg", { viewBox: "0 0 16 16", width: "16", height: "16", "aria-hidden": "true" });
+    [[1, 9, 3, 6], [6, 4, 3, 11], [11, 7, 3, 8]].forEach(function (r) {
+      svg("rect", { x: r[0], y: r[1], width: r[2], height: r[3], fill: "currentColor" }, icon);
+    });
+    return icon;
+  };
+  Chart.prototype.draw = function () {
+    var data = this.series();
+    if (!data) { return; }
+    var bar = 22, left = 260, width = 820, top = 8;
+    var max = Math.max.apply(null, data.rows.map(function (r) { return Math.abs(r.n); })) || 1;
+    var figure = document.createElement("figure");
+    figure.className = "results-chart";
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (top * 2 + bar * data.rows.length),
+                             role: "img", "aria-labelledby": "results-chart-caption" }, figure);
+    data.rows.forEach(function (r, i) {
+      var y = top + i * bar;
+      var g = svg("g", {}, chart);
+      svg("title", {}, g).textContent = r.text + ": " + r.n;
+      var name = svg("text", { x: left - 8, y: y + 15, "text-anchor": "end", "class": "bar-label" }, g);
+      name.textContent = r.text.length > 38 ? r.text.slice(0, 37) + "\u2026" : r.text;
+      var w = Math.max(1, (width - left - 60) * Math.abs(r.n) / max);
+      svg("rect", { x: left, y: y + 3, width: w.toFixed(1), height: bar - 6, fill: "#0061a0" }, g);
+      var number = svg("text", { x: (left + w + 6).toFixed(1), y: y + 15, "class": "bar-value" }, g);
+      number.textContent = String(r.n);
+    });
+    var caption = document.createElement("figcaption");
+    caption.id = "results-chart-caption";
+    caption.textContent = "?" + data.value + " by ?" + data.label +
+      (data.rows.length < this.yasr.results.getBindings().length ? " (first 60 rows)" : "");
+    figure.appendChild(caption);
+    this.yasr.resultsEl.appendChild(figure);
+  };
+  Yasgui.Yasr.registerPlugin("chart", Chart);
+
   var endpoint = new URL(cfg.endpoint, window.location.href).href;
   var args = cfg.view && cfg.view !== "all" ? [{ name: "view", value: cfg.view }] : [];
   var yasgui;
@@ -53,7 +133,8 @@
         resizeable: true,
         showQueryButton: true
       },
-      yasr: { prefixes: cfg.prefixes, defaultPlugin: "table", persistenceId: null }
+      yasr: { prefixes: cfg.prefixes, defaultPlugin: "table", persistenceId: null,
+              pluginOrder: ["table", "chart", "response"] }
     });
   } catch (error) {
     if (window.console) { console.warn("YASGUI could not start; the plain form stays", error); }
@@ -86,6 +167,29 @@
     });
   }
   label();
+
+  // The endpoint predeclares the common prefixes: tell the editor's syntax check, which
+  // otherwise marks crink:, id:, rdfs:… as undefined in a query that does not declare them.
+  function predeclare() {
+    var yasqe = tab().getYasqe();
+    var mode = yasqe && yasqe.getMode();
+    if (!mode || !mode.startState || mode.crinkkgPrefixes) { return; }
+    var start = mode.startState;
+    mode.startState = function () {
+      var state = start.apply(this, arguments);
+      Object.keys(cfg.prefixes).forEach(function (p) {
+        if (state.prefixes[p] === undefined) { state.prefixes[p] = cfg.prefixes[p]; }
+      });
+      return state;
+    };
+    mode.crinkkgPrefixes = true;
+    var cursor = yasqe.getCursor();
+    yasqe.setValue(yasqe.getValue());
+    yasqe.setCursor(cursor);
+    if (yasqe.checkSyntax) { yasqe.checkSyntax(); }
+  }
+  predeclare();
+  yasgui.on("tabChange", predeclare);
   yasgui.on("tabChange", label);
   yasgui.on("tabSelect", function () { window.setTimeout(label, 0); });
   if (cfg.query) { tab().setQuery(cfg.query); }
