@@ -8,6 +8,7 @@ dated event in the data shows up after the next build (or update).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..namespaces import INFERRED_GRAPH
@@ -241,7 +242,8 @@ def overview() -> Overview:
     return Overview(nodes, edges, styles, timeline(), counts())
 
 
-def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style]) -> dict:
+def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
+                 dated: Sequence[Dated] = ()) -> dict:
     """The network for the interactive view (Cytoscape.js elements, laid out where the
     server-drawn SVG puts them, so both show the same picture) and the values its filters
     offer: relation kinds, sources, modalities, years."""
@@ -254,7 +256,7 @@ def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style])
             "stroke": stroke}, "position": {"x": round(n.x, 1), "y": round(n.y, 1)}})
     sources: set[str] = set()
     modalities: set[str] = set()
-    years: set[int] = set()
+    years: set[int] = {int(d.date[:4]) for d in dated}  # the timeline's years too
     for i, e in enumerate(edges):
         s = styles.get(e.kind) or Style(e.kind, e.kind, "#444444")
         f = found.get(e.via)

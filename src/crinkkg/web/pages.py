@@ -133,7 +133,8 @@ def root(ext: str | None = None) -> Response:
                                   "conflicts, strikes, requests and memberships.")
     from .overview import network_data
 
-    interactive = network_data(data.nodes, data.edges, data.styles)  # after the SVG's layout
+    # after network_svg: the interactive view starts from the SVG's layout
+    interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
     names = {n.key: n.label for n in data.nodes}
     edge_list = defaultdict(list)
     for e in data.edges:
