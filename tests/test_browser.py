@@ -211,6 +211,12 @@ def test_yasgui_runs_a_typed_query(page, server):
     assert csv.status_code == 200 and csv.text.splitlines()[0] == "state,name"
     assert axe(page) == []
     shot(page, "query-yasgui")
+    # the same query over asserted statements only (the endpoint's view= extension)
+    page.select_option("#yasgui-view", "asserted")
+    with page.expect_request(lambda r: r.url == server.sparql and r.method == "POST") as sent:
+        page.locator(".yasqe .yasqe_queryButton").click()
+    assert "view=asserted" in (sent.value.post_data or "")
+    page.locator(".yasr table.dataTable tbody tr").first.wait_for()
 
 
 def test_yasgui_chart_and_undeclared_prefix(page, server):

@@ -216,6 +216,15 @@
     downloads.hidden = false;
   }
 
+  // asserted, inferred or both (a crinkkg extension of the protocol: view=)
+  var viewSelect = document.getElementById("yasgui-view");
+  if (viewSelect) {
+    viewSelect.addEventListener("change", function () {
+      cfg.view = viewSelect.value;
+      tab().setRequestConfig({ args: cfg.view !== "all" ? [{ name: "view", value: cfg.view }] : [] });
+    });
+  }
+
   yasgui.on("queryResponse", function () {
     // the server-rendered results of the page's own query give way to YASGUI's
     var old = document.getElementById("results");
