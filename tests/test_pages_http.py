@@ -83,7 +83,7 @@ def test_overview_draws_the_network(server):
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/html")
     html = r.text
-    assert 'class="diagram network"' in html and 'role="img"' in html
+    assert 'class="diagram network"' in html and 'role="group"' in html
     for state in ("russia", "china", "iran", "north-korea"):
         assert f'href="/id/{state}"' in html
     assert 'href="/id/russia-dprk-treaty-2024"' in html  # the alliance edge links its treaty
@@ -143,10 +143,35 @@ def test_entity_page(server):
     assert 'class="diagram neighbourhood"' in html
     assert 'href="/id/russia-dprk-treaty-2024-signing"' in html  # the public record links in
     assert "data/public-record" in html  # where an asserted fact comes from
-    assert 'class="passage"' in html and "encompassing battlefield cooperation" in html
+    # the anchored sentence, highlighted inside its paragraph of the stored text
+    assert ('<mark class="focus">In 2024, they signed a treaty that forms an enduring alliance '
+            'encompassing battlefield cooperation.</mark>') in html
+    assert "The strongest and most formalized military partnership" in html  # its context
     assert "characters 946–1045 of its stored text" in html
+    # how and when the source states it
+    assert "stated as fact" in html and "to the year" in html
     for suffix in ("ttl", "jsonld", "rdf", "nt", "trig", "nq"):
         assert f'href="/id/russia-dprk-treaty-2024.{suffix}"' in html
+
+
+def test_source_page_shows_its_text_with_every_claim(server):
+    html = page(server, "/id/source-crink-article").text
+    assert 'id="text-heading"' in html
+    refs = re.findall(r'<a class="claim-ref" href="(/id/[^"]+)"', html)
+    claims = requests.post(server.sparql, data={"query": """SELECT (COUNT(*) AS ?n) WHERE {
+        SELECT DISTINCT ?c ?a WHERE { ?c crink:statedIn ?a .
+        ?a <http://www.w3.org/ns/oa#hasSource> id:source-crink-article } }"""},
+        headers={"Accept": "text/csv"}).text.split()[-1]
+    assert len(refs) == int(claims) > 50  # one numbered link per anchored passage
+    assert "/id/russia-dprk-treaty-2024" in refs
+    assert "crink:textContent" not in html and "textContent" not in html  # not a 5 kB fact
+
+
+def test_inferred_link_names_the_claims_behind_it(server):
+    html = page(server, "/id/north-korea").text
+    behind = html[html.index('id="inferred-heading"'):]
+    assert 'class="behind"' in behind
+    assert 'href="/id/russia-dprk-treaty-2024"' in behind
 
 
 def test_entity_page_shows_incoming_links_with_sources(server):

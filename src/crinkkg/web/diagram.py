@@ -40,6 +40,7 @@ class Edge:
     href: str | None = None
     label: str = ""
     inferred: bool = False
+    via: str = ""  # the claim node the edge stands for
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _node_svg(node: Node, radius: float) -> str:
             f'class="node-label">{_e(node.label)}</text>')
     body = f"<title>{_e(node.label)}</title>{shape}{text}"
     if node.href:
-        return (f'<a href="{_e(node.href)}" class="node" aria-label="{_e(node.label)}">'
+        return (f'<a href="{_e(node.href)}" class="node">'
                 f"{body}</a>")
     return f'<g class="node">{body}</g>'
 
@@ -254,7 +255,7 @@ def _edges_svg(nodes: dict[str, Node], edges: list[Edge], styles: dict[str, Styl
             body = f"<title>{_e(e.title)}</title>{line}{label}"
             if e.href:
                 out.append(f'<a href="{_e(e.href)}" class="edge edge-{_e(e.kind)}" '
-                           f'aria-label="{_e(e.title)}">{body}</a>')
+                           f'>{body}</a>')
             else:
                 out.append(f'<g class="edge edge-{_e(e.kind)}">{body}</g>')
     return "".join(out)
@@ -274,7 +275,7 @@ def network_svg(nodes: list[Node], edges: list[Edge], styles: dict[str, Style], 
     by_key = {n.key: n for n in nodes}
     radius = 22.0
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-           f'class="diagram network" role="img" aria-labelledby="net-title net-desc">',
+           f'class="diagram network" role="group" aria-labelledby="net-title net-desc">',
            f'<title id="net-title">{_e(title)}</title><desc id="net-desc">{_e(description)}'
            f"</desc>", _markers(styles.values(), "net"),
            _edges_svg(by_key, edges, styles, "net", radius)]
@@ -345,7 +346,7 @@ def neighbourhood_svg(centre_label: str, neighbours: list[Neighbour], *,
               "in": Style("in", "linked from", "#7a3b73", 1.8, "", True)}
     radius = 9.0
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-           f'class="diagram neighbourhood" role="img" aria-labelledby="nb-title">',
+           f'class="diagram neighbourhood" role="group" aria-labelledby="nb-title">',
            f'<title id="nb-title">{_e(centre_label)} and the resources it is linked with'
            f"</title>", _markers(styles.values(), "nb"),
            _edges_svg(nodes, edges, styles, "nb", radius, show_labels=True)]
@@ -378,7 +379,7 @@ def _ring_node_svg(n: Node, cx: float, cy: float, radius: float) -> str:
             f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" class="node-label">'
             f"{_e(_short(n.label, 30))}</text>")
     if n.href:
-        return f'<a href="{_e(n.href)}" class="node" aria-label="{_e(n.label)}">{body}</a>'
+        return f'<a href="{_e(n.href)}" class="node">{body}</a>'
     return f'<g class="node">{body}</g>'
 
 
@@ -415,6 +416,16 @@ class Dated:
         return year + (month - 1) / 12 + (day - 1) / 366
 
 
+def _span(date: str, x_of) -> tuple[float, float]:
+    """Where a year (``YYYY``) or a month (``YYYY-MM``) starts and ends on the axis."""
+    parts = date.split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return x_of(year), x_of(year + 1)
+    month = int(parts[1])
+    return x_of(year + (month - 1) / 12), x_of(year + month / 12)
+
+
 def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
     """Events above the axis, source publications below, labels stacked so that none
     overlaps another; precise dates filled, year-only dates hollow."""
@@ -448,7 +459,7 @@ def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
     axis_y = 30 + above * row_height + 24
     height = int(axis_y + 40 + below * row_height + 20)
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-           f'class="diagram timeline" role="img" aria-labelledby="tl-title">',
+           f'class="diagram timeline" role="group" aria-labelledby="tl-title">',
            '<title id="tl-title">Timeline of dated events (above the axis) and of the '
            'publication of sources (below)</title>',
            f'<line x1="{margin / 2}" y1="{axis_y}" x2="{width - margin / 2}" y2="{axis_y}" '
@@ -477,9 +488,16 @@ def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
                     f'stroke="{colour}" stroke-width="2"/>'
                     f'<text x="{left + 4:.1f}" y="{ty:.1f}" class="tl-label">'
                     f"{_e(_short(item.label, 60))}</text>")
+            if not item.precise:  # the stretch of time the source allows: a year, a month
+                x0, x1 = _span(item.date, x_of)
+                body = (f'<rect x="{x0:.1f}" y="{axis_y - 4}" width="{max(x1 - x0, 2):.1f}" '
+                        f'height="8" rx="3" fill="{colour}" opacity="0.22" class="tl-span"/>'
+                        + body)
+            key = f' data-key="{_e(item.key)}" data-year="{item.date[:4]}"'
             if item.href:
-                svg.append(f'<a href="{_e(item.href)}" aria-label="{_e(title)}">{body}</a>')
+                svg.append(f'<a href="{_e(item.href)}" '
+                           f'class="tl-item"{key}>{body}</a>')
             else:
-                svg.append(f"<g>{body}</g>")
+                svg.append(f'<g class="tl-item"{key}>{body}</g>')
     svg.append("</svg>")
     return Markup("".join(svg))

@@ -8,10 +8,11 @@ dated event in the data shows up after the next build (or update).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .describe import fetch_labels, safe_iri
-from .diagram import BASE_STYLES, Dated, Edge, Node, Style, transfer_style
+from .diagram import BASE_STYLES, NODE_FILL, Dated, Edge, Node, Style, transfer_style
 from .engine import get_engine
 from .urls import base_iri, href
 
@@ -129,7 +130,8 @@ def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
             title = f"{label(via)} ({label(a)} asked {label(c)}; {status})"
         else:
             title = f"{label(via)} ({BASE_STYLES[kind].legend}: {label(a)} \u2013 {label(c)})"
-        edges.append(Edge(a, c, kind, title, href(via) if kind != "member" else href(a)))
+        edges.append(Edge(a, c, kind, title, href(via) if kind != "member" else href(a),
+                          via=via if kind != "member" else ""))
     kinds = sorted({_most_specific(cs, supers) for cs in transfer_classes.values()},
                    key=lambda c: label(c).lower())
     for i, cls in enumerate(kinds):
@@ -141,10 +143,55 @@ def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
         cls = _most_specific(classes, supers)
         edges.append(Edge(a, c, "transfer:" + cls,
                           f"{label(via)} ({label(cls).lower()}: {label(a)} \u2192 {label(c)})",
-                          href(via)))
+                          href(via), via=via))
     order = list(BASE_STYLES) + ["transfer:" + k for k in kinds]
     ordered = {k: styles[k] for k in order if k in styles}
     return nodes, edges, ordered
+
+
+@dataclass
+class Facets:
+    """What the interactive network filters a claim by: its sources, how it is stated,
+    and when (years, with the precision the source gives; None when undated or only
+    relative to an undated source)."""
+
+    sources: list[str]
+    modalities: list[str]
+    year_from: int | None
+    year_to: int | None
+    precision: str | None
+
+
+def facets(claims: list[str]) -> tuple[dict[str, Facets], dict[str, str]]:
+    """Facets of the claim nodes ``claims``, and the labels of the values they name."""
+    claims = [c for c in claims if safe_iri(c)]
+    if not claims:
+        return {}, {}
+    values = " ".join(f"<{c}>" for c in sorted(set(claims)))
+    rows = get_engine().select_json(f"""SELECT ?c ?src ?mod ?prec ?e ?l WHERE {{
+  VALUES ?c {{ {values} }}
+  {{ ?c prov:wasDerivedFrom ?src }} UNION {{ ?c crink:hasModality ?mod }}
+  UNION {{ ?c crink:hasTime ?t . ?t crink:hasPrecision ?prec
+           OPTIONAL {{ ?t crink:earliest ?e }} OPTIONAL {{ ?t crink:latest ?l }} }}
+}}""")["results"]["bindings"]
+    found: dict[str, Facets] = {c: Facets([], [], None, None, None) for c in claims}
+    named: set[str] = set()
+    for b in rows:
+        f = found[b["c"]["value"]]
+        if "src" in b:
+            f.sources.append(b["src"]["value"])
+        if "mod" in b:
+            f.modalities.append(b["mod"]["value"])
+        if "prec" in b:
+            f.precision = b["prec"]["value"]
+            if "e" in b and "l" in b:
+                f.year_from, f.year_to = int(b["e"]["value"][:4]), int(b["l"]["value"][:4])
+        named.update(b[k]["value"] for k in ("src", "mod", "prec") if k in b)
+    for f in found.values():
+        f.sources.sort()
+        f.modalities.sort()
+    labels, _ = fetch_labels(sorted(named))
+    return found, labels
 
 
 def timeline() -> list[Dated]:
@@ -185,3 +232,47 @@ def counts() -> dict[str, int]:
 def overview() -> Overview:
     nodes, edges, styles = network()
     return Overview(nodes, edges, styles, timeline(), counts())
+
+
+def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
+                 dated: Sequence[Dated] = ()) -> dict:
+    """The network for the interactive view (Cytoscape.js elements, laid out where the
+    server-drawn SVG puts them, so both show the same picture) and the values its filters
+    offer: relation kinds, sources, modalities, years."""
+    found, labels = facets([e.via for e in edges if e.via])
+    elements: list[dict] = []
+    for n in nodes:
+        fill, stroke = NODE_FILL.get(n.kind, NODE_FILL["other"])
+        elements.append({"group": "nodes", "data": {
+            "id": n.key, "label": n.label, "href": n.href, "kind": n.kind, "fill": fill,
+            "stroke": stroke}, "position": {"x": round(n.x, 1), "y": round(n.y, 1)}})
+    sources: set[str] = set()
+    modalities: set[str] = set()
+    years: set[int] = {int(d.date[:4]) for d in dated}  # the timeline's years too
+    for i, e in enumerate(edges):
+        s = styles.get(e.kind) or Style(e.kind, e.kind, "#444444")
+        f = found.get(e.via)
+        data = {"id": f"e{i}", "source": e.source, "target": e.target, "kind": e.kind,
+                "title": e.title, "href": e.href, "via": e.via, "colour": s.colour,
+                "width": s.width, "dashed": bool(s.dash and s.dash != "1 0"),
+                "directed": s.directed, "faceted": f is not None}
+        if f is not None:
+            data.update(sources=f.sources, modalities=f.modalities, yearFrom=f.year_from,
+                        yearTo=f.year_to, precision=labels.get(f.precision or "", ""))
+            sources.update(f.sources)
+            modalities.update(f.modalities)
+            if f.year_from is not None and f.year_to is not None:
+                years.update(range(f.year_from, f.year_to + 1))
+        elements.append({"group": "edges", "data": data})
+
+    def named(iris: set[str]) -> list[dict[str, str]]:
+        items = [{"iri": i, "label": labels.get(i) or i.rsplit("/", 1)[-1].rsplit("#", 1)[-1]}
+                 for i in iris]
+        return sorted(items, key=lambda d: d["label"].lower())
+
+    used = {e.kind for e in edges}
+    return {"elements": elements,
+            "kinds": [{"kind": k, "legend": s.legend, "colour": s.colour}
+                      for k, s in styles.items() if k in used],
+            "sources": named(sources), "modalities": named(modalities),
+            "years": sorted(years)}

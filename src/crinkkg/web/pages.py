@@ -25,6 +25,7 @@ from .engine import get_engine
 from .ontology_doc import ontology_doc
 from .problems import Problem
 from .rdfio import HTML, RDF_FORMATS, RDF_TYPE, Term, by_suffix, shorten, term
+from .source_text import TEXT_CONTENT, Anchor, Paragraph, anchors_in, render, stored_text
 from .urls import base_iri, href, iri_for, local_path, settings
 
 bp = Blueprint("pages", __name__)
@@ -98,6 +99,7 @@ class Fact:
     inferred: bool
     graphs: list[str]
     sources: list[Value] = field(default_factory=list)
+    behind: list[Value] = field(default_factory=list)  # claims an inferred link rests on
 
 
 # -- the overview ---------------------------------------------------------------------------------
@@ -129,6 +131,10 @@ def root(ext: str | None = None) -> Response:
                       description=f"{len(data.nodes)} actors and {len(data.edges)} claims "
                                   "between them: alliances, partnerships, transfers by kind, "
                                   "conflicts, strikes, requests and memberships.")
+    from .overview import network_data
+
+    # after network_svg: the interactive view starts from the SVG's layout
+    interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
     names = {n.key: n.label for n in data.nodes}
     edge_list = defaultdict(list)
     for e in data.edges:
@@ -137,7 +143,8 @@ def root(ext: str | None = None) -> Response:
     response = html(render_template(
         "overview.html", data=data, network=svg, legend_edges=legend_edges,
         legend_nodes=legend_nodes, edge_list=dict(edge_list),
-        timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url))
+        timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url,
+        interactive=interactive))
     response.headers.add("Vary", "Accept")
     return response
 
@@ -195,6 +202,7 @@ class Passage:
     source: Value | None
     start: int | None
     end: int | None
+    source_iri: str | None = None
 
 
 def passages(desc: Description) -> list[Passage]:
@@ -216,30 +224,140 @@ def passages(desc: Description) -> list[Passage]:
                                                    None)
         if exact is not None:
             found.append(Passage(exact, Value.of(source, desc.labels) if source else None,
-                                 start, end))
+                                 start, end, getattr(source, "value", None)))
     return sorted(found, key=lambda p: (p.start is None, p.start or 0))
 
 
+@dataclass
+class InText:
+    """A claim's passages shown in the paragraphs of its source that hold them."""
+
+    source: Value | None
+    paragraphs: list[Paragraph]
+    passages: list[Passage]
+
+
+def claims_in_context(desc: Description, found: list[Passage]) -> list[InText]:
+    """For each source of the claim's passages: the paragraphs that hold them, read from
+    the source's stored text in the store, the passages highlighted. A passage whose
+    selector does not match the stored text is left to the quote list."""
+    out = []
+    by_source: dict[str, list[Passage]] = defaultdict(list)
+    for p in found:
+        if p.source_iri and p.start is not None and p.end is not None:
+            by_source[p.source_iri].append(p)
+    for source, ps in by_source.items():
+        text = stored_text(source)
+        if text is None:
+            continue
+        good = [p for p in ps if text[p.start:p.end] == p.exact]  # type: ignore[misc]
+        if not good:
+            continue
+        anchors = [Anchor(desc.iri, desc.label(), None, p.start, p.end, p.exact, i)  # type: ignore[arg-type]
+                   for i, p in enumerate(good, 1)]
+        out.append(InText(good[0].source, render(text, anchors, focus=[
+            (a.start, a.end) for a in anchors]), good))
+    return out
+
+
+@dataclass
+class ClaimFacts:
+    """How a source states a claim and when: modality (and who says so), time."""
+
+    modality: list[Value] = field(default_factory=list)
+    according_to: list[Value] = field(default_factory=list)
+    time: list[tuple[Value, str]] = field(default_factory=list)  # (time spec, its precision)
+    bounds: list[tuple[str, str]] = field(default_factory=list)  # (earliest, latest)
+
+
+def claim_facts(iri: str) -> ClaimFacts | None:
+    """The claim's modality and time, read through the engine; None for other resources."""
+    if not safe_iri(iri):
+        return None
+    rows = get_engine().select_json(f"""SELECT ?m ?w ?t ?p ?e ?l WHERE {{
+  {{ <{iri}> crink:hasModality ?m }} UNION {{ <{iri}> crink:accordingTo ?w }}
+  UNION {{ <{iri}> crink:hasTime ?t OPTIONAL {{ ?t crink:hasPrecision ?p }}
+           OPTIONAL {{ ?t crink:earliest ?e }} OPTIONAL {{ ?t crink:latest ?l }} }}
+}}""")["results"]["bindings"]
+    if not rows:
+        return None
+    iris = sorted({b[k]["value"] for b in rows for k in ("m", "w", "t", "p") if k in b})
+    labels, _ = fetch_labels(iris)
+    facts = ClaimFacts()
+    seen: set[str] = set()
+    for b in rows:
+        for key, target in (("m", facts.modality), ("w", facts.according_to)):
+            if key in b and b[key]["value"] not in seen:
+                seen.add(b[key]["value"])
+                target.append(Value.of(ox.NamedNode(b[key]["value"]), labels))
+        if "t" in b and b["t"]["value"] not in seen:
+            seen.add(b["t"]["value"])
+            precision = labels.get(b["p"]["value"], shorten(b["p"]["value"])) if "p" in b else ""
+            facts.time.append((Value.of(ox.NamedNode(b["t"]["value"]), labels), precision))
+            if "e" in b and "l" in b:
+                facts.bounds.append((b["e"]["value"], b["l"]["value"]))
+    return facts
+
+
+def _claims_behind(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], list[Value]]:
+    """For inferred links between two resources: the claims, stated in a source, that
+    link both of them in asserted data (the nodes the shortcut is derived from)."""
+    pairs = {(a, b) for a, b in pairs if safe_iri(a) and safe_iri(b)}
+    if not pairs:
+        return {}
+    values = " ".join(f"(<{a}> <{b}>)" for a, b in sorted(pairs)[:400])
+    rows = get_engine().select_json(f"""SELECT DISTINCT ?a ?b ?claim WHERE {{
+  VALUES (?a ?b) {{ {values} }}
+  ?claim crink:statedIn ?anchor .
+  GRAPH ?g1 {{ ?claim ?p1 ?a }} GRAPH ?g2 {{ ?claim ?p2 ?b }}
+  FILTER(?g1 != <{INFERRED_GRAPH}> && ?g2 != <{INFERRED_GRAPH}>)
+}}""")["results"]["bindings"]
+    labels, _ = fetch_labels(sorted({b["claim"]["value"] for b in rows}))
+    out: dict[tuple[str, str], list[Value]] = defaultdict(list)
+    for b in rows:
+        out[(b["a"]["value"], b["b"]["value"])].append(
+            Value.of(ox.NamedNode(b["claim"]["value"]), labels))
+    for v in out.values():
+        v.sort(key=lambda x: x.text.lower())
+    return out
+
+
 def entity_page(desc: Description) -> Response:
-    """An entity: name, types, what it says and who says so, what links to it."""
+    """An entity: name, types, what it says and who says so, what links to it; a claim in
+    its source's text with its modality and time; a source's text with its claims."""
     labels = desc.labels
     types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
     out = [s for s in desc.outgoing if s.predicate.value not in HEADER_PROPERTIES
-           and s.predicate.value != STATED_IN]
+           and s.predicate.value not in (STATED_IN, TEXT_CONTENT)]
     neighbours, total = _neighbours(desc)
+    found = passages(desc)
+    in_text = claims_in_context(desc, found) if found else []
+    text = stored_text(desc.iri) if desc.values(TEXT_CONTENT) else None
+    anchors = anchors_in(desc.iri, text) if text else []
+    facts = _facts(desc, out, incoming=False)
+    incoming = _facts(desc, desc.incoming, incoming=True)
+    pairs = {(desc.iri, f.value.iri) for f in facts if f.inferred and f.value.iri} | \
+        {(f.value.iri, desc.iri) for f in incoming if f.inferred and f.value.iri}
+    behind = _claims_behind(pairs)  # type: ignore[arg-type]
+    for f in facts:
+        f.behind = behind.get((desc.iri, f.value.iri or ""), []) if f.inferred else []
+    for f in incoming:
+        f.behind = behind.get((f.value.iri or "", desc.iri), []) if f.inferred else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
         descriptions=[v.value for p in (DCT + "description", SKOS + "definition")
                       for v in desc.values(p)],
-        passages=passages(desc),
+        passages=found, in_text=in_text,
+        quoted_only=[p for p in found if not any(p in t.passages for t in in_text)],
+        claim=claim_facts(desc.iri) if found else None,
+        text=render(text, anchors) if text else None, anchors=anchors,
         sources=[Value.of(v, labels) for v in desc.values(PROV_DERIVED)],
-        facts=[f for f in _facts(desc, out, incoming=False) if not f.inferred],
-        inferred_facts=[f for f in _facts(desc, out, incoming=False) if f.inferred],
-        incoming=[f for f in _facts(desc, desc.incoming, incoming=True) if not f.inferred],
-        inferred_incoming=[f for f in _facts(desc, desc.incoming, incoming=True)
-                           if f.inferred],
+        facts=[f for f in facts if not f.inferred],
+        inferred_facts=[f for f in facts if f.inferred],
+        incoming=[f for f in incoming if not f.inferred],
+        inferred_incoming=[f for f in incoming if f.inferred],
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
         total_neighbours=total, formats=RDF_FORMATS, path=local_path(desc.iri) or "",
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
@@ -365,6 +483,37 @@ def run(sparql: str, view: str) -> Outcome:
     return outcome
 
 
+_TERMS = """SELECT DISTINCT ?t ?kind WHERE {
+  VALUES (?c ?kind) { (owl:Class "class") (rdfs:Class "class") (owl:ObjectProperty "property")
+    (owl:DatatypeProperty "property") (owl:AnnotationProperty "property")
+    (rdf:Property "property") }
+  ?t a ?c FILTER(isIRI(?t))
+} ORDER BY ?t"""
+
+
+def ontology_terms() -> dict[str, list[str]]:
+    """The classes and properties the store declares (ours and the reused ones), as
+    prefixed names where a predeclared prefix fits: the query editor's autocompletion,
+    served with the page rather than fetched from an online service."""
+    out: dict[str, set[str]] = {"class": set(), "property": set()}
+    for b in get_engine().select_json(_TERMS)["results"]["bindings"]:
+        iri = b["t"]["value"]
+        name = shorten(iri, PREFIXES)
+        out[b["kind"]["value"]].add(name if name != iri else f"<{iri}>")
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def editor_config(query: str | None, view: str) -> dict:
+    """What the YASGUI editor needs, embedded in the page as JSON (no inline script):
+    endpoint, prefixes, our terms, the examples, the query to start with."""
+    return {"endpoint": request.script_root + "/sparql", "view": view,
+            "base": base_iri(), "root": request.script_root,
+            "query": query, "prefixes": PREFIXES, "terms": ontology_terms(),
+            "examples": {e.name: e.sparql for e in examples()},
+            "downloads": {"results": [list(d) for d in RESULT_DOWNLOADS],
+                          "graph": [list(d) for d in GRAPH_DOWNLOADS]}}
+
+
 def render_query_page(query: str | None = None) -> Response:
     """The query page: editor, one-click examples, the results of ``query`` (if given) as a
     table with links, downloads in every format, errors next to the query."""
@@ -392,6 +541,7 @@ def render_query_page(query: str | None = None) -> Response:
         outcome=outcome, downloads=downloads, examples=examples(), view=view,
         query_url=query_url, error_line=error_line, lines=lines,
         prefixes=sorted(PREFIXES.items()),
+        editor=editor_config(query if query is not None else default, view),
         max_rows=MAX_RESULT_ROWS)
     return html(page, status)
 

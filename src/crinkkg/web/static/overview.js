@@ -1,0 +1,109 @@
+// crinkkg: the overview's interactive network (Cytoscape.js, vendored in
+// static/vendor/cytoscape) with filters by relation, source, modality and time that also
+// apply to the timeline and to the lists. Without JavaScript the server-drawn SVG and the
+// lists stay as they are. No inline script: the data come from a JSON block of the page.
+(function () {
+  "use strict";
+  var dataElement = document.getElementById("network-data");
+  var panel = document.getElementById("network-interactive");
+  var container = document.getElementById("cy");
+  if (!dataElement || !panel || !container || typeof window.cytoscape !== "function") { return; }
+  var data = JSON.parse(dataElement.textContent);
+  var form = document.getElementById("network-filters");
+  var count = document.getElementById("network-count");
+
+  panel.hidden = false;
+  var staticFigure = document.getElementById("network-static");
+  if (staticFigure) { staticFigure.hidden = true; }
+
+  var cy = window.cytoscape({
+    container: container,
+    elements: data.elements,
+    layout: { name: "preset", fit: true, padding: 30 },
+    minZoom: 0.3,
+    maxZoom: 3,
+    style: [
+      { selector: "node", style: {
+        "label": "data(label)", "background-color": "data(fill)", "border-color": "data(stroke)",
+        "border-width": 2, "width": 40, "height": 40, "font-size": 13, "font-weight": 600,
+        "color": "#1d2329", "text-valign": "bottom", "text-margin-y": 4,
+        "text-outline-color": "#ffffff", "text-outline-width": 3 } },
+      { selector: "node[kind = 'grouping']", style: { "shape": "round-rectangle", "width": 56 } },
+      { selector: "edge", style: {
+        "line-color": "data(colour)", "width": "data(width)", "curve-style": "bezier",
+        "control-point-step-size": 22, "target-arrow-color": "data(colour)",
+        "arrow-scale": 1.1, "opacity": 0.9 } },
+      { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle" } },
+      { selector: "edge[?dashed]", style: { "line-style": "dashed" } },
+      { selector: "edge:selected, edge.hover", style: {
+        "label": "data(title)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 220,
+        "text-background-color": "#ffffff", "text-background-opacity": 0.9,
+        "text-background-padding": 2, "z-index": 10, "width": 5 } },
+      { selector: ".filtered", style: { "display": "none" } }
+    ]
+  });
+
+  cy.on("tap", "node, edge", function (event) {
+    var target = event.target.data("href");
+    if (target) { window.location.href = target; }
+  });
+  cy.on("mouseover", "edge", function (event) { event.target.addClass("hover"); });
+  cy.on("mouseout", "edge", function (event) { event.target.removeClass("hover"); });
+
+  function checked(name) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[name='" + name + "']"),
+      function (box) { return box.checked; }).map(function (box) { return box.value; });
+  }
+  function anyIn(values, allowed) {
+    return values.some(function (v) { return allowed.indexOf(v) >= 0; });
+  }
+
+  // Which claims (by node IRI) pass the filters; an edge without facets (membership of a
+  // grouping) passes on its kind alone.
+  function apply() {
+    var kinds = checked("kind"), sources = checked("source"), modalities = checked("modality");
+    var from = form.elements.from ? parseInt(form.elements.from.value, 10) : null;
+    var to = form.elements.to ? parseInt(form.elements.to.value, 10) : null;
+    var undated = form.elements.undated ? form.elements.undated.checked : true;
+    var visibleVia = {}, hiddenVia = {}, shown = 0, total = 0;
+    cy.batch(function () {
+      cy.edges().forEach(function (edge) {
+        var d = edge.data();
+        var pass = kinds.indexOf(d.kind) >= 0;
+        if (pass && d.faceted) {
+          if (d.sources.length && !anyIn(d.sources, sources)) { pass = false; }
+          if (d.modalities.length && !anyIn(d.modalities, modalities)) { pass = false; }
+          if (d.yearFrom === null || d.yearFrom === undefined) {
+            if (!undated) { pass = false; }
+          } else if (from !== null && (d.yearTo < from || d.yearFrom > to)) {
+            pass = false;
+          }
+        }
+        edge.toggleClass("filtered", !pass);
+        total += 1;
+        if (pass) { shown += 1; }
+        if (d.via) { (pass ? visibleVia : hiddenVia)[d.via] = true; }
+      });
+    });
+    count.textContent = shown + " of " + total + " claims shown.";
+    // the lists and the timeline follow
+    Array.prototype.forEach.call(document.querySelectorAll("li[data-via]"), function (li) {
+      li.hidden = !visibleVia[li.getAttribute("data-via")];
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-key][data-year]"),
+      function (item) {
+        var key = item.getAttribute("data-key"), year = parseInt(item.getAttribute("data-year"), 10);
+        var out = (hiddenVia[key] && !visibleVia[key]) ||
+          (from !== null && (year < from || year > to));
+        item.classList.toggle("filtered-out", Boolean(out));
+      });
+    container.setAttribute("data-shown", String(shown));
+  }
+  form.addEventListener("change", apply);
+  form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+  apply();
+  cy.one("render", function () {
+    // measured by tests/test_browser.py: from navigation to the first drawn network
+    container.setAttribute("data-rendered-ms", String(Math.round(window.performance.now())));
+  });
+})();
