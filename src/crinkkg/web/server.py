@@ -73,8 +73,11 @@ def check_settings(settings: Settings) -> None:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
 
 
-def serve(settings: Settings) -> None:
-    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit."""
+def serve(settings: Settings, *, build_error: str | None = None) -> None:
+    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit.
+
+    ``build_error``: the last build failed; the earlier store is served, marked stale.
+    """
     from .affinity import pin_server
     from .engine import QueryEngine
 
@@ -87,7 +90,7 @@ def serve(settings: Settings) -> None:
     from . import create_app
 
     try:
-        app = create_app(settings, engine)
+        app = create_app(settings, engine, build_error=build_error)
         engine.start()
     except Problem as problem:  # a query worker could not open the store
         engine.close()
@@ -116,6 +119,10 @@ def serve(settings: Settings) -> None:
     print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads"
           f"{where}, {settings.query_workers} query workers, timeout {settings.timeout:g} s)",
           file=sys.stderr, flush=True)
+    if build_error:
+        print("crinkkg serving a STALE store: the last build failed (see above); /health "
+              "says so until the inputs are fixed, rebuilt and the server restarted",
+              file=sys.stderr, flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
