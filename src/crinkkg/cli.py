@@ -320,6 +320,11 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
               help="The server and its query workers copy stores of up to this many quads "
                    "into memory, where joins run 3-4x faster (2,000,000; 0 = never).")
 @click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
+@click.option("--max-nesting", type=int, default=None,
+              help="Deepest nesting of { } ( ) [ ] in a query or update (64).")
+@click.option("--worker-memory-mb", type=int, default=None,
+              help="Memory (heap) of each query worker in MB; a query that needs more is "
+                   "stopped with a clear error (4096; 0 = unbounded).")
 @click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
 @click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
 @click.option("--service-allow", "service_allowlist", multiple=True,

@@ -69,6 +69,12 @@ def check_settings(settings: Settings) -> None:
         raise CrinkError("the update token is too short (fewer than 8 characters)",
                          hint="use a long random string, e.g. "
                               "python -c 'import secrets; print(secrets.token_urlsafe())'")
+    if 0 < settings.worker_memory_mb < 256:
+        raise CrinkError(f"--worker-memory-mb {settings.worker_memory_mb} is too small: a "
+                         "query worker needs about 200 MB to open the store",
+                         hint="give at least 256 (MB), or 0 for no limit")
+    if settings.max_nesting < 1:
+        raise CrinkError("--max-nesting must be at least 1", hint="e.g. --max-nesting 64")
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
 
