@@ -207,7 +207,12 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        layout.publish(final)
+        try:
+            layout.publish(final)
+        except BaseException:  # e.g. no space for the new link: the old version stays
+            if layout.current() != final.resolve():
+                shutil.rmtree(final, ignore_errors=True)
+            raise
         return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
 
 
