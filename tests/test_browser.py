@@ -26,8 +26,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 @pytest.fixture(scope="module")
 def browser():
-    require(Path(CHROMIUM).exists(), "Chromium is not installed "
-            "(apt-get install -y chromium chromium-driver)")
+    require(Path(CHROMIUM).exists(), "Chromium is not installed (the README names the "
+            "Debian package: apt-get install -y chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
