@@ -146,8 +146,12 @@ def _encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
-#: hostile Host headers and IRI parameters: items 12 and 13 of issue 11 (another branch)
+#: hostile Host headers, and IRI parameters that are not IRIs: items 12 and 13 of issue
+#: 11, fixed on another branch (``test_fuzz_with_forged_hosts_and_iris``); otherwise the
+#: IRI parameters get valid IRIs
 HOSTILE_HOSTS = ["evil.example", "xn--a", "[::1]", "a b", "127.0.0.1:1:2"]
+IRI_PARAMS = {"default-graph-uri", "named-graph-uri", "graph", "using-graph-uri"}
+VALID_IRIS = IRIS[:3] + ["default", "http://xn--a.com/", "urn:x:y", "http://example.org/é"]
 
 
 @st.composite
@@ -169,6 +173,10 @@ def fuzzed_request(draw, hostile: bool = False) -> dict:
                                    st.sampled_from(["json", "xml", "csv", "tsv", "turtle",
                                                     "jsonld", "all", "asserted",
                                                     "inferred", "nope"]), plain_text))
+            if name in IRI_PARAMS and not hostile:
+                value = draw(st.one_of(st.sampled_from(VALID_IRIS), st.builds(
+                    "http://example.org/{}".format,
+                    st.text("abcdefghijklmnopqrstuvwxyz0123456789-._~/", max_size=30))))
             params.extend([(name, value)] * draw(st.integers(1, 2)))
     headers: dict[str, str] = {}
     for name, values in (("Accept", MEDIA), ("Content-Type", MEDIA),
@@ -311,11 +319,13 @@ def test_fuzz_every_route(fuzz_server) -> None:
     _fuzz(fuzz_server, 5000, "ci", derandomize=True)
 
 
-@pytest.mark.xfail(strict=True, reason="forged Host headers are items 12 and 13 of issue 11, "
-                   "fixed on another branch: remove this marker once it is merged")
-def test_fuzz_with_forged_hosts(fuzz_server) -> None:
-    """Forged, malformed and IDNA-invalid Host headers on every route."""
-    _fuzz(fuzz_server, 500, "hostile-hosts", derandomize=True, hostile=True)
+@pytest.mark.xfail(strict=True, reason="forged Host headers and IRI parameters that are not "
+                   "IRIs are items 12 and 13 of issue 11, fixed on another branch: "
+                   "remove this marker once it is merged")
+def test_fuzz_with_forged_hosts_and_iris(fuzz_server) -> None:
+    """Forged, malformed and IDNA-invalid Host headers, and IRI parameters that are not
+    IRIs (control characters, relative, garbage), on every route."""
+    _fuzz(fuzz_server, 1000, "hostile", derandomize=True, hostile=True)
 
 
 @pytest.mark.slow

@@ -164,6 +164,13 @@ def test_an_unknown_prefix_is_named_with_a_caret_and_every_predeclared_prefix(
     assert r.status_code == 400 and f"{prefix}:" in r.text and "^" in r.text
 
 
+def test_the_command_line_names_an_unknown_prefix_too(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = run_cli(tmp_path, "query", "SELECT * WHERE { ?s foo:bar ?o }")
+    assert result.returncode == 1 and "the prefix foo: is not declared" in result.stderr
+    assert "crink:, id:" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("typed,meant", [("rusia", "russia"), ("Russia", "russia"),
                                          ("northkorea", "north-korea"),
                                          ("russia-treaty", "russia-dprk-treaty-2024")])

@@ -221,6 +221,11 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
     try:
         result = store.query(text, view=view or "all")
     except SyntaxError as exc:
+        from .web.problems import unknown_prefix
+
+        unknown = unknown_prefix(text)
+        if unknown is not None:
+            raise CrinkError(unknown.message, hint=unknown.hint) from None
         raise CrinkError(f"the query does not parse: {exc}",
                          hint="check the SPARQL syntax at that position") from None
     try:
