@@ -243,9 +243,10 @@ class WorkerPool:
         status = _exit_status(w.process)
         self._replace(w)
         tail = getattr(w.process, "crinkkg_stderr", ())
-        out_of_memory = w.process.returncode == -signal.SIGABRT and (
-            self.memory_mb > 0 or any("memory allocation of" in line for line in tail))
-        if out_of_memory:
+        failed_allocation = [line.strip() for line in tail if "memory allocation of" in line]
+        if failed_allocation:
+            status += f" after '{failed_allocation[-1]}'"
+        if w.process.returncode == -signal.SIGABRT and self.memory_mb > 0:
             return Problem(503, "memory-limit",
                            f"the {self.name} needs more than {self.memory_mb} MB of memory, "
                            "the limit of a query worker: it was stopped",
