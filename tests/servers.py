@@ -71,13 +71,14 @@ class ServerHandle:
 
 def start_server(store_dir: str | os.PathLike, *extra_args: str, env: dict | None = None,
                  ontology: str | os.PathLike | None = None,
-                 data: str | os.PathLike | None = None, timeout: float = 60.0
-                 ) -> ServerHandle:
+                 data: str | os.PathLike | None = None, timeout: float = 60.0,
+                 wrapper: list[str] | None = None) -> ServerHandle:
     """Launch ``crinkkg --store STORE serve --port 0 EXTRA...`` and wait until healthy.
 
     ``ontology``/``data`` default to the project's folders (so a store built from them is
     current and not rebuilt). ``env`` adds to (and overrides) the current environment;
-    ``CRINKKG_*`` variables of the calling environment are dropped first.
+    ``CRINKKG_*`` variables of the calling environment are dropped first. ``wrapper``
+    goes before the command (it must ``exec`` it, so that the server keeps its pid).
     """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CRINKKG_")}
     environment.update(env or {})
@@ -85,6 +86,7 @@ def start_server(store_dir: str | os.PathLike, *extra_args: str, env: dict | Non
             "--ontology", str(ontology or ROOT / "ontology"),
             "--data", str(data or ROOT / "data"),
             "serve", "--host", "127.0.0.1", "--port", "0", *extra_args]
+    args = [*(wrapper or []), *args]
     log_file = tempfile.NamedTemporaryFile(prefix="crinkkg-server-", suffix=".log",
                                            delete=False)
     process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT,

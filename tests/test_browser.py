@@ -37,8 +37,8 @@ CSP_WATCH = ("document.addEventListener('securitypolicyviolation', e => console.
 
 @pytest.fixture(scope="module")
 def browser():
-    require(Path(CHROMIUM).exists(), "Chromium is not installed "
-            "(apt-get install -y chromium chromium-driver)")
+    require(Path(CHROMIUM).exists(), "Chromium is not installed (the README names the "
+            "Debian package: apt-get install -y chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

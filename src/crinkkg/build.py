@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import __version__, anchors, reasoning, rules
-from .errors import InconsistencyError
+from .errors import InconsistencyError, StoreError
 from .loading import SourceFile, discover, file_digest, load_inputs
 from .namespaces import INFERRED_GRAPH, graph_iri_for
 from .settings import Settings
@@ -78,9 +78,17 @@ def cache_key(settings: Settings) -> str:
     return h.hexdigest()
 
 
+def _record(layout: StoreLayout) -> dict:
+    """The current build record; ``{}`` (build again) when it is missing or unreadable."""
+    try:
+        return layout.build_record()
+    except StoreError:
+        return {}
+
+
 def is_current(settings: Settings) -> bool:
     """True when the store was built from exactly these inputs."""
-    record = StoreLayout(settings.store).build_record()
+    record = _record(StoreLayout(settings.store))
     return bool(record) and record.get("key") == cache_key(settings)
 
 
@@ -107,7 +115,7 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     started = time.perf_counter()
     layout = StoreLayout(settings.store)
     key = cache_key(settings)
-    record = layout.build_record()
+    record = _record(layout)  # a corrupt record is rebuilt, not trusted
     if not force and record.get("key") == key and "report" in record:
         report = BuildReport(**{k: v for k, v in record["report"].items() if k != "steps"})
         report.cached, report.steps = True, []

@@ -45,30 +45,65 @@ class _Group(click.Group):
             _fail(exc, as_json=bool(ctx.obj and ctx.obj.get("_json")))
 
 
+def _location_options(func):
+    """``--store``, ``--ontology``, ``--data``: accepted before the command (the global
+    form) and after it, where users type them; the one after the command wins."""
+    options = [
+        click.option("--store", type=click.Path(path_type=Path), default=None,
+                     help="Store location (env CRINKKG_STORE; default .crinkkg/store)."),
+        click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path),
+                     default=None,
+                     help="Ontology folder (env CRINKKG_ONTOLOGY_DIR; default ontology/)."),
+        click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+                     help="Data folder (env CRINKKG_DATA_DIR; default data/)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _no_build_option(func):
+    return click.option(
+        "--no-build", "no_build", is_flag=True, default=False,
+        help="Use the store as it is: do not check whether the inputs changed.")(func)
+
+
+def _locations(ctx: click.Context, given: dict[str, object]) -> None:
+    """Merge the location options given after the command into ``ctx.obj``."""
+    for key in ("store", "ontology_dir", "data_dir"):
+        value = given.pop(key, None)
+        if value is not None:
+            ctx.obj[key] = value
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="crinkkg")
-@click.option("--store", type=click.Path(path_type=Path), default=None,
-              help="Store location (env CRINKKG_STORE; default .crinkkg/store).")
-@click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path), default=None,
-              help="Ontology folder (env CRINKKG_ONTOLOGY_DIR; default ontology/).")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-              help="Data folder (env CRINKKG_DATA_DIR; default data/).")
+@_location_options
 @click.pass_context
 def cli(ctx: click.Context, store: Path | None, ontology_dir: Path | None,
         data_dir: Path | None) -> None:
-    """The CRINK knowledge graph: build it, query it, serve it."""
+    """The CRINK knowledge graph: build it, query it, serve it.
+
+    The location options (--store, --ontology, --data) may be given before the command
+    or after it.
+    """
     ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir}
 
 
-def _progress_printer(quiet: bool):
-    if quiet or not sys.stderr.isatty():
+def _progress_printer(quiet: bool, *, always: bool = False):
+    """Build progress on stderr: coloured on a terminal; with ``always``, plain lines
+    for logs too (``serve``: a first start that builds says so)."""
+    if quiet or not (always or sys.stderr.isatty()):
         # scripts and pipes get no chatter, only the result or the error
         def silent(_step: str, _msg: str) -> None:
             pass
         return silent
+    styled = sys.stderr.isatty()
 
     def show(step: str, message: str) -> None:
-        click.echo(click.style(f"{step:>9} ", fg="cyan", bold=True) + message, err=True)
+        label = f"{step:>9} "
+        click.echo((click.style(label, fg="cyan", bold=True) if styled else label) + message,
+                   err=True)
     return show
 
 
@@ -79,12 +114,14 @@ def _progress_printer(quiet: bool):
 @click.option("--memory", is_flag=True, help="Measure peak Python memory (slower).")
 @click.option("--reasoner", type=click.Choice(["rules", "owlrl"]), default=None,
               help="rules (default: compiled OWL 2 RL, fast) or owlrl (the reference).")
+@_location_options
 @click.pass_context
 def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool,
-          reasoner: str | None) -> None:
+          reasoner: str | None, **locations: Path | None) -> None:
     """Load, validate, reason and write the store (atomic; a no-op when nothing changed)."""
     from .build import build as run_build
 
+    _locations(ctx, locations)
     ctx.obj["_json"] = as_json
     settings = _settings(ctx, reasoner=reasoner)
     report = run_build(settings, force=force, progress=_progress_printer(quiet or as_json),
@@ -99,12 +136,14 @@ def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: b
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_location_options
 @click.pass_context
-def validate(ctx: click.Context, as_json: bool) -> None:
+def validate(ctx: click.Context, as_json: bool, **locations: Path | None) -> None:
     """Parse every input and check it against the SHACL shapes (no reasoning, no store)."""
     from .build import _graphs, validate_sources
     from .loading import load_inputs
 
+    _locations(ctx, locations)
     ctx.obj["_json"] = as_json
     settings = _settings(ctx)
     sources = load_inputs(settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri)
@@ -120,11 +159,34 @@ def validate(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"valid: {len(sources)} files, {len(asserted)} triples conform to the shapes")
 
 
-def _open(settings: Settings):
+def _build_or_stale(settings: Settings, progress=None) -> str | None:
+    """Build when the inputs changed (cached: a no-op otherwise).
+
+    A broken input never takes the store away: when the build fails and an earlier
+    build exists, say so on stderr and return the error (the caller answers from the
+    last good store); with no store at all, the build error is the answer.
+    """
     from .build import build as run_build
+    from .store import StoreLayout
+
+    try:
+        run_build(settings, **({"progress": progress} if progress else {}))
+        return None
+    except (CrinkError, OSError) as exc:
+        if StoreLayout(settings.store).current() is None:
+            raise
+        error = str(exc) if isinstance(exc, CrinkError) else f"{type(exc).__name__}: {exc}"
+        click.echo(f"warning: the build failed; answering from the last good store in "
+                   f"{settings.store}, which does not reflect the inputs as they are now "
+                   f"(fix them and run `crinkkg build`):\n{error}", err=True)
+        return error
+
+
+def _open(settings: Settings, no_build: bool = False):
     from .store import OxigraphStore
 
-    run_build(settings)  # cached: a no-op unless the inputs changed
+    if not no_build:
+        _build_or_stale(settings)
     return OxigraphStore.open(settings.store)
 
 
@@ -137,13 +199,16 @@ def _open(settings: Settings):
               help="Output format (default: table for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")
 @click.option("--asserted", "view", flag_value="asserted", help="Query asserted graphs only.")
 @click.option("--inferred", "view", flag_value="inferred", help="Query the inferred graph only.")
+@_location_options
+@_no_build_option
 @click.pass_context
 def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
-          view: str | None) -> None:
+          view: str | None, no_build: bool, **locations: Path | None) -> None:
     """Run a SPARQL query: inline, from -f FILE, or by a bundled example's name (e.g. 03)."""
     from .examples import examples, find
     from .output import render
 
+    _locations(ctx, locations)
     if query_file is not None:
         text = query_file.read()
     elif query is None:
@@ -158,10 +223,15 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
     if dataset and view:
         raise click.UsageError(f"--{view} and the query's FROM/FROM NAMED both choose the "
                                f"graphs to query: drop one of them")
-    store = _open(_settings(ctx))
+    store = _open(_settings(ctx), no_build)
     try:
         result = store.query(text, view=view or "all", query_dataset=dataset)
     except SyntaxError as exc:
+        from .web.problems import unknown_prefix
+
+        unknown = unknown_prefix(text)
+        if unknown is not None:
+            raise CrinkError(unknown.message, hint=unknown.hint) from None
         raise CrinkError(f"the query does not parse: {exc}",
                          hint="check the SPARQL syntax at that position") from None
     try:
@@ -173,12 +243,15 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@_location_options
+@_no_build_option
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
+def stats(ctx: click.Context, as_json: bool, no_build: bool, **locations: Path | None) -> None:
     """Triples per graph, asserted vs inferred, instances per class, properties used."""
     from .statistics import dataset_statistics, format_statistics
 
-    figures = dataset_statistics(_open(_settings(ctx)))
+    _locations(ctx, locations)
+    figures = dataset_statistics(_open(_settings(ctx), no_build))
     click.echo(json.dumps(figures, indent=2) if as_json else format_statistics(figures))
 
 
@@ -189,10 +262,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
               help="Export one view as a single graph instead of the whole dataset.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to a file (default: standard output).")
+@_location_options
+@_no_build_option
 @click.pass_context
-def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None) -> None:
+def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None,
+           no_build: bool, **locations: Path | None) -> None:
     """Export the dataset (TriG, N-Quads) or one view (Turtle, N-Triples, JSON-LD, RDF/XML)."""
-    store = _open(_settings(ctx))
+    _locations(ctx, locations)
+    store = _open(_settings(ctx), no_build)
     rdf_format = EXPORT_FORMATS[fmt]
     if view is None:
         if not rdf_format.supports_datasets:
@@ -221,17 +298,20 @@ def _prefixes() -> dict[str, str]:
 @click.argument("predicate")
 @click.argument("object")
 @click.option("--json", "as_json", is_flag=True, help="Print the derivation as JSON.")
+@_location_options
+@_no_build_option
 @click.pass_context
 def explain(ctx: click.Context, subject: str, predicate: str, object: str,
-            as_json: bool) -> None:
+            as_json: bool, no_build: bool, **locations: Path | None) -> None:
     """Why a triple holds: its source if asserted, its OWL 2 RL derivation if inferred.
 
     Terms are IRIs in <...>, prefixed names (crink:supplies, id:iran) or literals ("...").
     """
     from .explain import explain_triple, format_derivation
 
+    _locations(ctx, locations)
     ctx.obj["_json"] = as_json
-    derivation = explain_triple(_open(_settings(ctx)), subject, predicate, object)
+    derivation = explain_triple(_open(_settings(ctx), no_build), subject, predicate, object)
     click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
                else format_derivation(derivation))
 
@@ -283,6 +363,11 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
               help="The server and its query workers copy stores of up to this many quads "
                    "into memory, where joins run 3-4x faster (2,000,000; 0 = never).")
 @click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
+@click.option("--max-nesting", type=int, default=None,
+              help="Deepest nesting of { } ( ) [ ] in a query or update (64).")
+@click.option("--worker-memory-mb", type=int, default=None,
+              help="Memory (heap) of each query worker in MB; a query that needs more is "
+                   "stopped with a clear error (4096; 0 = unbounded).")
 @click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
 @click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
 @click.option("--service-allow", "service_allowlist", multiple=True,
@@ -298,19 +383,40 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
 @click.option("--allowed-host", "allowed_hosts", multiple=True,
               help="A host name the server answers to besides localhost, --host and "
                    "--public-url's (repeat the option; '*' for any valid name).")
+@_location_options
+@_no_build_option
 @click.pass_context
-def serve(ctx: click.Context, **options: object) -> None:
-    """Build if needed (cached), then serve SPARQL, linked data and pages over HTTP."""
-    from .build import build as run_build
+def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
+    """Build if needed (cached), then serve SPARQL, linked data and pages over HTTP.
+
+    When the build fails and an earlier store exists, that store is served, and the
+    start-up message and /health say it is stale and why.
+    """
+    from .build import is_current
     from .web.server import serve as run_server
 
+    _locations(ctx, options)  # type: ignore[arg-type]
     for key in ("service_allowlist", "cors_origins", "cors_write_origins", "allowed_hosts"):
         options[key] = tuple(options[key]) or None  # type: ignore[arg-type]
     if options["cors_origins"] == ("none",):
         options["cors_origins"] = ()
     settings = _settings(ctx, **options)
-    run_build(settings, progress=_progress_printer(False))
-    run_server(settings)
+    build_error = None
+    if not no_build:
+        if not _quietly(is_current, settings):
+            click.echo(f"building the store in {settings.store} from {settings.ontology_dir}/ "
+                       f"and {settings.data_dir}/ (never built, or the inputs changed); the "
+                       "server starts when it is done", err=True)
+        build_error = _build_or_stale(settings, _progress_printer(False, always=True))
+    run_server(settings, build_error=build_error)
+
+
+def _quietly(check, settings: Settings) -> bool:
+    """``check(settings)``, False when it cannot tell (a missing folder, a bad record)."""
+    try:
+        return bool(check(settings))
+    except (CrinkError, OSError, ValueError):
+        return False
 
 
 def main() -> None:

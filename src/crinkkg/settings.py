@@ -61,6 +61,12 @@ class Settings:
     queue_wait: float = 2.0
     max_body_bytes: int = 1_000_000
     max_rows: int = 100_000
+    # brackets nested deeper than this are refused before parsing (Oxigraph's parser
+    # recurses per level: ~2,200 nested groups overflow a worker's stack)
+    max_nesting: int = 64
+    # data memory (heap) of each query worker, in MB (0: unbounded); a query that needs
+    # more is stopped and reported. 2 workers x 4 GB leave most of 24 GB to the rest
+    worker_memory_mb: int = 4096
     service_allowlist: tuple[str, ...] = ()
     allow_load: bool = False
     # updates

@@ -124,10 +124,24 @@ class StoreLayout:
                 shutil.rmtree(partial, ignore_errors=True)
 
     def build_record(self) -> dict:
+        """The record the build (and each update) wrote beside the database; ``{}`` if none.
+
+        A record that cannot be read is a :class:`StoreError` with a hint, not a traceback.
+        """
         current = self.current()
         if current is None or not (current / "build.json").is_file():
             return {}
-        return json.loads((current / "build.json").read_text())
+        path = current / "build.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise StoreError(f"the store's build record {path} is unreadable ({exc})",
+                             hint="rebuild the store from its inputs: `crinkkg build --force`"
+                             ) from None
+        if not isinstance(record, dict):
+            raise StoreError(f"the store's build record {path} is not a JSON object",
+                             hint="rebuild the store from its inputs: `crinkkg build --force`")
+        return record
 
 
 def _alive(pid: int) -> bool:

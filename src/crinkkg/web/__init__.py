@@ -16,8 +16,13 @@ if TYPE_CHECKING:  # the query workers import this package too, and need no Flas
     from .engine import QueryEngine
 
 
-def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
-    """Make the web application over the store that ``settings`` points at."""
+def create_app(settings: Settings, engine: QueryEngine | None = None, *,
+               build_error: str | None = None) -> Flask:
+    """Make the web application over the store that ``settings`` points at.
+
+    ``build_error``: the last build failed and the store is an earlier one (``/health``
+    says it is stale, and why).
+    """
     from flask import Flask
 
     from . import graph_store, linked_data, operations, pages, sparql
@@ -28,6 +33,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> Flask:
     app = Flask(__name__)
     app.config["CRINKKG"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["CRINKKG_BUILD_ERROR"] = build_error
     app.extensions["crinkkg.engine"] = engine or QueryEngine(settings)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(graph_store.bp)

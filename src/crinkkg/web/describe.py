@@ -16,6 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import pyoxigraph as ox
 
@@ -214,17 +215,37 @@ def describe(iri: str) -> Description | None:
     return Description(iri, statements, labels, truncated=len(rows) >= MAX_ROWS)
 
 
+def _squash(text: str) -> str:
+    """Lower case, letters and digits only: ``North-Korea`` and ``northkorea`` meet."""
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+#: how alike (difflib ratio) a name must be to be suggested: "rusia" ~ "russia" is 0.91
+SIMILAR = 0.75
+
+
 def search(fragment: str, base: str, limit: int = 8) -> list[tuple[str, str]]:
-    """Resources under ``base`` whose IRI or label contains ``fragment`` (for a 404 page
-    that helps: "did you mean")."""
+    """Resources under ``base`` whose name or label is like ``fragment`` (for a 404 page
+    that helps: "did you mean"): a near spelling (``rusia``, ``Russia``, ``northkorea``
+    find ``russia`` and ``north-korea``), or names holding the fragment's words."""
+    key = _squash(fragment)
     words = [w for w in re.split(r"[^A-Za-z0-9]+", fragment.lower()) if len(w) > 2][:4]
-    if not words or not safe_iri(base):
+    if not key or not safe_iri(base):
         return []
-    score = " + ".join(f'IF(CONTAINS(LCASE(CONCAT(STR(?x), " ", STR(?label))), "{w}"), 1, 0)'
-                       for w in words)
     result = get_engine().select_json(
-        f"""SELECT ?x (SAMPLE(?label) AS ?l) (MAX(?s) AS ?score) WHERE {{
-        ?x rdfs:label ?label .
-        FILTER(STRSTARTS(STR(?x), "{base}")) BIND({score} AS ?s) FILTER(?s > 0) }}
-        GROUP BY ?x ORDER BY DESC(?score) ?x LIMIT {limit}""")
-    return [(b["x"]["value"], b["l"]["value"]) for b in result["results"]["bindings"]]
+        f"""SELECT ?x (SAMPLE(?label) AS ?l) WHERE {{
+        ?x rdfs:label ?label . FILTER(STRSTARTS(STR(?x), "{base}")) }}
+        GROUP BY ?x LIMIT 20000""")
+    scored: list[tuple[float, float, str, str]] = []
+    for b in result["results"]["bindings"]:
+        iri, label = b["x"]["value"], b["l"]["value"]
+        local = iri[len(base):].rsplit("/", 1)[-1]
+        names = [n for n in (_squash(local), _squash(label)) if n]
+        similar = max((SequenceMatcher(None, key, n).ratio() for n in names), default=0.0)
+        text = f"{local} {label}".lower()
+        holds = sum(1 for w in words if w in text) / len(words) if words else 0.0
+        score = max(similar if similar >= SIMILAR else 0.0, holds)
+        if score > 0:  # the nearest spelling first among equals
+            scored.append((-score, -similar, iri, label))
+    scored.sort()
+    return [(iri, label) for _, _, iri, label in scored[:limit]]

@@ -28,10 +28,13 @@ saves the round trip to a worker, which was most of a lookup's cost.
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import logging
 import os
 import queue
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -78,6 +81,15 @@ class _Worker:
         self.pid = pid
         self.jobs = 0
 
+    def idle_and_alive(self) -> bool:
+        """False for a worker that died while idle (killed, out of memory): an idle worker
+        never writes, so a readable socket means it was closed."""
+        if self.process.poll() is not None:
+            return False
+        poller = select.poll()
+        poller.register(self.conn, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return not poller.poll(0)
+
     def kill(self) -> None:
         try:
             self.process.kill()
@@ -100,11 +112,13 @@ class WorkerPool:
     server, no re-import of the caller's main module, and SIGKILL stops one cleanly.
     """
 
-    def __init__(self, role: str, link: Path, size: int, args: tuple[str, ...] = ()) -> None:
+    def __init__(self, role: str, link: Path, size: int, args: tuple[str, ...] = (),
+                 memory_mb: int = 0) -> None:
         self.name = role
         self.link = link
         self.args = args
         self.size = size
+        self.memory_mb = memory_mb
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -122,9 +136,10 @@ class WorkerPool:
                 [sys.executable, "-m", "crinkkg.web.worker", self.name,
                  str(child.fileno()), str(self.link), *self.args],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
-                start_new_session=False)
+                stderr=subprocess.PIPE, start_new_session=False)
         finally:
             child.close()
+        _relay_stderr(process)
         return process, parent
 
     def _handshake(self, process: subprocess.Popen, conn: socket.socket) -> _Worker:
@@ -135,10 +150,9 @@ class WorkerPool:
             raise Problem(503, "store-unavailable", f"a {self.name} worker did not start",
                           hint="check the server log") from None
         except (EOFError, OSError):
-            code = process.wait(timeout=5)
             raise Problem(503, "store-unavailable",
-                          f"a {self.name} worker exited while starting (exit code {code})",
-                          hint="check the server log") from None
+                          f"a {self.name} worker exited while starting "
+                          f"({_exit_status(process)})", hint="check the server log") from None
         if hello[0] != "ready":
             process.wait(timeout=5)
             raise Problem(503, "store-unavailable", f"a {self.name} worker could not open the "
@@ -208,14 +222,49 @@ class WorkerPool:
 
     # -- jobs --------------------------------------------------------------------------------
 
+    def _take(self, wait: float) -> _Worker:
+        """An idle worker that is alive; one that died while idle is replaced, never
+        handed the job (its death is not this request's failure)."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise Problem(503, "busy", f"all {self.size} {self.name} workers stayed busy "
+                              f"for {wait:g} s", hint="retry in a moment",
+                              headers={"Retry-After": "1"}) from None
+            if w.idle_and_alive():
+                return w
+            log.warning("a %s worker (pid %s) died while idle (%s); starting another",
+                        self.name, w.pid, _exit_status(w.process))
+            self._replace(w)
+
+    def _died(self, w: _Worker) -> Problem:
+        """The problem to report for a worker that died running a request."""
+        status = _exit_status(w.process)
+        self._replace(w)
+        tail = getattr(w.process, "crinkkg_stderr", ())
+        failed_allocation = [line.strip() for line in tail if "memory allocation of" in line]
+        if failed_allocation:
+            status += f" after '{failed_allocation[-1]}'"
+        if w.process.returncode == -signal.SIGABRT and self.memory_mb > 0:
+            return Problem(503, "memory-limit",
+                           f"the {self.name} needs more than {self.memory_mb} MB of memory, "
+                           "the limit of a query worker: it was stopped",
+                           hint="narrow it (LIMIT, more specific patterns, no cross "
+                                "products), or ask the operator for a larger "
+                                "--worker-memory-mb", extra={"memory_limit_mb": self.memory_mb})
+        log.error("a %s worker (pid %s) died running a request (%s)", self.name, w.pid, status)
+        return Problem(503, "worker-crashed",
+                       f"the {self.name} worker running this request died ({status}); the "
+                       "server goes on and has started another",
+                       hint="retry in a moment; if it happens again, the request itself "
+                            "brings workers down: simplify it (and please report it)",
+                       headers={"Retry-After": "1"}, extra={"worker_exit": status})
+
     def run(self, job: tuple, *, timeout: float, wait: float) -> tuple[tuple, float]:
         """Send ``job`` to an idle worker; return its reply and the seconds it took."""
-        try:
-            w = self._idle.get(timeout=wait)
-        except queue.Empty:
-            raise Problem(503, "busy", f"all {self.size} {self.name} workers stayed busy for "
-                          f"{wait:g} s", hint="retry in a moment",
-                          headers={"Retry-After": "1"}) from None
+        w = self._take(wait)
         started = time.perf_counter()
         with self._lock:
             self.busy += 1
@@ -226,13 +275,7 @@ class WorkerPool:
             except wire.Timeout:
                 reply = None
             except (EOFError, OSError):
-                self._replace(w)
-                code = w.process.poll()
-                raise Problem(500, "worker-crashed",
-                              f"the {self.name} worker died while running this request "
-                              f"(exit code {code})",
-                              hint="the request may need more memory than the server has; "
-                                   "retry, or narrow it") from None
+                raise self._died(w) from None
             elapsed = time.perf_counter() - started
             if reply is None:
                 self._replace(w)  # SIGKILL: pyoxigraph cannot be cancelled any other way
@@ -251,6 +294,51 @@ class WorkerPool:
                 self.busy -= 1
 
 
+def _relay_stderr(process: subprocess.Popen) -> None:
+    """Copy a worker's stderr to the server's, keeping its last lines on the process
+    (``crinkkg_stderr``): Rust prints why it aborted ("memory allocation of N bytes
+    failed") just before it does."""
+    tail: collections.deque[str] = collections.deque(maxlen=8)
+    process.crinkkg_stderr = tail  # type: ignore[attr-defined]
+    stream = process.stderr
+
+    def relay() -> None:
+        assert stream is not None
+        for raw in stream:
+            tail.append(raw.decode("utf-8", "replace"))
+            try:
+                sys.stderr.buffer.write(raw)
+                sys.stderr.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        stream.close()
+
+    thread = threading.Thread(target=relay, name="crinkkg-worker-stderr", daemon=True)
+    thread.start()
+    process.crinkkg_relay = thread  # type: ignore[attr-defined]
+
+
+def _exit_status(process: subprocess.Popen) -> str:
+    """How a worker ended, in words (waits a moment for it to finish dying)."""
+    try:
+        code = process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return "it stopped answering and is being killed"
+    relay = getattr(process, "crinkkg_relay", None)
+    if relay is not None:
+        relay.join(timeout=1)  # its last words, if any
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = {"SIGKILL": ": killed, by an operator or the system's out-of-memory killer",
+               "SIGSEGV": ": a crash, such as a stack overflow",
+               "SIGABRT": ": an abort, such as a failed memory allocation"}.get(name, "")
+        return f"killed by {name}{why}"
+    return f"exit code {code}"
+
+
 class QueryEngine:
     """Evaluates queries and updates in killable worker processes."""
 
@@ -260,7 +348,8 @@ class QueryEngine:
         self._admitted = 0
         self._admit_lock = threading.Lock()
         self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
-                                  (str(settings.memory_quads),))
+                                  (str(settings.memory_quads), str(settings.worker_memory_mb)),
+                                  memory_mb=settings.worker_memory_mb)
         self.updates: WorkerPool | None = None
         if settings.enable_update:
             self.updates = WorkerPool("update", self.link, 1)

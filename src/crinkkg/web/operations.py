@@ -51,6 +51,11 @@ def health() -> Response:
         body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
         return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
     body = {"status": "ok", **info}
+    build_error = current_app.config.get("CRINKKG_BUILD_ERROR")
+    if build_error:  # still serving: the last good store answers
+        body.update(status="stale", build_error=build_error,
+                    hint="the last build failed: this is the store of an earlier build; fix "
+                         "the inputs and rebuild (`crinkkg build`), then restart the server")
     return Response(json.dumps(body, indent=2) + "\n", 200, mimetype="application/json")
 
 

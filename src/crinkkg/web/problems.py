@@ -90,6 +90,10 @@ def syntax_problem(exc: BaseException, text: str, *, what: str = "query",
     >>> p.message.splitlines()[0]
     'the query does not parse: line 1, column 6: expected one of "}"'
     """
+    if what in ("query", "update"):
+        unknown = unknown_prefix(text, column_shift)
+        if unknown is not None:
+            return unknown
     raw = str(exc)
     line = column = None
     m = _POSITION.search(raw)
@@ -110,6 +114,51 @@ def syntax_problem(exc: BaseException, text: str, *, what: str = "query",
             message += f"\n    {source}\n    {' ' * max(0, (column or 1) - 1)}^"
             extra["text"] = source
     return Problem(400, "syntax-error", message,
-                   hint=f"fix the SPARQL {what} at that position (prefixes crink:, id:, rdf:, "
-                        "rdfs:, owl:, xsd:, skos:, prov:, dcterms:, time: are predeclared)",
-                   extra=extra)
+                   hint=f"fix the SPARQL {what} at that position (the prefixes "
+                        f"{_predeclared()} are predeclared)", extra=extra)
+
+
+def _predeclared() -> str:
+    from ..namespaces import PREFIXES
+
+    return ", ".join(f"{p}:" for p in PREFIXES)
+
+
+def unknown_prefix(text: str, column_shift: int = 0) -> Problem | None:
+    """A 400 naming the first prefix used but neither declared nor predeclared, with a
+    caret on it and the list of every predeclared prefix; None if there is none.
+
+    >>> p = unknown_prefix("SELECT * WHERE { ?s foo:bar ?o }")
+    >>> p.extra["prefix"], p.extra["line"], p.extra["column"]
+    ('foo', 1, 21)
+    >>> unknown_prefix("PREFIX ex: <http://ex/> ASK { ex:a crink:b id:c }") is None
+    True
+    """
+    from ..namespaces import PREFIXES
+    from .sparqltext import Unreadable, declared_prefixes, tokenize
+
+    try:
+        tokens = tokenize(text)
+    except Unreadable:
+        return None
+    declared = {**PREFIXES, **declared_prefixes(tokens)}
+    for i, t in enumerate(tokens):
+        if t.kind != "pname" or (i > 0 and tokens[i - 1].is_word("PREFIX")):
+            continue
+        prefix = t.value.split(":", 1)[0]
+        if prefix in declared:
+            continue
+        line = text.count("\n", 0, t.start) + 1
+        column = t.start - (text.rfind("\n", 0, t.start) + 1) + 1
+        source = text.splitlines()[line - 1]
+        if line == 1 and column_shift:
+            source, column = source[column_shift:], max(1, column - column_shift)
+        return Problem(
+            400, "unknown-prefix",
+            f"the prefix {prefix}: is not declared (line {line}, column {column})"
+            f"\n    {source}\n    {' ' * (column - 1)}^",
+            hint=f"declare it (PREFIX {prefix}: <IRI>) or use a predeclared prefix: "
+                 f"{_predeclared()}",
+            extra={"prefix": prefix, "line": line, "column": column, "text": source,
+                   "predeclared": list(PREFIXES)})
+    return None

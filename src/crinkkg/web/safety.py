@@ -19,7 +19,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from ..namespaces import PREFIXES
 from ..settings import Settings
 from .problems import Problem
-from .sparqltext import has_keyword, service_targets
+from .sparqltext import deepest_nesting, has_keyword, line_column, service_targets
 
 
 def check_services(text: str, settings: Settings, *, what: str = "query") -> None:
@@ -40,13 +40,36 @@ def check_services(text: str, settings: Settings, *, what: str = "query") -> Non
                                f"{target} (env CRINKKG_SERVICE_ALLOWLIST)")
 
 
+def check_nesting(text: str, settings: Settings, *, what: str = "query") -> None:
+    """400 for a query or update nested deeper than ``max_nesting``, before any parser
+    sees it (deep nesting crashes or stalls Oxigraph's recursive parser)."""
+    found = deepest_nesting(text, settings.max_nesting)
+    if found is None:
+        return
+    depth, offset = found
+    line, column = line_column(text, offset)
+    source = text.splitlines()[line - 1] if text.splitlines() else ""
+    shown = source if len(source) <= 120 else source[max(0, column - 60):column + 60]
+    caret = column - 1 if len(source) <= 120 else min(column - 1, 59)
+    raise Problem(400, "too-deeply-nested",
+                  f"the {what} nests groups, brackets or parentheses {depth} deep; the limit "
+                  f"is {settings.max_nesting} (passed at line {line}, column {column})"
+                  f"\n    {shown}\n    {' ' * caret}^",
+                  hint="flatten it (UNION, VALUES or a property path instead of nested "
+                       "groups), or ask the operator for a larger --max-nesting",
+                  extra={"max_nesting": settings.max_nesting, "depth": depth, "line": line,
+                         "column": column})
+
+
 def check_query(text: str, settings: Settings) -> None:
     """Every rule a query must pass before it is evaluated."""
+    check_nesting(text, settings)
     check_services(text, settings)
 
 
 def check_update(text: str, settings: Settings) -> None:
     """Every rule an update must pass before it is applied."""
+    check_nesting(text, settings, what="update")
     check_services(text, settings, what="update")
     if not settings.allow_load and has_keyword(text, "LOAD"):
         _check_update_syntax(text)  # a malformed update is a 400 whatever it holds

@@ -69,6 +69,12 @@ def check_settings(settings: Settings) -> None:
         raise CrinkError("the update token is too short (fewer than 8 characters)",
                          hint="use a long random string, e.g. "
                               "python -c 'import secrets; print(secrets.token_urlsafe())'")
+    if 0 < settings.worker_memory_mb < 256:
+        raise CrinkError(f"--worker-memory-mb {settings.worker_memory_mb} is too small: a "
+                         "query worker needs about 200 MB to open the store",
+                         hint="give at least 256 (MB), or 0 for no limit")
+    if settings.max_nesting < 1:
+        raise CrinkError("--max-nesting must be at least 1", hint="e.g. --max-nesting 64")
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
     if settings.public_url:
@@ -80,8 +86,11 @@ def check_settings(settings: Settings) -> None:
                              hint="e.g. --public-url https://kg.example.org/")
 
 
-def serve(settings: Settings) -> None:
-    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit."""
+def serve(settings: Settings, *, build_error: str | None = None) -> None:
+    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit.
+
+    ``build_error``: the last build failed; the earlier store is served, marked stale.
+    """
     from .affinity import pin_server
     from .engine import QueryEngine
 
@@ -94,7 +103,7 @@ def serve(settings: Settings) -> None:
     from . import create_app
 
     try:
-        app = create_app(settings, engine)
+        app = create_app(settings, engine, build_error=build_error)
         engine.start()
     except Problem as problem:  # a query worker could not open the store
         engine.close()
@@ -123,6 +132,10 @@ def serve(settings: Settings) -> None:
     print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads"
           f"{where}, {settings.query_workers} query workers, timeout {settings.timeout:g} s)",
           file=sys.stderr, flush=True)
+    if build_error:
+        print("crinkkg serving a STALE store: the last build failed (see above); /health "
+              "says so until the inputs are fixed, rebuilt and the server restarted",
+              file=sys.stderr, flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -349,3 +349,50 @@ def transitive_path(text: str) -> bool:
         return False
     return any(t.value in ("+", "*") and (prev.kind in _NODE or prev.value in (")", "a"))
                for prev, t in zip(tokens, tokens[1:], strict=False))
+
+
+_OPENING = "{(["
+_CLOSING = "})]"
+
+
+def deepest_nesting(text: str, limit: int) -> tuple[int, int] | None:
+    """How deep ``{ } ( ) [ ]`` nest in ``text`` (outside strings, IRIs and comments)
+    when that is deeper than ``limit``: ``(depth, offset)`` with the offset of the first
+    bracket past the limit; None when the text stays within it.
+
+    Oxigraph's SPARQL parser recurses once per level: about 2,200 nested groups overflow
+    a worker's stack, and nested lists or blank nodes take time growing with the fourth
+    power of their depth (150 levels: 5-10 s), so this is checked before any parsing.
+
+    >>> deepest_nesting("SELECT * { { ?s ?p ?o } }", 1)
+    (2, 11)
+    >>> deepest_nesting('ASK { FILTER("((((((((" != "x") }', 2) is None
+    True
+    """
+    if sum(text.count(c) for c in _OPENING) <= limit:
+        return None  # fast path: not enough brackets to go deeper
+    try:
+        marks = [(t.value, t.start) for t in tokenize(text) if t.kind == "punct"]
+    except Unreadable:  # an unterminated string: the parser refuses it; count every bracket
+        marks = [(c, i) for i, c in enumerate(text) if c in _OPENING or c in _CLOSING]
+    depth = deepest = 0
+    first: int | None = None
+    for value, offset in marks:
+        if value in _OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit and first is None:
+                first = offset
+        elif value in _CLOSING:
+            depth = max(0, depth - 1)
+    return None if first is None else (deepest, first)
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text``.
+
+    >>> line_column("a\\nbc", 3)
+    (2, 2)
+    """
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1

@@ -24,8 +24,10 @@ Jobs and replies are plain tuples (cheap to pickle):
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -54,9 +56,48 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0) -> None:
+#: memory a quad of the in-memory copy takes (0.4 kB measured, with room to spare), and
+#: what a worker needs besides: ~90 MB to run, and making the copy allocates 200 MB at once
+_BYTES_PER_COPIED_QUAD = 600
+_WORKER_BASE_MB = 300
+
+
+def copy_budget(memory_quads: int, memory_mb: int) -> int:
+    """The largest store a worker with ``memory_mb`` copies into memory: the copy takes
+    at most two thirds of what the worker has beyond its base needs.
+
+    >>> copy_budget(2_000_000, 4096), copy_budget(2_000_000, 256), copy_budget(10, 0)
+    (2000000, 0, 10)
+    """
+    if memory_mb <= 0:
+        return memory_quads
+    usable = max(0, memory_mb - _WORKER_BASE_MB) * 2**20 * 2 // 3
+    return min(memory_quads, usable // _BYTES_PER_COPIED_QUAD)
+
+
+def limit_memory(memory_mb: int) -> None:
+    """Bound this process's data memory (heap and private maps, ``RLIMIT_DATA``).
+
+    Past it, an allocation fails: Python raises ``MemoryError`` and Rust (pyoxigraph)
+    aborts the process (SIGABRT) after printing "memory allocation of N bytes failed";
+    the server reports either as a query that needs more than ``memory_mb`` MB. Unlike
+    ``RLIMIT_AS``, file maps (the database) and reserved address space do not count.
+    """
+    if memory_mb <= 0:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = memory_mb * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
+                      memory_mb: int = 0) -> None:
     """The loop of a query worker: open the store, then answer jobs until EOF."""
     _ignore_interrupts()
+    limit_memory(memory_mb)
+    memory_quads = copy_budget(memory_quads, memory_mb)
     try:
         versioned = CurrentStore(Path(link), memory_quads)
     except (CrinkError, OSError) as exc:
@@ -76,10 +117,11 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0) -> 
             return ("ok", "text/plain", b"yes" if found else b"no", int(found))
         return Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
 
-    _serve_jobs(conn, handle)
+    _serve_jobs(conn, handle, memory_mb)
 
 
-def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple]) -> None:
+def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple],
+                memory_mb: int = 0) -> None:
     """Answer jobs until the server closes the pipe; every error becomes a reply."""
     while True:
         try:
@@ -94,6 +136,14 @@ def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple]) -> None:
             reply = problem.to_wire()
         except CrinkError as exc:
             reply = Problem(503, "store-unavailable", exc.message, exc.hint).to_wire()
+        except MemoryError:
+            gc.collect()
+            reply = Problem(503, "memory-limit", f"the request needs more than {memory_mb} MB "
+                            "of memory, the limit of a worker: it was stopped",
+                            hint="narrow it (LIMIT, more specific patterns, no cross "
+                                 "products), or ask the operator for a larger "
+                                 "--worker-memory-mb",
+                            extra={"memory_limit_mb": memory_mb}).to_wire()
         except Exception as exc:  # noqa: BLE001 (anything else is reported, not fatal)
             reply = Problem(500, "internal", f"{type(exc).__name__}: {exc}",
                             "this is a bug in the server: please report it").to_wire()
@@ -104,6 +154,28 @@ def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple]) -> None:
 
 
 # -- updates -----------------------------------------------------------------------------
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def disk_problem(exc: OSError) -> Problem:
+    """What a client is told when the store cannot be written (or read): no paths of the
+    server's, and what happens next. The update was not applied; queries go on."""
+    text = str(exc).lower()
+    if exc.errno in _NO_SPACE or "no space left" in text or "quota" in text:
+        what = "the disk that holds the store is full"
+        hint = "the operator must free disk space; then send the update again"
+    elif exc.errno in _READ_ONLY or "read-only" in text or "permission denied" in text:
+        what = "the store is on a read-only disk (or its files may not be written)"
+        hint = "the operator must make the store writable; then send the update again"
+    else:
+        what = f"the store could not be written ({exc.strerror or type(exc).__name__})"
+        hint = "the operator should check the disk that holds the store; then send the " \
+               "update again"
+    return Problem(507, "insufficient-storage",
+                   f"the update was not applied: {what}; queries are still answered",
+                   hint=hint, headers={"Retry-After": "60"})
 
 
 def apply_versioned_update(link: Path, sparql: str) -> dict:
@@ -142,7 +214,12 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        layout.publish(final)
+        try:
+            layout.publish(final)
+        except BaseException:  # e.g. no space for the new link: the old version stays
+            if layout.current() != final.resolve():
+                shutil.rmtree(final, ignore_errors=True)
+            raise
         return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -153,6 +230,8 @@ def run_update(link: Path, job: tuple) -> tuple:
     _, sparql, column_shift = job
     try:
         info = apply_versioned_update(link, sparql)
+    except OSError as exc:  # a full or read-only disk: nothing was published
+        raise disk_problem(exc) from None
     except SyntaxError as exc:
         raise syntax_problem(exc, sparql, what="update", column_shift=column_shift) from None
     except UpdateRefused as exc:
@@ -190,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     if role == "update":
         update_worker_main(conn, link)
     else:
-        query_worker_main(conn, link, int(rest[0]) if rest else 0)
+        query_worker_main(conn, link, *(int(r) for r in rest[:2]))
 
 
 if __name__ == "__main__":
