@@ -100,6 +100,40 @@ class InconsistencyError(CrinkError):
         return {**super().as_dict(), "problems": [vars(p) for p in self.problems]}
 
 
+@dataclass
+class Drift:
+    """One anchor that does not match its stored text."""
+
+    file: str
+    claim: str
+    problem: str
+    expected: str | None = None
+    found: str | None = None
+
+    def __str__(self) -> str:
+        detail = ""
+        if self.expected is not None:
+            detail = f"\n      expected: {self.expected!r}\n      found:    {self.found!r}"
+        return f"{self.file}: {self.claim}: {self.problem}{detail}"
+
+
+class AnchorError(CrinkError):
+    """A claim's text anchor, or a stored source text, does not match."""
+
+    exit_code = 3
+
+    def __init__(self, drifts: list[Drift]) -> None:
+        lines = "\n".join(f"  - {d}" for d in drifts)
+        super().__init__(
+            f"{len(drifts)} text anchor(s) do not match the stored source text:\n{lines}",
+            hint="fix the selector (`crinkkg anchor SOURCE \"exact words\"` prints correct "
+                 "ones) or, if the stored text changed on purpose, its crink:sha256")
+        self.drifts = drifts
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "drifts": [vars(d) for d in self.drifts]}
+
+
 class StoreError(CrinkError):
     """The store is missing, locked or unreadable."""
 
