@@ -286,7 +286,7 @@ def test_claim_page_highlights_exactly_its_sentence(page, server):
     # inside its paragraph: the text around it is there, not highlighted
     paragraph = page.locator(".source-excerpt p.text-para").first
     assert len(paragraph.inner_text()) > len(anchors[0]["exact"]["value"]) + 40
-    assert page.locator(".claim-facts").inner_text().count("Stated as") == 1
+    assert page.locator(".claim-facts").inner_text().count("How the source states it") == 1
     assert axe(page) == []
     shot(page, "claim")
 
