@@ -200,3 +200,22 @@ def test_graph_store_reads(server) -> None:
 def test_select_json_is_standard(server) -> None:
     body = json.loads(get(server, SELECT).content)
     assert body["head"]["vars"] == ["s", "label"]
+
+
+def test_a_protocol_dataset_is_exactly_the_graphs_it_names(server) -> None:
+    """SPARQL 1.1 Protocol 2.1.4: default-graph-uri alone leaves no named graph;
+    named-graph-uri alone an empty default graph."""
+    china = "https://w3id.org/crinkkg/graph/data/china"
+    named = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    default = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+    def n(query: str, **params) -> int:
+        r = get(server, query, "application/sparql-results+json", **params)
+        assert r.status_code == 200, r.text
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    assert n(named) > 5  # no dataset given: every graph is named
+    assert n(named, **{"default-graph-uri": china}) == 0
+    assert n(default, **{"default-graph-uri": china}) > 0
+    assert n(named, **{"named-graph-uri": china}) == 1
+    assert n(default, **{"named-graph-uri": china}) == 0

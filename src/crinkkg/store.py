@@ -308,11 +308,11 @@ class OxigraphStore:
         elif default_graphs is not None or named_graphs is not None:
             if default_graphs is not None:
                 kwargs["default_graph"] = [_graph(g) for g in default_graphs]
-            if named_graphs is not None:
-                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-                kwargs.setdefault("default_graph", [])
-            elif self._named_and_merge()[1]:
-                kwargs["named_graphs"] = self._named_and_merge()[0]  # not the merge graph
+            # the protocol's dataset is exactly the graphs it names (SPARQL 1.1 Protocol
+            # 2.1.4): default graphs alone leave no named graph, named ones alone an
+            # empty default graph
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
+            kwargs.setdefault("default_graph", [])
         else:
             kwargs.update(self.dataset_for(view))
         return self._store.query(sparql, **kwargs)

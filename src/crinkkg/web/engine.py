@@ -513,13 +513,17 @@ class QueryEngine:
         cached = self._health_cache
         if cached is not None and cached[0] == version:
             return cached[1]
-        reply = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION "
-                           "{ GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g",
-                           default_graphs=["default"], fmt="json",
-                           max_rows=2**31)  # one row per graph: the client limit is not for it
+        # one row per graph: the client's row limit is not for these
+        reply = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                           "GROUP BY ?g", fmt="json", max_rows=2**31)
         counts: dict[str, int] = {}
         for row in json.loads(reply.body)["results"]["bindings"]:
-            counts[row.get("g", {}).get("value", "")] = int(row["n"]["value"])
+            counts[row["g"]["value"]] = int(row["n"]["value"])
+        own = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=["default"],
+                         fmt="json", max_rows=2**31)  # the store's own default graph
+        n = int(json.loads(own.body)["results"]["bindings"][0]["n"]["value"])
+        if n:
+            counts[""] = n
         merged = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", view="asserted",
                             fmt="json", max_rows=2**31)
         asserted = int(json.loads(merged.body)["results"]["bindings"][0]["n"]["value"])
