@@ -67,11 +67,12 @@ def test_the_worked_example_builds_and_answers(tmp_path: Path):
      "must point to the passage that states it", "example-north-korean-shells-to-russia-2023"),
     ("a gYear",
      lambda t: t.replace("crink:hasTime id:time-year-2023 ;",
-                         "crink:hasTime id:example-time . id:example-time a crink:TimeSpec ; "
-                         "rdfs:label \"2023\"@en ; crink:hasPrecision crink:precision-year ; "
-                         "crink:year \"2023\"^^<http://www.w3.org/2001/XMLSchema#gYear> . "
-                         "id:example-north-korean-shells-to-russia-2023 ", 1),
-     "crink:year is one integer", "id/example-time"),
+                         "crink:hasTime [ a crink:TimeSpec ; rdfs:label \"2023\"@en ; "
+                         "crink:hasPrecision crink:precision-year ; "
+                         "crink:year \"2023\"^^<http://www.w3.org/2001/XMLSchema#gYear> ] ;", 1),
+     "crink:year is one integer",
+     # a blank node is named by the resource and property that lead to it
+     "id:example-north-korean-shells-to-russia-2023 / crink:hasTime / [ ]"),
 ])
 def test_each_mistake_the_guide_warns_of_is_refused(tmp_path: Path, mistake, edit, message,
                                                     node):

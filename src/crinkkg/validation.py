@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .errors import ValidationError, Violation
+from .namespaces import PREFIXES
 from .terms import graph_to_triples, to_rdflib
 
 _THIS = re.compile(r"\$this\b")
@@ -288,7 +289,7 @@ def check(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
     it, so no RDFS inference is run (8x the time at 50k triples). ``triples`` is the same
     data as Oxigraph triples, when the caller has them, to skip a conversion.
     """
-    names = data if len(list(data.namespaces())) else shapes
+    names = _names(data, shapes)
     core, batched = split_shapes(shapes)
     violations = _pyshacl_results(data, core, ontology, names)
     if batched:
@@ -302,10 +303,40 @@ def check(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
     return sorted(violations, key=lambda v: (v.severity, v.focus, v.path or "", v.message))
 
 
+def _where_blank(data: Graph, node: BNode, names: Graph, depth: int = 3) -> str | None:
+    """A blank node as an editor finds it in a file: the named resource and the
+    properties that lead to it (``id:x / crink:hasTime / [ ]``)."""
+    for subject, prop in data.subject_predicates(node):
+        if isinstance(subject, URIRef):
+            return f"{_short(subject, names)} / {_short(prop, names)} / [ ]"
+        if depth > 1 and isinstance(subject, BNode):
+            outer = _where_blank(data, subject, names, depth - 1)
+            if outer:
+                return f"{outer.removesuffix(' / [ ]')} / [ {_short(prop, names)} [ ] ]"
+    return None
+
+
+def _names(data: Graph, shapes: Graph) -> Graph:
+    """The prefixes a report shortens IRIs with: the data's own, else the predeclared ones
+    (the build's union graph binds none, and a report full of long IRIs is hard to read)."""
+    if any(str(ns) == PREFIXES["id"] for _, ns in data.namespaces()):
+        return data
+    names = Graph()
+    for prefix, ns in PREFIXES.items():
+        names.bind(prefix, ns)
+    for prefix, ns in (data if len(list(data.namespaces())) else shapes).namespaces():
+        names.bind(prefix, ns, override=False)
+    return names
+
+
 def validate(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
              triples: Iterable[ox.Triple] | None = None) -> list[Violation]:
     """Raise :class:`ValidationError` on any violation; return the warnings otherwise."""
     results = check(data, shapes, ontology, triples=triples)
+    names = _names(data, shapes)
+    for v in results:  # a blank node, as an editor finds it in the file
+        if v.focus.startswith("_:"):
+            v.focus = _where_blank(data, BNode(v.focus[2:]), names) or v.focus
     violations = [v for v in results if v.severity == "Violation"]
     if violations:
         raise ValidationError(violations)
