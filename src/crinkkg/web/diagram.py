@@ -84,6 +84,42 @@ def _e(text: object) -> str:
 
 # -- layout --------------------------------------------------------------------------------
 
+def _clear_edges(pos: dict[str, list[float]], links: set[tuple[str, str]], *,
+                 clearance: float, bounds: tuple[float, float, float, float],
+                 rounds: int = 20) -> None:
+    """Move nodes off the straight edges of other pairs: an edge drawn through a node
+    reads as two edges of that node (Russia-North Korea through Iran)."""
+    for _ in range(rounds):
+        moved = False
+        for a, b in sorted(links):
+            ax, ay = pos[a]
+            bx, by = pos[b]
+            length2 = (bx - ax) ** 2 + (by - ay) ** 2
+            if length2 < 1e-9:
+                continue
+            for c in sorted(pos):
+                if c in (a, b):
+                    continue
+                cx, cy = pos[c]
+                t = ((cx - ax) * (bx - ax) + (cy - ay) * (by - ay)) / length2
+                if not 0.05 < t < 0.95:
+                    continue
+                px, py = ax + t * (bx - ax), ay + t * (by - ay)
+                d = math.hypot(cx - px, cy - py)
+                if d >= clearance:
+                    continue
+                # push c away from the edge, perpendicular to it (a fixed side when on it)
+                nx, ny = (cx - px, cy - py) if d > 1e-9 else (-(by - ay), bx - ax)
+                norm = math.hypot(nx, ny) or 1.0
+                x = min(max(px + nx / norm * clearance, bounds[0]), bounds[1])
+                y = min(max(py + ny / norm * clearance, bounds[2]), bounds[3])
+                if abs(x - cx) + abs(y - cy) > 0.5:
+                    pos[c][0], pos[c][1] = x, y
+                    moved = True
+        if not moved:
+            return
+
+
 def force_layout(keys: list[str], pairs: Iterable[tuple[str, str]], width: float,
                  height: float, *, centre: Iterable[str] = (), iterations: int = 400,
                  margin: float = 70.0) -> dict[str, tuple[float, float]]:
@@ -141,6 +177,8 @@ def force_layout(keys: list[str], pairs: Iterable[tuple[str, str]], width: float
         fy = (y - min(ys)) / span_y if n > 1 else 0.5
         out[k] = [margin + fx * (width - 2 * margin), margin + fy * (height - 2 * margin)]
     _spread(out, keys, width, height, margin)
+    _clear_edges(out, links, clearance=min(width, height) / 9, bounds=(margin, width - margin,
+                                                                        margin, height - margin))
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
