@@ -275,3 +275,17 @@ def test_static_assets(server):
     assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
     assert js.status_code == 200
     assert "http" not in re.sub(r"/\*.*?\*/", "", css.text, flags=re.S)  # no remote fonts
+
+
+def test_an_inferred_shortcut_names_exactly_the_claims_it_rests_on(server):
+    """Russia allied with North Korea comes from the treaty's property chain: the page
+    names the treaty and not the partnership (which gives only 'cooperates with')."""
+    html = page(server, "/id/russia").text
+    row = next(r for r in html.split("<tr") if ">allied with<" in r and "north-korea" in r)
+    behind = row[row.index('class="behind"'):]
+    assert 'href="/id/russia-dprk-treaty-2024"' in behind
+    assert "russia-north-korea-partnership" not in behind
+    row = next(r for r in html.split("<tr") if ">cooperates with<" in r and '"/id/china"' in r)
+    behind = row[row.index('class="behind"'):]
+    assert 'href="/id/china-russia-partnership"' in behind  # the alignment's chain
+    assert 'href="/id/russian-oil-sales-to-china"' in behind  # supplies, then symmetry

@@ -299,23 +299,38 @@ def claim_facts(iri: str) -> ClaimFacts | None:
     return facts
 
 
-def _claims_behind(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], list[Value]]:
-    """For inferred links between two resources: the claims, stated in a source, that
-    link both of them in asserted data (the nodes the shortcut is derived from)."""
-    pairs = {(a, b) for a, b in pairs if safe_iri(a) and safe_iri(b)}
-    if not pairs:
+def _claims_behind(links: set[tuple[str, str, str]]
+                   ) -> dict[tuple[str, str, str], list[Value]]:
+    """For inferred links ``(a, p, b)``: the claims, stated in a source, the link rests on.
+
+    Either an end itself, when it states a link between the two directly (the shortcut
+    restates it through a sub-property or an inverse), or the claim nodes through which a
+    property chain of ``p`` (or of a sub-property of it) links ``a`` to ``b`` (either way
+    round for a symmetric ``p``). Nothing else is offered: ``crinkkg explain`` gives the
+    whole derivation.
+    """
+    links = {(a, p, b) for a, p, b in links if safe_iri(a) and safe_iri(p) and safe_iri(b)}
+    if not links:
         return {}
-    values = " ".join(f"(<{a}> <{b}>)" for a, b in sorted(pairs)[:400])
-    rows = get_engine().select_json(f"""SELECT DISTINCT ?a ?b ?claim WHERE {{
-  VALUES (?a ?b) {{ {values} }}
-  ?claim crink:statedIn ?anchor .
-  GRAPH ?g1 {{ ?claim ?p1 ?a }} GRAPH ?g2 {{ ?claim ?p2 ?b }}
-  FILTER(?g1 != <{INFERRED_GRAPH}> && ?g2 != <{INFERRED_GRAPH}>)
+    values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in sorted(links)[:400])
+    inferred = f"<{INFERRED_GRAPH}>"
+    rows = get_engine().select_json(f"""SELECT DISTINCT ?a ?p ?b ?claim WHERE {{
+  VALUES (?a ?p ?b) {{ {values} }}
+  {{ GRAPH ?g {{ ?a ?d ?b }} FILTER(?g != {inferred}) ?a crink:statedIn ?x . BIND(?a AS ?claim) }}
+  UNION
+  {{ GRAPH ?g {{ ?b ?d ?a }} FILTER(?g != {inferred}) ?b crink:statedIn ?x . BIND(?b AS ?claim) }}
+  UNION
+  {{ ?q rdfs:subPropertyOf* ?p .
+     ?q owl:propertyChainAxiom ?chain .
+     ?chain rdf:first ?p1 ; rdf:rest/rdf:first ?p2 .
+     {{ ?a ?p1 ?claim . ?claim ?p2 ?b }}
+     UNION {{ ?p a owl:SymmetricProperty . ?b ?p1 ?claim . ?claim ?p2 ?a }}
+     ?claim crink:statedIn ?x }}
 }}""")["results"]["bindings"]
     labels, _ = fetch_labels(sorted({b["claim"]["value"] for b in rows}))
-    out: dict[tuple[str, str], list[Value]] = defaultdict(list)
+    out: dict[tuple[str, str, str], list[Value]] = defaultdict(list)
     for b in rows:
-        out[(b["a"]["value"], b["b"]["value"])].append(
+        out[(b["a"]["value"], b["p"]["value"], b["b"]["value"])].append(
             Value.of(ox.NamedNode(b["claim"]["value"]), labels))
     for v in out.values():
         v.sort(key=lambda x: x.text.lower())
@@ -337,13 +352,17 @@ def entity_page(desc: Description) -> Response:
     anchors = anchors_in(desc.iri, text) if text else []
     facts = _facts(desc, out, incoming=False)
     incoming = _facts(desc, desc.incoming, incoming=True)
-    pairs = {(desc.iri, f.value.iri) for f in facts if f.inferred and f.value.iri} | \
-        {(f.value.iri, desc.iri) for f in incoming if f.inferred and f.value.iri}
-    behind = _claims_behind(pairs)  # type: ignore[arg-type]
+    links = {(desc.iri, f.prop.iri, f.value.iri) for f in facts
+             if f.inferred and f.value.iri and f.prop.iri} | \
+        {(f.value.iri, f.prop.iri, desc.iri) for f in incoming
+         if f.inferred and f.value.iri and f.prop.iri}
+    behind = _claims_behind(links)  # type: ignore[arg-type]
     for f in facts:
-        f.behind = behind.get((desc.iri, f.value.iri or ""), []) if f.inferred else []
+        f.behind = behind.get((desc.iri, f.prop.iri or "", f.value.iri or ""), []) \
+            if f.inferred else []
     for f in incoming:
-        f.behind = behind.get((f.value.iri or "", desc.iri), []) if f.inferred else []
+        f.behind = behind.get((f.value.iri or "", f.prop.iri or "", desc.iri), []) \
+            if f.inferred else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
