@@ -48,7 +48,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 8
-    # keep the HTTP threads on one CPU (the GIL hand-over across CPUs halves throughput)
+    # the HTTP server: "granian" (Rust HTTP, several processes) or "waitress" (one
+    # process of threads, pure Python)
+    front: str = "granian"
+    # HTTP processes (granian): each answers lookups itself; all share the query workers
+    http_processes: int = 2
+    # waitress: keep the HTTP threads on one CPU (the GIL hand-over across CPUs halves
+    # throughput)
     pin_cpu: bool = True
     # query execution and bounds
     timeout: float = 30.0
