@@ -220,14 +220,17 @@ def _children(pid: int) -> list[int]:
                     reason="needs Linux and two CPUs")
 def test_http_threads_on_one_cpu_workers_on_all(project_settings) -> None:
     mine = _cpus(os.getpid())
-    with start_server(project_settings.store) as server:
+    with start_server(project_settings.store, "--front", "waitress") as server:
         assert "-" not in _cpus(server.process.pid) and "," not in _cpus(server.process.pid)
         workers = _children(server.process.pid)
         assert len(workers) >= 2
         assert all(_cpus(w) == mine for w in workers)
         assert "on CPU" in server.log()
-    with start_server(project_settings.store, "--no-pin-cpu") as server:
+    with start_server(project_settings.store, "--front", "waitress", "--no-pin-cpu") as server:
         assert _cpus(server.process.pid) == mine
+    with start_server(project_settings.store) as server:  # granian: processes on every CPU
+        assert _cpus(server.process.pid) == mine
+        assert all(_cpus(p) == mine for p in _children(server.process.pid))
 
 
 def test_long_texts_take_the_general_path() -> None:

@@ -25,6 +25,10 @@ log = logging.getLogger("crinkkg.access")
 FRONTS = ("granian", "waitress")
 
 
+#: control characters as escapes in the access log: one request, one line
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
+
 class AccessLog:
     """WSGI middleware: one line per request (client, request line, status, bytes, time).
 
@@ -63,6 +67,7 @@ class AccessLog:
         qs = environ.get("QUERY_STRING", "")
         target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
                                   if qs else "")
+        target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
         ms = (time.perf_counter() - started) * 1000
         line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
                 f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
