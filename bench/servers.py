@@ -136,11 +136,12 @@ def ceiling_available(wsgi: str) -> tuple[bool, str]:
     return True, ""
 
 
-def crinkkg_threads() -> int:
-    """The HTTP threads `crinkkg serve` uses by default (the ceiling mirrors its set-up)."""
+def crinkkg_threads(front: str = "waitress") -> int:
+    """The HTTP threads `crinkkg serve --front FRONT` uses by default (the ceiling mirrors
+    its set-up)."""
     try:
         from crinkkg.settings import Settings
-        return Settings().threads
+        return Settings(front=front).http_threads
     except Exception:  # noqa: BLE001 - an older crinkkg: waitress's own default
         return 4
 
@@ -158,7 +159,8 @@ def ceiling_spec(wsgi: str, *, port: int | None = None, threads: int | None = No
                  workers: int = 2) -> ServerSpec:
     port = port or free_port()
     if threads is None:
-        threads = 4 if wsgi == "gunicorn" else crinkkg_threads()
+        threads = 4 if wsgi == "gunicorn" else crinkkg_threads(
+            "granian" if wsgi == "granian" else "waitress")
     if wsgi == "gunicorn":
         argv = [PY, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
                 "--worker-class", "gthread", "--threads", str(threads), "--log-level",

@@ -94,6 +94,7 @@ def test_processes_share_the_workers_and_metrics_add_up(project) -> None:
         assert re.search(r"^crinkkg_query_workers 2$", text, re.M), text
         health = requests.get(server.url + "/health", timeout=30).json()
         assert health["query_workers"] == 2 and health["status"] == "ok"
+        assert health["in_process_answers_from"] == "disk"  # --front-memory-quads 0
         log = server.log()
         assert len(re.findall(r'"GET /sparql\?query=', log)) == 40  # one line each, one log
 
@@ -143,6 +144,18 @@ def test_timeouts_stop_the_work_behind_the_front(tmp_path_factory) -> None:
         assert health["worker_restarts"] >= 1
         text = requests.get(server.url + "/metrics", timeout=30).text
         assert re.search(r"^crinkkg_query_timeouts_total 1$", text, re.M), text
+
+
+def test_a_memory_copy_made_before_the_fork_answers_lookups(project) -> None:
+    with _start(project, "--front-memory-quads", "100000", "--threads", "3") as server:
+        assert "2 HTTP processes x 3 threads" in server.log()
+        for pid in _http_pids(server, 2):
+            assert pid != server.process.pid
+        seen = {requests.get(server.url + "/health", timeout=30).json()
+                ["in_process_answers_from"] for _ in range(10)}
+        assert seen == {"memory"}
+        r = requests.get(server.sparql, params={"query": LOOKUP}, headers=JSON, timeout=30)
+        assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["7"]
 
 
 def test_waitress_is_still_there(project) -> None:

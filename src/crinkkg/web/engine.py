@@ -347,11 +347,13 @@ class QueryEngine:
     """Evaluates queries and updates in killable worker processes."""
 
     def __init__(self, settings: Settings, *, start: bool = True,
-                 broker: str | None = None) -> None:
+                 broker: str | None = None, local_quads: int | None = None) -> None:
         """``broker``: the Unix socket of a :class:`~crinkkg.web.broker.Broker` whose
         worker pools this engine uses (an HTTP process of a multi-process server) instead
-        of starting its own."""
+        of starting its own. ``local_quads``: the largest store this process copies into
+        memory for the lookups it answers itself (default ``settings.memory_quads``)."""
         self.settings = settings
+        self.local_quads = settings.memory_quads if local_quads is None else local_quads
         self.link = Path(settings.store).absolute()
         self._admitted = 0
         self._admit_lock = threading.Lock()
@@ -467,8 +469,7 @@ class QueryEngine:
         local = self._local
         if local is None:
             with self._admit_lock:
-                local = self._local = self._local or CurrentStore(
-                    self.link, self.settings.memory_quads)
+                local = self._local = self._local or CurrentStore(self.link, self.local_quads)
         return local
 
     def _inline(self, job: tuple, form: str) -> Reply | None:

@@ -8,10 +8,10 @@ server. The order of events keeps memory and the caps shared:
 1. this process starts the query workers (the one :class:`~crinkkg.web.engine.WorkerPool`:
    killable timeouts, restarts, memory limits) and a :class:`~crinkkg.web.broker.Broker`
    that serves them, and the server-wide admission cap, over a Unix socket;
-2. it opens the store for in-process lookups (its memory copy), makes the Flask app and
-   reserves the port;
-3. granian forks the HTTP processes: they share the app's code and the memory copy
-   (copy-on-write), reach the workers through the broker, write the access log to the
+2. it opens the store for in-process lookups (from the database, or a memory copy with
+   ``--front-memory-quads``), makes the Flask app and reserves the port;
+3. granian forks the HTTP processes: they share the app's code (and the memory copy,
+   copy-on-write), reach the workers through the broker, write the access log to the
    one inherited stderr, and are replaced when one dies;
 4. SIGTERM or Ctrl-C: granian stops the HTTP processes (requests in flight finish), then
    this process stops the workers.
@@ -87,7 +87,8 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
     try:
         engine.start()
         broker.start()
-        front_engine = QueryEngine(settings, start=False, broker=broker.path)
+        front_engine = QueryEngine(settings, start=False, broker=broker.path,
+                                   local_quads=settings.front_memory_quads)
         front_engine.start()
         app = create_app(settings, front_engine, build_error=build_error)
     except Problem as problem:  # a query worker could not open the store
@@ -103,7 +104,7 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
         raise
     local = front_engine._local
     deadline = time.monotonic() + _COPY_WAIT
-    while local is not None and settings.memory_quads > 0 and not local.in_memory \
+    while local is not None and local.memory_quads > 0 and not local.in_memory \
             and time.monotonic() < deadline:
         time.sleep(0.02)
     wsgi = AccessLog(app)
@@ -118,8 +119,8 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
 
     server = Granian(
         "crinkkg", address=address, port=port, interface=Interfaces.WSGI,
-        workers=settings.http_processes, blocking_threads=settings.threads,
-        backpressure=max(settings.threads, settings.max_concurrent * 4),
+        workers=settings.http_processes, blocking_threads=settings.http_threads,
+        backpressure=max(settings.http_threads, settings.max_concurrent * 4),
         respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=30,
         log_level=LogLevels.error, log_access=False)
     announce(address, port)

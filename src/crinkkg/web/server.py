@@ -140,7 +140,7 @@ def serve(settings: Settings, *, build_error: str | None = None) -> None:
 
         def announce(host: str, port: int) -> None:
             _announce(settings, host, port, f"granian, {settings.http_processes} HTTP "
-                      f"processes x {settings.threads} threads", build_error)
+                      f"processes x {settings.http_threads} threads", build_error)
 
         serve_granian(settings, build_error=build_error, announce=announce)
         return
@@ -182,7 +182,8 @@ def _serve_waitress(settings: Settings, *, build_error: str | None = None) -> No
                          hint="rebuild the store with `crinkkg build`") from None
     try:
         server = create_server(
-            AccessLog(app), host=settings.host, port=settings.port, threads=settings.threads,
+            AccessLog(app), host=settings.host, port=settings.port,
+            threads=settings.http_threads,
             ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
             connection_limit=max(100, settings.max_concurrent * 4),
             max_request_body_size=settings.max_body_bytes * 4 + 65536,
@@ -198,7 +199,7 @@ def _serve_waitress(settings: Settings, *, build_error: str | None = None) -> No
     signal.signal(signal.SIGTERM, stop)
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     where = f" on CPU {cpu}" if cpu is not None else ""
-    _announce(settings, str(host), int(port), f"waitress, {settings.threads} threads{where}",
+    _announce(settings, str(host), int(port), f"waitress, {settings.http_threads} threads{where}",
               build_error)
     try:
         server.run()
