@@ -85,12 +85,12 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
     folder = tempfile.mkdtemp(prefix="crinkkg-serve-")
     broker = Broker(engine, os.path.join(folder, "broker.sock"))
     try:
-        engine.start()
-        broker.start()
         front_engine = QueryEngine(settings, start=False, broker=broker.path,
                                    local_quads=settings.front_memory_quads)
+        app = create_app(settings, front_engine, build_error=build_error)  # workers boot
+        engine.start()
+        broker.start()
         front_engine.start()
-        app = create_app(settings, front_engine, build_error=build_error)
     except Problem as problem:  # a query worker could not open the store
         broker.close()
         engine.close()
