@@ -438,6 +438,11 @@ class QueryEngine:
         the fork are the parent's (its memory copy stays shared, copy-on-write)."""
         if self._local is not None:
             self._local.after_fork()
+        elif self.settings.inline_bytes > 0:  # opened here, after the fork, never shared
+            try:
+                self._local_store()
+            except (CrinkError, OSError) as exc:  # the workers answer everything then
+                log.warning("cannot open the store in an HTTP process: %s", exc)
 
     def _run(self, pool: WorkerPool, job: tuple, timeout: float) -> Reply:
         self._admit()

@@ -19,6 +19,7 @@ server. The order of events keeps memory and the caps shared:
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -90,7 +91,10 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
         app = create_app(settings, front_engine, build_error=build_error)  # workers boot
         engine.start()
         broker.start()
-        front_engine.start()
+        if settings.front_memory_quads > 0:  # the copy is made once, before the fork
+            front_engine.start()
+        # else each HTTP process opens the database itself (a RocksDB handle does not
+        # survive a fork), and this process never reads it
     except Problem as problem:  # a query worker could not open the store
         broker.close()
         engine.close()
@@ -124,6 +128,8 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
         respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=30,
         log_level=LogLevels.error, log_access=False)
     announce(address, port)
+    gc.collect()
+    gc.freeze()  # what is loaded now stays out of the collector: its pages stay shared
     try:
         server.serve(target_loader=load)
     finally:
