@@ -28,8 +28,9 @@ from .queries import BenchQuery, query_mix
 from .synthetic import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_SERVERS = ["crinkkg", "oxigraph", "rdflib-endpoint", "ceiling-waitress",
-               "ceiling-waitress-pinned", "ceiling-gunicorn"]
+ALL_SERVERS = ["crinkkg", "crinkkg-waitress", "oxigraph", "rdflib-endpoint",
+               "ceiling-granian", "ceiling-waitress", "ceiling-waitress-pinned",
+               "ceiling-gunicorn"]
 SCALE_ORDER = {"1k": 0, "5k": 1, "50k": 2, "500k": 3}
 
 
@@ -261,11 +262,11 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
     info: dict[str, dict] = {}
     res["servers"] = info
     for name in args.servers:
-        if name == "crinkkg":
+        if name in ("crinkkg", "crinkkg-waitress"):
             ok, why = servers.crinkkg_available()
             if ok:
                 specs.append(servers.crinkkg_spec(ROOT / "ontology", data, store,
-                                                  extra=args.crinkkg_arg))
+                                                  extra=args.crinkkg_arg, name=name))
         elif name == "oxigraph":
             ok, why = servers.oxigraph_available()
             if ok:

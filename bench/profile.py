@@ -13,9 +13,11 @@ from pathlib import Path
 AREAS = [
     ("waiting (locks, queues, select)", ("threading.py", "selectors.py", "queue.py")),
     ("IPC with query workers (pipes, sockets, pickle)", ("multiprocessing/",
-                                                         "crinkkg/web/wire.py", "pickle")),
+                                                         "crinkkg/web/wire.py", "pickle",
+                                                         "crinkkg/web/broker.py")),
     ("query evaluation in pyoxigraph (crinkkg.store)", ("crinkkg/store.py",)),
     ("HTTP server (waitress)", ("waitress/",)),
+    ("HTTP server (granian)", ("granian/",)),
     ("HTTP server (gunicorn)", ("gunicorn/",)),
     ("Flask / Werkzeug", ("flask/", "werkzeug/")),
     ("query evaluation + serialisation (worker)", ("crinkkg/web/worker.py",)),

@@ -6,10 +6,12 @@
 - ``rdflib-endpoint``: the ``rdflib-endpoint`` package (FastAPI under uvicorn) over an
   in-memory rdflib ``Dataset`` (default graph = union) loaded from the store's N-Quads dump,
   which is how that package is used;
-- ``ceiling-waitress`` / ``ceiling-waitress-pinned`` / ``ceiling-gunicorn``: a bare Flask app
-  that returns a constant SPARQL JSON answer, under waitress (on all CPUs, and on one CPU as
-  `crinkkg serve` runs) and under gunicorn (gthread), to measure what the Python HTTP stack
-  alone allows (the ceiling for cheap queries).
+- ``crinkkg-waitress``: ``crinkkg serve --front waitress`` (the single-process front);
+- ``ceiling-granian`` / ``ceiling-waitress`` / ``ceiling-waitress-pinned`` /
+  ``ceiling-gunicorn``: a bare Flask app that returns a constant SPARQL JSON answer, under
+  granian (as many processes and threads as `crinkkg serve`), waitress (on all CPUs, and on
+  one CPU as `crinkkg serve --front waitress` runs) and gunicorn (gthread), to measure what
+  the Python HTTP stack alone allows (the ceiling for cheap queries).
 
 The last three are also runnable on their own: ``python -m bench.servers rdflib-endpoint
 --nquads FILE --port P`` and ``python -m bench.servers ceiling --port P``.
@@ -88,11 +90,13 @@ def crinkkg_available() -> tuple[bool, str]:
 
 
 def crinkkg_spec(ontology: Path, data: Path, store: Path, *, port: int | None = None,
-                 extra: list[str] | None = None) -> ServerSpec:
+                 extra: list[str] | None = None, name: str = "crinkkg") -> ServerSpec:
     port = port or free_port()
     argv = [_bin("crinkkg") or "crinkkg", "--ontology", str(ontology), "--data", str(data),
             "--store", str(store), "serve", "--host", HOST, "--port", str(port)]
-    return ServerSpec("crinkkg", argv + list(extra or []), f"http://{HOST}:{port}/sparql", port)
+    if name == "crinkkg-waitress":
+        argv += ["--front", "waitress"]
+    return ServerSpec(name, argv + list(extra or []), f"http://{HOST}:{port}/sparql", port)
 
 
 def oxigraph_available() -> tuple[bool, str]:
@@ -132,25 +136,41 @@ def ceiling_available(wsgi: str) -> tuple[bool, str]:
     return True, ""
 
 
-def crinkkg_threads() -> int:
-    """The HTTP threads `crinkkg serve` uses by default (the ceiling mirrors its set-up)."""
+def crinkkg_threads(front: str = "waitress") -> int:
+    """The HTTP threads `crinkkg serve --front FRONT` uses by default (the ceiling mirrors
+    its set-up)."""
     try:
         from crinkkg.settings import Settings
-        return Settings().threads
+        return Settings(front=front).http_threads
     except Exception:  # noqa: BLE001 - an older crinkkg: waitress's own default
         return 4
+
+
+def crinkkg_http_processes() -> int:
+    """The HTTP processes `crinkkg serve` runs by default (granian)."""
+    try:
+        from crinkkg.settings import Settings
+        return Settings().http_processes
+    except Exception:  # noqa: BLE001 - an older crinkkg: one process
+        return 1
 
 
 def ceiling_spec(wsgi: str, *, port: int | None = None, threads: int | None = None,
                  workers: int = 2) -> ServerSpec:
     port = port or free_port()
     if threads is None:
-        threads = 4 if wsgi == "gunicorn" else crinkkg_threads()
+        threads = 4 if wsgi == "gunicorn" else crinkkg_threads(
+            "granian" if wsgi == "granian" else "waitress")
     if wsgi == "gunicorn":
         argv = [PY, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
                 "--worker-class", "gthread", "--threads", str(threads), "--log-level",
                 "warning", "bench.servers:ceiling_app()"]
         note = f"gunicorn gthread, {workers} workers x {threads} threads"
+    elif wsgi == "granian":
+        processes = crinkkg_http_processes()
+        argv = [PY, "-m", "bench.servers", "ceiling", "--port", str(port), "--threads",
+                str(threads), "--granian", str(processes)]
+        note = f"granian, {processes} processes x {threads} threads (crinkkg serve's set-up)"
     else:
         argv = [PY, "-m", "bench.servers", "ceiling", "--port", str(port), "--threads",
                 str(threads)]
@@ -328,7 +348,17 @@ def ceiling_app():
     return app
 
 
-def _serve_ceiling(port: int, threads: int, pin: bool = False) -> None:
+def _serve_ceiling(port: int, threads: int, pin: bool = False, granian: int = 0) -> None:
+    if granian:
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+
+        app = ceiling_app()
+        Granian("ceiling", address=HOST, port=port, interface=Interfaces.WSGI,
+                workers=granian, blocking_threads=threads, backpressure=max(threads, 64),
+                log_level=LogLevels.error).serve(target_loader=lambda _target: app)
+        return
     import waitress
 
     if pin:  # exactly what `crinkkg serve` does to its HTTP threads
@@ -358,12 +388,14 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--port", type=int, required=True)
     c.add_argument("--threads", type=int, default=4)
     c.add_argument("--pin", action="store_true", help="keep the server on one CPU")
+    c.add_argument("--granian", type=int, default=0,
+                   help="serve with granian, this many processes (0: waitress)")
     r = sub.add_parser("rdflib-endpoint")
     r.add_argument("--nquads", type=Path, required=True)
     r.add_argument("--port", type=int, required=True)
     args = ap.parse_args(argv)
     if args.what == "ceiling":
-        _serve_ceiling(args.port, args.threads, args.pin)
+        _serve_ceiling(args.port, args.threads, args.pin, args.granian)
     else:
         _serve_rdflib(args.nquads, args.port)
 

@@ -203,5 +203,9 @@ def test_report_from_results(tmp_path: Path) -> None:
     assert met[("engine-bound queries, 8 clients", "50k")] is True  # 1.5x
     assert met[("cheap lookup, 8 clients", "50k")] is True  # 60% of the ceiling, 30x rdflib
     assert met[("build of 50k >= 10x faster than plain owlrl", "50k")] is True
+    full = {(t["target"], t["scale"]): t for t in report.targets(results)}
+    lookup = full[("cheap lookup, 8 clients: >= 1.0x Oxigraph server", "50k")]
+    assert lookup["met"] is False and lookup["measured"].startswith("0.15x")  # 3k vs 20k
+    assert full[("lookup p99 at 8 clients < 10 ms (50k)", "50k")]["met"] is True  # 5 ms
     assert (tmp_path / "results.csv").read_text().count("\n") > 10
     assert "crinkkg/oxigraph 1.50x" in report.summary(results)

@@ -180,12 +180,17 @@ def _wait_for_memory(server) -> dict:
 
 def test_fast_paths_answer_as_the_workers_do_on_disk(built_store, project_settings) -> None:
     plain_env = {"CRINKKG_INLINE_BYTES": "0", "CRINKKG_MEMORY_QUADS": "0"}
-    with start_server(project_settings.store) as fast, \
+    with start_server(project_settings.store, "--front-memory-quads", "2000000") as fast, \
+            start_server(project_settings.store) as from_disk, \
             start_server(project_settings.store, env=plain_env) as plain:
         assert _wait_for_memory(fast)["in_process_answers_from"] == "memory"
+        assert requests.get(from_disk.url + "/health", timeout=10).json()[
+            "in_process_answers_from"] == "disk"  # granian's default
         assert requests.get(plain.url + "/health", timeout=10).json()[
             "in_process_answers_from"] == "off"
-        assert _answers(fast) == _answers(plain)
+        expected = _answers(plain)
+        assert _answers(fast) == expected
+        assert _answers(from_disk) == expected
         metrics = requests.get(fast.url + "/metrics", timeout=10).text
         assert 'crinkkg_queries_total{outcome="ok"}' in metrics
 
@@ -220,14 +225,17 @@ def _children(pid: int) -> list[int]:
                     reason="needs Linux and two CPUs")
 def test_http_threads_on_one_cpu_workers_on_all(project_settings) -> None:
     mine = _cpus(os.getpid())
-    with start_server(project_settings.store) as server:
+    with start_server(project_settings.store, "--front", "waitress") as server:
         assert "-" not in _cpus(server.process.pid) and "," not in _cpus(server.process.pid)
         workers = _children(server.process.pid)
         assert len(workers) >= 2
         assert all(_cpus(w) == mine for w in workers)
         assert "on CPU" in server.log()
-    with start_server(project_settings.store, "--no-pin-cpu") as server:
+    with start_server(project_settings.store, "--front", "waitress", "--no-pin-cpu") as server:
         assert _cpus(server.process.pid) == mine
+    with start_server(project_settings.store) as server:  # granian: processes on every CPU
+        assert _cpus(server.process.pid) == mine
+        assert all(_cpus(p) == mine for p in _children(server.process.pid))
 
 
 def test_long_texts_take_the_general_path() -> None:

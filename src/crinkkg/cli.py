@@ -351,9 +351,19 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
 @cli.command()
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--threads", type=int, default=None, help="HTTP worker threads.")
+@click.option("--threads", type=int, default=None,
+              help="HTTP threads per HTTP process (default: granian 2, waitress 8).")
+@click.option("--front", type=click.Choice(["granian", "waitress"]), default=None,
+              help="The HTTP server: granian (several processes, default) or waitress "
+                   "(one process).")
+@click.option("--http-processes", type=int, default=None,
+              help="granian's HTTP processes; all share the query workers (default 2).")
+@click.option("--front-memory-quads", type=int, default=None,
+              help="granian's HTTP processes answer lookups from a memory copy of stores "
+                   "up to this many quads, shared by all (default 0: from the database).")
 @click.option("--pin-cpu/--no-pin-cpu", default=None,
-              help="Keep the HTTP threads on one CPU, query workers on all (default on).")
+              help="waitress: keep the HTTP threads on one CPU, query workers on all "
+                   "(default on).")
 @click.option("--enable-update", is_flag=True, default=None,
               help="Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN).")
 @click.option("--timeout", type=float, default=None, help="Query timeout in seconds (30).")

@@ -43,6 +43,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -56,6 +57,9 @@ from .formats import Override
 from .problems import Problem
 from .sparqltext import single_pattern
 from .versions import CurrentStore
+
+if TYPE_CHECKING:
+    from .broker import BrokerClient, RemotePool
 
 log = logging.getLogger("crinkkg.engine")
 
@@ -342,17 +346,37 @@ def _exit_status(process: subprocess.Popen) -> str:
 class QueryEngine:
     """Evaluates queries and updates in killable worker processes."""
 
-    def __init__(self, settings: Settings, *, start: bool = True) -> None:
+    def __init__(self, settings: Settings, *, start: bool = True,
+                 broker: str | None = None, local_quads: int | None = None) -> None:
+        """``broker``: the Unix socket of a :class:`~crinkkg.web.broker.Broker` whose
+        worker pools this engine uses (an HTTP process of a multi-process server) instead
+        of starting its own. ``local_quads``: the largest store this process copies into
+        memory for the lookups it answers itself (default ``settings.memory_quads``)."""
         self.settings = settings
+        self.local_quads = settings.memory_quads if local_quads is None else local_quads
         self.link = Path(settings.store).absolute()
         self._admitted = 0
         self._admit_lock = threading.Lock()
-        self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
-                                  (str(settings.memory_quads), str(settings.worker_memory_mb)),
-                                  memory_mb=settings.worker_memory_mb)
-        self.updates: WorkerPool | None = None
-        if settings.enable_update:
-            self.updates = WorkerPool("update", self.link, 1)
+        self.remote: RemotePool | None = None
+        self.queries: WorkerPool | RemotePool
+        self.updates: WorkerPool | RemotePool | None = None
+        if broker is not None:
+            from .broker import BrokerClient, RemotePool
+
+            client = BrokerClient(broker)
+            self.client: BrokerClient | None = client
+            self.queries = self.remote = RemotePool(client, "query",
+                                                    max(1, settings.query_workers))
+            if settings.enable_update:
+                self.updates = RemotePool(client, "update", 1)
+        else:
+            self.client = None
+            self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
+                                      (str(settings.memory_quads),
+                                       str(settings.worker_memory_mb)),
+                                      memory_mb=settings.worker_memory_mb)
+            if settings.enable_update:
+                self.updates = WorkerPool("update", self.link, 1)
         self._health_cache: tuple[str, tuple[dict[str, int], int]] | None = None
         self._local: CurrentStore | None = None  # the store as this process sees it
         self._started = False
@@ -404,7 +428,21 @@ class QueryEngine:
 
     @property
     def in_flight(self) -> int:
+        """Queries admitted and not yet answered (server-wide with a shared pool)."""
+        if self.remote is not None:
+            return self.remote.stats()["in_flight"] + self._admitted
         return self._admitted
+
+    def after_fork(self) -> None:
+        """In a forked HTTP process: the store handles and broker connections made before
+        the fork are the parent's (its memory copy stays shared, copy-on-write)."""
+        if self._local is not None:
+            self._local.after_fork()
+        elif self.settings.inline_bytes > 0:  # opened here, after the fork, never shared
+            try:
+                self._local_store()
+            except (CrinkError, OSError) as exc:  # the workers answer everything then
+                log.warning("cannot open the store in an HTTP process: %s", exc)
 
     def _run(self, pool: WorkerPool, job: tuple, timeout: float) -> Reply:
         self._admit()
@@ -436,8 +474,7 @@ class QueryEngine:
         local = self._local
         if local is None:
             with self._admit_lock:
-                local = self._local = self._local or CurrentStore(
-                    self.link, self.settings.memory_quads)
+                local = self._local = self._local or CurrentStore(self.link, self.local_quads)
         return local
 
     def _inline(self, job: tuple, form: str) -> Reply | None:
@@ -551,6 +588,7 @@ class QueryEngine:
                 "inferred_triples": triples["inferred"],
                 "asserted_triples": triples["asserted"],
                 "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
+                "http_process": os.getpid(),
                 "in_process_answers_from": ("memory" if self._local and self._local.in_memory
                                             else "disk" if self._local else "off"),
                 "updates_enabled": self.updates is not None}

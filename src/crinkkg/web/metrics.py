@@ -78,6 +78,43 @@ class Metrics:
         with self._lock:
             self.queries[outcome] += 1
 
+    def snapshot(self) -> dict:
+        """This process's counters as plain data (picklable), for :meth:`merged`."""
+        with self._lock:
+            return {"requests": dict(self.requests), "errors": dict(self.errors),
+                    "queries": dict(self.queries),
+                    "latency": {k: (list(h.counts), h.total, h.sum)
+                                for k, h in self.latency.items()}}
+
+    def merged(self, snapshots: list[dict]) -> Metrics:
+        """A Metrics adding up ``snapshots`` (several HTTP processes' counters), with this
+        one's gauges and start time: one server's figures, as Prometheus expects them.
+
+        >>> a, b = Metrics(), Metrics()
+        >>> a.observe_request("/sparql", "GET", 200, 0.004)
+        >>> b.observe_request("/sparql", "GET", 200, 0.2)
+        >>> m = a.merged([a.snapshot(), b.snapshot()])
+        >>> 'crinkkg_http_requests_total{endpoint="/sparql",method="GET",status="200"} 2' \
+        ...     in m.render()
+        True
+        """
+        total = Metrics()
+        total.started = self.started
+        total.gauges = dict(self.gauges)
+        for snap in snapshots:
+            for key, n in snap["requests"].items():
+                total.requests[key] += n
+            for kind, n in snap["errors"].items():
+                total.errors[kind] += n
+            for outcome, n in snap["queries"].items():
+                total.queries[outcome] += n
+            for key, (counts, count, seconds) in snap["latency"].items():
+                h = total.latency[key]
+                h.counts = [a + b for a, b in zip(h.counts, counts, strict=True)]
+                h.total += count
+                h.sum += seconds
+        return total
+
     def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
         """Register a value read at scrape time."""
         self.gauges[name] = (help_text, read)

@@ -62,5 +62,13 @@ def health() -> Response:
 @bp.route("/metrics")
 def metrics() -> Response:
     """Prometheus text exposition format."""
-    text = current_app.extensions["crinkkg.metrics"].render()
+    metrics = current_app.extensions["crinkkg.metrics"]
+    client = get_engine().client
+    if client is not None:  # several HTTP processes: add up every one's counters
+        try:
+            metrics = metrics.merged(client.ask(("collect",), 10)[1])
+        except Problem as problem:
+            return Response(f"# {problem.message}\n", 503,
+                            content_type="text/plain; version=0.0.4; charset=utf-8")
+    text = metrics.render()
     return Response(text, 200, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,7 +1,9 @@
 """``crinkkg serve``: the production WSGI server, one log line per request.
 
-Waitress (multi-threaded, one process) serves the Flask app; the query engine's worker
-processes evaluate the queries, so the HTTP threads only parse, dispatch and write.
+granian (``--front granian``, the default; :mod:`crinkkg.web.front`) runs the Flask app in
+several HTTP processes; waitress (``--front waitress``) in threads of one process. Either
+way the query engine's worker processes evaluate the queries, so the HTTP side only
+parses, dispatches, answers lookups and writes.
 """
 
 from __future__ import annotations
@@ -19,9 +21,21 @@ from .problems import Problem
 
 log = logging.getLogger("crinkkg.access")
 
+#: the HTTP servers ``crinkkg serve`` can run on (``--front``)
+FRONTS = ("granian", "waitress")
+
+
+#: control characters as escapes in the access log: one request, one line
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
 
 class AccessLog:
-    """WSGI middleware: one line per request (client, request line, status, bytes, time)."""
+    """WSGI middleware: one line per request (client, request line, status, bytes, time).
+
+    It returns the app's iterable itself (or a thin wrapper), never a generator of its
+    own: granian reads the status as soon as the app returns, so ``start_response`` must
+    have been called by then, as PEP 3333 allows servers to expect.
+    """
 
     def __init__(self, app: Callable, stream=None) -> None:
         self.app = app
@@ -40,23 +54,47 @@ class AccessLog:
 
         try:
             body = self.app(environ, recording_start)
-            yield from body
+        except BaseException:
+            self._write(environ, seen, started)
+            raise
+        if isinstance(body, list):  # complete already (the fast path's answers)
+            self._write(environ, seen, started)
+            return body
+        return _Logged(body, lambda: self._write(environ, seen, started))
+
+    def _write(self, environ: dict, seen: dict, started: float) -> None:
+        path = environ.get("PATH_INFO", "")
+        qs = environ.get("QUERY_STRING", "")
+        target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
+                                  if qs else "")
+        target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
+        ms = (time.perf_counter() - started) * 1000
+        line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
+                f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
+                f"{ms:.1f}ms\n")
+        try:
+            self.stream.write(line)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+class _Logged:
+    """An app's response body that writes the access-log line when the server closes it."""
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
+        self.body = body
+        self.done = done
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()  # type: ignore[union-attr]
         finally:
-            if hasattr(locals().get("body"), "close"):
-                locals()["body"].close()  # type: ignore[union-attr]
-            path = environ.get("PATH_INFO", "")
-            qs = environ.get("QUERY_STRING", "")
-            target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
-                                      if qs else "")
-            ms = (time.perf_counter() - started) * 1000
-            line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
-                    f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
-                    f"{ms:.1f}ms\n")
-            try:
-                self.stream.write(line)
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass
+            self.done()
 
 
 def check_settings(settings: Settings) -> None:
@@ -75,6 +113,11 @@ def check_settings(settings: Settings) -> None:
                          hint="give at least 256 (MB), or 0 for no limit")
     if settings.max_nesting < 1:
         raise CrinkError("--max-nesting must be at least 1", hint="e.g. --max-nesting 64")
+    if settings.front not in FRONTS:
+        raise CrinkError(f"--front {settings.front!r} is unknown",
+                         hint="use " + " or ".join(FRONTS))
+    if settings.http_processes < 1:
+        raise CrinkError("--http-processes must be at least 1", hint="e.g. --http-processes 2")
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
     if settings.public_url:
@@ -91,10 +134,38 @@ def serve(settings: Settings, *, build_error: str | None = None) -> None:
 
     ``build_error``: the last build failed; the earlier store is served, marked stale.
     """
+    check_settings(settings)
+    if settings.front == "granian":
+        from .front import serve_granian
+
+        def announce(host: str, port: int) -> None:
+            _announce(settings, host, port, f"granian, {settings.http_processes} HTTP "
+                      f"processes x {settings.http_threads} threads", build_error)
+
+        serve_granian(settings, build_error=build_error, announce=announce)
+        return
+    _serve_waitress(settings, build_error=build_error)
+
+
+def _announce(settings: Settings, host: str, port: int, how: str,
+              build_error: str | None) -> None:
+    mode = "read-write (updates need the bearer token)" if settings.enable_update \
+        else "read-only"
+    shown = f"[{host}]" if ":" in host else host
+    print(f"crinkkg serving http://{shown}:{port}/sparql ({mode}; {how}, "
+          f"{settings.query_workers} query workers, timeout {settings.timeout:g} s)",
+          file=sys.stderr, flush=True)
+    if build_error:
+        print("crinkkg serving a STALE store: the last build failed (see above); /health "
+              "says so until the inputs are fixed, rebuilt and the server restarted",
+              file=sys.stderr, flush=True)
+
+
+def _serve_waitress(settings: Settings, *, build_error: str | None = None) -> None:
+    """One process of waitress threads (``--front waitress``), pinned to one CPU."""
     from .affinity import pin_server
     from .engine import QueryEngine
 
-    check_settings(settings)
     cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
     engine = QueryEngine(settings, start=False)
     engine.launch()  # the workers boot while the web app is imported
@@ -111,7 +182,8 @@ def serve(settings: Settings, *, build_error: str | None = None) -> None:
                          hint="rebuild the store with `crinkkg build`") from None
     try:
         server = create_server(
-            AccessLog(app), host=settings.host, port=settings.port, threads=settings.threads,
+            AccessLog(app), host=settings.host, port=settings.port,
+            threads=settings.http_threads,
             ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
             connection_limit=max(100, settings.max_concurrent * 4),
             max_request_body_size=settings.max_body_bytes * 4 + 65536,
@@ -126,16 +198,9 @@ def serve(settings: Settings, *, build_error: str | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
-    mode = "read-write (updates need the bearer token)" if settings.enable_update \
-        else "read-only"
     where = f" on CPU {cpu}" if cpu is not None else ""
-    print(f"crinkkg serving http://{host}:{port}/sparql ({mode}; {settings.threads} threads"
-          f"{where}, {settings.query_workers} query workers, timeout {settings.timeout:g} s)",
-          file=sys.stderr, flush=True)
-    if build_error:
-        print("crinkkg serving a STALE store: the last build failed (see above); /health "
-              "says so until the inputs are fixed, rebuilt and the server restarted",
-              file=sys.stderr, flush=True)
+    _announce(settings, str(host), int(port), f"waitress, {settings.http_threads} threads{where}",
+              build_error)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -82,6 +82,18 @@ class CurrentStore:
         memory = self._memory
         return memory if memory is not None and not prefer_disk else self.disk
 
+    def after_fork(self) -> None:
+        """In a child forked from the process that opened this: keep the memory copy
+        (shared with the parent until written), reopen the database (RocksDB's threads
+        do not survive a fork), and make the copy again if it was not made in time."""
+        self._lock = threading.Lock()
+        before = self.opened
+        self.opened, self.disk = open_current(self.link)
+        if self.opened != before:  # moved on while forking: the copy is of the old one
+            self._memory = None
+        if self._memory is None:
+            self._copy()
+
     @property
     def in_memory(self) -> bool:
         return self._memory is not None

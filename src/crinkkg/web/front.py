@@ -1,0 +1,143 @@
+"""``crinkkg serve`` on granian: several HTTP processes forked after loading, one pool of
+query workers.
+
+Lookups are bound by the Python HTTP stack (``bench/README.md``): granian parses HTTP in
+Rust and runs the WSGI app in several processes, so the GIL of one no longer caps the
+server. The order of events keeps memory and the caps shared:
+
+1. this process starts the query workers (the one :class:`~crinkkg.web.engine.WorkerPool`:
+   killable timeouts, restarts, memory limits) and a :class:`~crinkkg.web.broker.Broker`
+   that serves them, and the server-wide admission cap, over a Unix socket;
+2. it opens the store for in-process lookups (from the database, or a memory copy with
+   ``--front-memory-quads``), makes the Flask app and reserves the port;
+3. granian forks the HTTP processes: they share the app's code (and the memory copy,
+   copy-on-write), reach the workers through the broker, write the access log to the
+   one inherited stderr, and are replaced when one dies;
+4. SIGTERM or Ctrl-C: granian stops the HTTP processes (requests in flight finish), then
+   this process stops the workers.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from ..errors import CrinkError
+from ..settings import Settings
+from .problems import Problem
+
+log = logging.getLogger("crinkkg.front")
+
+#: how long the parent waits for the lookup store's memory copy before forking: a copy
+#: made before the fork is shared by every HTTP process; after it, each makes its own
+_COPY_WAIT = 5.0
+
+
+def _address(host: str) -> str:
+    """The IP address to bind (granian wants an address, not a name)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CrinkError(f"cannot listen on {host}: {exc.strerror}",
+                         hint="give --host an IP address or a name this machine "
+                              "resolves") from None
+    return infos[0][4][0]
+
+
+def reserve_port(address: str, port: int) -> socket.socket:
+    """Bind ``address:port`` (0: a free port) with ``SO_REUSEPORT`` and keep it bound, not
+    listening: the port is ours, and granian's processes bind it beside us."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((address, port))
+    except OSError as exc:
+        sock.close()
+        raise CrinkError(f"cannot listen on {address}:{port}: {exc.strerror}",
+                         hint="choose another --port, or stop what is using it") from None
+    return sock
+
+
+def serve_granian(settings: Settings, *, build_error: str | None = None,
+                  announce: Callable[[str, int], None]) -> None:
+    """Serve until SIGTERM or Ctrl-C with ``settings.http_processes`` granian processes."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    from . import create_app
+    from .broker import Broker
+    from .engine import QueryEngine
+    from .server import AccessLog
+
+    address = _address(settings.host)
+    reserved = reserve_port(address, settings.port)
+    port = reserved.getsockname()[1]
+    engine = QueryEngine(settings, start=False)
+    engine.launch()  # the workers boot while the rest is set up
+    folder = tempfile.mkdtemp(prefix="crinkkg-serve-")
+    broker = Broker(engine, os.path.join(folder, "broker.sock"))
+    try:
+        front_engine = QueryEngine(settings, start=False, broker=broker.path,
+                                   local_quads=settings.front_memory_quads)
+        app = create_app(settings, front_engine, build_error=build_error)  # workers boot
+        engine.start()
+        broker.start()
+        if settings.front_memory_quads > 0:  # the copy is made once, before the fork
+            front_engine.start()
+        # else each HTTP process opens the database itself (a RocksDB handle does not
+        # survive a fork), and this process never reads it
+    except Problem as problem:  # a query worker could not open the store
+        broker.close()
+        engine.close()
+        reserved.close()
+        raise CrinkError(f"cannot start the query workers: {problem.message}",
+                         hint="rebuild the store with `crinkkg build`") from None
+    except BaseException:
+        broker.close()
+        engine.close()
+        reserved.close()
+        raise
+    local = front_engine._local
+    deadline = time.monotonic() + _COPY_WAIT
+    while local is not None and local.memory_quads > 0 and not local.in_memory \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    wsgi = AccessLog(app)
+    metrics = app.extensions["crinkkg.metrics"]
+
+    def load(_target: str) -> Callable:
+        """Runs in each HTTP process, just after the fork."""
+        front_engine.after_fork()
+        assert front_engine.client is not None
+        front_engine.client.listen(metrics.snapshot)
+        return wsgi
+
+    server = Granian(
+        "crinkkg", address=address, port=port, interface=Interfaces.WSGI,
+        workers=settings.http_processes, blocking_threads=settings.http_threads,
+        backpressure=max(settings.http_threads, settings.max_concurrent * 4),
+        respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=30,
+        log_level=LogLevels.error, log_access=False)
+    announce(address, port)
+    gc.collect()
+    gc.freeze()  # what is loaded now stays out of the collector: its pages stay shared
+    try:
+        server.serve(target_loader=load)
+    finally:
+        broker.close()
+        engine.close()
+        reserved.close()
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+        sys.stderr.flush()
