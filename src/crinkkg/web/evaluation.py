@@ -17,11 +17,10 @@ from ..store import OxigraphStore
 from .formats import (
     Override,
     acceptable_list,
+    best_of,
     format_names,
     formats_for,
     negotiate,
-    parse_accept,
-    rank,
     unknown_override,
 )
 from .problems import Problem, syntax_problem
@@ -156,7 +155,7 @@ def boolean_format(accept: str | None, fmt: Override):
 
     >>> boolean_format("text/csv, application/sparql-results+xml;q=0.1", None).name
     'xml'
-    >>> boolean_format(None, "tsv")
+    >>> boolean_format(None, "tsv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crinkkg.web.problems.Problem: ...
@@ -170,15 +169,8 @@ def boolean_format(accept: str | None, fmt: Override):
     asked_for = negotiate("results", None, fmt) if names else None
     if asked_for is not None and asked_for.name == chosen.name:  # format= named CSV or TSV
         raise _boolean_not_acceptable("format=" + ",".join(names))
-    formats = [f for f in formats_for("results") if f.name in BOOLEAN_FORMATS]
-    ranges = parse_accept(accept)
-    if not ranges:
-        return formats[0]
-    best, best_rank = None, None
-    for candidate in formats:
-        r = rank(ranges, candidate)
-        if r is not None and r[0] > 0 and (best_rank is None or r > best_rank):
-            best, best_rank = candidate, r
+    best = best_of(tuple(f for f in formats_for("results") if f.name in BOOLEAN_FORMATS),
+                   accept)
     if best is None:
         if negotiate("results", accept) is not None:  # the client takes only CSV/TSV
             raise _boolean_not_acceptable(f"Accept: {accept}")
