@@ -206,7 +206,7 @@ def _count_triples(body: bytes, ctype: str) -> int | None:
 
 
 def _store_current(data: Path, store: Path) -> bool:
-    from crinkkg.build import is_current
+    from crinkkg.build.pipeline import is_current
     from crinkkg.settings import Settings
     return is_current(Settings(ontology_dir=ROOT / "ontology", data_dir=data, store=store))
 
@@ -248,7 +248,7 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
                    sample: dict) -> None:
     import pyoxigraph as ox
 
-    from crinkkg.store import StoreLayout
+    from crinkkg.store.oxigraph import StoreLayout
 
     workdir = args.work / scale
     db = StoreLayout(store).db()

@@ -10,8 +10,8 @@ Modes (``python -m bench.buildbench MODE --ontology O --data D --store S``; prin
   same asserted triples the build reasons over (parse not timed); with ``--check``, the
   reference inferred triples (owlrl + the documented clean-up, ``crinkkg.reasoning.clean``)
   are compared with the store's inferred graph and, when it exists, with
-  ``crinkkg.rules.reason``.
-- ``rules``: ``crinkkg.rules.reason`` alone (the fast path), time and peak RSS.
+  ``crinkkg.reasoning.rules.reason``.
+- ``rules``: ``crinkkg.reasoning.rules.reason`` alone (the fast path), time and peak RSS.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def _settings(args):
 
 def _asserted(args):
     """The asserted rdflib graph, loaded exactly as the build loads it."""
-    from crinkkg.build import _graphs
-    from crinkkg.loading import load_inputs
+    from crinkkg.build.pipeline import _graphs
+    from crinkkg.inputs.loading import load_inputs
 
     settings = _settings(args)
     sources = load_inputs(settings.ontology_dir, settings.data_dir,
@@ -77,7 +77,7 @@ def _asserted(args):
 
 
 def run_build(args) -> dict:
-    from crinkkg.build import build
+    from crinkkg.build.pipeline import build
 
     steps: dict[str, dict] = {}
 
@@ -104,7 +104,7 @@ def run_build(args) -> dict:
 def run_build_unvalidated(args) -> dict:
     """The same build with the SHACL step replaced by a no-op: only to get a store to serve
     when the real build cannot finish in the time budget (the report says so)."""
-    import crinkkg.build as build_module
+    import crinkkg.build.pipeline as build_module
 
     build_module.validate = lambda *_a, **_k: []
     out = run_build(args)
@@ -121,8 +121,8 @@ def _nt(triples) -> set[str]:
 def _store_inferred(store_link: Path) -> set[str] | None:
     import pyoxigraph as ox
 
-    from crinkkg.namespaces import INFERRED_GRAPH
-    from crinkkg.store import StoreLayout
+    from crinkkg.store.oxigraph import StoreLayout
+    from crinkkg.vocab import INFERRED_GRAPH
 
     layout = StoreLayout(store_link)
     if layout.current() is None:
@@ -164,7 +164,7 @@ def run_owlrl(args) -> dict:
     out = {"asserted_triples": len(asserted), "closure_triples": len(closure),
            "seconds": round(seconds, 4), "peak_rss_mb": peak_mb(), "rss_before_mb": base_rss}
     if args.check:
-        from crinkkg.reasoning import clean
+        from crinkkg.reasoning.owlrl_closure import clean
         t0 = time.perf_counter()
         ref = clean(closure, asserted)
         out["cleanup_seconds"] = round(time.perf_counter() - t0, 4)
@@ -180,14 +180,14 @@ def run_owlrl(args) -> dict:
             t0 = time.perf_counter()
             fast = rules.reason(asserted)
             out["rules_seconds"] = round(time.perf_counter() - t0, 4)
-            checks.append(_diff(reference, _nt(fast.inferred), "crinkkg.rules.reason"))
+            checks.append(_diff(reference, _nt(fast.inferred), "crinkkg.reasoning.rules.reason"))
         out["checks"] = checks
     return out
 
 
 def _rules_module():
     try:
-        import crinkkg.rules as rules  # the fast path, when it exists
+        import crinkkg.reasoning.rules as rules  # the fast path, when it exists
     except ImportError:
         return None
     return rules if hasattr(rules, "reason") else None

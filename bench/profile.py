@@ -15,7 +15,7 @@ AREAS = [
     ("IPC with query workers (pipes, sockets, pickle)", ("multiprocessing/",
                                                          "crinkkg/web/wire.py", "pickle",
                                                          "crinkkg/web/broker.py")),
-    ("query evaluation in pyoxigraph (crinkkg.store)", ("crinkkg/store.py",)),
+    ("query evaluation in pyoxigraph (crinkkg.store.oxigraph)", ("crinkkg/store.py",)),
     ("HTTP server (waitress)", ("waitress/",)),
     ("HTTP server (granian)", ("granian/",)),
     ("HTTP server (gunicorn)", ("gunicorn/",)),
@@ -82,8 +82,8 @@ def summarise(raw: str, top: int = 12) -> dict:
         total += count
         # subprocess frames nest under their parent's: the innermost "process" frame is it
         proc = [f for f in frames if f.startswith("process ")][-1:] or [""]
-        procs["query worker" if "crinkkg.web.worker" in proc[0] else "HTTP server process"] \
-            += count
+        worker = "crinkkg.backends.embedded.worker" in proc[0]
+        procs["query worker" if worker else "HTTP server process"] += count
         areas[_area(frames[-1])] += count
         leaf[frames[-1]] += count
     if not total:

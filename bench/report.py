@@ -187,7 +187,7 @@ def targets(results: dict) -> list[dict]:
                 f"{fmt_ratio(r)} (build {b['wall_s']:.1f} s vs owlrl expand {o['seconds']:.1f}"
                 f" s; reason step alone {fmt_ratio(ratio(o['seconds'], reason))})", ">= 10x",
                 (r or 0) >= 10, f"where the build's time goes: {shares}"
-                + (f"; `crinkkg.rules.reason` alone {o['rules_seconds']:.2f} s "
+                + (f"; `crinkkg.reasoning.rules.reason` alone {o['rules_seconds']:.2f} s "
                    f"({fmt_ratio(ratio(o['seconds'], o['rules_seconds']))} faster than owlrl, "
                    + ("same triples)" if any(ch["equal"] for ch in o.get("checks", [])
                                              if "rules" in ch["against"])
@@ -252,7 +252,7 @@ def figures(results: dict) -> list[dict]:
                 query="expand")
             add(scale, "build", "closure_triples", o.get("closure_triples"), server="owlrl")
             if o.get("rules_seconds") is not None:
-                add(scale, "build", "seconds", o["rules_seconds"], server="crinkkg.rules",
+                add(scale, "build", "seconds", o["rules_seconds"], server="crinkkg.reasoning.rules",
                     query="reason")
             for ch in o.get("checks", []):
                 add(scale, "check", "equal", ch["equal"], server=ch["against"])
@@ -260,9 +260,9 @@ def figures(results: dict) -> list[dict]:
                 add(scale, "check", "extra", ch["extra"], server=ch["against"])
         r = res.get("rules", {})
         if r.get("ok") and r.get("available"):
-            add(scale, "build", "seconds", r["seconds"], server="crinkkg.rules", query="reason")
-            add(scale, "build", "peak_rss_mb", r.get("peak_rss_mb"), server="crinkkg.rules",
-                query="reason")
+            rules = "crinkkg.reasoning.rules"
+            add(scale, "build", "seconds", r["seconds"], server=rules, query="reason")
+            add(scale, "build", "peak_rss_mb", r.get("peak_rss_mb"), server=rules, query="reason")
         ws = res.get("warm_start")
         if ws:
             add(scale, "startup", "cli_cache_hit_build_s", ws["median_s"], server="crinkkg")
@@ -587,7 +587,8 @@ def build_section(res: dict) -> list[str]:
         lines.append(f"| plain owlrl `expand` (same input) | {o['seconds']:.3f} | "
                      f"{fmt(o.get('peak_rss_mb'))} | closure {o['closure_triples']} triples |")
         if o.get("rules_seconds") is not None:
-            lines.append(f"| `crinkkg.rules.reason` alone | {o['rules_seconds']:.3f} | | |")
+            lines.append(f"| `crinkkg.reasoning.rules.reason` alone | {o['rules_seconds']:.3f}"
+                         " | | |")
         lines.append("")
         lines.append(f"Build vs plain owlrl: {fmt_ratio(ratio(o['seconds'], b['wall_s']))} "
                      "faster (whole build, load to store)")
@@ -601,7 +602,7 @@ def build_section(res: dict) -> list[str]:
         lines.append(f"\nPlain owlrl: {o['error']}")
     r = res.get("rules", {})
     if r.get("ok") and r.get("available"):
-        lines.append(f"\n`crinkkg.rules.reason` alone: {r['seconds']:.2f} s, peak RSS "
+        lines.append(f"\n`crinkkg.reasoning.rules.reason` alone: {r['seconds']:.2f} s, peak RSS "
                      f"{fmt(r.get('peak_rss_mb'))} MB")
     ws = res.get("warm_start")
     if ws:

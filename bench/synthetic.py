@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from crinkkg.anchors import Selectors, selectors_for
+from crinkkg.inputs.anchors import Selectors, selectors_for
 
 CRINK = "https://w3id.org/crinkkg/ontology#"
 ID = "https://w3id.org/crinkkg/id/"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crinkkg.build import build
+from crinkkg.build.pipeline import build
 from crinkkg.settings import Settings
-from crinkkg.store import OxigraphStore
+from crinkkg.store.oxigraph import OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-import crinkkg.anchors
-from crinkkg.anchors import AnchorError, check, selectors_for
-from crinkkg.build import build
+import crinkkg.inputs.anchors
+from crinkkg.build.pipeline import build
 from crinkkg.errors import CrinkError
+from crinkkg.inputs.anchors import AnchorError, check, selectors_for
 from crinkkg.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def files(tmp_path: Path, anchor: str, text: str = TEXT, sha: str | None = None)
 
 
 def test_doctests_of_the_anchors_module_run():
-    assert doctest.testmod(crinkkg.anchors).failed == 0
+    assert doctest.testmod(crinkkg.inputs.anchors).failed == 0
 
 
 def test_selectors_count_unicode_code_points_and_carry_context():
@@ -128,7 +128,7 @@ def test_the_build_fails_when_the_stored_article_changes(tmp_path: Path):
 
 def test_cli_anchor_prints_selectors_the_build_accepts():
     result = subprocess.run(
-        [sys.executable, "-m", "crinkkg.cli", "anchor", "id:source-crink-article",
+        [sys.executable, "-m", "crinkkg.cli.main", "anchor", "id:source-crink-article",
          "China is concerned"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert 'oa:exact "China is concerned"' in result.stdout
@@ -136,6 +136,6 @@ def test_cli_anchor_prints_selectors_the_build_accepts():
     start = text.index("China is concerned")
     assert f"oa:start {start} ; oa:end {start + 18}" in result.stdout
     missing = subprocess.run(
-        [sys.executable, "-m", "crinkkg.cli", "anchor", "id:source-crink-article",
+        [sys.executable, "-m", "crinkkg.cli.main", "anchor", "id:source-crink-article",
          "China is worried"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert missing.returncode != 0 and "does not appear" in missing.stderr

@@ -71,7 +71,7 @@ def test_generator_follows_the_claim_model(tmp_path: Path) -> None:
     text among them, located by selectors that say what the text says."""
     import hashlib
 
-    from crinkkg.anchors import selectors_for
+    from crinkkg.inputs.anchors import selectors_for
 
     gen = generate(tmp_path, 3000, seed=4)
     store = ox.Store()
@@ -129,9 +129,9 @@ def test_generator_follows_the_claim_model(tmp_path: Path) -> None:
 
 
 def test_generated_data_builds_and_conforms(tmp_path: Path) -> None:
-    from crinkkg.build import build
+    from crinkkg.build.pipeline import build
     from crinkkg.settings import Settings
-    from crinkkg.store import OxigraphStore
+    from crinkkg.store.oxigraph import OxigraphStore
 
     gen = generate(tmp_path / "data", 1000, seed=2)
     settings = Settings(ontology_dir=ROOT / "ontology", data_dir=tmp_path / "data",

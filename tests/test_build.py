@@ -12,11 +12,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from crinkkg import build as build_module
-from crinkkg.build import build
+from crinkkg.build import pipeline as build_module
+from crinkkg.build.pipeline import build
 from crinkkg.errors import InconsistencyError, InputSyntaxError, ValidationError
 from crinkkg.settings import Settings
-from crinkkg.store import OxigraphStore, StoreLayout
+from crinkkg.store.oxigraph import OxigraphStore, StoreLayout
 
 CRINKKG = str(Path(sys.executable).with_name("crinkkg"))
 

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from crinkkg.reasoning import infer, raw_closure
+from crinkkg.reasoning.owlrl_closure import infer, raw_closure
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_FILE = ROOT / "ontology" / "crink.ttl"

@@ -10,10 +10,11 @@ import pytest
 from rdflib import Graph
 from test_build import make_project
 
-from crinkkg import reasoning, rules
-from crinkkg.build import build
+from crinkkg.build.pipeline import build
 from crinkkg.errors import InconsistencyError
-from crinkkg.store import OxigraphStore
+from crinkkg.reasoning import owlrl_closure as reasoning
+from crinkkg.reasoning import rules
+from crinkkg.store.oxigraph import OxigraphStore
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ZEROS = ['0E1', '"0"^^xsd:double', '"-0.0E0"^^xsd:double', '"0"^^xsd:float',

@@ -18,10 +18,10 @@ import pytest
 import requests
 from servers import start_server
 
-from crinkkg.namespaces import PREFIXES
-from crinkkg.store import OxigraphStore
-from crinkkg.web.evaluation import OverBudget, run_bounded_query, run_query
-from crinkkg.web.sparqltext import single_pattern, with_limit
+from crinkkg.backends.evaluation import OverBudget, run_bounded_query, run_query
+from crinkkg.sparqltext import single_pattern, with_limit
+from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.vocab import PREFIXES
 
 PRE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
@@ -255,13 +255,13 @@ def test_long_texts_take_the_general_path() -> None:
     ('SELECT ?s { ?s rdfs:label "a+" }', False),
 ])
 def test_transitive_paths_are_recognised(query, transitive) -> None:
-    from crinkkg.web.sparqltext import transitive_path
+    from crinkkg.sparqltext import transitive_path
 
     assert transitive_path(query) is transitive
 
 
 def test_the_worker_answers_paths_from_disk_and_the_rest_from_memory(project_settings) -> None:
-    from crinkkg.web.versions import CurrentStore
+    from crinkkg.store.current import CurrentStore
 
     current = CurrentStore(project_settings.store.absolute(), memory_quads=10_000_000)
     deadline = time.monotonic() + 30

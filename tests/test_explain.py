@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crinkkg.explain import explain_triple, format_derivation
+from crinkkg.reasoning.explain import explain_triple, format_derivation
 
 
 def leaves(d) -> list:

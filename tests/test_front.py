@@ -77,7 +77,7 @@ def test_processes_share_the_workers_and_metrics_add_up(project) -> None:
         pids = _http_pids(server, 2)
         assert len(pids) == 2, "requests on new connections never reached a second process"
         tree = _descendants(server.process.pid)
-        workers = [p for p, cmd in tree.items() if "crinkkg.web.worker" in cmd]
+        workers = [p for p, cmd in tree.items() if "crinkkg.backends.embedded.worker" in cmd]
         assert len(workers) == 2, tree  # one pool for both HTTP processes, not one each
         assert set(pids) <= set(tree)
         before = _counter(requests.get(server.url + "/metrics", timeout=30).text, "/sparql")
@@ -107,7 +107,7 @@ def test_a_killed_http_process_is_replaced_and_sigterm_stops_all(project) -> Non
         deadline = time.monotonic() + 30
         while True:  # the other process answers meanwhile; a new one takes the place
             alive = {p for p, cmd in _descendants(server.process.pid).items()
-                     if "crinkkg.web.worker" not in cmd}
+                     if "crinkkg.backends.embedded.worker" not in cmd}
             if victim not in alive and len(alive) >= 2:
                 break
             assert time.monotonic() < deadline, f"not replaced: {alive}\n{server.log()}"

@@ -356,7 +356,7 @@ def _workers_of(pid: int) -> list[int]:
                 with open(f"/proc/{entry}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    query_worker = b"crinkkg.web.worker\0query" in f.read()
+                    query_worker = b"crinkkg.backends.embedded.worker\0query" in f.read()
             except OSError:
                 continue
             if int(fields[1]) == pid and query_worker and fields[0] != "Z":

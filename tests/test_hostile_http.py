@@ -340,7 +340,7 @@ def test_unrouted_paths_are_404_in_a_type_that_parses(server, accept, media) -> 
 
 def test_allowed_hosts_from_settings() -> None:
     from crinkkg.settings import Settings
-    from crinkkg.web.guard import allowed_hosts
+    from crinkkg.web.http.guard import allowed_hosts
 
     s = Settings.from_env({"CRINKKG_ALLOWED_HOSTS": "a.example.org, B.example.org",
                            "CRINKKG_PUBLIC_URL": "https://kg.example.org/x"}, host="10.0.0.5")
@@ -355,7 +355,7 @@ def test_allowed_hosts_from_settings() -> None:
                                    "xn--zz-.org", "-bad-.example.org", "a..b", "[::g]", "",
                                    "a" * 64 + ".org", "é.example.org", "a/b", "a@b"])
 def test_malformed_hosts_are_refused_even_when_any_name_is_allowed(value) -> None:
-    from crinkkg.web.guard import host_name
+    from crinkkg.web.http.guard import host_name
 
     with pytest.raises(ValueError):
         host_name(value)

@@ -337,7 +337,7 @@ def test_base_is_configurable():
     are."""
     from crinkkg.settings import Settings
     from crinkkg.web import create_app
-    from crinkkg.web.urls import href, iri_for, local_path
+    from crinkkg.web.http.urls import href, iri_for, local_path
 
     app = create_app(Settings(base_iri="https://example.org/kg/"), engine=object())
     with app.test_request_context("/"):

@@ -12,8 +12,8 @@ import requests
 from servers import CRINKKG, start_server
 from test_build import make_project
 
-from crinkkg.build import build
-from crinkkg.store import OxigraphStore
+from crinkkg.build.pipeline import build
+from crinkkg.store.oxigraph import OxigraphStore
 
 SHARED = "<https://w3id.org/crinkkg/id/t1> <https://w3id.org/crinkkg/ontology#year> 2024 .\n"
 ONCE = "<https://w3id.org/crinkkg/id/t2> <https://w3id.org/crinkkg/ontology#year> 2023 .\n"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from crinkkg.anchors import AnchorError
-from crinkkg.build import build
+from crinkkg.build.pipeline import build
 from crinkkg.errors import ValidationError
+from crinkkg.inputs.anchors import AnchorError
 from crinkkg.settings import Settings
-from crinkkg.store import OxigraphStore
+from crinkkg.store.oxigraph import OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "docs" / "example"

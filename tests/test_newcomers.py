@@ -13,7 +13,7 @@ import requests
 from servers import project_server, start_server
 from test_build import make_project, run_cli
 
-from crinkkg.namespaces import PREFIXES
+from crinkkg.vocab import PREFIXES
 
 BROKEN = "@prefix : <https://w3id.org/crinkkg/ontology#> .\n:x :y \n"
 

@@ -1,4 +1,5 @@
-"""The fast OWL 2 RL path (crinkkg.rules) against its oracle, owlrl (crinkkg.reasoning).
+"""The fast OWL 2 RL path (crinkkg.reasoning.rules) against its oracle, owlrl
+(crinkkg.reasoning.owlrl_closure).
 
 Every case runs both on the same rdflib graph and asks for the same cleaned inferred triples
 (0 missing, 0 extra) and the same inconsistency messages.
@@ -14,7 +15,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 
-from crinkkg import reasoning, rules
+from crinkkg.reasoning import owlrl_closure as reasoning
+from crinkkg.reasoning import rules
 from crinkkg.terms import graph_to_triples, to_rdflib
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -58,7 +58,7 @@ def workers(server) -> list[int]:
         except OSError:
             continue
         if int(fields[1]) == server.process.pid and fields[0] != "Z" \
-                and b"crinkkg.web.worker\0query" in cmdline:
+                and b"crinkkg.backends.embedded.worker\0query" in cmdline:
             found.append(int(entry))
     return found
 

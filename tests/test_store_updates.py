@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from test_build import make_project
 
-from crinkkg.build import build
+from crinkkg.build.pipeline import build
+from crinkkg.build.updates import UpdateRefused
 from crinkkg.errors import InconsistencyError, StoreError
-from crinkkg.store import OxigraphStore
-from crinkkg.updates import UpdateRefused
+from crinkkg.store.oxigraph import OxigraphStore
 
 SUPPLIES = "ASK { id:north-korea crink:supplies id:russia }"
 

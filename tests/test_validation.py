@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from crinkkg import validation
+from crinkkg.inputs import validation
 
 ROOT = Path(__file__).resolve().parent.parent
 

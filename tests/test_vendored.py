@@ -12,7 +12,7 @@ import pytest
 import requests
 from servers import project_server
 
-from crinkkg.web.guard import CSP, YASGUI_STYLE_HASHES
+from crinkkg.web.http.guard import CSP, YASGUI_STYLE_HASHES
 
 STATIC = resources.files("crinkkg") / "web" / "static"
 VENDORED = {"yasgui": ("yasgui.min.js", "yasgui.min.css", "LICENSE"),

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .namespaces import BASE
+from crinkkg.vocab import BASE
 
 ENV_PREFIX = "CRINKKG_"
 #: "rules": compiled OWL 2 RL rules in Oxigraph (same closure as owlrl, 20-30x faster);

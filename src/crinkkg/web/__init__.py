@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the query workers import this package too, and need no Flask
     from flask import Flask
 
-    from ..settings import Settings
-    from .engine import QueryEngine
+    from crinkkg.backends.embedded.engine import QueryEngine
+    from crinkkg.settings import Settings
 
 
 def create_app(settings: Settings, engine: QueryEngine | None = None, *,
@@ -25,10 +25,12 @@ def create_app(settings: Settings, engine: QueryEngine | None = None, *,
     """
     from flask import Flask
 
-    from . import graph_store, linked_data, operations, pages, sparql
-    from .caching import HttpCache
-    from .engine import QueryEngine
-    from .guard import RequestGuard
+    from crinkkg.backends.embedded.engine import QueryEngine
+    from crinkkg.web.http.caching import HttpCache
+    from crinkkg.web.http.guard import RequestGuard
+    from crinkkg.web.routes import graph_store, pages, sparql
+    from crinkkg.web.routes import ops as operations
+    from crinkkg.web.routes import resources as linked_data
 
     app = Flask(__name__)
     app.config["CRINKKG"] = settings

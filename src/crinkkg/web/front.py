@@ -5,8 +5,10 @@ Lookups are bound by the Python HTTP stack (``bench/README.md``): granian parses
 Rust and runs the WSGI app in several processes, so the GIL of one no longer caps the
 server. The order of events keeps memory and the caps shared:
 
-1. this process starts the query workers (the one :class:`~crinkkg.web.engine.WorkerPool`:
-   killable timeouts, restarts, memory limits) and a :class:`~crinkkg.web.broker.Broker`
+1. this process starts the query workers (the one
+:class:`~crinkkg.backends.embedded.engine.WorkerPool`:
+   killable timeouts, restarts, memory limits) and a
+   :class:`~crinkkg.backends.embedded.broker.Broker`
    that serves them, and the server-wide admission cap, over a Unix socket;
 2. it opens the store for in-process lookups (from the database, or a memory copy with
    ``--front-memory-quads``), makes the Flask app and reserves the port;
@@ -28,9 +30,9 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from ..errors import CrinkError
-from ..settings import Settings
-from .problems import Problem
+from crinkkg.errors import CrinkError
+from crinkkg.problems import Problem
+from crinkkg.settings import Settings
 
 log = logging.getLogger("crinkkg.front")
 
@@ -73,10 +75,10 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
-    from . import create_app
-    from .broker import Broker
-    from .engine import QueryEngine
-    from .server import AccessLog
+    from crinkkg.backends.embedded.broker import Broker
+    from crinkkg.backends.embedded.engine import QueryEngine
+    from crinkkg.web import create_app
+    from crinkkg.web.server import AccessLog
 
     address = _address(settings.host)
     reserved = reserve_port(address, settings.port)

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote
 
-from ..errors import CrinkError
-from ..settings import Settings
-from .problems import Problem
+from crinkkg.errors import CrinkError
+from crinkkg.problems import Problem
+from crinkkg.settings import Settings
 
 log = logging.getLogger("crinkkg.access")
 
@@ -121,7 +121,7 @@ def check_settings(settings: Settings) -> None:
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
     if settings.public_url:
-        from .guard import check_public_url
+        from crinkkg.web.http.guard import check_public_url
 
         wrong = check_public_url(settings.public_url)
         if wrong:
@@ -136,7 +136,7 @@ def serve(settings: Settings, *, build_error: str | None = None) -> None:
     """
     check_settings(settings)
     if settings.front == "granian":
-        from .front import serve_granian
+        from crinkkg.web.front import serve_granian
 
         def announce(host: str, port: int) -> None:
             _announce(settings, host, port, f"granian, {settings.http_processes} HTTP "
@@ -163,15 +163,15 @@ def _announce(settings: Settings, host: str, port: int, how: str,
 
 def _serve_waitress(settings: Settings, *, build_error: str | None = None) -> None:
     """One process of waitress threads (``--front waitress``), pinned to one CPU."""
-    from .affinity import pin_server
-    from .engine import QueryEngine
+    from crinkkg.backends.embedded.affinity import pin_server
+    from crinkkg.backends.embedded.engine import QueryEngine
 
     cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
     engine = QueryEngine(settings, start=False)
     engine.launch()  # the workers boot while the web app is imported
     from waitress import create_server
 
-    from . import create_app
+    from crinkkg.web import create_app
 
     try:
         app = create_app(settings, engine, build_error=build_error)

@@ -1,0 +1,277 @@
+"""What runs inside a worker process: query evaluation and versioned updates.
+
+Each query worker opens the store read-only (and answers from an in-memory copy once it
+has made one), receives one job at a time over a pipe, evaluates it, serialises the
+result to the negotiated format (:mod:`crinkkg.backends.evaluation`) and sends back bytes.
+pyoxigraph cannot cancel a query, so the server enforces timeouts by killing the worker
+(see :mod:`crinkkg.backends.embedded.engine`).
+
+Updates never write a database that anyone reads. The update worker copies the current
+store (a RocksDB checkpoint: hard links), applies the update to the copy through
+:meth:`OxigraphStore.update` (which re-reasons), closes it and swaps the store link
+atomically, as a build does. Query workers notice the new link target before their next
+job and reopen. A killed update leaves only a ``.partial`` directory behind.
+
+Jobs and replies are plain tuples (cheap to pickle):
+
+- ``("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows)``
+- ``("graph", graph_iri_or_None, accept, fmt, max_rows)``: one graph, or the union
+- ``("dataset", accept, fmt, max_rows)``: every graph, as TriG or N-Quads
+- ``("exists", graph_iri)``: whether the store lists that graph (empty or not)
+- ``("update", sparql)``
+- reply ``("ok", content_type, body, count)`` or :meth:`Problem.to_wire`.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import os
+import resource
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from crinkkg.backends.embedded import channel as wire
+from crinkkg.backends.embedded.affinity import release_worker
+from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
+from crinkkg.errors import CrinkError, InconsistencyError, StoreError
+from crinkkg.problems import Problem, syntax_problem
+from crinkkg.sparqltext import transitive_path
+from crinkkg.store.current import CurrentStore
+from crinkkg.store.oxigraph import OxigraphStore, StoreLayout, write_record
+
+# -- processes ---------------------------------------------------------------------------
+
+
+def _ignore_interrupts() -> None:
+    release_worker()  # workers run on every CPU, the server's HTTP threads on one
+    # Ctrl-C reaches the whole process group: the server stops its workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+#: memory a quad of the in-memory copy takes (0.4 kB measured, with room to spare), and
+#: what a worker needs besides: ~90 MB to run, and making the copy allocates 200 MB at once
+_BYTES_PER_COPIED_QUAD = 600
+_WORKER_BASE_MB = 300
+
+
+def copy_budget(memory_quads: int, memory_mb: int) -> int:
+    """The largest store a worker with ``memory_mb`` copies into memory: the copy takes
+    at most two thirds of what the worker has beyond its base needs.
+
+    >>> copy_budget(2_000_000, 4096), copy_budget(2_000_000, 256), copy_budget(10, 0)
+    (2000000, 0, 10)
+    """
+    if memory_mb <= 0:
+        return memory_quads
+    usable = max(0, memory_mb - _WORKER_BASE_MB) * 2**20 * 2 // 3
+    return min(memory_quads, usable // _BYTES_PER_COPIED_QUAD)
+
+
+def limit_memory(memory_mb: int) -> None:
+    """Bound this process's data memory (heap and private maps, ``RLIMIT_DATA``).
+
+    Past it, an allocation fails: Python raises ``MemoryError`` and Rust (pyoxigraph)
+    aborts the process (SIGABRT) after printing "memory allocation of N bytes failed";
+    the server reports either as a query that needs more than ``memory_mb`` MB. Unlike
+    ``RLIMIT_AS``, file maps (the database) and reserved address space do not count.
+    """
+    if memory_mb <= 0:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = memory_mb * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
+                      memory_mb: int = 0) -> None:
+    """The loop of a query worker: open the store, then answer jobs until EOF."""
+    _ignore_interrupts()
+    limit_memory(memory_mb)
+    memory_quads = copy_budget(memory_quads, memory_mb)
+    try:
+        versioned = CurrentStore(Path(link), memory_quads)
+    except (CrinkError, OSError) as exc:
+        wire.send(conn, ("failed", str(exc)))
+        return
+    wire.send(conn, ("ready", os.getpid(), versioned.opened))
+
+    def handle(job: tuple) -> tuple:
+        if job[0] == "query":
+            return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
+        if job[0] == "graph":
+            return run_graph(versioned.current(), job)
+        if job[0] == "dataset":
+            return run_dataset(versioned.current(), job)
+        if job[0] == "exists":
+            found = versioned.current().has_graph(job[1])
+            return ("ok", "text/plain", b"yes" if found else b"no", int(found))
+        return Problem(500, "internal", f"unknown job {job[0]!r}").to_wire()
+
+    _serve_jobs(conn, handle, memory_mb)
+
+
+def _serve_jobs(conn: socket.socket, handle: Callable[[tuple], tuple],
+                memory_mb: int = 0) -> None:
+    """Answer jobs until the server closes the pipe; every error becomes a reply."""
+    while True:
+        try:
+            job = wire.recv(conn)
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            reply = handle(job)
+        except Problem as problem:
+            reply = problem.to_wire()
+        except CrinkError as exc:
+            reply = Problem(503, "store-unavailable", exc.message, exc.hint).to_wire()
+        except MemoryError:
+            gc.collect()
+            reply = Problem(503, "memory-limit", f"the request needs more than {memory_mb} MB "
+                            "of memory, the limit of a worker: it was stopped",
+                            hint="narrow it (LIMIT, more specific patterns, no cross "
+                                 "products), or ask the operator for a larger "
+                                 "--worker-memory-mb",
+                            extra={"memory_limit_mb": memory_mb}).to_wire()
+        except Exception as exc:  # noqa: BLE001 (anything else is reported, not fatal)
+            reply = Problem(500, "internal", f"{type(exc).__name__}: {exc}",
+                            "this is a bug in the server: please report it").to_wire()
+        try:
+            wire.send(conn, reply)
+        except (EOFError, OSError):
+            return
+
+
+# -- updates -----------------------------------------------------------------------------
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def disk_problem(exc: OSError) -> Problem:
+    """What a client is told when the store cannot be written (or read): no paths of the
+    server's, and what happens next. The update was not applied; queries go on."""
+    text = str(exc).lower()
+    if exc.errno in _NO_SPACE or "no space left" in text or "quota" in text:
+        what = "the disk that holds the store is full"
+        hint = "the operator must free disk space; then send the update again"
+    elif exc.errno in _READ_ONLY or "read-only" in text or "permission denied" in text:
+        what = "the store is on a read-only disk (or its files may not be written)"
+        hint = "the operator must make the store writable; then send the update again"
+    else:
+        what = f"the store could not be written ({exc.strerror or type(exc).__name__})"
+        hint = "the operator should check the disk that holds the store; then send the " \
+               "update again"
+    return Problem(507, "insufficient-storage",
+                   f"the update was not applied: {what}; queries are still answered",
+                   hint=hint, headers={"Retry-After": "60"})
+
+
+def apply_versioned_update(link: Path, sparql: str) -> dict:
+    """Apply a SPARQL update to a copy of the store and publish the copy.
+
+    Raises what :meth:`OxigraphStore.update` raises (``SyntaxError``, ``UpdateRefused``,
+    ``InconsistencyError``); then nothing is published and the store is unchanged.
+    """
+    layout = StoreLayout(link)
+    with layout.writer_lock():
+        current = layout.current()
+        if current is None:
+            raise StoreError(f"no built store at {link}", hint="run `crinkkg build` first")
+        layout.remove_abandoned()
+        started = time.perf_counter()
+        work = layout.versions / f"update-{int(time.time() * 1000)}-{os.getpid()}.partial"
+        work.mkdir()
+        try:
+            source = ox.Store.read_only(str(current / "db"))
+            source.backup(str(work / "db"))
+            del source
+            target = OxigraphStore(ox.Store(str(work / "db")), path=work / "db",
+                                   read_only=False)
+            target.update(sparql)
+            target.flush()
+            count = target.count()
+            target.close()
+            del target
+            gc.collect()
+            record = layout.build_record()
+            record["updates"] = int(record.get("updates", 0)) + 1
+            record["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            write_record(work, record)
+            final = work.with_name(work.name.removesuffix(".partial"))
+            work.rename(final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        try:
+            layout.publish(final)
+        except BaseException:  # e.g. no space for the new link: the old version stays
+            if layout.current() != final.resolve():
+                shutil.rmtree(final, ignore_errors=True)
+            raise
+        return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def run_update(link: Path, job: tuple) -> tuple:
+    """Run an ``update`` job; map the store's refusals onto HTTP problems."""
+    from crinkkg.build.updates import GraphExists, GraphMissing, UpdateRefused
+
+    _, sparql, column_shift = job
+    try:
+        info = apply_versioned_update(link, sparql)
+    except OSError as exc:  # a full or read-only disk: nothing was published
+        raise disk_problem(exc) from None
+    except SyntaxError as exc:
+        raise syntax_problem(exc, sparql, what="update", column_shift=column_shift) from None
+    except UpdateRefused as exc:
+        raise Problem(403, "update-refused", exc.message, exc.hint) from None
+    except GraphMissing as exc:  # nothing was applied
+        raise Problem(404, "no-such-graph", exc.message, exc.hint) from None
+    except GraphExists as exc:
+        raise Problem(409, "graph-exists", exc.message, exc.hint) from None
+    except RuntimeError as exc:
+        raise unsupported(exc, "update") or exc from None
+    except InconsistencyError as exc:
+        raise Problem(409, "inconsistent", exc.message, exc.hint,
+                      extra={"problems": [vars(p) for p in exc.problems]}) from None
+    body = (f"update applied; the inferred graph is current ({info['quads']} quads, "
+            f"{info['seconds']} s)\n").encode()
+    return ("ok", "text/plain; charset=utf-8", body, info["quads"])
+
+
+def update_worker_main(conn: socket.socket, link: str) -> None:
+    """The loop of the update worker: one update at a time, each published atomically."""
+    _ignore_interrupts()
+    from crinkkg.build import updates  # noqa: F401 (import owlrl before the first update)
+
+    wire.send(conn, ("ready", os.getpid(), link))
+    _serve_jobs(conn, lambda job: run_update(Path(link), job))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m crinkkg.backends.embedded.worker query|update FD LINK [MEMORY_QUADS]``: the
+    server
+    starts these."""
+    import sys
+
+    role, fd, link, *rest = argv or sys.argv[1:]
+    conn = socket.socket(fileno=int(fd))
+    if role == "update":
+        update_worker_main(conn, link)
+    else:
+        query_worker_main(conn, link, *(int(r) for r in rest[:2]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""SPARQL updates that keep the inferred graph current.
+
+An update is tried first on an in-memory copy of the asserted graphs and re-reasoned
+there; only a consistent result is written to the store, so a rejected update changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from crinkkg.errors import CrinkError, InconsistencyError
+from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
+from crinkkg.reasoning.rules import reason
+from crinkkg.store.oxigraph import is_merge_graph, write_merge
+from crinkkg.terms import graph_to_triples, to_rdflib
+
+INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+
+
+class UpdateRefused(CrinkError):
+    """An update the server will not run."""
+
+    exit_code = 6
+
+
+class GraphMissing(CrinkError):
+    """DROP, CLEAR, COPY, MOVE or ADD without SILENT names a graph that does not exist."""
+
+    exit_code = 6
+
+
+class GraphExists(CrinkError):
+    """CREATE GRAPH without SILENT names a graph that exists."""
+
+    exit_code = 6
+
+
+def _sources(sparql: str) -> list[tuple[str, str | None]]:
+    """For each operation of an update: its text with the prologue declared before it, and
+    the graph a COPY/MOVE/ADD without SILENT reads (``None`` otherwise; ``DEFAULT``
+    always exists). Empty when no operation copies, moves or adds."""
+    from urllib.parse import urljoin
+
+    from crinkkg.sparqltext import Unreadable, _operations, _resolve, tokenize
+
+    if not any(w in sparql.upper() for w in ("COPY", "MOVE", "ADD")):
+        return []
+    try:
+        operations = _operations(tokenize(sparql))
+    except Unreadable:
+        return []
+    prefixes, base, prologue = dict(PREFIXES), "", ""
+    out: list[tuple[str, str | None]] = []
+    found = False
+    for op in operations:
+        i = 0
+        while i + 1 < len(op) and op[i].is_word("PREFIX", "BASE"):
+            if op[i].is_word("BASE"):
+                base = urljoin(base, op[i + 1].value[1:-1])
+                i += 2
+            elif i + 2 < len(op):
+                prefixes[op[i + 1].value[:-1]] = urljoin(base, op[i + 2].value[1:-1])
+                i += 3
+            else:
+                break
+        text = prologue + sparql[op[0].start:op[-1].end]
+        prologue += sparql[op[0].start:op[i].start if i < len(op) else op[-1].end] + "\n"
+        source = None
+        if i < len(op) and op[i].is_word("COPY", "MOVE", "ADD"):
+            j = i + 1
+            if j < len(op) and not op[j].is_word("SILENT"):
+                if op[j].is_word("GRAPH"):
+                    j += 1
+                if j < len(op) and not op[j].is_word("DEFAULT"):
+                    resolved = _resolve(op[j], prefixes)
+                    if resolved is not None:
+                        source, found = urljoin(base, resolved), True
+        out.append((text, source))
+    return out if found else []
+
+
+def _run(scratch: ox.Store, sparql: str) -> None:
+    """Run an update on the scratch store, as the standard says for missing graphs.
+
+    Oxigraph raises for DROP, CLEAR and MOVE of a missing graph but treats a missing source
+    of COPY and ADD as empty; the standard makes each an error unless SILENT. So an update
+    holding COPY/MOVE/ADD runs one operation at a time, checking each source first.
+    """
+    try:
+        steps = _sources(sparql)
+        if not steps:
+            scratch.update(sparql, prefixes=PREFIXES)
+            return
+        for text, source in steps:
+            if source is not None and not scratch.contains_named_graph(ox.NamedNode(source)):
+                raise GraphMissing(f"the graph <{source}> does not exist",
+                                   hint="add SILENT to ignore a missing graph, or create it "
+                                        "first (CREATE GRAPH)")
+            scratch.update(text, prefixes=PREFIXES)
+    except RuntimeError as exc:
+        message = str(exc)
+        if "does not exist" in message:
+            raise GraphMissing(message[:1].lower() + message[1:],
+                               hint="add SILENT to ignore a missing graph, or create it "
+                                    "first (CREATE GRAPH)") from None
+        if "already exists" in message:
+            raise GraphExists(message[:1].lower() + message[1:],
+                              hint="add SILENT to ignore an existing graph") from None
+        raise
+
+
+def asserted_quads(store: ox.Store) -> list[ox.Quad]:
+    """Every quad but those of the inferred graph and of the merge graph (store.py)."""
+    return [q for q in store.quads_for_pattern(None, None, None, None)
+            if q.graph_name != INFERRED and not is_merge_graph(q.graph_name)]
+
+
+def rdflib_graph(quads: list[ox.Quad]) -> Graph:
+    graph = Graph()
+    for q in quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return graph
+
+
+def apply_update(target, sparql: str) -> None:
+    """Run ``sparql`` against the asserted graphs of ``target`` (an OxigraphStore).
+
+    Raises :class:`UpdateRefused` when it names the inferred graph and
+    :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
+    """
+    if str(INFERRED_GRAPH) in sparql:
+        raise UpdateRefused(
+            f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
+            hint="change the asserted graphs: the inferred graph is recomputed after each update",
+        )
+    if MERGE_GRAPH_PREFIX in sparql:
+        raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
+                            hint="write to another graph")
+    store: ox.Store = target._store
+    before = asserted_quads(store)
+    scratch = ox.Store()
+    scratch.extend(before)
+    for graph in store.named_graphs():  # empty graphs exist too (CREATE GRAPH)
+        if graph != INFERRED and not is_merge_graph(graph):
+            scratch.add_graph(graph)
+    _run(scratch, sparql)  # raises SyntaxError before anything changes
+    if next(iter(scratch.quads_for_pattern(None, None, None, INFERRED)), None) is not None:
+        raise UpdateRefused(
+            f"updates may not write the inferred graph <{INFERRED_GRAPH}>",
+            hint="change the asserted graphs: the inferred graph is recomputed after each update",
+        )
+    if any(is_merge_graph(g) for g in scratch.named_graphs()):
+        raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
+                            hint="write to another graph")
+    after = asserted_quads(scratch)
+    closure = reason(rdflib_graph(after))
+    if closure.inconsistencies:
+        raise InconsistencyError(closure.inconsistencies)
+    # store exactly what was reasoned over: running the update text again could differ
+    # (UUID(), NOW(), RAND(), BNODE() give new values each time)
+    old, new = set(before), set(after)
+    for quad in old - new:
+        store.remove(quad)
+    store.extend(new - old)
+    # graphs themselves (CREATE / DROP GRAPH), not only their triples
+    for graph in list(store.named_graphs()):
+        if graph != INFERRED and not is_merge_graph(graph) \
+                and not scratch.contains_named_graph(graph):
+            store.remove_graph(graph)
+    for graph in scratch.named_graphs():
+        if not store.contains_named_graph(graph):
+            store.add_graph(graph)
+    write_merge(store, after)
+    store.clear_graph(INFERRED)
+    asserted = {q.triple for q in after}  # the inferred graph holds no asserted triple
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
+                 for t in graph_to_triples(closure.inferred) if t not in asserted)
+    store.flush()

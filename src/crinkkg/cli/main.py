@@ -1,0 +1,437 @@
+"""The ``crinkkg`` command: build, validate, query, stats, export, explain, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from crinkkg import __version__
+from crinkkg.errors import CrinkError
+from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS
+from crinkkg.settings import Settings
+
+EXPORT_FORMATS = {**GRAPH_FORMATS, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+
+
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    try:
+        given = {k: v for k, v in ctx.obj.items() if not k.startswith("_")}
+        return Settings.from_env(**given, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _fail(exc: CrinkError, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps(exc.as_dict(), indent=2))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    """Turn every :class:`CrinkError` into a readable message and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CrinkError as exc:
+            _fail(exc, as_json=bool(ctx.obj and ctx.obj.get("_json")))
+
+
+def _location_options(func):
+    """``--store``, ``--ontology``, ``--data``: accepted before the command (the global
+    form) and after it, where users type them; the one after the command wins."""
+    options = [
+        click.option("--store", type=click.Path(path_type=Path), default=None,
+                     help="Store location (env CRINKKG_STORE; default .crinkkg/store)."),
+        click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path),
+                     default=None,
+                     help="Ontology folder (env CRINKKG_ONTOLOGY_DIR; default ontology/)."),
+        click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+                     help="Data folder (env CRINKKG_DATA_DIR; default data/)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _no_build_option(func):
+    return click.option(
+        "--no-build", "no_build", is_flag=True, default=False,
+        help="Use the store as it is: do not check whether the inputs changed.")(func)
+
+
+def _locations(ctx: click.Context, given: dict[str, object]) -> None:
+    """Merge the location options given after the command into ``ctx.obj``."""
+    for key in ("store", "ontology_dir", "data_dir"):
+        value = given.pop(key, None)
+        if value is not None:
+            ctx.obj[key] = value
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="crinkkg")
+@_location_options
+@click.pass_context
+def cli(ctx: click.Context, store: Path | None, ontology_dir: Path | None,
+        data_dir: Path | None) -> None:
+    """The CRINK knowledge graph: build it, query it, serve it.
+
+    The location options (--store, --ontology, --data) may be given before the command
+    or after it.
+    """
+    ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir}
+
+
+def _progress_printer(quiet: bool, *, always: bool = False):
+    """Build progress on stderr: coloured on a terminal; with ``always``, plain lines
+    for logs too (``serve``: a first start that builds says so)."""
+    if quiet or not (always or sys.stderr.isatty()):
+        # scripts and pipes get no chatter, only the result or the error
+        def silent(_step: str, _msg: str) -> None:
+            pass
+        return silent
+    styled = sys.stderr.isatty()
+
+    def show(step: str, message: str) -> None:
+        label = f"{step:>9} "
+        click.echo((click.style(label, fg="cyan", bold=True) if styled else label) + message,
+                   err=True)
+    return show
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even when the inputs are unchanged.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("--memory", is_flag=True, help="Measure peak Python memory (slower).")
+@click.option("--reasoner", type=click.Choice(["rules", "owlrl"]), default=None,
+              help="rules (default: compiled OWL 2 RL, fast) or owlrl (the reference).")
+@_location_options
+@click.pass_context
+def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool,
+          reasoner: str | None, **locations: Path | None) -> None:
+    """Load, validate, reason and write the store (atomic; a no-op when nothing changed)."""
+    from crinkkg.build.pipeline import build as run_build
+
+    _locations(ctx, locations)
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx, reasoner=reasoner)
+    report = run_build(settings, force=force, progress=_progress_printer(quiet or as_json),
+                       measure_memory=memory)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif not quiet:
+        state = "up to date" if report.cached else "built"
+        click.echo(f"{state}: {report.asserted_triples} asserted + {report.inferred_triples} "
+                   f"inferred triples in {report.store} ({report.seconds:.2f} s)")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_location_options
+@click.pass_context
+def validate(ctx: click.Context, as_json: bool, **locations: Path | None) -> None:
+    """Parse every input and check it against the SHACL shapes (no reasoning, no store)."""
+    from crinkkg.build.pipeline import _graphs, validate_sources
+    from crinkkg.inputs.loading import load_inputs
+
+    _locations(ctx, locations)
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx)
+    sources = load_inputs(settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri)
+    asserted, shapes, _ontology = _graphs(sources)
+    warnings = validate_sources(sources, asserted, shapes)
+    if as_json:
+        click.echo(json.dumps({"conforms": True, "files": len(sources),
+                               "triples": len(asserted), "warnings": [str(w) for w in warnings]},
+                              indent=2))
+    else:
+        for w in warnings:
+            click.echo(str(w), err=True)
+        click.echo(f"valid: {len(sources)} files, {len(asserted)} triples conform to the shapes")
+
+
+def _build_or_stale(settings: Settings, progress=None) -> str | None:
+    """Build when the inputs changed (cached: a no-op otherwise).
+
+    A broken input never takes the store away: when the build fails and an earlier
+    build exists, say so on stderr and return the error (the caller answers from the
+    last good store); with no store at all, the build error is the answer.
+    """
+    from crinkkg.build.pipeline import build as run_build
+    from crinkkg.store.oxigraph import StoreLayout
+
+    try:
+        run_build(settings, **({"progress": progress} if progress else {}))
+        return None
+    except (CrinkError, OSError) as exc:
+        if StoreLayout(settings.store).current() is None:
+            raise
+        error = str(exc) if isinstance(exc, CrinkError) else f"{type(exc).__name__}: {exc}"
+        click.echo(f"warning: the build failed; answering from the last good store in "
+                   f"{settings.store}, which does not reflect the inputs as they are now "
+                   f"(fix them and run `crinkkg build`):\n{error}", err=True)
+        return error
+
+
+def _open(settings: Settings, no_build: bool = False):
+    from crinkkg.store.oxigraph import OxigraphStore
+
+    if not no_build:
+        _build_or_stale(settings)
+    return OxigraphStore.open(settings.store)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r"),
+              help="Read the query from a file.")
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+              help="Output format (default: table for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")
+@click.option("--asserted", "view", flag_value="asserted", help="Query asserted graphs only.")
+@click.option("--inferred", "view", flag_value="inferred", help="Query the inferred graph only.")
+@_location_options
+@_no_build_option
+@click.pass_context
+def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
+          view: str | None, no_build: bool, **locations: Path | None) -> None:
+    """Run a SPARQL query: inline, from -f FILE, or by a bundled example's name (e.g. 03)."""
+    from crinkkg.inputs.examples import examples, find
+    from crinkkg.output import render
+
+    _locations(ctx, locations)
+    if query_file is not None:
+        text = query_file.read()
+    elif query is None:
+        names = "\n".join(f"  {e.name}: {e.title}" for e in examples())
+        raise click.UsageError(f"give a query, -f FILE, or an example name:\n{names}")
+    else:
+        example = find(query)
+        text = example.sparql if example else query
+    from crinkkg.sparqltext import has_keyword
+
+    dataset = has_keyword(text, "FROM")  # the query's own FROM / FROM NAMED
+    if dataset and view:
+        raise click.UsageError(f"--{view} and the query's FROM/FROM NAMED both choose the "
+                               f"graphs to query: drop one of them")
+    store = _open(_settings(ctx), no_build)
+    try:
+        result = store.query(text, view=view or "all", query_dataset=dataset)
+    except SyntaxError as exc:
+        from crinkkg.problems import unknown_prefix
+
+        unknown = unknown_prefix(text)
+        if unknown is not None:
+            raise CrinkError(unknown.message, hint=unknown.hint) from None
+        raise CrinkError(f"the query does not parse: {exc}",
+                         hint="check the SPARQL syntax at that position") from None
+    try:
+        data = render(result, fmt)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.stdout.buffer.write(data)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@_location_options
+@_no_build_option
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool, no_build: bool, **locations: Path | None) -> None:
+    """Triples per graph, asserted vs inferred, instances per class, properties used."""
+    from crinkkg.store.statistics import dataset_statistics, format_statistics
+
+    _locations(ctx, locations)
+    figures = dataset_statistics(_open(_settings(ctx), no_build))
+    click.echo(json.dumps(figures, indent=2) if as_json else format_statistics(figures))
+
+
+@cli.command()
+@click.option("--format", "fmt", default="trig", type=click.Choice(list(EXPORT_FORMATS)),
+              help="trig or nquads for the whole dataset; any format for one view.")
+@click.option("--view", type=click.Choice(["all", "asserted", "inferred"]), default=None,
+              help="Export one view as a single graph instead of the whole dataset.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to a file (default: standard output).")
+@_location_options
+@_no_build_option
+@click.pass_context
+def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None,
+           no_build: bool, **locations: Path | None) -> None:
+    """Export the dataset (TriG, N-Quads) or one view (Turtle, N-Triples, JSON-LD, RDF/XML)."""
+    _locations(ctx, locations)
+    store = _open(_settings(ctx), no_build)
+    rdf_format = EXPORT_FORMATS[fmt]
+    if view is None:
+        if not rdf_format.supports_datasets:
+            raise click.UsageError(f"{fmt} holds one graph: add --view all|asserted|inferred, "
+                                   "or use --format trig / nquads for the whole dataset")
+        data = store.dump(rdf_format)
+    else:
+        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", view=view)
+        data = ox.serialize(triples, format=rdf_format, prefixes=_prefixes())
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+
+
+def _prefixes() -> dict[str, str]:
+    from crinkkg.vocab import PREFIXES
+
+    return PREFIXES
+
+
+@cli.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object")
+@click.option("--json", "as_json", is_flag=True, help="Print the derivation as JSON.")
+@_location_options
+@_no_build_option
+@click.pass_context
+def explain(ctx: click.Context, subject: str, predicate: str, object: str,
+            as_json: bool, no_build: bool, **locations: Path | None) -> None:
+    """Why a triple holds: its source if asserted, its OWL 2 RL derivation if inferred.
+
+    Terms are IRIs in <...>, prefixed names (crink:supplies, id:iran) or literals ("...").
+    """
+    from crinkkg.reasoning.explain import explain_triple, format_derivation
+
+    _locations(ctx, locations)
+    ctx.obj["_json"] = as_json
+    derivation = explain_triple(_open(_settings(ctx), no_build), subject, predicate, object)
+    click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
+               else format_derivation(derivation))
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("exact")
+@click.option("--occurrence", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which appearance of the words to anchor, when they appear more than once.")
+@click.pass_context
+def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None:
+    """Print the crink:statedIn passage (Web Annotation selectors) for EXACT words of SOURCE.
+
+    SOURCE is the source's IRI or prefixed name (id:source-crink-article); its stored text
+    (crink:storedText in the data) is searched for EXACT, byte for byte. Paste the output
+    after `crink:statedIn` in the claim's node; the build checks it.
+    """
+    from crinkkg.inputs.anchors import selectors_for, stored_texts
+    from crinkkg.inputs.loading import load_inputs
+
+    settings = _settings(ctx)
+    iri = _prefixes().get(source.split(":", 1)[0], "") + source.split(":", 1)[1] \
+        if ":" in source and not source.startswith(("http:", "https:", "<")) \
+        else source.strip("<>")
+    files = [(s.relative, s.triples) for s in load_inputs(
+        settings.ontology_dir, settings.data_dir, base_iri=settings.base_iri) if s.role == "data"]
+    texts = {t.source: t for t in stored_texts(files, settings.data_dir)}
+    if iri not in texts:
+        raise CrinkError(f"{source} has no stored text (crink:storedText) in {settings.data_dir}",
+                         hint="sources with a stored text: " + (", ".join(sorted(texts)) or
+                                                                 "none"))
+    text = texts[iri].path.read_text(encoding="utf-8")
+    name = source if not source.startswith(("http:", "https:", "<")) else f"<{iri}>"
+    click.echo(selectors_for(text, exact, occurrence).turtle(name, indent="    "))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--threads", type=int, default=None,
+              help="HTTP threads per HTTP process (default: granian 2, waitress 8).")
+@click.option("--front", type=click.Choice(["granian", "waitress"]), default=None,
+              help="The HTTP server: granian (several processes, default) or waitress "
+                   "(one process).")
+@click.option("--http-processes", type=int, default=None,
+              help="granian's HTTP processes; all share the query workers (default 2).")
+@click.option("--front-memory-quads", type=int, default=None,
+              help="granian's HTTP processes answer lookups from a memory copy of stores "
+                   "up to this many quads, shared by all (default 0: from the database).")
+@click.option("--pin-cpu/--no-pin-cpu", default=None,
+              help="waitress: keep the HTTP threads on one CPU, query workers on all "
+                   "(default on).")
+@click.option("--enable-update", is_flag=True, default=None,
+              help="Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN).")
+@click.option("--timeout", type=float, default=None, help="Query timeout in seconds (30).")
+@click.option("--query-workers", type=int, default=None,
+              help="Processes that evaluate queries (killed on timeout).")
+@click.option("--memory-quads", type=int, default=None,
+              help="The server and its query workers copy stores of up to this many quads "
+                   "into memory, where joins run 3-4x faster (2,000,000; 0 = never).")
+@click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
+@click.option("--max-nesting", type=int, default=None,
+              help="Deepest nesting of { } ( ) [ ] in a query or update (64).")
+@click.option("--worker-memory-mb", type=int, default=None,
+              help="Memory (heap) of each query worker in MB; a query that needs more is "
+                   "stopped with a clear error (4096; 0 = unbounded).")
+@click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
+@click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
+@click.option("--service-allow", "service_allowlist", multiple=True,
+              help="An endpoint SERVICE may call (repeat the option; none by default).")
+@click.option("--allow-load", is_flag=True, default=None, help="Accept LOAD in updates.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Origins allowed by CORS (default *; give 'none' to switch it off).")
+@click.option("--cors-write-origin", "cors_write_origins", multiple=True,
+              help="An origin whose pages may send updates and graph-store writes "
+                   "(repeat the option; none by default).")
+@click.option("--public-url", default=None,
+              help="The URL the base IRI maps to (default: the request's checked Host).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="A host name the server answers to besides localhost, --host and "
+                   "--public-url's (repeat the option; '*' for any valid name).")
+@_location_options
+@_no_build_option
+@click.pass_context
+def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
+    """Build if needed (cached), then serve SPARQL, linked data and pages over HTTP.
+
+    When the build fails and an earlier store exists, that store is served, and the
+    start-up message and /health say it is stale and why.
+    """
+    from crinkkg.build.pipeline import is_current
+    from crinkkg.web.server import serve as run_server
+
+    _locations(ctx, options)  # type: ignore[arg-type]
+    for key in ("service_allowlist", "cors_origins", "cors_write_origins", "allowed_hosts"):
+        options[key] = tuple(options[key]) or None  # type: ignore[arg-type]
+    if options["cors_origins"] == ("none",):
+        options["cors_origins"] = ()
+    settings = _settings(ctx, **options)
+    build_error = None
+    if not no_build:
+        if not _quietly(is_current, settings):
+            click.echo(f"building the store in {settings.store} from {settings.ontology_dir}/ "
+                       f"and {settings.data_dir}/ (never built, or the inputs changed); the "
+                       "server starts when it is done", err=True)
+        build_error = _build_or_stale(settings, _progress_printer(False, always=True))
+    run_server(settings, build_error=build_error)
+
+
+def _quietly(check, settings: Settings) -> bool:
+    """``check(settings)``, False when it cannot tell (a missing folder, a bad record)."""
+    try:
+        return bool(check(settings))
+    except (CrinkError, OSError, ValueError):
+        return False
+
+
+def main() -> None:
+    cli(prog_name="crinkkg")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+"""Why does a triple hold? Its source if asserted; the OWL 2 RL rule and premises if inferred.
+
+owlrl keeps no trace of its derivations, so this module re-derives one after the fact: for
+an inferred triple it tries the OWL 2 RL rules that could conclude it, looks up their
+premises in the built store, and explains each premise in turn, down to asserted facts.
+A premise already being explained higher up is not used again, so every derivation printed
+is well-founded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from crinkkg.errors import CrinkError
+from crinkkg.output import short
+from crinkkg.vocab import INFERRED_GRAPH
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV_DERIVED = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+TYPE, FIRST, REST, NIL = _n(RDF + "type"), _n(RDF + "first"), _n(RDF + "rest"), _n(RDF + "nil")
+SUBCLASS, SUBPROP = _n(RDFS + "subClassOf"), _n(RDFS + "subPropertyOf")
+DOMAIN, RANGE = _n(RDFS + "domain"), _n(RDFS + "range")
+INVERSE, SYMMETRIC = _n(OWL + "inverseOf"), _n(OWL + "SymmetricProperty")
+TRANSITIVE, CHAIN = _n(OWL + "TransitiveProperty"), _n(OWL + "propertyChainAxiom")
+EQ_CLASS, EQ_PROP, SAME = _n(OWL + "equivalentClass"), _n(OWL + "equivalentProperty"), \
+    _n(OWL + "sameAs")
+HAS_VALUE, ON_PROPERTY = _n(OWL + "hasValue"), _n(OWL + "onProperty")
+SOME_VALUES, INTERSECTION, UNION = _n(OWL + "someValuesFrom"), _n(OWL + "intersectionOf"), \
+    _n(OWL + "unionOf")
+INFERRED = _n(str(INFERRED_GRAPH))
+OA = "http://www.w3.org/ns/oa#"
+STATED_IN = _n("https://w3id.org/crinkkg/ontology#statedIn")
+HAS_SOURCE, HAS_SELECTOR = _n(OA + "hasSource"), _n(OA + "hasSelector")
+EXACT, START, END = _n(OA + "exact"), _n(OA + "start"), _n(OA + "end")
+MAX_DEPTH = 25
+
+Triple = tuple[object, object, object]
+
+
+@dataclass
+class Derivation:
+    """One step of an explanation: a triple, how it holds, and the premises beneath it."""
+
+    triple: Triple
+    status: str  # "asserted", "inferred" or "unexplained"
+    rule: str | None = None
+    note: str | None = None
+    graphs: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)  # the sentences that state the claim
+    premises: list[Derivation] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "triple": [_text(t) for t in self.triple],
+            "status": self.status, "rule": self.rule, "note": self.note,
+            "graphs": self.graphs, "sources": self.sources, "passages": self.passages,
+            "premises": [p.as_dict() for p in self.premises],
+        }
+
+
+def _text(term: object) -> str:
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    return str(term)
+
+
+class Explainer:
+    """Finds well-founded OWL 2 RL derivations over a built store."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._memo: dict[Triple, Derivation] = {}
+
+    # -- looking things up -----------------------------------------------------------------
+
+    def graphs_of(self, s, p, o) -> list[ox.NamedNode | ox.DefaultGraph]:
+        return [q.graph_name for q in self.store.quads(s, p, o, None)]
+
+    def holds(self, s, p, o) -> bool:
+        return next(iter(self.store.quads(s, p, o, None)), None) is not None
+
+    def objects(self, s, p) -> list:
+        return list(dict.fromkeys(q.object for q in self.store.quads(s, p, None, None)))
+
+    def subjects(self, p, o) -> list:
+        return list(dict.fromkeys(q.subject for q in self.store.quads(None, p, o, None)))
+
+    def pairs(self, p) -> Iterator[tuple[object, object]]:
+        seen = set()
+        for q in self.store.quads(None, p, None, None):
+            if (q.subject, q.object) not in seen:
+                seen.add((q.subject, q.object))
+                yield q.subject, q.object
+
+    def rdf_list(self, head) -> list:
+        items, node = [], head
+        while node != NIL and len(items) < 100:
+            first = self.objects(node, FIRST)
+            rest = self.objects(node, REST)
+            if not first or not rest:
+                break
+            items.append(first[0])
+            node = rest[0]
+        return items
+
+    def sources(self, subject) -> list[str]:
+        return [_text(o) for o in self.objects(subject, PROV_DERIVED)]
+
+    def passages(self, subject) -> list[dict]:
+        """The passages of stored source texts that state the claim ``subject``."""
+        found = []
+        for passage in self.objects(subject, STATED_IN):
+            entry: dict = {"source": next((_text(s) for s in self.objects(passage, HAS_SOURCE)),
+                                          None)}
+            for selector in self.objects(passage, HAS_SELECTOR):
+                for key, prop in (("exact", EXACT), ("start", START), ("end", END)):
+                    for value in self.objects(selector, prop):
+                        entry[key] = int(value.value) if key != "exact" else value.value
+            found.append(entry)
+        return sorted(found, key=lambda e: (e.get("source") or "", e.get("start", -1)))
+
+    # -- explaining ------------------------------------------------------------------------
+
+    def explain(self, triple: Triple, stack: tuple[Triple, ...] = ()) -> Derivation | None:
+        """A derivation of ``triple`` that does not rely on anything in ``stack``."""
+        if triple in self._memo:
+            return self._memo[triple]
+        s, p, o = triple
+        graphs = self.graphs_of(s, p, o)
+        if not graphs:
+            return None
+        asserted = [g for g in graphs if g != INFERRED]
+        if asserted:
+            d = Derivation(triple, "asserted", graphs=[_text(g) for g in asserted],
+                           sources=self.sources(s), passages=self.passages(s))
+            self._memo[triple] = d
+            return d
+        if len(stack) >= MAX_DEPTH:
+            return None
+        for rule, note, premises in self.candidates(s, p, o):
+            if any(pr in stack or pr == triple for pr in premises):
+                continue
+            children = []
+            for premise in premises:
+                child = self.explain(premise, stack + (triple,))
+                if child is None:
+                    break
+                children.append(child)
+            else:
+                d = Derivation(triple, "inferred", rule=rule, note=note, premises=children,
+                               graphs=[str(INFERRED_GRAPH)])
+                self._memo[triple] = d
+                return d
+        return None
+
+    def candidates(self, s, p, o) -> Iterator[tuple[str, str, list[Triple]]]:
+        """Every rule instance whose conclusion is ``(s, p, o)``, with its premises."""
+        if p == TYPE:
+            yield from self._type_candidates(s, o)
+        if p == SUBCLASS:
+            for mid in self.objects(s, SUBCLASS):
+                if mid not in (s, o) and self.holds(mid, SUBCLASS, o):
+                    yield "scm-sco", "rdfs:subClassOf is transitive", \
+                        [(s, SUBCLASS, mid), (mid, SUBCLASS, o)]
+        if p == SUBPROP:
+            for mid in self.objects(s, SUBPROP):
+                if mid not in (s, o) and self.holds(mid, SUBPROP, o):
+                    yield "scm-spo", "rdfs:subPropertyOf is transitive", \
+                        [(s, SUBPROP, mid), (mid, SUBPROP, o)]
+        if p == SAME and self.holds(o, SAME, s):
+            yield "eq-sym", "owl:sameAs is symmetric", [(o, SAME, s)]
+        if self.holds(p, TYPE, SYMMETRIC) and self.holds(o, p, s):
+            yield "prp-symp", f"{short(p)} is an owl:SymmetricProperty", \
+                [(p, TYPE, SYMMETRIC), (o, p, s)]
+        for q in self.objects(p, INVERSE):
+            if self.holds(o, q, s):
+                yield "prp-inv1", f"{short(p)} owl:inverseOf {short(q)}", \
+                    [(p, INVERSE, q), (o, q, s)]
+        for q in self.subjects(INVERSE, p):
+            if self.holds(o, q, s):
+                yield "prp-inv2", f"{short(q)} owl:inverseOf {short(p)}", \
+                    [(q, INVERSE, p), (o, q, s)]
+        for q in self.subjects(SUBPROP, p):
+            if q != p and self.holds(s, q, o):
+                yield "prp-spo1", f"{short(q)} rdfs:subPropertyOf {short(p)}", \
+                    [(q, SUBPROP, p), (s, q, o)]
+        for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p):
+            if q != p and self.holds(s, q, o):
+                yield "prp-eqp", f"{short(q)} owl:equivalentProperty {short(p)}", \
+                    [(p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
+                     (s, q, o)]
+        if self.holds(p, TYPE, TRANSITIVE):
+            for mid in self.objects(s, p):
+                if mid not in (s, o) and self.holds(mid, p, o):
+                    yield "prp-trp", f"{short(p)} is an owl:TransitiveProperty", \
+                        [(p, TYPE, TRANSITIVE), (s, p, mid), (mid, p, o)]
+        for head in self.objects(p, CHAIN):
+            steps = [self._step(e) for e in self.rdf_list(head)]
+            for path in self._paths(s, steps, o):
+                names = " o ".join(("inverse " if inv else "") + short(q) for q, inv in steps)
+                yield "prp-spo2", f"{short(p)} owl:propertyChainAxiom ( {names} )", path
+        for cls in self.subjects(ON_PROPERTY, p):
+            for value in self.objects(cls, HAS_VALUE):
+                if value == o and self.holds(s, TYPE, cls):
+                    yield "cls-hv2", f"{short(cls)} is the class of things with {short(p)} " \
+                        f"{short(value)}", [(s, TYPE, cls)]
+
+    def _type_candidates(self, s, c) -> Iterator[tuple[str, str, list[Triple]]]:
+        for d in self.subjects(SUBCLASS, c):
+            if d != c and self.holds(s, TYPE, d):
+                yield "cax-sco", f"{short(d)} rdfs:subClassOf {short(c)}", \
+                    [(d, SUBCLASS, c), (s, TYPE, d)]
+        for d in self.objects(c, EQ_CLASS) + self.subjects(EQ_CLASS, c):
+            if d != c and self.holds(s, TYPE, d):
+                axiom = (c, EQ_CLASS, d) if self.holds(c, EQ_CLASS, d) else (d, EQ_CLASS, c)
+                yield "cax-eqc", f"{short(c)} owl:equivalentClass {short(d)}", \
+                    [axiom, (s, TYPE, d)]
+        for q in self.subjects(DOMAIN, c):
+            for x in self.objects(s, q):
+                yield "prp-dom", f"{short(q)} rdfs:domain {short(c)}", \
+                    [(q, DOMAIN, c), (s, q, x)]
+                break
+        for q in self.subjects(RANGE, c):
+            for x in self.subjects(q, s):
+                yield "prp-rng", f"{short(q)} rdfs:range {short(c)}", \
+                    [(q, RANGE, c), (x, q, s)]
+                break
+        for q in self.objects(c, ON_PROPERTY):
+            for value in self.objects(c, HAS_VALUE):
+                if self.holds(s, q, value):
+                    yield "cls-hv1", f"{short(c)}: {short(q)} has value {short(value)}", \
+                        [(s, q, value)]
+            for filler in self.objects(c, SOME_VALUES):
+                for x in self.objects(s, q):
+                    if self.holds(x, TYPE, filler):
+                        yield "cls-svf1", f"{short(c)}: some {short(q)} is a {short(filler)}", \
+                            [(s, q, x), (x, TYPE, filler)]
+                        break
+        for head in self.objects(c, INTERSECTION):
+            members = self.rdf_list(head)
+            if members and all(self.holds(s, TYPE, m) for m in members):
+                yield "cls-int1", f"{short(c)} is the intersection of its members", \
+                    [(s, TYPE, m) for m in members]
+        for d in self.subjects(FIRST, c):
+            for owner in self._list_owners(d, INTERSECTION):
+                if self.holds(s, TYPE, owner):
+                    yield "cls-int2", f"{short(owner)} is an intersection including {short(c)}", \
+                        [(s, TYPE, owner)]
+        for owner, members in self._unions_including_class(c):
+            for m in members:
+                if self.holds(s, TYPE, m):
+                    yield "cls-uni", f"{short(owner)} is a union including {short(m)}", \
+                        [(s, TYPE, m)]
+                    break
+
+    def _unions_including_class(self, c) -> Iterator[tuple[object, list]]:
+        for head in self.objects(c, UNION):
+            yield c, self.rdf_list(head)
+
+    def _list_owners(self, cell, prop) -> list:
+        """The resources whose ``prop`` list contains ``cell``."""
+        node, seen = cell, set()
+        while node not in seen:
+            seen.add(node)
+            owners = self.subjects(prop, node)
+            if owners:
+                return owners
+            previous = self.subjects(REST, node)
+            if not previous:
+                return []
+            node = previous[0]
+        return []
+
+    def _step(self, element) -> tuple[object, bool]:
+        inverse = self.objects(element, INVERSE) if isinstance(element, ox.BlankNode) else []
+        return (inverse[0], True) if inverse else (element, False)
+
+    def _paths(self, start, steps, end) -> Iterator[list[Triple]]:
+        """Instantiations of a property chain from ``start`` to ``end``."""
+        def walk(node, i, acc):
+            if i == len(steps):
+                if node == end:
+                    yield acc
+                return
+            prop, inverse = steps[i]
+            nexts = self.subjects(prop, node) if inverse else self.objects(node, prop)
+            for n in nexts[:50]:
+                premise = (n, prop, node) if inverse else (node, prop, n)
+                yield from walk(n, i + 1, acc + [premise])
+        yield from walk(start, 0, [])
+
+
+def parse_terms(store, subject: str, predicate: str, obj: str) -> Triple:
+    """Read three terms as a user types them (prefixed names, <IRIs>, literals)."""
+    text = f"SELECT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ ({subject} {predicate} {obj}) }} }}"
+    try:
+        row = next(iter(store.query(text)))
+    except SyntaxError as exc:
+        raise CrinkError(f"cannot read the triple ({subject} {predicate} {obj}): {exc}",
+                         hint="write IRIs as <https://…> or prefixed names (id:iran, "
+                              "crink:supplies), literals as \"text\" or \"2024\"^^xsd:gYear") \
+            from None
+    return row["s"], row["p"], row["o"]
+
+
+def explain_triple(store, subject: str, predicate: str, obj: str) -> Derivation:
+    """The explanation the ``crinkkg explain`` command prints."""
+    triple = parse_terms(store, subject, predicate, obj)
+    explainer = Explainer(store)
+    derivation = explainer.explain(triple)
+    if derivation is None:
+        if not explainer.holds(*triple):
+            raise CrinkError(
+                f"{' '.join(short(t) for t in triple)} is not in the graph, asserted or inferred",
+                hint="check the terms with `crinkkg query`; the build may need re-running")
+        return Derivation(triple, "unexplained",
+                          note="inferred, but no OWL 2 RL rule this command knows derives it")
+    return derivation
+
+
+def format_derivation(d: Derivation, indent: int = 0) -> str:
+    pad = "  " * indent
+    head = f"{pad}{' '.join(short(t) for t in d.triple)}"
+    lines = []
+    if d.status == "asserted":
+        files = ", ".join(g.removeprefix("https://w3id.org/crinkkg/graph/") for g in d.graphs)
+        said = "; source " + ", ".join(short(ox.NamedNode(s)) for s in d.sources) \
+            if d.sources else ""
+        lines.append(f"{head}   [asserted in {files}{said}]")
+        for passage in d.passages:
+            where = f" [{passage['start']}:{passage['end']}]" if "start" in passage else ""
+            source = short(ox.NamedNode(passage["source"])) if passage.get("source") else "?"
+            lines.append(f'{pad}    stated in {source}{where}: "{passage.get("exact", "")}"')
+    elif d.status == "inferred":
+        lines.append(f"{head}   [inferred by {d.rule}: {d.note}]")
+        for p in d.premises:
+            lines.append(format_derivation(p, indent + 1))
+    else:
+        lines.append(f"{head}   [{d.note}]")
+    return "\n".join(lines)

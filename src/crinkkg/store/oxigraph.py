@@ -1,0 +1,404 @@
+"""The dataset: asserted graphs (one per input file) plus the inferred graph.
+
+This module is the seam between the data and everything that reads it: the CLI and the
+web layer talk to a :class:`GraphStore`, never to pyoxigraph or to files. The embedded
+:class:`OxigraphStore` is the implementation today; a remote SPARQL 1.1 store can stand in
+later by implementing the same few methods.
+
+On disk, ``STORE`` is a symbolic link to ``STORE.d/<build-id>/``, which holds the Oxigraph
+database (``db/``) and the build record (``build.json``). A new build is written beside the
+old one and the link is swapped atomically, so a reader never sees half a store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import pyoxigraph as ox
+
+from crinkkg.errors import StoreError
+from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
+
+View = Literal["all", "asserted", "inferred"]
+VIEWS: tuple[View, ...] = ("all", "asserted", "inferred")
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+INFERRED = ox.NamedNode(INFERRED_GRAPH_IRI)
+
+
+class GraphStore(Protocol):
+    """What the rest of the code may ask of a dataset."""
+
+    def query(self, sparql: str, *, view: View = "all",
+              default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None,
+              base_iri: str | None = None, query_dataset: bool = False) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def graph_names(self) -> list[str]: ...
+
+    def count(self, graph: str | None = None) -> int: ...
+
+    def quads(self, subject: ox.NamedNode | ox.BlankNode | None = None,
+              predicate: ox.NamedNode | None = None, obj: object | None = None,
+              graph: ox.NamedNode | ox.DefaultGraph | None = None) -> Iterator[ox.Quad]: ...
+
+    def build_info(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """Where a store's parts live on disk."""
+
+    link: Path
+
+    @property
+    def versions(self) -> Path:
+        return self.link.with_name(self.link.name + ".d")
+
+    def current(self) -> Path | None:
+        """The build directory the link points at, if any."""
+        if self.link.is_symlink() or self.link.is_dir():
+            target = self.link.resolve()
+            if (target / "db").is_dir():
+                return target
+        return None
+
+    def db(self) -> Path:
+        current = self.current()
+        if current is None:
+            raise StoreError(
+                f"no built store at {self.link}",
+                hint="run `crinkkg build` first (or pass --store to point at one)",
+            )
+        return current / "db"
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer (a build's publish, or an update) at a time, across processes;
+        released by the kernel if the holder dies."""
+        self.versions.mkdir(parents=True, exist_ok=True)
+        with open(self.versions / ".writer.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def publish(self, target: Path) -> None:
+        """Point the link at ``target`` atomically (hold :meth:`writer_lock`).
+
+        One previous version is kept: readers still on it finish their queries (RocksDB
+        opens its files lazily, so removing it at once could break them); older ones go.
+        """
+        link = self.link
+        if link.exists() and not link.is_symlink():
+            raise StoreError(f"{link} exists and is not a store link made by `crinkkg build`",
+                             hint="move it away or choose another --store")
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(os.path.relpath(target, link.parent))
+        os.replace(tmp, link)
+        versions = sorted((p for p in self.versions.iterdir()
+                           if p.is_dir() and not p.name.endswith(".partial")
+                           and p.resolve() != target.resolve()),
+                          key=lambda p: p.stat().st_mtime)
+        for old in versions[:-1]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def remove_abandoned(self) -> None:
+        """Partial builds or updates left by a killed process (kill -9 cleans nothing)."""
+        for partial in self.versions.glob("*.partial"):
+            pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
+            if not pid.isdigit() or not _alive(int(pid)):
+                shutil.rmtree(partial, ignore_errors=True)
+
+    def build_record(self) -> dict:
+        """The record the build (and each update) wrote beside the database; ``{}`` if none.
+
+        A record that cannot be read is a :class:`StoreError` with a hint, not a traceback.
+        """
+        current = self.current()
+        if current is None or not (current / "build.json").is_file():
+            return {}
+        path = current / "build.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise StoreError(f"the store's build record {path} is unreadable ({exc})",
+                             hint="rebuild the store from its inputs: `crinkkg build --force`"
+                             ) from None
+        if not isinstance(record, dict):
+            raise StoreError(f"the store's build record {path} is not a JSON object",
+                             hint="rebuild the store from its inputs: `crinkkg build --force`")
+        return record
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.DefaultGraph() if iri in ("", "default") else ox.NamedNode(iri)
+
+
+def is_merge_graph(graph: object) -> bool:
+    """True for the graph the store keeps for itself (see :func:`asserted_merge`)."""
+    return isinstance(graph, ox.NamedNode) and graph.value.startswith(MERGE_GRAPH_PREFIX)
+
+
+MERGE = ox.NamedNode(MERGE_GRAPH_PREFIX + "asserted")
+
+
+def asserted_merge(quads: Iterable[ox.Quad]) -> set[ox.Triple] | None:
+    """The RDF merge of the asserted graphs when they share triples; None when they do not.
+
+    Oxigraph evaluates a default graph made of several graphs as the union of their
+    *quads*: a triple held in two graphs is matched twice and counted twice (the same in
+    Oxigraph server; oxigraph/oxigraph#1919). When the asserted graphs share triples, the
+    store therefore keeps their merge in one graph of its own (:data:`MERGE`, never shown)
+    and queries it in their place: the default graph is then the merge plus the inferred
+    graph, which holds no asserted triple. A store whose graphs share nothing needs no
+    merge graph and is queried exactly as before (Oxigraph's union is then the merge); one
+    whose graphs share triples stores its asserted triples once more, and its queries read
+    two graphs instead of all of them (bench/README.md has the figures).
+    ``quads`` are the asserted quads (not the inferred graph, not the merge graph).
+
+    >>> g1, g2 = ox.NamedNode("http://ex/g1"), ox.NamedNode("http://ex/g2")
+    >>> s, p = ox.NamedNode("http://ex/s"), ox.NamedNode("http://ex/p")
+    >>> sorted(t.object.value for t in asserted_merge([ox.Quad(s, p, ox.Literal("1"), g1),
+    ...     ox.Quad(s, p, ox.Literal("1"), g2), ox.Quad(s, p, ox.Literal("2"), g2)]))
+    ['1', '2']
+    >>> asserted_merge([ox.Quad(s, p, ox.Literal("1"), g1)]) is None
+    True
+    """
+    merged: set[ox.Triple] = set()
+    n = 0
+    for q in quads:
+        merged.add(q.triple)
+        n += 1
+    return merged if len(merged) < n else None
+
+
+def write_merge(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
+    """Replace the store's merge graph by that of ``quads`` (the asserted quads)."""
+    if store.contains_named_graph(MERGE):
+        store.remove_graph(MERGE)
+    merged = asserted_merge(quads)
+    if merged is not None:
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
+
+
+class OxigraphStore:
+    """A built dataset in an embedded Oxigraph database.
+
+    >>> import tempfile, pathlib
+    >>> s = OxigraphStore.in_memory()
+    >>> s.add_triples([ox.Triple(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p"),
+    ...                          ox.Literal("x"))], "http://ex/g")
+    >>> [r["o"].value for r in s.query("SELECT ?o WHERE { ?s ?p ?o }")]
+    ['x']
+    >>> s.count("http://ex/g"), s.count(INFERRED_GRAPH_IRI)
+    (1, 0)
+    """
+
+    def __init__(self, store: ox.Store, *, path: Path | None = None,
+                 read_only: bool = True, info: dict | None = None) -> None:
+        self._store = store
+        self.path = path
+        self.read_only = read_only
+        self._info = info or {}
+        self._graphs: tuple[list[ox.NamedNode], bool] | None = None  # read-only stores
+
+    @classmethod
+    def open(cls, link: Path, *, read_only: bool = True) -> OxigraphStore:
+        """Open the store a build made at ``link``."""
+        layout = StoreLayout(Path(link))
+        db = layout.db()
+        try:
+            store = ox.Store.read_only(str(db)) if read_only else ox.Store(str(db))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {db}: {exc}",
+                             hint="is another process writing it? rebuild with `crinkkg build`"
+                             ) from exc
+        return cls(store, path=db, read_only=read_only, info=layout.build_record())
+
+    @classmethod
+    def in_memory(cls) -> OxigraphStore:
+        return cls(ox.Store(), read_only=False)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _named_and_merge(self) -> tuple[list[ox.NamedNode], bool]:
+        """The named graphs users see, and whether the store keeps a merge graph (cached
+        for a read-only store: it never changes)."""
+        cached = self._graphs
+        if cached is not None:
+            return cached
+        named, merge = [], False
+        for g in self._store.named_graphs():
+            if is_merge_graph(g):
+                merge = True
+            else:
+                named.append(g)
+        result = (named, merge)
+        if self.read_only:
+            self._graphs = result
+        return result
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self._named_and_merge()[0])
+
+    def has_graph(self, iri: str) -> bool:
+        node = ox.NamedNode(iri)
+        return not is_merge_graph(node) and self._store.contains_named_graph(node)
+
+    def asserted_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
+        return [ox.DefaultGraph()] + [g for g in self._named_and_merge()[0] if g != INFERRED]
+
+    def dataset_for(self, view: View) -> dict:
+        """The keyword arguments that make pyoxigraph query one view of the dataset.
+
+        The default graph of ``all`` and ``asserted`` is an RDF merge (:func:`asserted_merge`):
+        without shared triples Oxigraph's union of the graphs is the merge; with them the
+        store's merge graph stands in for the asserted graphs.
+        """
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}: use one of {', '.join(VIEWS)}")
+        named, merge = self._named_and_merge()
+        if view == "inferred":
+            return {"default_graph": [INFERRED], **({"named_graphs": named} if merge else {})}
+        if not merge:
+            if view == "all":
+                return {"use_default_graph_as_union": True}
+            return {"default_graph": self.asserted_graphs()}
+        graphs = [MERGE, INFERRED] if view == "all" else [MERGE]
+        return {"default_graph": graphs, "named_graphs": named}
+
+    def query(self, sparql: str, *, view: View = "all",
+              default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None,
+              base_iri: str | None = None, query_dataset: bool = False) -> QueryResult:
+        """Evaluate a SPARQL query.
+
+        A protocol-specified dataset (``default_graphs``/``named_graphs``) wins; else, with
+        ``query_dataset``, the query's own FROM / FROM NAMED; else the ``view``.
+        """
+        kwargs: dict = {"prefixes": PREFIXES, "base_iri": base_iri}
+        if query_dataset and default_graphs is None and named_graphs is None:
+            pass
+        elif default_graphs is not None or named_graphs is not None:
+            if default_graphs is not None:
+                kwargs["default_graph"] = [_graph(g) for g in default_graphs]
+            # the protocol's dataset is exactly the graphs it names (SPARQL 1.1 Protocol
+            # 2.1.4): default graphs alone leave no named graph, named ones alone an
+            # empty default graph
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
+            kwargs.setdefault("default_graph", [])
+        else:
+            kwargs.update(self.dataset_for(view))
+        return self._store.query(sparql, **kwargs)
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in one graph, or quads in the whole dataset (not the merge graph's)."""
+        if graph is not None:
+            return sum(1 for _ in self._store.quads_for_pattern(None, None, None,
+                                                                _graph(graph)))
+        hidden = sum(1 for _ in self._store.quads_for_pattern(None, None, None, MERGE))
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, None)) - hidden
+
+    def quads(self, subject=None, predicate=None, obj=None, graph=None) -> Iterator[ox.Quad]:
+        """Quads matching a pattern (never the merge graph's)."""
+        found = self._store.quads_for_pattern(subject, predicate, obj, graph)
+        if graph is None and self._named_and_merge()[1]:
+            return (q for q in found if q.graph_name != MERGE)
+        return iter(found)
+
+    def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
+        """One graph, or the whole dataset (without the merge graph)."""
+        if graph is not None:
+            return self._store.dump(format=fmt, from_graph=_graph(graph))
+        if not self._named_and_merge()[1]:
+            return self._store.dump(format=fmt)
+        return ox.serialize(self.quads(), format=fmt) or b""
+
+    def build_info(self) -> dict:
+        return dict(self._info)
+
+    def memory_copy(self, max_quads: int) -> OxigraphStore | None:
+        """The same dataset in an in-memory Oxigraph store, read-only; None when too large.
+
+        Joins and aggregates run 3-4x faster over Oxigraph's memory backend than over the
+        read-only RocksDB database (bench/README.md has the figures), at the cost of
+        about 0.4 kB of memory and 10 µs of copying per quad. ``max_quads`` bounds both.
+
+        >>> s = OxigraphStore.in_memory()
+        >>> s.add_triples([ox.Triple(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p"),
+        ...                          ox.Literal("x"))], "http://ex/g")
+        >>> s.memory_copy(10).count(), s.memory_copy(0)
+        (1, None)
+        """
+        if max_quads <= 0:
+            return None
+        quads = self._store.quads_for_pattern(None, None, None, None)
+        copy = ox.Store()
+        batch: list[ox.Quad] = []
+        seen = 0
+        for quad in quads:
+            batch.append(quad)
+            if len(batch) == 10_000:
+                seen += len(batch)
+                if seen > max_quads:
+                    return None
+                copy.bulk_extend(batch)
+                batch = []
+        if seen + len(batch) > max_quads:
+            return None
+        copy.bulk_extend(batch)
+        for graph in self._store.named_graphs():  # empty graphs too (CREATE GRAPH)
+            copy.add_graph(graph)
+        return OxigraphStore(copy, path=None, read_only=True, info=self._info)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_triples(self, triples: Iterable[ox.Triple], graph: str) -> None:
+        g = _graph(graph)
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
+
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL update to the asserted graphs, then re-reason (see :mod:`updates`)."""
+        if self.read_only:
+            raise StoreError("this store was opened read-only", hint="open it with read_only=False")
+        from crinkkg.build.updates import apply_update
+
+        apply_update(self, sparql)
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def close(self) -> None:
+        self._store = None  # type: ignore[assignment]
+
+
+def write_record(build_dir: Path, record: dict) -> None:
+    tmp = build_dir / "build.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
+    os.replace(tmp, build_dir / "build.json")

@@ -1,0 +1,85 @@
+"""Cross-origin resource sharing, configured by ``Settings.cors_origins`` (reads) and
+``Settings.cors_write_origins`` (writes).
+
+Reads are open by default (``*``) so that notebooks and web pages elsewhere can query the
+endpoint and read graphs; switched off with ``--cors-origin none``, or limited to a list
+of origins. Writes (updates, graph-store PUT/POST/DELETE) are never opened to another
+origin unless it is named with ``--cors-write-origin``: a preflight from any other origin
+allows neither ``PUT``/``DELETE`` nor the ``Authorization`` header every write needs, and
+a write's response carries no ``Access-Control-Allow-Origin`` for it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+
+from crinkkg.settings import Settings
+
+ALLOWED_METHODS = "GET, POST, PUT, DELETE, HEAD, OPTIONS"
+READ_METHODS = "GET, POST, HEAD, OPTIONS"  # POST: queries by form or sparql-query body
+READ_HEADERS = "Accept, Content-Type"
+WRITE_HEADERS = "Accept, Authorization, Content-Type, Content-Encoding"
+EXPOSED_HEADERS = "Content-Type, Retry-After, Server-Timing, Location, ETag, Last-Modified"
+
+
+def allowed_origin(settings: Settings, origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` value for reads from ``origin``, or ``None``."""
+    if not origin or not settings.cors_origins:
+        return None
+    if "*" in settings.cors_origins:
+        return "*"
+    return origin if origin in settings.cors_origins else None
+
+
+def write_origin(settings: Settings, origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` value for writes from ``origin``, or ``None``
+    (the default: no other origin may write)."""
+    if not origin or not settings.cors_write_origins:
+        return None
+    if "*" in settings.cors_write_origins:
+        return "*"
+    return origin if origin in settings.cors_write_origins else None
+
+
+def mark_write() -> None:
+    """Say that this request is a write (its response opens only to write origins)."""
+    g.crinkkg_write = True
+
+
+def is_preflight() -> bool:
+    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+
+
+def preflight(settings: Settings) -> Response:
+    """The answer to an ``OPTIONS`` preflight (or a plain ``OPTIONS``)."""
+    response = Response(status=204)
+    response.headers["Allow"] = ALLOWED_METHODS
+    origin = request.headers.get("Origin")
+    if write_origin(settings, origin):
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = WRITE_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    elif allowed_origin(settings, origin):
+        response.headers["Access-Control-Allow-Methods"] = READ_METHODS
+        response.headers["Access-Control-Allow-Headers"] = READ_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def install(app: Flask) -> None:
+    """Add CORS headers to every response whose request came from an allowed origin."""
+    settings: Settings = app.config["CRINKKG"]
+
+    @app.after_request
+    def add_cors(response: Response) -> Response:
+        origin_header = request.headers.get("Origin")
+        if g.get("crinkkg_write"):
+            origin = write_origin(settings, origin_header)
+        else:
+            origin = allowed_origin(settings, origin_header)
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+            if origin != "*":
+                response.headers.add("Vary", "Origin")
+        return response

@@ -1,0 +1,64 @@
+"""Where an IRI of the graph lives on this server: the base maps onto the server's root.
+
+Every IRI under ``Settings.base_iri`` (by default ``https://w3id.org/crinkkg/``) is served
+at the same path below this server's root, so ``https://w3id.org/crinkkg/id/russia`` is
+``/id/russia`` here, and the ontology's ``#Term`` IRIs land on ``/ontology#Term``.
+Documents keep the canonical IRIs; only links in pages point at this server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import current_app, request
+
+from crinkkg.settings import Settings
+
+
+def settings() -> Settings:
+    return current_app.config["CRINKKG"]
+
+
+def base_iri() -> str:
+    """The configured base, always ending with ``/``."""
+    base = settings().base_iri
+    return base if base.endswith("/") else base + "/"
+
+
+def root_url() -> str:
+    """This server's root as clients see it (``--public-url`` when given), ending in ``/``."""
+    public = settings().public_url
+    if public:
+        return public.rstrip("/") + "/"
+    return request.host_url.rstrip("/") + request.script_root + "/"
+
+
+def local_path(iri: str) -> str | None:
+    """The path on this server that serves ``iri``, or ``None`` for an outside IRI."""
+    base = base_iri()
+    if not iri.startswith(base):
+        return None
+    rest = iri[len(base):]
+    path, hash_, fragment = rest.partition("#")
+    return (request.script_root + "/" + quote(path, safe="/:@!$&'()*+,;=-._~%")
+            + (hash_ + fragment if hash_ else ""))
+
+
+#: The only schemes that become links in pages: a ``javascript:`` or ``data:`` IRI in the
+#: data is shown as text, never made clickable.
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def href(iri: str) -> str | None:
+    """Where a link to ``iri`` should go: here for the graph's IRIs, else the IRI itself
+    when it is an http(s) or mailto IRI; ``None`` (no link) for any other scheme."""
+    local = local_path(iri)
+    if local is not None:
+        return local
+    return iri if iri[:7].lower().startswith(LINK_SCHEMES) else None
+
+
+def iri_for(path: str) -> str:
+    """The canonical IRI of a path on this server (the inverse of :func:`local_path`)."""
+    return base_iri() + path.lstrip("/")
+

@@ -1,0 +1,189 @@
+"""RDF for linked-data documents: the formats a client can ask for (the registry's, see
+:mod:`.formats`, in linked data's order), terms read from SPARQL JSON results, and the
+writers (pyoxigraph's, plus our own compact JSON-LD).
+
+Why our own JSON-LD: pyoxigraph writes expanded JSON-LD with full IRIs as keys; linked-data
+clients expect compact keys resolved by a ``@context``, which every document here embeds
+(so that it expands offline and does not depend on the host that served it; the same
+context is published at ``/context.jsonld``). The expansion of what we write is exactly the
+triples of the Turtle version (a test checks it).
+
+>>> by_suffix("ttl").media_type
+'text/turtle'
+>>> jsonld_context({"ex": "http://example.org/"})["@context"]["ex"]
+'http://example.org/'
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import pyoxigraph as ox
+
+from crinkkg.formats import (
+    GRAPH_FORMATS,
+    HTML,
+    JSONLD,
+    NQUADS,
+    NTRIPLES,
+    RDFXML,
+    TRIG,
+    TURTLE,
+    Format,
+)
+from crinkkg.vocab import PREFIXES
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: Prefixes of the written documents: the project's, plus a few that the data links to.
+LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity/",
+                               "void": "http://rdfs.org/ns/void#"}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+#: A representation of a resource: the formats are those of :mod:`.formats`.
+LDFormat = Format
+
+#: Every format, in linked data's order of preference (the first wins a tie, e.g. ``*/*``):
+#: Turtle, the page, the formats linked-data clients ask for most, then any other graph
+#: format of the registry.
+_PREFERRED = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES, TRIG, NQUADS)
+FORMATS: tuple[LDFormat, ...] = (*_PREFERRED,
+                                 *(f for f in GRAPH_FORMATS if f not in _PREFERRED))
+RDF_FORMATS: tuple[LDFormat, ...] = tuple(f for f in FORMATS if f is not HTML)
+
+
+def by_suffix(suffix: str) -> LDFormat | None:
+    """The format a file suffix (``ttl``, ``jsonld``, ``rdf``, ...) names."""
+    suffix = suffix.lower().lstrip(".")
+    return next((f for f in FORMATS if suffix in f.suffixes), None)
+
+
+def by_name(value: str) -> LDFormat | None:
+    """The format a ``format=`` value names: a short name, a suffix or a media type."""
+    value = value.split(";", 1)[0].strip().lower()
+    return next((f for f in FORMATS if f.named_by(value)), None)
+
+
+# -- terms ---------------------------------------------------------------------------------
+
+def term(binding: dict) -> Term:
+    """A pyoxigraph term from one value of SPARQL 1.1 JSON results."""
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(value)
+    if "xml:lang" in binding:
+        return ox.Literal(value, language=binding["xml:lang"])
+    datatype = binding.get("datatype")
+    return ox.Literal(value, datatype=ox.NamedNode(datatype) if datatype else None)
+
+
+def shorten(iri: str, prefixes: dict[str, str] | None = None) -> str:
+    """A compact IRI (``crink:State``) when a prefix fits, else the IRI itself."""
+    for prefix, ns in (prefixes or LD_PREFIXES).items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            local = iri[len(ns):]
+            if "/" not in local and "#" not in local and not local.startswith("-"):
+                return f"{prefix}:{local}"
+    return iri
+
+
+# -- writers -------------------------------------------------------------------------------
+
+def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
+    """The published ``@context``: the prefixes every document here uses."""
+    return {"@context": dict(prefixes or LD_PREFIXES)}
+
+
+def _jsonld_value(obj: Term) -> object:
+    if isinstance(obj, ox.NamedNode):
+        return {"@id": obj.value}
+    if isinstance(obj, ox.BlankNode):
+        return {"@id": f"_:{obj.value}"}
+    if obj.language:
+        return {"@value": obj.value, "@language": obj.language}
+    if obj.datatype.value == XSD_STRING:
+        return obj.value
+    return {"@value": obj.value, "@type": shorten(obj.datatype.value)}
+
+
+def to_jsonld(triples: Iterable[ox.Triple]) -> bytes:
+    """Compact JSON-LD: one node object per subject, keys as compact IRIs, the context
+    embedded (a saved document expands offline, whatever host served it). Literal forms
+    are kept exactly (typed values stay strings)."""
+    nodes: dict[str, dict] = {}
+    for t in triples:
+        sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        node = nodes.setdefault(sid, {"@id": sid})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            node.setdefault("@type", []).append(shorten(t.object.value))
+            continue
+        node.setdefault(shorten(t.predicate.value), []).append(_jsonld_value(t.object))
+    doc = {**jsonld_context(), "@graph": list(nodes.values())}
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad],
+          *, note: str = "") -> bytes:
+    """Serialise a description. Graph-aware formats keep every quad in its graph; triple
+    formats carry the union, and Turtle and N-Triples put the inferred triples after a
+    comment line that says so (valid in both syntaxes)."""
+    if fmt.graph_aware:
+        return ox.serialize([*asserted, *inferred], format=fmt.oxigraph, prefixes=LD_PREFIXES)
+    a_triples = _dedupe(asserted)
+    i_triples = [t for t in _dedupe(inferred) if t not in set(a_triples)]
+    if fmt is JSONLD:
+        return to_jsonld([*a_triples, *i_triples])
+    if fmt is RDFXML:
+        return ox.serialize([*a_triples, *i_triples], format=fmt.oxigraph,
+                            prefixes=LD_PREFIXES)
+    prefixes = LD_PREFIXES if fmt is TURTLE else None
+    head = f"# {note}\n" if note else ""
+    out = head.encode() + ox.serialize(a_triples, format=fmt.oxigraph, prefixes=prefixes)
+    if i_triples:
+        out += (b"\n# Inferred by OWL 2 RL (graph <https://w3id.org/crinkkg/graph/inferred>); "
+                b"ask for TriG or N-Quads to get every statement in its graph.\n")
+        out += ox.serialize(i_triples, format=fmt.oxigraph, prefixes=prefixes)
+    return out
+
+
+def _dedupe(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    seen: dict[ox.Triple, None] = {}
+    for q in quads:
+        seen.setdefault(ox.Triple(q.subject, q.predicate, q.object), None)
+    return list(seen)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, format, surrogate or unassigned character written as
+    ``\\uXXXX``: safe inside a Turtle comment and an XML comment (a requested IRI may
+    hold anything).
+
+    >>> printable("a\\x00b\\u2028c")
+    'a\\\\u0000b\\\\u2028c'
+    """
+    return "".join(f"\\u{ord(c):04X}" if unicodedata.category(c)[0] in "CZ" and c != " "
+                   else c for c in text)
+
+
+def empty_document(fmt: LDFormat, message: str) -> bytes:
+    """A valid, empty document in ``fmt`` that carries ``message`` (for a 404 or 406):
+    a client that parses what it asked for still can, and a person reads why."""
+    one_line = printable(" ".join(message.split()))
+    if fmt is JSONLD:
+        return (json.dumps({**jsonld_context(), "@graph": [], "error": one_line},
+                           indent=2) + "\n").encode()
+    if fmt is RDFXML:
+        safe = one_line.replace("--", "- -").rstrip("-")
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<!-- {safe} -->\n"
+                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
+                ).encode()
+    return f"# {one_line}\n".encode()

@@ -1,0 +1,183 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol at ``/store?graph=<iri>`` (or ``?default``), and
+the whole dataset at ``/store`` (as Fuseki offers it).
+
+Reading is always allowed. ``?default`` reads the default graph the queries see (the
+merge of every graph); ``/store`` alone reads every graph as TriG or N-Quads. Writes (PUT,
+POST, DELETE) need updates enabled and the bearer token; they become SPARQL updates, so
+they are checked, re-reasoned and published exactly like any other update (and cannot
+touch the inferred graph). POST to ``/store`` with TriG or N-Quads adds the quads to their
+graphs; with a graph format it creates a new graph (``Location`` names it).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+
+from crinkkg.backends.embedded.engine import get_engine
+from crinkkg.backends.evaluation import check_format
+from crinkkg.problems import Problem, syntax_problem
+from crinkkg.settings import Settings
+from crinkkg.vocab import GRAPH
+from crinkkg.web.http import cors
+from crinkkg.web.http.protocol import graph_iri
+from crinkkg.web.http.safety import check_body_size, check_rdfxml, check_update_allowed
+from crinkkg.web.http.urls import root_url
+
+bp = Blueprint("graph_store", __name__)
+
+INPUT_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE, "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+DATASET_TYPES = {
+    "application/trig": ox.RdfFormat.TRIG, "application/x-trig": ox.RdfFormat.TRIG,
+    "application/n-quads": ox.RdfFormat.N_QUADS, "text/x-nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["CRINKKG"]
+
+
+def _target() -> str | None:
+    """The graph IRI the request names; ``None`` for ``?default``."""
+    graph = request.args.getlist("graph")
+    if "default" in request.args and not graph:
+        return None
+    if len(graph) != 1:
+        raise Problem(400, "bad-graph", "name exactly one graph: ?graph=<absolute IRI> or "
+                      "?default", hint="e.g. /store?graph=https://w3id.org/crinkkg/graph/"
+                                       "data/china")
+    return graph_iri(graph[0], "graph")
+
+
+def _parse(body: bytes, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_rdfxml(body)
+    try:
+        return list(ox.parse(body, format=fmt, base_iri=base_iri))
+    except SyntaxError as exc:
+        problem = syntax_problem(exc, body.decode("utf-8", "replace"), what="graph")
+        problem.hint = "fix the document at that position"
+        raise problem from None
+
+
+def _body() -> bytes:
+    s = _settings()
+    check_body_size(request.content_length, s)
+    body = request.get_data(cache=True)
+    check_body_size(len(body), s)
+    return body
+
+
+def _parse_body(base_iri: str) -> str:
+    """The request body as N-Triples text (for an INSERT DATA). A ``multipart/form-data``
+    body may carry several documents (one per part, each with its own type): their
+    merge."""
+    media = (request.mimetype or "").lower()
+    if media == "multipart/form-data":
+        _body()  # bounded before Werkzeug reads the parts
+        documents = [(part.read(), (part.mimetype or "").lower())
+                     for part in request.files.values()]
+        if not documents:
+            raise Problem(400, "empty-form", "the multipart/form-data body has no file part",
+                          hint="send each RDF document as a file part with its Content-Type")
+    else:
+        documents = [(_body(), media)]
+    triples: list[ox.Triple] = []
+    for body, part_media in documents:
+        fmt = INPUT_TYPES.get(part_media)
+        if fmt is None:
+            raise Problem(415, "unsupported-media-type",
+                          f"cannot read a graph sent as {part_media or 'no Content-Type'}",
+                          hint="send " + ", ".join(sorted(
+                              {k for k in INPUT_TYPES if not k.startswith("application/x")})) +
+                          " (or TriG / N-Quads to /store without ?graph)")
+        triples += (q.triple for q in _parse(body, fmt, base_iri))
+    return (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+
+
+def _quads_insert(quads: list[ox.Quad]) -> str:
+    """An INSERT DATA holding ``quads`` in their graphs."""
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for q in quads:
+        g = "" if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        by_graph.setdefault(g, []).append(q.triple)
+    parts = []
+    for g, triples in by_graph.items():
+        text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+        parts.append(_graph_clause(g or None, text))
+    return "INSERT DATA {\n" + "\n".join(parts) + "}"
+
+
+def _exists(graph: str | None) -> bool:
+    """Whether the graph exists, empty or not: the same test GET makes (a graph emptied by
+    CLEAR still exists until DROP or DELETE)."""
+    if graph is None:
+        return True
+    return get_engine().graph_exists(graph)
+
+
+def _graph_clause(graph: str | None, body: str) -> str:
+    return body if graph is None else f"GRAPH <{graph}> {{\n{body}}}"
+
+
+@bp.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"])
+def store() -> Response:
+    """Read (GET/HEAD) or write (PUT/POST/DELETE) one graph."""
+    if request.method == "OPTIONS":
+        return cors.preflight(_settings())
+    whole = "graph" not in request.args and "default" not in request.args
+    if request.method in ("GET", "HEAD") and whole:
+        reply = get_engine().read_dataset(accept=request.headers.get("Accept"),
+                                          fmt=request.args.get("format"))
+        response = Response(reply.body, 200, content_type=reply.content_type)
+        response.headers["Vary"] = "Accept"
+        return response
+    if request.method in ("GET", "HEAD"):
+        graph = _target()
+        fmt = tuple(request.args.getlist("format")) or None
+        check_format(fmt)
+        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"), fmt=fmt)
+        response = Response(reply.body, 200, content_type=reply.content_type)
+        response.headers["Vary"] = "Accept"
+        return response
+    s = _settings()
+    cors.mark_write()
+    check_update_allowed(s, request.headers.get("Authorization"))
+    engine = get_engine()
+    if request.method == "POST" and whole:
+        fmt = DATASET_TYPES.get((request.mimetype or "").lower())
+        if fmt is not None:  # quads into their graphs
+            quads = _parse(_body(), fmt, request.base_url)
+            if quads:
+                engine.update(_quads_insert(quads))
+            return Response(status=204)
+        graph: str | None = f"{GRAPH}uploads/{uuid.uuid4()}"
+        engine.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
+        response = Response(f"created <{graph}>\n", 201,
+                            content_type="text/plain; charset=utf-8")
+        response.headers["Location"] = str(graph)  # the new graph's IRI (GSP 5.5)
+        return response
+    graph = _target()
+    existed = _exists(graph)
+    if request.method == "DELETE":
+        if not existed:
+            raise Problem(404, "no-such-graph", f"there is no graph <{graph}>",
+                          hint="list graphs with SELECT DISTINCT ?g { GRAPH ?g {} }")
+        engine.update("DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>")
+        return Response(status=204)
+    data = _parse_body(graph or root_url() + "store")
+    insert = f"INSERT DATA {{ {_graph_clause(graph, data)} }}"
+    # the graph exists afterwards even when the document is empty (GET then gives 200)
+    create = "" if graph is None else f"CREATE SILENT GRAPH <{graph}> ;\n"
+    if request.method == "PUT":
+        drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}>"
+        engine.update(f"{drop} ;\n{create}{insert}")
+    else:
+        engine.update(f"{create}{insert}")
+    return Response(status=204 if existed else 201)

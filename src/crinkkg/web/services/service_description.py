@@ -1,0 +1,159 @@
+"""The SPARQL 1.1 Service Description of the endpoint, with VoID statistics.
+
+Says what a client can rely on: the endpoint, the languages (SPARQL 1.1 Query, and Update
+when enabled), every result and input format, the features (the default graph is the union
+of the named graphs), the entailment (OWL 2 RL, materialised by owlrl at build time into
+its own graph) and the dataset: every named graph with its triple count, and for the
+default graph the triples, classes and properties (with partitions).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pyoxigraph as ox
+
+from crinkkg.backends.embedded.engine import QueryEngine
+from crinkkg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from crinkkg.settings import Settings
+from crinkkg.vocab import INFERRED_GRAPH, SD, VOID
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+ENTAILMENT_OWL_RDF_BASED = ox.NamedNode("http://www.w3.org/ns/entailment/OWL-RDF-Based")
+PROFILE_OWL2_RL = ox.NamedNode("http://www.w3.org/ns/owl-profile/RL")
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+# format names of W3C's format registry (http://www.w3.org/ns/formats/)
+FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
+               "csv": "SPARQL_Results_CSV", "tsv": "SPARQL_Results_TSV",
+               "turtle": "Turtle", "ntriples": "N-Triples", "nquads": "N-Quads",
+               "trig": "TriG", "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
+INPUT_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
+PREFIXES = {"sd": str(SD), "void": str(VOID), "formats": FORMATS_NS,
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#"}
+
+_cache: dict[str, dict] = {}
+_cache_lock = threading.Lock()
+
+
+def sd(term: str) -> ox.NamedNode:
+    return ox.NamedNode(str(SD) + term)
+
+
+def void(term: str) -> ox.NamedNode:
+    return ox.NamedNode(str(VOID) + term)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+
+def statistics(engine: QueryEngine) -> dict:
+    """Triples per graph, and classes and properties of the default (union) graph.
+
+    Computed by queries in the workers and cached per store version: a build or an update
+    makes a new version.
+    """
+    version = engine.version()
+    with _cache_lock:
+        if version in _cache:
+            return _cache[version]
+    graphs = engine.graph_counts()
+
+    def pairs(sparql: str, key: str) -> list[tuple[str, int]]:
+        rows = engine.select_json(sparql)["results"]["bindings"]
+        return sorted((r[key]["value"], int(r["n"]["value"])) for r in rows
+                      if r.get(key, {}).get("type") == "uri")
+
+    classes = pairs("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", "c")
+    properties = pairs("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", "p")
+    total = engine.select_json("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    stats = {"graphs": graphs, "classes": classes, "properties": properties,
+             "triples": int(total["results"]["bindings"][0]["n"]["value"])}
+    with _cache_lock:
+        _cache.clear()
+        _cache[version] = stats
+    return stats
+
+
+def description_triples(endpoint: str, settings: Settings, stats: dict) -> list[ox.Triple]:
+    """The service description as triples."""
+    service = ox.NamedNode(endpoint + "#service")
+    t: list[ox.Triple] = []
+
+    def add(s, p, o) -> None:
+        t.append(ox.Triple(s, p, o))
+
+    add(service, RDF_TYPE, sd("Service"))
+    add(service, sd("endpoint"), ox.NamedNode(endpoint))
+    add(service, RDFS_LABEL, ox.Literal("crinkkg: the CRINK knowledge graph"))
+    add(service, sd("supportedLanguage"), sd("SPARQL11Query"))
+    if settings.enable_update:
+        add(service, sd("supportedLanguage"), sd("SPARQL11Update"))
+        for name in INPUT_FORMATS:
+            add(service, sd("inputFormat"), ox.NamedNode(FORMATS_NS + FORMAT_IRIS[name]))
+    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+        add(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + FORMAT_IRIS[fmt.name]))
+    add(service, sd("feature"), sd("UnionDefaultGraph"))
+    if settings.service_allowlist:
+        add(service, sd("feature"), sd("BasicFederatedQuery"))
+    add(service, sd("defaultEntailmentRegime"), ENTAILMENT_OWL_RDF_BASED)
+    add(service, sd("defaultSupportedEntailmentProfile"), PROFILE_OWL2_RL)
+    add(service, RDFS_COMMENT, ox.Literal(
+        "Entailment: the OWL 2 RL closure of the asserted graphs is materialised by owlrl "
+        f"(at build time and after every update) into the named graph <{INFERRED_GRAPH}>. "
+        "The default graph is the RDF merge of all graphs; add view=asserted or "
+        "view=inferred to a request to query one side only. SERVICE is limited to "
+        "allow-listed endpoints and LOAD is off unless enabled."))
+
+    dataset = ox.BlankNode("dataset")
+    default = ox.BlankNode("defaultGraph")
+    add(service, sd("defaultDataset"), dataset)
+    add(dataset, RDF_TYPE, sd("Dataset"))
+    add(dataset, sd("defaultGraph"), default)
+    add(default, RDF_TYPE, sd("Graph"))
+    add(default, RDF_TYPE, void("Dataset"))
+    add(default, void("triples"), _int(stats["triples"]))
+    add(default, void("classes"), _int(len(stats["classes"])))
+    add(default, void("properties"), _int(len(stats["properties"])))
+    for i, (cls, n) in enumerate(stats["classes"]):
+        part = ox.BlankNode(f"class{i}")
+        add(default, void("classPartition"), part)
+        add(part, void("class"), ox.NamedNode(cls))
+        add(part, void("entities"), _int(n))
+    for i, (prop, n) in enumerate(stats["properties"]):
+        part = ox.BlankNode(f"property{i}")
+        add(default, void("propertyPartition"), part)
+        add(part, void("property"), ox.NamedNode(prop))
+        add(part, void("triples"), _int(n))
+    for i, (name, n) in enumerate(sorted(stats["graphs"].items())):
+        if not name:
+            continue  # the store's own default graph is part of the union, not named
+        named = ox.BlankNode(f"named{i}")
+        graph = ox.BlankNode(f"graph{i}")
+        add(dataset, sd("namedGraph"), named)
+        add(named, RDF_TYPE, sd("NamedGraph"))
+        add(named, sd("name"), ox.NamedNode(name))
+        add(named, sd("graph"), graph)
+        add(graph, RDF_TYPE, sd("Graph"))
+        add(graph, void("triples"), _int(n))
+        if name == str(INFERRED_GRAPH):
+            add(graph, RDFS_COMMENT, ox.Literal("Inferred by owlrl (OWL 2 RL closure)."))
+        else:
+            add(graph, RDFS_COMMENT, ox.Literal("Asserted."))
+    return t
+
+
+def service_description(endpoint: str, settings: Settings, engine: QueryEngine,
+                        fmt: ox.RdfFormat) -> bytes:
+    """The service description serialised in ``fmt``."""
+    triples = description_triples(endpoint, settings, statistics(engine))
+    if fmt == ox.RdfFormat.JSON_LD:
+        # keep JSON-LD plain (no @context from prefixes): every client reads it
+        return ox.serialize(triples, format=fmt) or b""
+    return ox.serialize(triples, format=fmt, prefixes=PREFIXES) or b""
+
