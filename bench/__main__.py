@@ -248,7 +248,7 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
                    sample: dict) -> None:
     import pyoxigraph as ox
 
-    from crinkkg.store.oxigraph import StoreLayout
+    from crinkkg.store.layout import StoreLayout
 
     workdir = args.work / scale
     db = StoreLayout(store).db()

@@ -121,7 +121,7 @@ def _nt(triples) -> set[str]:
 def _store_inferred(store_link: Path) -> set[str] | None:
     import pyoxigraph as ox
 
-    from crinkkg.store.oxigraph import StoreLayout
+    from crinkkg.store.layout import StoreLayout
     from crinkkg.vocab import INFERRED_GRAPH
 
     layout = StoreLayout(store_link)

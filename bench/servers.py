@@ -362,7 +362,7 @@ def _serve_ceiling(port: int, threads: int, pin: bool = False, granian: int = 0)
     import waitress
 
     if pin:  # exactly what `crinkkg serve` does to its HTTP threads
-        from crinkkg.backends.embedded.affinity import pin_server
+        from crinkkg.affinity import pin_server
         pin_server()
 
     waitress.serve(ceiling_app(), host=HOST, port=port, threads=threads, _quiet=True)

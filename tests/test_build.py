@@ -16,7 +16,8 @@ from crinkkg.build import pipeline as build_module
 from crinkkg.build.pipeline import build
 from crinkkg.errors import InconsistencyError, InputSyntaxError, ValidationError
 from crinkkg.settings import Settings
-from crinkkg.store.oxigraph import OxigraphStore, StoreLayout
+from crinkkg.store.layout import StoreLayout
+from crinkkg.store.oxigraph import OxigraphStore
 
 CRINKKG = str(Path(sys.executable).with_name("crinkkg"))
 

@@ -55,7 +55,7 @@ def test_one_query_per_competency_question_with_its_header():
 
 
 def test_queries_ship_as_package_data():
-    from crinkkg.inputs.examples import examples
+    from crinkkg.examples import examples
 
     shipped = {e.name: e for e in examples()}
     assert sorted(shipped) == sorted(p.stem for p in QUERIES.glob("*.rq"))

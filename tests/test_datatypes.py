@@ -11,6 +11,7 @@ from rdflib import Graph
 from test_build import make_project
 
 from crinkkg.build.pipeline import build
+from crinkkg.build.updates import apply_update
 from crinkkg.errors import InconsistencyError
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning import rules
@@ -69,9 +70,9 @@ def test_updates_accept_zero_doubles_and_refuse_ill_typed_ones(tmp_path: Path) -
     build(settings, root=tmp_path)
     store = OxigraphStore.open(settings.store, read_only=False)
     inserted = " ".join(f"id:u{i} crink:value {lit} ." for i, lit in enumerate(ZEROS))
-    store.update(f"INSERT DATA {{ {inserted} }}")
+    apply_update(store, f"INSERT DATA {{ {inserted} }}")
     assert len(list(store.query("SELECT * WHERE { ?s crink:value ?o }"))) == len(ZEROS)
     before = store.count()
     with pytest.raises(InconsistencyError, match="does not match its datatype"):
-        store.update('INSERT DATA { id:bad crink:value "zero"^^xsd:double }')
+        apply_update(store, 'INSERT DATA { id:bad crink:value "zero"^^xsd:double }')
     assert store.count() == before

@@ -175,7 +175,7 @@ def test_bad_front_settings_are_refused(project) -> None:
 def test_access_log_keeps_one_line_per_request() -> None:
     import io
 
-    from crinkkg.web.server import AccessLog
+    from crinkkg.web.http.access_log import AccessLog
 
     stream = io.StringIO()
     app = AccessLog(lambda environ, start: start("200 OK", [("Content-Length", "2")])

@@ -335,11 +335,13 @@ def test_links_in_pages_point_at_this_server(server):
 def test_base_is_configurable():
     """Another base maps onto the server's root the same way; outside IRIs stay as they
     are."""
+    from crinkkg.backends import open_backend
     from crinkkg.settings import Settings
     from crinkkg.web import create_app
     from crinkkg.web.http.urls import href, iri_for, local_path
 
-    app = create_app(Settings(base_iri="https://example.org/kg/"), engine=object())
+    settings = Settings(base_iri="https://example.org/kg/")
+    app = create_app(settings, open_backend(settings, start=False))  # nothing is started
     with app.test_request_context("/"):
         assert local_path("https://example.org/kg/id/x") == "/id/x"
         assert local_path("https://example.org/kg/ontology#State") == "/ontology#State"

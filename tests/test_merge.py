@@ -13,6 +13,7 @@ from servers import CRINKKG, start_server
 from test_build import make_project
 
 from crinkkg.build.pipeline import build
+from crinkkg.build.updates import apply_update
 from crinkkg.store.oxigraph import OxigraphStore
 
 SHARED = "<https://w3id.org/crinkkg/id/t1> <https://w3id.org/crinkkg/ontology#year> 2024 .\n"
@@ -64,15 +65,15 @@ def test_updates_keep_the_merge(project, tmp_path: Path) -> None:
     settings = make_project(tmp_path)
     build(settings, root=tmp_path)
     store = OxigraphStore.open(settings.store, read_only=False)
-    store.update("INSERT DATA { GRAPH <http://ex/g1> { id:x crink:year 1 } "
+    apply_update(store, "INSERT DATA { GRAPH <http://ex/g1> { id:x crink:year 1 } "
                  "GRAPH <http://ex/g2> { id:x crink:year 1 } id:x crink:year 1 }")
     assert _n(store, COUNT) == 1 and _n(store, COUNT, view="asserted") == 1
-    store.update("DROP GRAPH <http://ex/g1> ; DROP DEFAULT")
+    apply_update(store, "DROP GRAPH <http://ex/g1> ; DROP DEFAULT")
     assert _n(store, COUNT) == 1
-    store.update("DROP GRAPH <http://ex/g2>")
+    apply_update(store, "DROP GRAPH <http://ex/g2>")
     assert _n(store, COUNT) == 0
     with pytest.raises(Exception, match="belong to the store"):
-        store.update("INSERT DATA { GRAPH <urn:x-crinkkg:merge:1> { id:x crink:year 1 } }")
+        apply_update(store, "INSERT DATA { GRAPH <urn:x-crinkkg:merge:1> { id:x crink:year 1 } }")
 
 
 def test_every_count_agrees(project) -> None:

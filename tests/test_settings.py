@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crinkkg.inputs.examples import find, parse_example
+from crinkkg.examples import find, parse_example
 from crinkkg.settings import Settings
 
 

@@ -8,7 +8,7 @@ import pytest
 from test_build import make_project
 
 from crinkkg.build.pipeline import build
-from crinkkg.build.updates import UpdateRefused
+from crinkkg.build.updates import UpdateRefused, apply_update
 from crinkkg.errors import InconsistencyError, StoreError
 from crinkkg.store.oxigraph import OxigraphStore
 
@@ -24,7 +24,7 @@ def store(tmp_path: Path) -> OxigraphStore:
 
 def test_update_is_reasoned_before_it_returns(store: OxigraphStore) -> None:
     assert not store.query(SUPPLIES)
-    store.update("INSERT DATA { GRAPH <https://w3id.org/crinkkg/graph/data/facts> {"
+    apply_update(store, "INSERT DATA { GRAPH <https://w3id.org/crinkkg/graph/data/facts> {"
                  " id:t7 a crink:ArmsTransfer ; crink:supplier id:north-korea ;"
                  " crink:recipient id:russia } }")
     assert store.query(SUPPLIES)
@@ -32,14 +32,14 @@ def test_update_is_reasoned_before_it_returns(store: OxigraphStore) -> None:
                                         "<https://w3id.org/crinkkg/graph/inferred> {") + " }")
     assert not store.query(SUPPLIES, view="asserted")
     # without GRAPH an update addresses the store's own default graph, not the file graphs
-    store.update("DELETE WHERE { id:t7 ?p ?o }")
+    apply_update(store, "DELETE WHERE { id:t7 ?p ?o }")
     assert store.query(SUPPLIES)
-    store.update("DELETE WHERE { GRAPH ?g { id:t7 ?p ?o } }")
+    apply_update(store, "DELETE WHERE { GRAPH ?g { id:t7 ?p ?o } }")
     assert not store.query(SUPPLIES)
 
 
 def test_default_graph_inserts_are_asserted_and_queried(store: OxigraphStore) -> None:
-    store.update("INSERT DATA { id:t8 a crink:ArmsTransfer ; crink:supplier id:north-korea ;"
+    apply_update(store, "INSERT DATA { id:t8 a crink:ArmsTransfer ; crink:supplier id:north-korea ;"
                  " crink:recipient id:russia }")
     assert store.query(SUPPLIES)
     assert store.query("ASK { id:t8 a crink:ArmsTransfer }", view="asserted")
@@ -47,14 +47,14 @@ def test_default_graph_inserts_are_asserted_and_queried(store: OxigraphStore) ->
 
 def test_update_of_the_inferred_graph_is_refused(store: OxigraphStore) -> None:
     with pytest.raises(UpdateRefused, match="inferred graph"):
-        store.update("CLEAR GRAPH <https://w3id.org/crinkkg/graph/inferred>")
+        apply_update(store, "CLEAR GRAPH <https://w3id.org/crinkkg/graph/inferred>")
     assert store.query("ASK { id:iran crink:supplies id:russia }")
 
 
 def test_inconsistent_update_changes_nothing(store: OxigraphStore) -> None:
     before = store.count()
     with pytest.raises(InconsistencyError):
-        store.update("INSERT DATA { id:t1 a crink:State }")
+        apply_update(store, "INSERT DATA { id:t1 a crink:State }")
     assert store.count() == before
     assert not store.query("ASK { id:t1 a crink:State }")
 
@@ -62,7 +62,7 @@ def test_inconsistent_update_changes_nothing(store: OxigraphStore) -> None:
 def test_syntax_error_changes_nothing(store: OxigraphStore) -> None:
     before = store.count()
     with pytest.raises(SyntaxError):
-        store.update("INSERT DATA { id:x id:y }")
+        apply_update(store, "INSERT DATA { id:x id:y }")
     assert store.count() == before
 
 
@@ -70,7 +70,7 @@ def test_read_only_store_refuses_updates(tmp_path: Path) -> None:
     settings = make_project(tmp_path)
     build(settings, root=tmp_path)
     with pytest.raises(StoreError, match="read-only"):
-        OxigraphStore.open(settings.store).update("CLEAR ALL")
+        apply_update(OxigraphStore.open(settings.store), "CLEAR ALL")
 
 
 def test_missing_store_says_how_to_build_it(tmp_path: Path) -> None:
@@ -81,13 +81,13 @@ def test_missing_store_says_how_to_build_it(tmp_path: Path) -> None:
 def test_writing_the_inferred_graph_through_a_prefixed_name_is_refused(
         store: OxigraphStore) -> None:
     with pytest.raises(UpdateRefused, match="inferred graph"):
-        store.update("PREFIX g: <https://w3id.org/crinkkg/graph/> "
+        apply_update(store, "PREFIX g: <https://w3id.org/crinkkg/graph/> "
                      "INSERT DATA { GRAPH g:inferred { id:x crink:supplies id:y } }")
     assert not store.query("ASK { id:x ?p ?o }")
 
 
 def test_the_stored_result_is_the_one_that_was_reasoned_over(store: OxigraphStore) -> None:
-    store.update("INSERT { GRAPH <https://w3id.org/crinkkg/graph/data/facts> {"
+    apply_update(store, "INSERT { GRAPH <https://w3id.org/crinkkg/graph/data/facts> {"
                  " ?t a crink:ArmsTransfer ; crink:supplier id:north-korea ;"
                  " crink:recipient id:russia } } WHERE { BIND(IRI(CONCAT(STR(id:), STRUUID()))"
                  " AS ?t) }")

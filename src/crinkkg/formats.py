@@ -28,6 +28,8 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from crinkkg.problems import Problem
+
 Kind = Literal["results", "graph"]
 
 
@@ -63,11 +65,13 @@ class Format:
 
 RESULT_FORMATS: tuple[Format, ...] = (
     Format("json", "application/sparql-results+json", "results", ("application/json",),
-           ("srj",), oxigraph=ox.QueryResultsFormat.JSON),
+           ("srj",), label="SPARQL JSON", oxigraph=ox.QueryResultsFormat.JSON),
     Format("xml", "application/sparql-results+xml", "results",
-           ("application/xml", "text/xml"), ("srx",), oxigraph=ox.QueryResultsFormat.XML),
-    Format("csv", "text/csv", "results", oxigraph=ox.QueryResultsFormat.CSV),
-    Format("tsv", "text/tab-separated-values", "results", oxigraph=ox.QueryResultsFormat.TSV),
+           ("application/xml", "text/xml"), ("srx",), label="SPARQL XML",
+           oxigraph=ox.QueryResultsFormat.XML),
+    Format("csv", "text/csv", "results", label="CSV", oxigraph=ox.QueryResultsFormat.CSV),
+    Format("tsv", "text/tab-separated-values", "results", label="TSV",
+           oxigraph=ox.QueryResultsFormat.TSV),
 )
 
 #: Turtle is valid N3: clients that ask for N3 (SPARQLWrapper's ``N3``) read it.
@@ -101,6 +105,34 @@ _BY_KIND = {"results": RESULT_FORMATS, "graph": GRAPH_FORMATS}
 def formats_for(kind: Kind) -> tuple[Format, ...]:
     """The formats of one kind, in the server's order of preference."""
     return _BY_KIND[kind]
+
+
+def file_format(suffix: str) -> Format | None:
+    """The RDF format of an input file by its suffix (``.ttl``, ``.owl``, ...).
+
+    >>> file_format(".owl").name, file_format(".csv") is None
+    ('rdfxml', True)
+    """
+    value = suffix.lower().lstrip(".")
+    return next((f for f in GRAPH_FORMATS if value in f.suffixes), None)
+
+
+#: media types that two formats claim (``application/json``: results or JSON-LD): a body
+#: sent with one of them is not read as RDF
+_AMBIGUOUS = {"application/json", "application/xml", "text/xml"}
+
+
+def body_format(media_type: str) -> Format | None:
+    """The RDF format a request body with this ``Content-Type`` is parsed as.
+
+    >>> body_format("text/turtle; charset=utf-8").name, body_format("application/json")
+    ('turtle', None)
+    """
+    value = media_type.split(";", 1)[0].strip().lower()
+    if value in _AMBIGUOUS:
+        return None
+    return next((f for f in GRAPH_FORMATS if value == f.media_type or value in f.aliases),
+                None)
 
 
 @dataclass(frozen=True)
@@ -292,3 +324,14 @@ def prefers_html(accept: str | None) -> bool:
 def acceptable_list(kind: Kind) -> str:
     """The media types of ``kind``, for a 406 message."""
     return ", ".join(f.media_type for f in formats_for(kind))
+
+
+def check_format(fmt: Override) -> None:
+    """A 400 for a ``format=`` that names nothing this server writes."""
+    unknown = unknown_override(fmt)
+    if unknown is not None:
+        names = ", ".join(f.name for f in (*formats_for("results"), *formats_for("graph")))
+        raise Problem(400, "unknown-format",
+                      f"format={unknown} is not a format this server writes",
+                      hint=f"use one of {names} (or a media type), or leave format= out and "
+                           "send an Accept header")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from crinkkg.formats import formats_for
 from crinkkg.vocab import PREFIXES
 
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV,
-                  "tsv": ox.QueryResultsFormat.TSV, "xml": ox.QueryResultsFormat.XML}
-GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-                 "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
+#: the command line's names for each format (from the one format registry)
+RESULT_FORMATS = {f.name: f.oxigraph for f in formats_for("results")}
+GRAPH_FORMATS = {f.name: f.oxigraph for f in formats_for("graph")}
 
 
 def short(term: object) -> str:
@@ -57,3 +57,19 @@ def render(result: object, fmt: str | None) -> bytes:
         raise ValueError(f"a graph cannot be written as {fmt}: "
                          "use turtle, ntriples, jsonld or rdfxml")
     return ox.serialize(result, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+
+
+def format_statistics(figures: dict) -> str:
+    """``crinkkg stats`` for a person: the figures of
+    :meth:`~crinkkg.backends.contract.Backend.statistics` (``as_dict()``)."""
+    lines = ["Triples per graph:"]
+    lines += [f"  {n:>7}  {g or '(the default graph)'}" for g, n in figures["graphs"].items()]
+    lines.append(f"  asserted {figures['asserted_triples']}, "
+                 f"inferred {figures['inferred_triples']}")
+    lines.append("Instances per class:")
+    lines += [f"  {n:>7}  {short(ox.NamedNode(c))}"
+              for c, n in figures["instances_per_class"].items()]
+    lines.append("Properties used:")
+    lines += [f"  {n:>7}  {short(ox.NamedNode(p))}"
+              for p, n in figures["properties_used"].items()]
+    return "\n".join(lines)

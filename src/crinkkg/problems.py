@@ -11,6 +11,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from crinkkg.sparqltext import Unreadable, declared_prefixes, tokenize
+from crinkkg.vocab import PREFIXES
+
 _POSITION = re.compile(r"error at (\d+):(\d+):?\s*")
 _CHAR_CLASS = re.compile(r",?\s*\[[^\]]*\]")
 
@@ -119,7 +122,6 @@ def syntax_problem(exc: BaseException, text: str, *, what: str = "query",
 
 
 def _predeclared() -> str:
-    from crinkkg.vocab import PREFIXES
 
     return ", ".join(f"{p}:" for p in PREFIXES)
 
@@ -134,8 +136,6 @@ def unknown_prefix(text: str, column_shift: int = 0) -> Problem | None:
     >>> unknown_prefix("PREFIX ex: <http://ex/> ASK { ex:a crink:b id:c }") is None
     True
     """
-    from crinkkg.sparqltext import Unreadable, declared_prefixes, tokenize
-    from crinkkg.vocab import PREFIXES
 
     try:
         tokens = tokenize(text)

@@ -16,15 +16,16 @@ from crinkkg.formats import (
     Override,
     acceptable_list,
     best_of,
+    check_format,
     format_names,
     formats_for,
     negotiate,
-    unknown_override,
 )
 from crinkkg.problems import Problem, syntax_problem
-from crinkkg.sparqltext import Unreadable, has_keyword, tokenize, with_limit
+from crinkkg.sparqltext import has_keyword, with_limit
 from crinkkg.store.oxigraph import OxigraphStore
-from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES
+from crinkkg.views import check_view_and_dataset
+from crinkkg.vocab import PREFIXES
 
 
 class RowLimit(Exception):
@@ -198,39 +199,6 @@ def unsupported(exc: RuntimeError, what: str = "query") -> Problem | None:
 
 class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
-
-
-def check_format(fmt: Override) -> None:
-    """A 400 for a ``format=`` that names nothing this server writes."""
-    unknown = unknown_override(fmt)
-    if unknown is not None:
-        names = ", ".join(f.name for f in (*formats_for("results"), *formats_for("graph")))
-        raise Problem(400, "unknown-format",
-                      f"format={unknown} is not a format this server writes",
-                      hint=f"use one of {names} (or a media type), or leave format= out and "
-                           "send an Accept header")
-
-
-def check_view_and_dataset(sparql: str, view: str, default_graphs: list[str] | None,
-                           named_graphs: list[str] | None) -> None:
-    """Refuse ``view=asserted``/``inferred`` together with a dataset (FROM, FROM NAMED,
-    default-graph-uri, named-graph-uri): both say which graphs the query reads, and no
-    choice between them is what every client means, so the client says which (400)."""
-    if view == "all":
-        return
-    if default_graphs is not None or named_graphs is not None:
-        given = "default-graph-uri/named-graph-uri"
-    else:
-        try:
-            if not any(t.is_word("FROM") for t in tokenize(sparql)):
-                return
-        except Unreadable:
-            return  # evaluation reports the syntax error
-        given = "FROM/FROM NAMED"
-    raise Problem(400, "view-and-dataset",
-                  f"view={view} and the query's {given} both choose the graphs to query",
-                  hint=f"drop view= to query the graphs {given} names (the inferred graph is "
-                       f"<{INFERRED_GRAPH_IRI}>), or drop {given} to query the {view} view")
 
 
 def run_query(store: OxigraphStore, job: tuple) -> tuple:

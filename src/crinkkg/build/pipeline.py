@@ -27,7 +27,8 @@ from crinkkg.errors import InconsistencyError, StoreError
 from crinkkg.inputs.loading import SourceFile, discover, file_digest, load_inputs
 from crinkkg.vocab import INFERRED_GRAPH, graph_iri_for
 from crinkkg.settings import Settings
-from crinkkg.store.oxigraph import MERGE, StoreLayout, asserted_merge, write_record
+from crinkkg.store.layout import StoreLayout
+from crinkkg.store.oxigraph import MERGE, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
 from crinkkg.inputs.validation import validate
 
@@ -128,7 +129,7 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     if measure_memory:
         tracemalloc.start()
     try:
-        report = _build(settings, layout, key, progress, root)
+        report, work = _build(settings, layout, key, progress, root)
     finally:
         if measure_memory:
             report_peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -136,13 +137,16 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     if measure_memory:
         report.peak_memory_mb = round(report_peak, 1)
     report.seconds = round(time.perf_counter() - started, 4)
-    write_record(layout.current(), {"key": key, "version": __version__,
-                                    "report": report.as_dict()})
+    # the record is written with the version, under the writer lock: an update published
+    # in between cannot get this build's record, nor this build an update's
+    record = {"key": key, "version": __version__, "report": report.as_dict()}
+    layout.publish_version(work, lambda _current: record)
     return report
 
 
 def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress,
-           root: Path | None) -> BuildReport:
+           root: Path | None) -> tuple[BuildReport, Path]:
+    """Every step but publishing: the report, and the folder holding the new version."""
     report = BuildReport(store=str(settings.store), cached=False, key=key)
     with _timed(report, "load", progress) as step:
         sources = load_inputs(settings.ontology_dir, settings.data_dir,
@@ -175,9 +179,9 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         step.detail = (f"{len(closure.inferred)} inferred triples kept, "
                        f"{sum(closure.removed.values())} removed by clean-up")
     with _timed(report, "store", progress) as step:
-        report.graphs = _write_store(layout, sources, closure.inferred, key)
+        report.graphs, work = _write_store(layout, sources, closure.inferred)
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
-    return report
+    return report, work
 
 
 def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:
@@ -225,14 +229,12 @@ def _graphs(sources: list[SourceFile]) -> tuple[Graph, Graph, Graph]:
     return asserted, shapes, ontology
 
 
-def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph,
-                 key: str) -> dict[str, int]:
-    layout.versions.mkdir(parents=True, exist_ok=True)
-    layout.remove_abandoned()
-    build_dir = layout.versions / f"build-{int(time.time() * 1000)}-{os.getpid()}.partial"
+def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
+                 ) -> tuple[dict[str, int], Path]:
+    """Write the new version's database; it is published by :func:`build`."""
+    work = layout.work_dir("build")
     try:
-        build_dir.mkdir()
-        store = ox.Store(str(build_dir / "db"))
+        store = ox.Store(str(work / "db"))
         counts: dict[str, int] = {}
         quads: list[ox.Quad] = []
         for src in sources:
@@ -252,12 +254,7 @@ def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
         store.bulk_extend(quads)
         store.flush()
         del store
-        write_record(build_dir, {"key": None, "version": __version__})
-        final_dir = build_dir.with_suffix("")
-        build_dir.rename(final_dir)
     except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
-    with layout.writer_lock():  # an update being published by a server finishes first
-        layout.publish(final_dir)
-    return counts
+    return counts, work

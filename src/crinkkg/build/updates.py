@@ -13,7 +13,7 @@ from rdflib import Graph
 from crinkkg.errors import CrinkError, InconsistencyError
 from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
 from crinkkg.reasoning.rules import reason
-from crinkkg.store.oxigraph import is_merge_graph, write_merge
+from crinkkg.store.oxigraph import OxigraphStore, is_merge_graph, write_merge
 from crinkkg.terms import graph_to_triples, to_rdflib
 
 INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
@@ -124,8 +124,9 @@ def rdflib_graph(quads: list[ox.Quad]) -> Graph:
     return graph
 
 
-def apply_update(target, sparql: str) -> None:
-    """Run ``sparql`` against the asserted graphs of ``target`` (an OxigraphStore).
+def apply_update(target: OxigraphStore, sparql: str) -> None:
+    """Run ``sparql`` against the asserted graphs of ``target`` (opened for writing), then
+    re-reason: the inferred graph is current when it returns.
 
     Raises :class:`UpdateRefused` when it names the inferred graph and
     :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
@@ -138,7 +139,7 @@ def apply_update(target, sparql: str) -> None:
     if MERGE_GRAPH_PREFIX in sparql:
         raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
                             hint="write to another graph")
-    store: ox.Store = target._store
+    store = target.database
     before = asserted_quads(store)
     scratch = ox.Store()
     scratch.extend(before)

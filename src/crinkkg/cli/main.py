@@ -10,11 +10,20 @@ import click
 import pyoxigraph as ox
 
 from crinkkg import __version__
+from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
-from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS
+from crinkkg.formats import formats_for
+from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS, format_statistics, render
+from crinkkg.problems import Problem
 from crinkkg.settings import Settings
+from crinkkg.views import VIEWS
 
-EXPORT_FORMATS = {**GRAPH_FORMATS, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+#: a command's answers are not capped: the caps protect a server from its clients
+_ALL_ROWS = 2**31
+RESULTS_JSON = "application/sparql-results+json"
+_RESULT_TYPES = tuple(f.media_type for f in formats_for("results"))
+
+EXPORT_FORMATS = GRAPH_FORMATS
 
 
 
@@ -167,7 +176,7 @@ def _build_or_stale(settings: Settings, progress=None) -> str | None:
     last good store); with no store at all, the build error is the answer.
     """
     from crinkkg.build.pipeline import build as run_build
-    from crinkkg.store.oxigraph import StoreLayout
+    from crinkkg.store.layout import StoreLayout
 
     try:
         run_build(settings, **({"progress": progress} if progress else {}))
@@ -182,12 +191,24 @@ def _build_or_stale(settings: Settings, progress=None) -> str | None:
         return error
 
 
-def _open(settings: Settings, no_build: bool = False):
-    from crinkkg.store.oxigraph import OxigraphStore
+def _backend(settings: Settings, no_build: bool = False) -> Backend:
+    """The dataset a command reads: the local store (built first unless ``--no-build``),
+    answered in this process."""
+    from crinkkg.backends.embedded.direct import DirectBackend
 
     if not no_build:
         _build_or_stale(settings)
-    return OxigraphStore.open(settings.store)
+    backend = DirectBackend(settings, max_rows=_ALL_ROWS)
+    backend.start()
+    return backend
+
+
+def _answer(call):
+    """Run a backend call; its problems become the command's errors (what, hint)."""
+    try:
+        return call()
+    except Problem as problem:
+        raise CrinkError(problem.message, hint=problem.hint) from None
 
 
 @cli.command()
@@ -205,8 +226,7 @@ def _open(settings: Settings, no_build: bool = False):
 def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
           view: str | None, no_build: bool, **locations: Path | None) -> None:
     """Run a SPARQL query: inline, from -f FILE, or by a bundled example's name (e.g. 03)."""
-    from crinkkg.inputs.examples import examples, find
-    from crinkkg.output import render
+    from crinkkg.examples import examples, find
 
     _locations(ctx, locations)
     if query_file is not None:
@@ -219,25 +239,27 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
         text = example.sparql if example else query
     from crinkkg.sparqltext import has_keyword
 
-    dataset = has_keyword(text, "FROM")  # the query's own FROM / FROM NAMED
-    if dataset and view:
+    if has_keyword(text, "FROM") and view:  # the query's own FROM / FROM NAMED
         raise click.UsageError(f"--{view} and the query's FROM/FROM NAMED both choose the "
                                f"graphs to query: drop one of them")
-    store = _open(_settings(ctx), no_build)
-    try:
-        result = store.query(text, view=view or "all", query_dataset=dataset)
-    except SyntaxError as exc:
-        from crinkkg.problems import unknown_prefix
-
-        unknown = unknown_prefix(text)
-        if unknown is not None:
-            raise CrinkError(unknown.message, hint=unknown.hint) from None
-        raise CrinkError(f"the query does not parse: {exc}",
-                         hint="check the SPARQL syntax at that position") from None
-    try:
-        data = render(result, fmt)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    backend = _backend(_settings(ctx), no_build)
+    table = fmt in (None, "table")
+    # a table is drawn from JSON results; a graph comes as Turtle unless --format says
+    reply = _answer(lambda: backend.query(
+        text, view=view or "all", max_rows=_ALL_ROWS,
+        fmt=("json", "turtle") if table else fmt))
+    result_kind = reply.content_type.split(";")[0] in (RESULTS_JSON, *_RESULT_TYPES)
+    if fmt is not None and fmt != "table" and fmt not in (RESULT_FORMATS if result_kind
+                                                          else GRAPH_FORMATS):
+        kind = "SELECT/ASK results" if result_kind else "a graph"
+        names = ", ".join(RESULT_FORMATS if result_kind else GRAPH_FORMATS)
+        raise click.UsageError(f"{kind} cannot be written as {fmt}: use "
+                               + ("table, " if result_kind else "") + names)
+    if table and reply.content_type.startswith(RESULTS_JSON):
+        data = render(ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.JSON),
+                      "table")
+    else:
+        data = reply.body
     sys.stdout.buffer.write(data)
 
 
@@ -248,17 +270,17 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool, no_build: bool, **locations: Path | None) -> None:
     """Triples per graph, asserted vs inferred, instances per class, properties used."""
-    from crinkkg.store.statistics import dataset_statistics, format_statistics
-
     _locations(ctx, locations)
-    figures = dataset_statistics(_open(_settings(ctx), no_build))
-    click.echo(json.dumps(figures, indent=2) if as_json else format_statistics(figures))
+    backend = _backend(_settings(ctx), no_build)
+    figures = _answer(backend.statistics)
+    click.echo(json.dumps(figures.as_dict(), indent=2) if as_json
+               else format_statistics(figures.as_dict()))
 
 
 @cli.command()
 @click.option("--format", "fmt", default="trig", type=click.Choice(list(EXPORT_FORMATS)),
               help="trig or nquads for the whole dataset; any format for one view.")
-@click.option("--view", type=click.Choice(["all", "asserted", "inferred"]), default=None,
+@click.option("--view", type=click.Choice(VIEWS), default=None,
               help="Export one view as a single graph instead of the whole dataset.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to a file (default: standard output).")
@@ -269,16 +291,16 @@ def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None,
            no_build: bool, **locations: Path | None) -> None:
     """Export the dataset (TriG, N-Quads) or one view (Turtle, N-Triples, JSON-LD, RDF/XML)."""
     _locations(ctx, locations)
-    store = _open(_settings(ctx), no_build)
+    backend = _backend(_settings(ctx), no_build)
     rdf_format = EXPORT_FORMATS[fmt]
     if view is None:
         if not rdf_format.supports_datasets:
             raise click.UsageError(f"{fmt} holds one graph: add --view all|asserted|inferred, "
                                    "or use --format trig / nquads for the whole dataset")
-        data = store.dump(rdf_format)
+        data = _answer(lambda: backend.read_dataset(fmt=fmt)).body
     else:
-        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", view=view)
-        data = ox.serialize(triples, format=rdf_format, prefixes=_prefixes())
+        data = _answer(lambda: backend.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                                             view=view, fmt=fmt, max_rows=_ALL_ROWS)).body
     if output is None:
         sys.stdout.buffer.write(data)
     else:
@@ -311,7 +333,8 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
 
     _locations(ctx, locations)
     ctx.obj["_json"] = as_json
-    derivation = explain_triple(_open(_settings(ctx), no_build), subject, predicate, object)
+    store = _backend(_settings(ctx), no_build).store  # explains from the local store
+    derivation = explain_triple(store, subject, predicate, object)
     click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
                else format_derivation(derivation))
 
@@ -402,6 +425,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     When the build fails and an earlier store exists, that store is served, and the
     start-up message and /health say it is stale and why.
     """
+    from crinkkg.backends import open_backend
     from crinkkg.build.pipeline import is_current
     from crinkkg.web.server import serve as run_server
 
@@ -418,7 +442,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
                        f"and {settings.data_dir}/ (never built, or the inputs changed); the "
                        "server starts when it is done", err=True)
         build_error = _build_or_stale(settings, _progress_printer(False, always=True))
-    run_server(settings, build_error=build_error)
+    run_server(settings, open_backend(settings, start=False), build_error=build_error)
 
 
 def _quietly(check, settings: Settings) -> bool:

@@ -12,17 +12,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import CrinkError, InputSyntaxError
+from crinkkg.formats import GRAPH_FORMATS
 from crinkkg.vocab import graph_iri_for
 
+#: the files read as inputs, by suffix (from the one format registry)
 FORMATS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-}
+    "." + suffix: f.oxigraph for f in GRAPH_FORMATS for suffix in f.suffixes
+    if isinstance(f.oxigraph, ox.RdfFormat)}
 
 
 @dataclass

@@ -16,7 +16,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import StoreError
-from crinkkg.store.oxigraph import OxigraphStore, StoreLayout
+from crinkkg.store.layout import StoreLayout
+from crinkkg.store.oxigraph import OxigraphStore
 
 
 def open_current(link: Path) -> tuple[str, OxigraphStore]:

@@ -1,159 +1,24 @@
-"""The dataset: asserted graphs (one per input file) plus the inferred graph.
+"""The built dataset in an embedded Oxigraph database: asserted graphs (one per input
+file), the inferred graph, and the hidden merge graph of the asserted ones.
 
-This module is the seam between the data and everything that reads it: the CLI and the
-web layer talk to a :class:`GraphStore`, never to pyoxigraph or to files. The embedded
-:class:`OxigraphStore` is the implementation today; a remote SPARQL 1.1 store can stand in
-later by implementing the same few methods.
-
-On disk, ``STORE`` is a symbolic link to ``STORE.d/<build-id>/``, which holds the Oxigraph
-database (``db/``) and the build record (``build.json``). A new build is written beside the
-old one and the link is swapped atomically, so a reader never sees half a store.
+Where versions live on disk and how one is published: :mod:`crinkkg.store.layout`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import os
-import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
 
 import pyoxigraph as ox
 
 from crinkkg.errors import StoreError
+from crinkkg.store.layout import StoreLayout
+from crinkkg.views import VIEWS, View
 from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
 
-View = Literal["all", "asserted", "inferred"]
-VIEWS: tuple[View, ...] = ("all", "asserted", "inferred")
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 INFERRED = ox.NamedNode(INFERRED_GRAPH_IRI)
-
-
-class GraphStore(Protocol):
-    """What the rest of the code may ask of a dataset."""
-
-    def query(self, sparql: str, *, view: View = "all",
-              default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None,
-              base_iri: str | None = None, query_dataset: bool = False) -> QueryResult: ...
-
-    def update(self, sparql: str) -> None: ...
-
-    def graph_names(self) -> list[str]: ...
-
-    def count(self, graph: str | None = None) -> int: ...
-
-    def quads(self, subject: ox.NamedNode | ox.BlankNode | None = None,
-              predicate: ox.NamedNode | None = None, obj: object | None = None,
-              graph: ox.NamedNode | ox.DefaultGraph | None = None) -> Iterator[ox.Quad]: ...
-
-    def build_info(self) -> dict: ...
-
-
-@dataclass(frozen=True)
-class StoreLayout:
-    """Where a store's parts live on disk."""
-
-    link: Path
-
-    @property
-    def versions(self) -> Path:
-        return self.link.with_name(self.link.name + ".d")
-
-    def current(self) -> Path | None:
-        """The build directory the link points at, if any."""
-        if self.link.is_symlink() or self.link.is_dir():
-            target = self.link.resolve()
-            if (target / "db").is_dir():
-                return target
-        return None
-
-    def db(self) -> Path:
-        current = self.current()
-        if current is None:
-            raise StoreError(
-                f"no built store at {self.link}",
-                hint="run `crinkkg build` first (or pass --store to point at one)",
-            )
-        return current / "db"
-
-    @contextlib.contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """One writer (a build's publish, or an update) at a time, across processes;
-        released by the kernel if the holder dies."""
-        self.versions.mkdir(parents=True, exist_ok=True)
-        with open(self.versions / ".writer.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def publish(self, target: Path) -> None:
-        """Point the link at ``target`` atomically (hold :meth:`writer_lock`).
-
-        One previous version is kept: readers still on it finish their queries (RocksDB
-        opens its files lazily, so removing it at once could break them); older ones go.
-        """
-        link = self.link
-        if link.exists() and not link.is_symlink():
-            raise StoreError(f"{link} exists and is not a store link made by `crinkkg build`",
-                             hint="move it away or choose another --store")
-        tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-        if tmp.is_symlink():
-            tmp.unlink()
-        tmp.symlink_to(os.path.relpath(target, link.parent))
-        os.replace(tmp, link)
-        versions = sorted((p for p in self.versions.iterdir()
-                           if p.is_dir() and not p.name.endswith(".partial")
-                           and p.resolve() != target.resolve()),
-                          key=lambda p: p.stat().st_mtime)
-        for old in versions[:-1]:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def remove_abandoned(self) -> None:
-        """Partial builds or updates left by a killed process (kill -9 cleans nothing)."""
-        for partial in self.versions.glob("*.partial"):
-            pid = partial.name.rsplit("-", 1)[-1].removesuffix(".partial")
-            if not pid.isdigit() or not _alive(int(pid)):
-                shutil.rmtree(partial, ignore_errors=True)
-
-    def build_record(self) -> dict:
-        """The record the build (and each update) wrote beside the database; ``{}`` if none.
-
-        A record that cannot be read is a :class:`StoreError` with a hint, not a traceback.
-        """
-        current = self.current()
-        if current is None or not (current / "build.json").is_file():
-            return {}
-        path = current / "build.json"
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise StoreError(f"the store's build record {path} is unreadable ({exc})",
-                             hint="rebuild the store from its inputs: `crinkkg build --force`"
-                             ) from None
-        if not isinstance(record, dict):
-            raise StoreError(f"the store's build record {path} is not a JSON object",
-                             hint="rebuild the store from its inputs: `crinkkg build --force`")
-        return record
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:
@@ -383,22 +248,15 @@ class OxigraphStore:
         g = _graph(graph)
         self._store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
 
-    def update(self, sparql: str) -> None:
-        """Apply a SPARQL update to the asserted graphs, then re-reason (see :mod:`updates`)."""
+    @property
+    def database(self) -> ox.Store:
+        """The pyoxigraph store itself, for the writers of :mod:`crinkkg.build`."""
         if self.read_only:
             raise StoreError("this store was opened read-only", hint="open it with read_only=False")
-        from crinkkg.build.updates import apply_update
-
-        apply_update(self, sparql)
+        return self._store
 
     def flush(self) -> None:
         self._store.flush()
 
     def close(self) -> None:
         self._store = None  # type: ignore[assignment]
-
-
-def write_record(build_dir: Path, record: dict) -> None:
-    tmp = build_dir / "build.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
-    os.replace(tmp, build_dir / "build.json")

@@ -5,18 +5,17 @@ Lookups are bound by the Python HTTP stack (``bench/README.md``): granian parses
 Rust and runs the WSGI app in several processes, so the GIL of one no longer caps the
 server. The order of events keeps memory and the caps shared:
 
-1. this process starts the query workers (the one
-:class:`~crinkkg.backends.embedded.engine.WorkerPool`:
-   killable timeouts, restarts, memory limits) and a
-   :class:`~crinkkg.backends.embedded.broker.Broker`
-   that serves them, and the server-wide admission cap, over a Unix socket;
-2. it opens the store for in-process lookups (from the database, or a memory copy with
-   ``--front-memory-quads``), makes the Flask app and reserves the port;
-3. granian forks the HTTP processes: they share the app's code (and the memory copy,
-   copy-on-write), reach the workers through the broker, write the access log to the
+1. this process starts the backend and asks it to share itself
+   (:meth:`~crinkkg.backends.contract.Backend.share`): the embedded backend keeps one pool
+   of query workers (killable timeouts, restarts, memory limits) and the server-wide
+   admission cap behind a broker socket, and may open the store for in-process lookups
+   (from the database, or a memory copy with ``--front-memory-quads``); it makes the Flask
+   app over the shared backend and reserves the port;
+2. granian forks the HTTP processes: they share the app's code (and the memory copy,
+   copy-on-write), reach the backend through what it shared, write the access log to the
    one inherited stderr, and are replaced when one dies;
-4. SIGTERM or Ctrl-C: granian stops the HTTP processes (requests in flight finish), then
-   this process stops the workers.
+3. SIGTERM or Ctrl-C: granian stops the HTTP processes (requests in flight finish), then
+   this process stops the backend.
 """
 
 from __future__ import annotations
@@ -27,12 +26,18 @@ import os
 import socket
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 
+from granian import Granian
+from granian.constants import Interfaces
+from granian.log import LogLevels
+
+from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
+from crinkkg.web import create_app
+from crinkkg.web.http.access_log import AccessLog
 
 log = logging.getLogger("crinkkg.front")
 
@@ -68,59 +73,37 @@ def reserve_port(address: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_granian(settings: Settings, *, build_error: str | None = None,
+def serve_granian(settings: Settings, backend: Backend, *, build_error: str | None = None,
                   announce: Callable[[str, int], None]) -> None:
     """Serve until SIGTERM or Ctrl-C with ``settings.http_processes`` granian processes."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-
-    from crinkkg.backends.embedded.broker import Broker
-    from crinkkg.backends.embedded.engine import QueryEngine
-    from crinkkg.web import create_app
-    from crinkkg.web.server import AccessLog
-
     address = _address(settings.host)
     reserved = reserve_port(address, settings.port)
     port = reserved.getsockname()[1]
-    engine = QueryEngine(settings, start=False)
-    engine.launch()  # the workers boot while the rest is set up
+    backend.launch()  # the workers boot while the rest is set up
     folder = tempfile.mkdtemp(prefix="crinkkg-serve-")
-    broker = Broker(engine, os.path.join(folder, "broker.sock"))
+    share = backend.share(folder)
     try:
-        front_engine = QueryEngine(settings, start=False, broker=broker.path,
-                                   local_quads=settings.front_memory_quads)
-        app = create_app(settings, front_engine, build_error=build_error)  # workers boot
-        engine.start()
-        broker.start()
-        if settings.front_memory_quads > 0:  # the copy is made once, before the fork
-            front_engine.start()
-        # else each HTTP process opens the database itself (a RocksDB handle does not
-        # survive a fork), and this process never reads it
+        app = create_app(settings, share.front, build_error=build_error)
+        backend.start()
+        share.start()
     except Problem as problem:  # a query worker could not open the store
-        broker.close()
-        engine.close()
+        share.close()
+        backend.close()
         reserved.close()
         raise CrinkError(f"cannot start the query workers: {problem.message}",
                          hint="rebuild the store with `crinkkg build`") from None
     except BaseException:
-        broker.close()
-        engine.close()
+        share.close()
+        backend.close()
         reserved.close()
         raise
-    local = front_engine._local
-    deadline = time.monotonic() + _COPY_WAIT
-    while local is not None and local.memory_quads > 0 and not local.in_memory \
-            and time.monotonic() < deadline:
-        time.sleep(0.02)
+    share.ready(_COPY_WAIT)
     wsgi = AccessLog(app)
     metrics = app.extensions["crinkkg.metrics"]
 
     def load(_target: str) -> Callable:
         """Runs in each HTTP process, just after the fork."""
-        front_engine.after_fork()
-        assert front_engine.client is not None
-        front_engine.client.listen(metrics.snapshot)
+        share.in_child(metrics.snapshot)
         return wsgi
 
     server = Granian(
@@ -135,8 +118,8 @@ def serve_granian(settings: Settings, *, build_error: str | None = None,
     try:
         server.serve(target_loader=load)
     finally:
-        broker.close()
-        engine.close()
+        share.close()
+        backend.close()
         reserved.close()
         try:
             os.rmdir(folder)

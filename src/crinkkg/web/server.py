@@ -8,93 +8,23 @@ parses, dispatches, answers lookups and writes.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterable
-from urllib.parse import unquote
 
+from waitress import create_server
+
+from crinkkg.affinity import pin_server
+from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-
-log = logging.getLogger("crinkkg.access")
+from crinkkg.web import create_app
+from crinkkg.web.front import serve_granian
+from crinkkg.web.http.access_log import AccessLog
+from crinkkg.web.http.guard import check_public_url
 
 #: the HTTP servers ``crinkkg serve`` can run on (``--front``)
 FRONTS = ("granian", "waitress")
-
-
-#: control characters as escapes in the access log: one request, one line
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
-
-
-class AccessLog:
-    """WSGI middleware: one line per request (client, request line, status, bytes, time).
-
-    It returns the app's iterable itself (or a thin wrapper), never a generator of its
-    own: granian reads the status as soon as the app returns, so ``start_response`` must
-    have been called by then, as PEP 3333 allows servers to expect.
-    """
-
-    def __init__(self, app: Callable, stream=None) -> None:
-        self.app = app
-        self.stream = stream or sys.stderr
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        started = time.perf_counter()
-        seen: dict[str, object] = {}
-
-        def recording_start(status: str, headers: list, exc_info=None):
-            seen["status"] = status.split(" ", 1)[0]
-            for key, value in headers:
-                if key.lower() == "content-length":
-                    seen["length"] = value
-            return start_response(status, headers, exc_info)
-
-        try:
-            body = self.app(environ, recording_start)
-        except BaseException:
-            self._write(environ, seen, started)
-            raise
-        if isinstance(body, list):  # complete already (the fast path's answers)
-            self._write(environ, seen, started)
-            return body
-        return _Logged(body, lambda: self._write(environ, seen, started))
-
-    def _write(self, environ: dict, seen: dict, started: float) -> None:
-        path = environ.get("PATH_INFO", "")
-        qs = environ.get("QUERY_STRING", "")
-        target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
-                                  if qs else "")
-        target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
-        ms = (time.perf_counter() - started) * 1000
-        line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
-                f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
-                f"{ms:.1f}ms\n")
-        try:
-            self.stream.write(line)
-            self.stream.flush()
-        except (OSError, ValueError):
-            pass
-
-
-class _Logged:
-    """An app's response body that writes the access-log line when the server closes it."""
-
-    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
-        self.body = body
-        self.done = done
-
-    def __iter__(self):
-        return iter(self.body)
-
-    def close(self) -> None:
-        try:
-            if hasattr(self.body, "close"):
-                self.body.close()  # type: ignore[union-attr]
-        finally:
-            self.done()
 
 
 def check_settings(settings: Settings) -> None:
@@ -121,30 +51,27 @@ def check_settings(settings: Settings) -> None:
     if settings.timeout <= 0:
         raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
     if settings.public_url:
-        from crinkkg.web.http.guard import check_public_url
-
         wrong = check_public_url(settings.public_url)
         if wrong:
             raise CrinkError(f"--public-url {settings.public_url!r} is not usable: {wrong}",
                              hint="e.g. --public-url https://kg.example.org/")
 
 
-def serve(settings: Settings, *, build_error: str | None = None) -> None:
-    """Serve the app until interrupted (Ctrl-C or SIGTERM); stops the workers on exit.
+def serve(settings: Settings, backend: Backend, *, build_error: str | None = None) -> None:
+    """Serve the app over ``backend`` (made, not started) until interrupted (Ctrl-C or
+    SIGTERM); stops the backend on exit.
 
     ``build_error``: the last build failed; the earlier store is served, marked stale.
     """
     check_settings(settings)
     if settings.front == "granian":
-        from crinkkg.web.front import serve_granian
-
         def announce(host: str, port: int) -> None:
             _announce(settings, host, port, f"granian, {settings.http_processes} HTTP "
                       f"processes x {settings.http_threads} threads", build_error)
 
-        serve_granian(settings, build_error=build_error, announce=announce)
+        serve_granian(settings, backend, build_error=build_error, announce=announce)
         return
-    _serve_waitress(settings, build_error=build_error)
+    _serve_waitress(settings, backend, build_error=build_error)
 
 
 def _announce(settings: Settings, host: str, port: int, how: str,
@@ -161,18 +88,11 @@ def _announce(settings: Settings, host: str, port: int, how: str,
               file=sys.stderr, flush=True)
 
 
-def _serve_waitress(settings: Settings, *, build_error: str | None = None) -> None:
+def _serve_waitress(settings: Settings, engine: Backend, *,
+                    build_error: str | None = None) -> None:
     """One process of waitress threads (``--front waitress``), pinned to one CPU."""
-    from crinkkg.backends.embedded.affinity import pin_server
-    from crinkkg.backends.embedded.engine import QueryEngine
-
     cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
-    engine = QueryEngine(settings, start=False)
     engine.launch()  # the workers boot while the web app is imported
-    from waitress import create_server
-
-    from crinkkg.web import create_app
-
     try:
         app = create_app(settings, engine, build_error=build_error)
         engine.start()

@@ -4,7 +4,7 @@
 app are loaded). Each would otherwise start its own query workers: the memory of the pool
 multiplied by the number of HTTP processes, and the caps (``max_concurrent``) counted per
 process. Instead the serving process keeps the one
-:class:`~crinkkg.backends.embedded.engine.WorkerPool`
+:class:`~crinkkg.backends.embedded.pool.WorkerPool`
 (killable workers, timeouts, restarts, admission) and a :class:`Broker` that HTTP
 processes reach over a Unix socket (:mod:`crinkkg.backends.embedded.channel` messages):
 
@@ -30,13 +30,28 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from crinkkg.backends.embedded import channel as wire
+from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.problems import Problem
+from crinkkg.settings import Settings
 
-if TYPE_CHECKING:
-    from crinkkg.backends.embedded.engine import QueryEngine, WorkerPool
+
+class Pools(Protocol):
+    """What the broker serves: the serving process's pools and admission (an
+    :class:`~crinkkg.backends.embedded.engine.EmbeddedBackend`)."""
+
+    queries: WorkerPool
+    updates: WorkerPool | None
+    settings: Settings
+
+    @property
+    def in_flight(self) -> int: ...
+
+    def _admit(self) -> None: ...
+
+    def _leave(self) -> None: ...
 
 log = logging.getLogger("crinkkg.broker")
 
@@ -48,7 +63,7 @@ class Broker:
     """Serves the engine's worker pools to HTTP processes over a Unix socket (in the
     serving process, one thread per connection)."""
 
-    def __init__(self, engine: QueryEngine, path: str) -> None:
+    def __init__(self, engine: Pools, path: str) -> None:
         self.engine = engine
         self.path = path
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -226,7 +241,7 @@ class BrokerClient:
 
 
 class RemotePool:
-    """Stands in for a :class:`~crinkkg.backends.embedded.engine.WorkerPool` in an HTTP process: the
+    """Stands in for a :class:`~crinkkg.backends.embedded.pool.WorkerPool` in an HTTP process: the
     same ``run``, ``alive`` and ``restarts``, answered by the broker's pool."""
 
     def __init__(self, client: BrokerClient, role: str, size: int) -> None:

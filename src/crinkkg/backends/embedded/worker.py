@@ -37,14 +37,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from crinkkg.affinity import release_worker
 from crinkkg.backends.embedded import channel as wire
-from crinkkg.backends.embedded.affinity import release_worker
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
 from crinkkg.errors import CrinkError, InconsistencyError, StoreError
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
-from crinkkg.store.oxigraph import OxigraphStore, StoreLayout, write_record
+from crinkkg.store.layout import StoreLayout
+from crinkkg.store.oxigraph import OxigraphStore
 
 # -- processes ---------------------------------------------------------------------------
 
@@ -181,45 +182,40 @@ def disk_problem(exc: OSError) -> Problem:
 def apply_versioned_update(link: Path, sparql: str) -> dict:
     """Apply a SPARQL update to a copy of the store and publish the copy.
 
-    Raises what :meth:`OxigraphStore.update` raises (``SyntaxError``, ``UpdateRefused``,
-    ``InconsistencyError``); then nothing is published and the store is unchanged.
+    Raises what :func:`~crinkkg.build.updates.apply_update` raises (``SyntaxError``,
+    ``UpdateRefused``, ``InconsistencyError``); then nothing is published and the store is
+    unchanged.
     """
+    from crinkkg.build.updates import apply_update  # update workers only: owlrl is heavy
+
     layout = StoreLayout(link)
-    with layout.writer_lock():
+    with layout.writer_lock():  # from the copy to the publish: no build or update between
         current = layout.current()
         if current is None:
             raise StoreError(f"no built store at {link}", hint="run `crinkkg build` first")
-        layout.remove_abandoned()
         started = time.perf_counter()
-        work = layout.versions / f"update-{int(time.time() * 1000)}-{os.getpid()}.partial"
-        work.mkdir()
+        work = layout.work_dir("update")
         try:
             source = ox.Store.read_only(str(current / "db"))
             source.backup(str(work / "db"))
             del source
             target = OxigraphStore(ox.Store(str(work / "db")), path=work / "db",
                                    read_only=False)
-            target.update(sparql)
+            apply_update(target, sparql)
             target.flush()
             count = target.count()
             target.close()
             del target
             gc.collect()
-            record = layout.build_record()
-            record["updates"] = int(record.get("updates", 0)) + 1
-            record["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            write_record(work, record)
-            final = work.with_name(work.name.removesuffix(".partial"))
-            work.rename(final)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        try:
-            layout.publish(final)
-        except BaseException:  # e.g. no space for the new link: the old version stays
-            if layout.current() != final.resolve():
-                shutil.rmtree(final, ignore_errors=True)
-            raise
+
+        def record(previous: dict) -> dict:
+            return {**previous, "updates": int(previous.get("updates", 0)) + 1,
+                    "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+        layout.publish_version(work, record, locked=True)
         return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
 
 

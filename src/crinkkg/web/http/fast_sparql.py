@@ -16,9 +16,11 @@ from http import HTTPStatus
 from flask import Flask
 
 from crinkkg.problems import Problem, render
+from crinkkg.web.backend import EXTENSION
 from crinkkg.web.http.cors import EXPOSED_HEADERS, allowed_origin
 from crinkkg.web.http.protocol import FORM_TYPE, QUERY_TYPE, parse_operation
 from crinkkg.web.http.safety import check_body_size
+from crinkkg.web.services.query import execute_query
 
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
@@ -30,7 +32,7 @@ class FastQueries:
         self.wsgi_app = wsgi_app
         self.flask_app = flask_app
         self.settings = flask_app.config["CRINKKG"]
-        self.engine = flask_app.extensions["crinkkg.engine"]
+        self.engine = flask_app.extensions[EXTENSION]
         self.metrics = flask_app.extensions["crinkkg.metrics"]
 
     def _endpoint(self, environ: dict) -> str:
@@ -63,8 +65,6 @@ class FastQueries:
 
     def _answer(self, environ: dict, start_response: Callable, method: str, qs: str,
                 content_type: str | None, accept: str | None) -> Iterable[bytes]:
-        from crinkkg.web.routes.sparql import execute_query
-
         started = time.perf_counter()
         headers: list[tuple[str, str]] = []
         try:

@@ -16,11 +16,11 @@ import uuid
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
-from crinkkg.backends.embedded.engine import get_engine
-from crinkkg.backends.evaluation import check_format
+from crinkkg.formats import body_format, check_format, formats_for
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.settings import Settings
 from crinkkg.vocab import GRAPH
+from crinkkg.web.backend import get_backend
 from crinkkg.web.http import cors
 from crinkkg.web.http.protocol import graph_iri
 from crinkkg.web.http.safety import check_body_size, check_rdfxml, check_update_allowed
@@ -28,15 +28,11 @@ from crinkkg.web.http.urls import root_url
 
 bp = Blueprint("graph_store", __name__)
 
-INPUT_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE, "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-DATASET_TYPES = {
-    "application/trig": ox.RdfFormat.TRIG, "application/x-trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS, "text/x-nquads": ox.RdfFormat.N_QUADS,
-}
+#: request bodies by media type (from the one format registry): graphs, and datasets
+INPUT_TYPES = {m: f.oxigraph for f in formats_for("graph") if not f.graph_aware
+               for m in (f.media_type, *f.aliases) if body_format(m) is f}
+DATASET_TYPES = {m: f.oxigraph for f in formats_for("graph") if f.graph_aware
+                 for m in (f.media_type, *f.aliases) if body_format(m) is f}
 
 
 def _settings() -> Settings:
@@ -119,7 +115,7 @@ def _exists(graph: str | None) -> bool:
     CLEAR still exists until DROP or DELETE)."""
     if graph is None:
         return True
-    return get_engine().graph_exists(graph)
+    return get_backend().graph_exists(graph)
 
 
 def _graph_clause(graph: str | None, body: str) -> str:
@@ -133,7 +129,7 @@ def store() -> Response:
         return cors.preflight(_settings())
     whole = "graph" not in request.args and "default" not in request.args
     if request.method in ("GET", "HEAD") and whole:
-        reply = get_engine().read_dataset(accept=request.headers.get("Accept"),
+        reply = get_backend().read_dataset(accept=request.headers.get("Accept"),
                                           fmt=request.args.get("format"))
         response = Response(reply.body, 200, content_type=reply.content_type)
         response.headers["Vary"] = "Accept"
@@ -142,14 +138,14 @@ def store() -> Response:
         graph = _target()
         fmt = tuple(request.args.getlist("format")) or None
         check_format(fmt)
-        reply = get_engine().read_graph(graph, accept=request.headers.get("Accept"), fmt=fmt)
+        reply = get_backend().read_graph(graph, accept=request.headers.get("Accept"), fmt=fmt)
         response = Response(reply.body, 200, content_type=reply.content_type)
         response.headers["Vary"] = "Accept"
         return response
     s = _settings()
     cors.mark_write()
     check_update_allowed(s, request.headers.get("Authorization"))
-    engine = get_engine()
+    engine = get_backend()
     if request.method == "POST" and whole:
         fmt = DATASET_TYPES.get((request.mimetype or "").lower())
         if fmt is not None:  # quads into their graphs

@@ -8,8 +8,8 @@ import time
 
 from flask import Blueprint, Response, current_app, g, request
 
-from crinkkg.backends.embedded.engine import get_engine
 from crinkkg.problems import Problem
+from crinkkg.web.backend import EXTENSION, get_backend
 from crinkkg.web.http.metrics import Metrics
 
 bp = Blueprint("operations", __name__)
@@ -19,14 +19,11 @@ bp = Blueprint("operations", __name__)
 def _install(state) -> None:
     app = state.app
     metrics = app.extensions.setdefault("crinkkg.metrics", Metrics())
-    engine = app.extensions["crinkkg.engine"]
+    backend = app.extensions[EXTENSION]
     metrics.gauge("crinkkg_queries_in_flight", "Queries admitted and not yet answered.",
-                  lambda: engine.in_flight)
-    metrics.gauge("crinkkg_query_workers", "Query worker processes alive.",
-                  lambda: engine.queries.alive)
-    metrics.gauge("crinkkg_query_worker_restarts_total",
-                  "Query workers replaced (after a timeout or a crash).",
-                  lambda: engine.queries.restarts)
+                  lambda: backend.in_flight)
+    for name, (text, read) in backend.gauges().items():
+        metrics.gauge(name, text, read)
 
     @app.before_request
     def _start_timer() -> None:
@@ -46,7 +43,7 @@ def _install(state) -> None:
 def health() -> Response:
     """200 with the store's version and triple counts when a worker answers; else 503."""
     try:
-        info = get_engine().health()
+        info = get_backend().health()
     except Problem as problem:
         body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
         return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
@@ -63,10 +60,14 @@ def health() -> Response:
 def metrics() -> Response:
     """Prometheus text exposition format."""
     metrics = current_app.extensions["crinkkg.metrics"]
-    client = get_engine().client
-    if client is not None:  # several HTTP processes: add up every one's counters
+    try:
+        others = get_backend().peer_metrics()
+    except Problem as problem:
+        return Response(f"# {problem.message}\n", 503,
+                        content_type="text/plain; version=0.0.4; charset=utf-8")
+    if others is not None:  # several HTTP processes: add up every one's counters
         try:
-            metrics = metrics.merged(client.ask(("collect",), 10)[1])
+            metrics = metrics.merged(others)
         except Problem as problem:
             return Response(f"# {problem.message}\n", 503,
                             content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -16,10 +16,13 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
-from crinkkg.backends.embedded.engine import get_engine
-from crinkkg.inputs.examples import examples
+from crinkkg.examples import examples
+from crinkkg.formats import formats_for
 from crinkkg.problems import Problem
+from crinkkg.sparqltext import Unreadable, tokenize
+from crinkkg.views import VIEWS
 from crinkkg.vocab import CRINK, INFERRED_GRAPH, PREFIXES
+from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import base_iri, href, iri_for, local_path, settings
 from crinkkg.web.render.diagram import (
     Neighbour,
@@ -29,7 +32,7 @@ from crinkkg.web.render.diagram import (
     node_sample,
 )
 from crinkkg.web.render.diagram import timeline_svg as draw_timeline
-from crinkkg.web.render.rdfio import HTML, RDF_FORMATS, RDF_TYPE, Term, by_suffix, shorten, term
+from crinkkg.web.render.rdfio import RDF_FORMATS, RDF_TYPE, Term, shorten, term
 from crinkkg.web.services.describe import (
     PROV_DERIVED,
     RDFS_LABEL,
@@ -39,6 +42,7 @@ from crinkkg.web.services.describe import (
     safe_iri,
 )
 from crinkkg.web.services.ontology_doc import ontology_doc
+from crinkkg.web.services.overview import network_data, overview
 from crinkkg.web.services.source_text import (
     TEXT_CONTENT,
     Anchor,
@@ -124,22 +128,8 @@ class Fact:
 
 # -- the overview ---------------------------------------------------------------------------------
 
-@bp.route("/")
-@bp.route("/index.<ext>")
-def root(ext: str | None = None) -> Response:
-    """The overview for browsers; a VoID description of the dataset for RDF clients."""
-    from crinkkg.web.routes.resources import choose, dataset_description, document_headers
-
-    suffix = by_suffix(ext) if ext else None
-    if ext and suffix is None:
-        raise Problem(404, "not-found", f"/index.{ext} is not a format of this page",
-                      hint="use .html, .ttl, .jsonld, .rdf, .nt, .trig or .nq")
-    fmt, negotiated = choose(suffix, no_accept=HTML)
-    if fmt is not HTML:
-        response = Response(dataset_description(fmt), 200, content_type=fmt.content_type)
-        return document_headers(response, "/index", fmt, negotiated)
-    from crinkkg.web.services.overview import overview
-
+def overview_page() -> Response:
+    """The overview page: the network of states and groupings, the timeline, examples."""
     data = overview()
     legend_edges = [(s, legend_sample(s)) for s in data.styles.values()]
     legend_nodes = [(kind, text, node_sample(kind)) for kind, text in (
@@ -151,8 +141,6 @@ def root(ext: str | None = None) -> Response:
                       description=f"{len(data.nodes)} actors and {len(data.edges)} claims "
                                   "between them: alliances, partnerships, transfers by kind, "
                                   "conflicts, strikes, requests and memberships.")
-    from crinkkg.web.services.overview import network_data
-
     # after network_svg: the interactive view starts from the SVG's layout
     interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
     names = {n.key: n.label for n in data.nodes}
@@ -294,7 +282,7 @@ def claim_facts(iri: str) -> ClaimFacts | None:
     """The claim's modality and time, read through the engine; None for other resources."""
     if not safe_iri(iri):
         return None
-    rows = get_engine().select_json(f"""SELECT ?m ?w ?t ?p ?e ?l WHERE {{
+    rows = get_backend().select_json(f"""SELECT ?m ?w ?t ?p ?e ?l WHERE {{
   {{ <{iri}> crink:hasModality ?m }} UNION {{ <{iri}> crink:accordingTo ?w }}
   UNION {{ <{iri}> crink:hasTime ?t OPTIONAL {{ ?t crink:hasPrecision ?p }}
            OPTIONAL {{ ?t crink:earliest ?e }} OPTIONAL {{ ?t crink:latest ?l }} }}
@@ -334,7 +322,7 @@ def _claims_behind(links: set[tuple[str, str, str]]
         return {}
     values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in sorted(links)[:400])
     inferred = f"<{INFERRED_GRAPH}>"
-    rows = get_engine().select_json(f"""SELECT DISTINCT ?a ?p ?b ?claim WHERE {{
+    rows = get_backend().select_json(f"""SELECT DISTINCT ?a ?p ?b ?claim WHERE {{
   VALUES (?a ?p ?b) {{ {values} }}
   {{ GRAPH ?g {{ ?a ?d ?b }} FILTER(?g != {inferred}) ?a crink:statedIn ?x . BIND(?a AS ?claim) }}
   UNION
@@ -437,12 +425,12 @@ def ontology_page() -> Response:
 
 def graph_page(iri: str) -> Response:
     """A named graph: what it is, how big, which resources it talks about."""
-    rows = get_engine().select_json(
+    rows = get_backend().select_json(
         f"SELECT ?s (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}"
         " GROUP BY ?s ORDER BY ?s LIMIT 5000")["results"]["bindings"]
     subjects = [(b["s"]["value"], int(b["n"]["value"])) for b in rows]
     labels, _ = fetch_labels([s for s, _ in subjects])
-    total = get_engine().select_json(
+    total = get_backend().select_json(
         f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
     count = int(total["results"]["bindings"][0]["n"]["value"])
     items = [(Value.of(ox.NamedNode(s), labels), n) for s, n in subjects]
@@ -453,15 +441,12 @@ def graph_page(iri: str) -> Response:
 
 # -- the query page --------------------------------------------------------------------------------
 
-RESULT_DOWNLOADS = (("json", "SPARQL JSON"), ("xml", "SPARQL XML"), ("csv", "CSV"),
-                    ("tsv", "TSV"))
-GRAPH_DOWNLOADS = (("turtle", "Turtle"), ("ntriples", "N-Triples"), ("nquads", "N-Quads"),
-                   ("trig", "TriG"), ("jsonld", "JSON-LD"), ("rdfxml", "RDF/XML"))
+RESULT_DOWNLOADS = tuple((f.name, f.label) for f in formats_for("results"))
+GRAPH_DOWNLOADS = tuple((f.name, f.label) for f in formats_for("graph"))
 
 
 def query_form(sparql: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue."""
-    from crinkkg.sparqltext import Unreadable, tokenize
 
     try:
         for token in tokenize(sparql):
@@ -489,7 +474,7 @@ def run(sparql: str, view: str) -> Outcome:
     """Evaluate the page's query through the engine; errors become part of the outcome."""
     form = query_form(sparql)
     outcome = Outcome(form)
-    engine = get_engine()
+    engine = get_backend()
     started = time.perf_counter()
     try:
         if form in ("CONSTRUCT", "DESCRIBE"):
@@ -535,7 +520,7 @@ def ontology_terms() -> dict[str, list[str]]:
     prefixed names where a predeclared prefix fits: the query editor's autocompletion,
     served with the page rather than fetched from an online service."""
     out: dict[str, set[str]] = {"class": set(), "property": set()}
-    for b in get_engine().select_json(_TERMS)["results"]["bindings"]:
+    for b in get_backend().select_json(_TERMS)["results"]["bindings"]:
         iri = b["t"]["value"]
         name = shorten(iri, PREFIXES)
         out[b["kind"]["value"]].add(name if name != iri else f"<{iri}>")
@@ -557,7 +542,7 @@ def render_query_page(query: str | None = None) -> Response:
     """The query page: editor, one-click examples, the results of ``query`` (if given) as a
     table with links, downloads in every format, errors next to the query."""
     view = request.args.get("view", "all")
-    if view not in ("all", "asserted", "inferred"):
+    if view not in VIEWS:
         view = "all"
     default = examples()[0].sparql if examples() else "SELECT * WHERE { ?s ?p ?o } LIMIT 20"
     outcome = run(query, view) if query and query.strip() else None

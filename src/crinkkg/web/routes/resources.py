@@ -22,9 +22,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from crinkkg.backends.embedded.engine import get_engine
 from crinkkg.formats import best_of, format_names, prefers_html
 from crinkkg.problems import Problem
+from crinkkg.views import View, parse_view
+from crinkkg.web.backend import get_backend
+from crinkkg.web.http.responses import problem_response
 from crinkkg.web.http.urls import base_iri, iri_for, local_path, root_url
 from crinkkg.web.render.rdfio import (
     FORMATS,
@@ -40,12 +42,18 @@ from crinkkg.web.render.rdfio import (
     jsonld_context,
     write,
 )
+from crinkkg.web.routes.pages import (
+    entity_page,
+    graph_page,
+    not_found_page,
+    ontology_page,
+    overview_page,
+)
 from crinkkg.web.services.describe import Description, describe, safe_iri, search
 from crinkkg.web.services.ontology_doc import find_ontology_graph, version_iri_of
 
 bp = Blueprint("linked_data", __name__)
 
-VIEWS = ("all", "asserted", "inferred")
 
 
 # -- negotiation ---------------------------------------------------------------------------
@@ -98,12 +106,8 @@ def document_headers(response: Response, path: str, fmt: LDFormat, negotiated: b
     return response
 
 
-def _view() -> str:
-    view = request.args.get("view", "all")
-    if view not in VIEWS:
-        raise Problem(400, "bad-view", f"view={view} is not a view of this graph",
-                      hint="use view=all (default), view=asserted or view=inferred")
-    return view
+def _view() -> View:
+    return parse_view(request.args.get("view"))
 
 
 def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
@@ -111,8 +115,6 @@ def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
     with suggestions)."""
     message = message or f"<{iri}> is not described in this graph"
     if fmt is HTML:
-        from crinkkg.web.routes.pages import not_found_page
-
         name = iri[len(base_iri()):] if iri.startswith(base_iri()) else iri
         suggestions = search(name.rsplit("/", 1)[-1], base_iri()) if safe_iri(iri) else []
         return not_found_page(iri, message, suggestions)
@@ -126,7 +128,6 @@ def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
 def unrouted(exc: NotFound) -> Response:
     """A path no route matches (e.g. one holding a line break): under the graph's own paths
     a 404 in the negotiated format, as for any unknown IRI; elsewhere a problem."""
-    from crinkkg.web.http.responses import problem_response
 
     path = request.path
     if path.startswith(("/id/", "/graph/", "/ontology/")):
@@ -137,8 +138,6 @@ def unrouted(exc: NotFound) -> Response:
         return not_found(fmt, iri_for(path))
     message = f"nothing is served at {path!r}"
     if prefers_html(request.headers.get("Accept")):
-        from crinkkg.web.routes.pages import not_found_page
-
         return not_found_page(request.url, message, [])
     return problem_response(Problem(404, "not-found", message,
                                     hint="see / for the overview, /sparql for queries"))
@@ -178,8 +177,6 @@ def resource(name: str) -> Response:
         return not_found(fmt, iri)
     path = local_path(iri) or request.path
     if fmt is HTML:
-        from crinkkg.web.routes.pages import entity_page
-
         response = entity_page(desc)
     else:
         response = Response(rdf_body(filtered(desc, view), fmt), 200,
@@ -195,7 +192,7 @@ def ontology_iri() -> str:
 
 def ontology_body(fmt: LDFormat, graph: str, iri: str) -> bytes:
     """The ontology's own graph (as written, without inferences) in ``fmt``."""
-    nt = get_engine().construct(
+    nt = get_backend().construct(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
         ox.RdfFormat.N_TRIPLES)
     g = ox.NamedNode(graph)
@@ -220,8 +217,6 @@ def _ontology(suffix: LDFormat | None, version: str | None = None) -> Response:
                              f"served here; the current version is <{current}>")
         path = local_path(wanted) or path
     if fmt is HTML:
-        from crinkkg.web.routes.pages import ontology_page
-
         response = ontology_page()
     else:
         response = Response(ontology_body(fmt, graph, iri), 200,
@@ -259,13 +254,11 @@ def graph(name: str) -> Response:
     stem, suffix = split_suffix(name)
     fmt, negotiated = choose(suffix)
     iri = iri_for("graph/" + stem)
-    engine = get_engine()
+    engine = get_backend()
     if not safe_iri(iri) or not engine.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
         return not_found(fmt, iri, f"<{iri}> is not a graph of this store")
     path = local_path(iri) or request.path
     if fmt is HTML:
-        from crinkkg.web.routes.pages import graph_page
-
         response = graph_page(iri)
     else:
         nt = engine.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> "
@@ -280,6 +273,21 @@ def graph(name: str) -> Response:
 
 
 # -- the dataset (the base IRI itself) ----------------------------------------------------------
+
+@bp.route("/")
+@bp.route("/index.<ext>")
+def root(ext: str | None = None) -> Response:
+    """The overview for browsers; a VoID description of the dataset for RDF clients."""
+    suffix = by_suffix(ext) if ext else None
+    if ext and suffix is None:
+        raise Problem(404, "not-found", f"/index.{ext} is not a format of this page",
+                      hint="use .html, .ttl, .jsonld, .rdf, .nt, .trig or .nq")
+    fmt, negotiated = choose(suffix, no_accept=HTML)
+    if fmt is not HTML:
+        response = Response(dataset_description(fmt), 200, content_type=fmt.content_type)
+        return document_headers(response, "/index", fmt, negotiated)
+    return overview_page()
+
 
 def dataset_description(fmt: LDFormat) -> bytes:
     """A short VoID description of the dataset, for RDF clients at the root."""

@@ -12,19 +12,20 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from crinkkg.backends.embedded.engine import QueryEngine, Reply, get_engine
-from crinkkg.backends.evaluation import check_format
-from crinkkg.formats import HTML, format_names, negotiate, prefers_html
+from crinkkg.backends.contract import Reply
+from crinkkg.formats import HTML, check_format, format_names, negotiate, prefers_html
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import DatasetConflict, Unreadable, add_using
+from crinkkg.web.backend import get_backend
 from crinkkg.web.http import cors, responses
+from crinkkg.web.http.fast_sparql import FastQueries
 from crinkkg.web.http.metrics import Metrics
 from crinkkg.web.http.protocol import Operation, parse_operation
-from crinkkg.web.http.safety import check_body_size, check_query, check_update, check_update_allowed
+from crinkkg.web.http.safety import check_body_size, check_update, check_update_allowed
+from crinkkg.web.services.query import execute_query, format_override
 
 bp = Blueprint("sparql", __name__)
-VIEWS = ("all", "asserted", "inferred")
 
 
 @bp.record_once
@@ -33,8 +34,6 @@ def _install(state) -> None:
     app.extensions.setdefault("crinkkg.metrics", Metrics())
     responses.install(app)
     cors.install(app)
-    from crinkkg.web.http.fast_sparql import FastQueries
-
     app.wsgi_app = FastQueries(app.wsgi_app, app)  # type: ignore[method-assign]
 
 
@@ -100,39 +99,6 @@ def endpoint() -> Response:
     return run_query(op)
 
 
-def _view(op: Operation) -> str:
-    view = op.param("view") or "all"
-    if view not in VIEWS:
-        raise Problem(400, "bad-view", f"view={view} is not a view of this dataset",
-                      hint="use view=all (default), view=asserted or view=inferred")
-    return view
-
-
-def execute_query(op: Operation, *, accept: str | None, endpoint: str, settings: Settings,
-                  engine: QueryEngine, metrics: Metrics) -> Reply:
-    """Check and evaluate a query (shared by the Flask route and the WSGI fast path)."""
-    check_query(op.text, settings)
-    fmt = format_override(op)
-    check_format(fmt)
-    try:
-        reply = engine.query(op.text, view=_view(op), default_graphs=op.default_graphs,
-                             named_graphs=op.named_graphs, base_iri=endpoint,
-                             accept=accept, fmt=fmt)
-    except Problem as problem:
-        metrics.count_query("timeout" if problem.kind == "timeout" else
-                            "rejected" if problem.status == 503 else "error")
-        raise
-    metrics.count_query("ok")
-    return reply
-
-
-def format_override(op: Operation) -> tuple[str, ...] | None:
-    """Every ``format=`` value (else every ``output=`` value): clients such as SPARQLWrapper
-    send several, a name and a list of media types."""
-    values = op.params.get("format") or op.params.get("output")
-    return tuple(values) if values else None
-
-
 def wants_page(op: Operation, method: str, accept: str | None) -> bool:
     """A browser asking for the endpoint gets the query page, not raw results
     (``format=html`` asks for it too)."""
@@ -150,7 +116,7 @@ def run_query(op: Operation) -> Response:
     if wants_page(op, request.method, accept):
         return _html_page(op)
     return _answer(execute_query(op, accept=accept, endpoint=endpoint_url(),
-                                 settings=settings(), engine=get_engine(), metrics=metrics()))
+                                 settings=settings(), engine=get_backend(), metrics=metrics()))
 
 
 def run_update(op: Operation) -> Response:
@@ -171,7 +137,7 @@ def run_update(op: Operation) -> Response:
     prologue = f"BASE <{endpoint_url()}> "
     started = time.perf_counter()
     try:
-        reply = get_engine().update(prologue + text, column_shift=len(prologue))
+        reply = get_backend().update(prologue + text, column_shift=len(prologue))
     except Problem:
         metrics().count_query("update-error")
         raise
@@ -199,7 +165,7 @@ def describe(op: Operation) -> Response:
                       "the service description is RDF: none of the accepted types is an RDF "
                       "format", hint="accept text/turtle, application/rdf+xml or "
                                      "application/ld+json")
-    body = service_description(endpoint_url(), settings(), get_engine(), chosen.oxigraph)
+    body = service_description(endpoint_url(), settings(), get_backend(), chosen.oxigraph)
     response = Response(body, 200, content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
     return response

@@ -20,8 +20,8 @@ from difflib import SequenceMatcher
 
 import pyoxigraph as ox
 
-from crinkkg.backends.embedded.engine import get_engine
 from crinkkg.vocab import INFERRED_GRAPH
+from crinkkg.web.backend import get_backend
 from crinkkg.web.render.rdfio import RDF_TYPE, Term, shorten, term
 
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
@@ -161,7 +161,7 @@ def fetch_labels(iris: list[str], select: Callable[[str], dict] | None = None
     wanted = sorted({i for i in iris if safe_iri(i)})
     if not wanted:
         return {}, []
-    select = select or get_engine().select_json
+    select = select or get_backend().select_json
     found: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     rows: list[tuple[str, str, dict]] = []
     for chunk in range(0, len(wanted), 400):
@@ -178,7 +178,7 @@ def describe(iri: str) -> Description | None:
     """The description of ``iri``, or ``None`` when the graph says nothing about it."""
     if not safe_iri(iri):
         return None
-    result = get_engine().select_json(_query(iri))
+    result = get_backend().select_json(_query(iri))
     rows = result["results"]["bindings"]
     if not any(r["role"]["value"] in ("out", "in") for r in rows):
         return None
@@ -232,7 +232,7 @@ def search(fragment: str, base: str, limit: int = 8) -> list[tuple[str, str]]:
     words = [w for w in re.split(r"[^A-Za-z0-9]+", fragment.lower()) if len(w) > 2][:4]
     if not key or not safe_iri(base):
         return []
-    result = get_engine().select_json(
+    result = get_backend().select_json(
         f"""SELECT ?x (SAMPLE(?label) AS ?l) WHERE {{
         ?x rdfs:label ?label . FILTER(STRSTARTS(STR(?x), "{base}")) }}
         GROUP BY ?x LIMIT 20000""")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from crinkkg.backends.embedded.engine import get_engine
 from crinkkg.settings import Settings
+from crinkkg.web.backend import get_backend
 from crinkkg.web.render.rdfio import LD_PREFIXES, shorten, term
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 
@@ -121,14 +121,14 @@ def find_ontology_graph(ontology_iri: str) -> str | None:
     """The named graph that declares ``ontology_iri`` an ``owl:Ontology``."""
     if not safe_iri(ontology_iri):
         return None
-    r = get_engine().select_json(
+    r = get_backend().select_json(
         f"SELECT ?g WHERE {{ GRAPH ?g {{ <{ontology_iri}> a owl:Ontology }} }} LIMIT 1")
     rows = r["results"]["bindings"]
     return rows[0]["g"]["value"] if rows else None
 
 
 def version_iri_of(ontology_iri: str) -> str | None:
-    r = get_engine().select_json(
+    r = get_backend().select_json(
         f"SELECT ?v WHERE {{ <{ontology_iri}> owl:versionIRI ?v }} LIMIT 1")
     rows = r["results"]["bindings"]
     return rows[0]["v"]["value"] if rows else None
@@ -161,7 +161,7 @@ def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
     graph = find_ontology_graph(ontology_iri)
     if graph is None:
         return None
-    engine = get_engine()
+    engine = get_backend()
     rows = engine.select_json(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     index: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     count = 0
@@ -258,7 +258,7 @@ def _usage(settings: Settings, ns: str, terms: dict[str, TermDoc]) -> None:
              || STRSTARTS(STR(?t), "{LD_PREFIXES['dcterms']}"))
     }}"""
     users: dict[str, set[str]] = defaultdict(set)
-    for b in get_engine().select_json(query)["results"]["bindings"]:
+    for b in get_backend().select_json(query)["results"]["bindings"]:
         users[b["t"]["value"]].add(b["x"]["value"])
     for iri, doc in terms.items():
         found = sorted(users.get(iri, ()))
@@ -272,7 +272,7 @@ _lock = threading.Lock()
 
 def ontology_doc(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
     """The model for the current store version (built on first use, then reused)."""
-    engine = get_engine()
+    engine = get_backend()
     key = (str(getattr(engine, "version", lambda: "")()), ontology_iri)
     with _lock:
         if key in _cache:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crinkkg.backends.embedded.engine import get_engine
+from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import base_iri, href
 from crinkkg.web.render.diagram import (
     BASE_STYLES,
@@ -95,7 +95,7 @@ def _most_specific(classes: set[str], supers: dict[str, set[str]]) -> str:
 
 def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
     """Actors and the claims between them, with a style per edge kind."""
-    engine = get_engine()
+    engine = get_backend()
     actors = engine.select_json(_ACTORS)["results"]["bindings"]
     rows = engine.select_json(_EDGES)["results"]["bindings"]
     supers: dict[str, set[str]] = defaultdict(set)
@@ -176,7 +176,7 @@ def facets(claims: list[str]) -> tuple[dict[str, Facets], dict[str, str]]:
     if not claims:
         return {}, {}
     values = " ".join(f"<{c}>" for c in sorted(set(claims)))
-    rows = get_engine().select_json(f"""SELECT ?c ?src ?mod ?prec ?e ?l WHERE {{
+    rows = get_backend().select_json(f"""SELECT ?c ?src ?mod ?prec ?e ?l WHERE {{
   VALUES ?c {{ {values} }}
   {{ ?c prov:wasDerivedFrom ?src }} UNION {{ ?c crink:hasModality ?mod }}
   UNION {{ ?c crink:hasTime ?t . ?t crink:hasPrecision ?prec
@@ -207,7 +207,7 @@ def timeline() -> list[Dated]:
     ids = base_iri() + "id/"
     if not safe_iri(ids):
         return []
-    rows = get_engine().select_json(_dates_query(ids))["results"]["bindings"]
+    rows = get_backend().select_json(_dates_query(ids))["results"]["bindings"]
     best: dict[str, tuple[str, str, bool]] = {}
     for b in rows:
         x, date = b["x"]["value"], b["d"]["value"][:10]
@@ -228,7 +228,7 @@ def timeline() -> list[Dated]:
 
 def counts() -> dict[str, int]:
     """States, groupings, claims, sources, and triples asserted and inferred."""
-    engine = get_engine()
+    engine = get_backend()
     out = {b["what"]["value"]: int(b["n"]["value"])
            for b in engine.select_json(_COUNTS)["results"]["bindings"]}
     triples = engine.triple_counts()  # the same figures as /health and the VoID

@@ -9,11 +9,9 @@ default graph the triples, classes and properties (with partitions).
 
 from __future__ import annotations
 
-import threading
-
 import pyoxigraph as ox
 
-from crinkkg.backends.embedded.engine import QueryEngine
+from crinkkg.backends.contract import Backend, Statistics
 from crinkkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from crinkkg.settings import Settings
 from crinkkg.vocab import INFERRED_GRAPH, SD, VOID
@@ -36,8 +34,6 @@ PREFIXES = {"sd": str(SD), "void": str(VOID), "formats": FORMATS_NS,
             "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
-_cache: dict[str, dict] = {}
-_cache_lock = threading.Lock()
 
 
 def sd(term: str) -> ox.NamedNode:
@@ -52,35 +48,8 @@ def _int(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=XSD_INTEGER)
 
 
-def statistics(engine: QueryEngine) -> dict:
-    """Triples per graph, and classes and properties of the default (union) graph.
-
-    Computed by queries in the workers and cached per store version: a build or an update
-    makes a new version.
-    """
-    version = engine.version()
-    with _cache_lock:
-        if version in _cache:
-            return _cache[version]
-    graphs = engine.graph_counts()
-
-    def pairs(sparql: str, key: str) -> list[tuple[str, int]]:
-        rows = engine.select_json(sparql)["results"]["bindings"]
-        return sorted((r[key]["value"], int(r["n"]["value"])) for r in rows
-                      if r.get(key, {}).get("type") == "uri")
-
-    classes = pairs("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", "c")
-    properties = pairs("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", "p")
-    total = engine.select_json("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    stats = {"graphs": graphs, "classes": classes, "properties": properties,
-             "triples": int(total["results"]["bindings"][0]["n"]["value"])}
-    with _cache_lock:
-        _cache.clear()
-        _cache[version] = stats
-    return stats
-
-
-def description_triples(endpoint: str, settings: Settings, stats: dict) -> list[ox.Triple]:
+def description_triples(endpoint: str, settings: Settings, stats: Statistics
+                        ) -> list[ox.Triple]:
     """The service description as triples."""
     service = ox.NamedNode(endpoint + "#service")
     t: list[ox.Triple] = []
@@ -117,20 +86,20 @@ def description_triples(endpoint: str, settings: Settings, stats: dict) -> list[
     add(dataset, sd("defaultGraph"), default)
     add(default, RDF_TYPE, sd("Graph"))
     add(default, RDF_TYPE, void("Dataset"))
-    add(default, void("triples"), _int(stats["triples"]))
-    add(default, void("classes"), _int(len(stats["classes"])))
-    add(default, void("properties"), _int(len(stats["properties"])))
-    for i, (cls, n) in enumerate(stats["classes"]):
+    add(default, void("triples"), _int(stats.triples))
+    add(default, void("classes"), _int(len(stats.classes)))
+    add(default, void("properties"), _int(len(stats.properties)))
+    for i, (cls, n) in enumerate(sorted(stats.classes.items())):
         part = ox.BlankNode(f"class{i}")
         add(default, void("classPartition"), part)
         add(part, void("class"), ox.NamedNode(cls))
         add(part, void("entities"), _int(n))
-    for i, (prop, n) in enumerate(stats["properties"]):
+    for i, (prop, n) in enumerate(sorted(stats.properties.items())):
         part = ox.BlankNode(f"property{i}")
         add(default, void("propertyPartition"), part)
         add(part, void("property"), ox.NamedNode(prop))
         add(part, void("triples"), _int(n))
-    for i, (name, n) in enumerate(sorted(stats["graphs"].items())):
+    for i, (name, n) in enumerate(sorted(stats.graphs.items())):
         if not name:
             continue  # the store's own default graph is part of the union, not named
         named = ox.BlankNode(f"named{i}")
@@ -148,10 +117,10 @@ def description_triples(endpoint: str, settings: Settings, stats: dict) -> list[
     return t
 
 
-def service_description(endpoint: str, settings: Settings, engine: QueryEngine,
+def service_description(endpoint: str, settings: Settings, engine: Backend,
                         fmt: ox.RdfFormat) -> bytes:
     """The service description serialised in ``fmt``."""
-    triples = description_triples(endpoint, settings, statistics(engine))
+    triples = description_triples(endpoint, settings, engine.statistics())
     if fmt == ox.RdfFormat.JSON_LD:
         # keep JSON-LD plain (no @context from prefixes): every client reads it
         return ox.serialize(triples, format=fmt) or b""

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from crinkkg.backends.embedded.engine import get_engine
 from crinkkg.vocab import CRINK
+from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import href
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 
@@ -62,7 +62,7 @@ def stored_text(source: str) -> str | None:
     """The source's stored text from the store, or None when it has none."""
     if not safe_iri(source):
         return None
-    rows = get_engine().select_json(
+    rows = get_backend().select_json(
         f"SELECT ?t WHERE {{ <{source}> <{TEXT_CONTENT}> ?t }} LIMIT 1")["results"]["bindings"]
     return rows[0]["t"]["value"] if rows else None
 
@@ -72,7 +72,7 @@ def anchors_in(source: str, text: str) -> list[Anchor]:
     numbered from 1."""
     if not safe_iri(source):
         return []
-    rows = get_engine().select_json(f"""PREFIX oa: <http://www.w3.org/ns/oa#>
+    rows = get_backend().select_json(f"""PREFIX oa: <http://www.w3.org/ns/oa#>
 SELECT DISTINCT ?claim ?start ?end WHERE {{
   ?claim crink:statedIn ?a . ?a oa:hasSource <{source}> ; oa:hasSelector ?pos .
   ?pos oa:start ?start ; oa:end ?end .
