@@ -215,6 +215,28 @@ def test_a_closed_client_says_so(endpoints: Endpoints) -> None:
         c.query("ASK {}", accept=JSON)
 
 
+def test_non_ascii_query_text(client: SparqlClient) -> None:
+    name = "Ким Чен Ын, 金正恩, آیت‌الله"
+    assert _rows(client, f'SELECT ?x WHERE {{ BIND("{name}"@und AS ?x) }}') == [{"x": name}]
+
+
+def test_streamed_answers(client: SparqlClient) -> None:
+    sparql = "SELECT ?i WHERE { " + " ".join(
+        f"VALUES ?v{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(4)) + \
+        " BIND(?v0 * 1000 + ?v1 * 100 + ?v2 * 10 + ?v3 AS ?i) } ORDER BY ?i"
+    with client.query_stream(sparql, accept="text/csv") as answer:
+        assert (answer.status, answer.media_type) == (200, "text/csv")
+        chunks = list(answer.chunks(size=4096))
+    assert len(chunks) > 1 and all(len(c) <= 4096 for c in chunks)
+    assert b"".join(chunks).split() == [b"i"] + [str(i).encode() for i in range(10_000)]
+    with pytest.raises(RemoteStoreError) as e:
+        client.query_stream("SELEC", accept=JSON)
+    assert e.value.kind == "refused"
+    with pytest.raises(RemoteStoreError) as e:
+        client.get_graph_stream("urn:t:never", NT)
+    assert e.value.kind == "not_found"
+
+
 # -- every kind of failure -----------------------------------------------------------------
 
 def test_unreachable_port() -> None:
@@ -330,6 +352,7 @@ class _AuthServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _AuthHandler)
         self.seen: list[tuple[str, str, str, bytes]] = []  # method, path, scheme, body
         self.lock = threading.Lock()
+        self.release = threading.Event()  # ends the pause of /slow
 
     @property
     def url(self) -> str:
@@ -391,6 +414,20 @@ class _AuthHandler(BaseHTTPRequestHandler):
             self._answer(500, b"<html><body><h1>Internal error</h1><p>disk full</p>"
                               b"</body></html>", "text/html")
             return
+        if section == "drop":  # no answer at all: the connection just closes
+            self.close_connection = True
+            return
+        if section in ("slow", "cut"):  # a first part, then a pause or the end of the line
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"x\n1\n")
+            self.wfile.flush()
+            if section == "slow":
+                self.server.release.wait(10)
+            self.close_connection = True
+            return
         if section == "moved":
             self._answer(302, b"", extra={"Location": "https://elsewhere.example/sparql"})
             return
@@ -423,6 +460,7 @@ def auth_server() -> Iterator[_AuthServer]:
     try:
         yield server
     finally:
+        server.release.set()
         server.shutdown()
         server.server_close()
 
@@ -504,3 +542,27 @@ def test_store_failure_and_redirect(auth_server: _AuthServer) -> None:
     assert e.value.kind == "store_failure"
     assert "https://elsewhere.example/sparql" in str(e.value)
     assert [s[1] for s in auth_server.seen] == ["/fail/sparql", "/moved/sparql"]
+
+
+def test_no_answer_is_a_store_failure(auth_server: _AuthServer) -> None:
+    with SparqlClient(Endpoints(auth_server.url + "/drop/sparql")) as c, \
+            pytest.raises(RemoteStoreError) as e:
+        c.query("ASK {}", accept=JSON)
+    assert e.value.kind == "store_failure"
+    assert "connection broke before the store answered" in str(e.value)
+
+
+def test_a_stream_that_stalls_or_is_cut(auth_server: _AuthServer) -> None:
+    with SparqlClient(Endpoints(auth_server.url + "/slow/sparql"), timeout=0.3) as c:
+        answer = c.query_stream("SELECT * {}", accept="text/csv")
+        assert answer.status == 200
+        with pytest.raises(RemoteStoreError) as e:
+            answer.read()
+    assert e.value.kind == "timeout" and "may still be running" in str(e.value.hint)
+    with SparqlClient(Endpoints(auth_server.url + "/cut/sparql"), timeout=5) as c:
+        with pytest.raises(RemoteStoreError) as e:
+            c.query_stream("SELECT * {}", accept="text/csv").read()
+        assert e.value.kind == "store_failure" and "cut short" in str(e.value)
+        with pytest.raises(RemoteStoreError) as e:
+            c.query("SELECT * {}", accept="text/csv")
+        assert e.value.kind == "store_failure" and "cut short" in str(e.value)

@@ -7,7 +7,8 @@ an Oxigraph server, Fuseki, GraphDB... It speaks only the W3C protocols, over ``
 - :class:`Credentials`: HTTP basic or digest (user and password) or a bearer token, read
   from the environment by :func:`credentials_from_env`; never logged, never in a repr.
 - :class:`SparqlClient`: ``query``, ``update``, ``get_graph``, ``put_graph``,
-  ``post_graph``, ``delete_graph``, ``graph_exists``; every failure is a
+  ``post_graph``, ``delete_graph``, ``graph_exists``, and ``query_stream`` and
+  ``get_graph_stream`` that read a large answer as it arrives; every failure is a
   :class:`RemoteStoreError` that says what, where and what to do, with a ``kind``.
 
 Threads: a ``requests.Session`` is not documented as thread-safe (its cookie jar and
@@ -35,12 +36,13 @@ import re
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from ..errors import CrinkError
@@ -50,6 +52,7 @@ __all__ = [
     "Endpoints",
     "RemoteStoreError",
     "Response",
+    "StreamedResponse",
     "SparqlClient",
     "credentials_from_env",
 ]
@@ -273,6 +276,57 @@ class Response:
         return self.body.decode(match.group(1) if match else "utf-8", errors="replace")
 
 
+class StreamedResponse:
+    """A store's answer read as it arrives: status, Content-Type, headers, then chunks.
+
+    Iterate :meth:`chunks` once (e.g. hand it to a WSGI response): the connection goes back
+    to the pool when the iteration ends or is closed, or on :meth:`close`; a failure while
+    reading (the client's timeout, a connection cut) is a :class:`RemoteStoreError`.
+    """
+
+    def __init__(self, response: requests.Response, fail: Callable[[BaseException],
+                 RemoteStoreError]) -> None:
+        self._response = response
+        self._fail = fail
+        self.status: int = response.status_code
+        self.content_type: str = response.headers.get("Content-Type", "")
+        self.headers: Mapping[str, str] = response.headers
+
+    def __repr__(self) -> str:
+        return f"StreamedResponse(status={self.status}, content_type={self.content_type!r})"
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without its parameters, lower case."""
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    def chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """The body in chunks of at most ``size`` bytes, as the store sends it."""
+        try:
+            for chunk in self._response.iter_content(size):
+                if chunk:
+                    yield chunk
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
+                OSError) as error:
+            raise self._fail(error) from error
+        finally:
+            self._response.close()
+
+    def read(self) -> bytes:
+        """The whole body."""
+        return b"".join(self.chunks())
+
+    def close(self) -> None:
+        """Give up the rest of the body and the connection."""
+        self._response.close()
+
+    def __enter__(self) -> StreamedResponse:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
 class _BearerAuth(AuthBase):
     """``Authorization: Bearer TOKEN``; its repr hides the token."""
 
@@ -314,14 +368,10 @@ def _store_message(response: requests.Response) -> str:
     return text
 
 
-def _is_dns_failure(error: BaseException) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if type(seen).__name__ == "NameResolutionError" or "Name or service not known" in str(
-                seen) or "getaddrinfo" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+def _cut_short(operation: str, method: str, url: str) -> RemoteStoreError:
+    return RemoteStoreError(
+        "store_failure", operation, method, _redact(url), "the store's answer was cut short",
+        hint="the store may have crashed or hit one of its limits: see its log")
 
 
 class SparqlClient:
@@ -413,6 +463,22 @@ class SparqlClient:
         form += [("using-named-graph-uri", g) for g in using_named_graphs or ()]
         self._send("update", "POST", self.endpoints.update, data=form)
 
+    def query_stream(self, sparql: str, *, accept: str,
+                     default_graphs: Sequence[str] | None = None,
+                     named_graphs: Sequence[str] | None = None) -> StreamedResponse:
+        """:meth:`query`, with the body read as it arrives (large results, proxying).
+
+        >>> with client.query_stream("SELECT ?x WHERE { VALUES ?x { 1 2 } }",
+        ...                          accept="text/tab-separated-values") as answer:
+        ...     (answer.status, answer.read())
+        (200, b'?x\\n1\\n2\\n')
+        """
+        form = [("query", sparql)]
+        form += [("default-graph-uri", g) for g in default_graphs or ()]
+        form += [("named-graph-uri", g) for g in named_graphs or ()]
+        return self._stream("query", "POST", self.endpoints.query, data=form,
+                            headers={"Accept": accept})
+
     # -- SPARQL 1.1 Graph Store HTTP Protocol --------------------------------------------
 
     def get_graph(self, iri: str | None, accept: str) -> Response:
@@ -427,6 +493,16 @@ class SparqlClient:
         """
         url = self._graph_url(iri)
         return _response(self._send("get graph", "GET", url, headers={"Accept": accept}))
+
+    def get_graph_stream(self, iri: str | None, accept: str) -> StreamedResponse:
+        """:meth:`get_graph`, with the body read as it arrives.
+
+        >>> _ = client.put_graph("urn:ex:get", b"<urn:a> <urn:b> <urn:c> .", "text/turtle")
+        >>> b"".join(client.get_graph_stream("urn:ex:get", "application/n-triples").chunks())
+        b'<urn:a> <urn:b> <urn:c> .\\n'
+        """
+        return self._stream("get graph", "GET", self._graph_url(iri),
+                            headers={"Accept": accept})
 
     def put_graph(self, iri: str | None, data: Body, content_type: str) -> bool:
         """Replace a graph with ``data`` (bytes, or an iterable of byte chunks streamed).
@@ -542,9 +618,12 @@ class SparqlClient:
                         response.headers.get("WWW-Authenticate", "") + " ")):
                 log.info("%s asks for digest authentication: switching to it", _redact(url))
                 self._scheme = "digest"
-                if hasattr(body, "seek"):
-                    body.seek(0)
-                response = self._exchange(operation, method, url, body, headers, stream)
+                # a stream already sent cannot be sent again: its 401 is the answer
+                if body is None or isinstance(body, (bytes, list)) or hasattr(body, "seek"):
+                    if hasattr(body, "seek"):
+                        body.seek(0)
+                    response.close()
+                    response = self._exchange(operation, method, url, body, headers, stream)
             elif 200 <= response.status_code < 300 and self._basic is not None \
                     and self._scheme is None:
                 self._scheme = "basic"
@@ -554,6 +633,20 @@ class SparqlClient:
         if 200 <= response.status_code < 300 or response.status_code in (accept or ()):
             return response
         raise self._status_error(operation, method, url, response)
+
+    def _stream(self, operation: str, method: str, url: str, *, data: Any = None,
+                headers: Mapping[str, str] | None = None) -> StreamedResponse:
+        response = self._send(operation, method, url, data=data, headers=headers,
+                              stream=True)
+
+        def fail(error: BaseException) -> RemoteStoreError:
+            if isinstance(error, requests.exceptions.ConnectionError):
+                return self._connection_error(operation, method, url, error)
+            if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+                return self._timeout(operation, method, url)
+            return _cut_short(operation, method, url)
+
+        return StreamedResponse(response, fail)
 
     def _exchange(self, operation: str, method: str, url: str, body: Any,
                   headers: Mapping[str, str] | None, stream: bool) -> requests.Response:
@@ -566,36 +659,14 @@ class SparqlClient:
             raise self._unreachable(operation, method, url,
                                     f"no connection within {connect:g} s") from error
         except requests.exceptions.ReadTimeout as error:
-            raise RemoteStoreError(
-                "timeout", operation, method, _redact(url),
-                f"no answer within the client's timeout of {self.timeout:g} s",
-                hint="the remote query may still be running on the store: only the "
-                     "store's own limit (e.g. Virtuoso's MaxQueryExecutionTime, Fuseki's "
-                     "--timeout) stops it; simplify the query, or raise the client "
-                     "timeout if the store is just slow") from error
+            raise self._timeout(operation, method, url) from error
         except requests.exceptions.SSLError as error:
             raise self._unreachable(operation, method, url,
                                     f"TLS failed: {error}") from error
         except requests.exceptions.ConnectionError as error:
-            if _is_dns_failure(error):
-                host = urlsplit(url).hostname
-                raise self._unreachable(operation, method, url,
-                                        f"the host name {host!r} does not resolve",
-                                        ) from error
-            if getattr(error, "request", None) is not None and getattr(
-                    error, "response", None) is None and "RemoteDisconnected" in str(error):
-                raise RemoteStoreError(
-                    "store_failure", operation, method, _redact(url),
-                    "the store closed the connection without answering",
-                    hint="the store may have crashed or hit a limit on request size or "
-                         "time: see its log") from error
-            raise self._unreachable(operation, method, url,
-                                    "the connection was refused or broke") from error
+            raise self._connection_error(operation, method, url, error) from error
         except requests.exceptions.ChunkedEncodingError as error:
-            raise RemoteStoreError(
-                "store_failure", operation, method, _redact(url),
-                "the store's answer was cut short",
-                hint="the store may have crashed or hit a limit: see its log") from error
+            raise _cut_short(operation, method, url) from error
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
             raise RemoteStoreError(
                 "configuration", operation, method, _redact(url), f"bad URL: {error}",
@@ -609,6 +680,37 @@ class SparqlClient:
             "unreachable", operation, method, _redact(url), f"cannot reach the store: {what}",
             hint="check the endpoint URL (host, port, http or https) and that the store "
                  "is running and reachable from this machine")
+
+    def _timeout(self, operation: str, method: str, url: str) -> RemoteStoreError:
+        return RemoteStoreError(
+            "timeout", operation, method, _redact(url),
+            f"no answer within the client's timeout of {self.timeout:g} s",
+            hint="the remote query may still be running on the store: only the store's "
+                 "own limit (e.g. Virtuoso's MaxQueryExecutionTime, Fuseki's --timeout) "
+                 "stops it; simplify the query, or raise the client timeout if the store "
+                 "is just slow")
+
+    def _connection_error(self, operation: str, method: str, url: str,
+                          error: requests.exceptions.ConnectionError) -> RemoteStoreError:
+        """Tell apart: no such host, nothing listening, no answer in time, a broken line."""
+        cause = error.args[0] if error.args else None
+        if isinstance(cause, urllib3.exceptions.MaxRetryError):
+            cause = cause.reason
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            host = urlsplit(url).hostname
+            return self._unreachable(operation, method, url,
+                                     f"the host name {host!r} does not resolve")
+        if isinstance(cause, urllib3.exceptions.NewConnectionError):
+            return self._unreachable(operation, method, url,
+                                     "nothing answers at that address (connection refused "
+                                     "or no route)")
+        if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+            return self._timeout(operation, method, url)
+        return RemoteStoreError(
+            "store_failure", operation, method, _redact(url),
+            "the connection broke before the store answered",
+            hint="the store may have crashed, restarted or refused the request's size: "
+                 "see its log")
 
     def _status_error(self, operation: str, method: str, url: str,
                       response: requests.Response) -> RemoteStoreError:
