@@ -428,6 +428,11 @@ class _AuthHandler(BaseHTTPRequestHandler):
                 self.server.release.wait(10)
             self.close_connection = True
             return
+        if section == "nohead":  # a Graph Store that allows GET only
+            status = 405 if self.command == "HEAD" else (
+                200 if self.path.endswith("graph=urn%3Ayes") else 404)
+            self._answer(status, b"")
+            return
         if section == "moved":
             self._answer(302, b"", extra={"Location": "https://elsewhere.example/sparql"})
             return
@@ -566,3 +571,10 @@ def test_a_stream_that_stalls_or_is_cut(auth_server: _AuthServer) -> None:
         with pytest.raises(RemoteStoreError) as e:
             c.query("SELECT * {}", accept="text/csv")
         assert e.value.kind == "store_failure" and "cut short" in str(e.value)
+
+
+def test_graph_exists_falls_back_to_get(auth_server: _AuthServer) -> None:
+    with SparqlClient(_endpoints(auth_server, "nohead")) as c:
+        assert c.graph_exists("urn:yes") is True
+        assert c.graph_exists("urn:no") is False
+    assert [s[0] for s in auth_server.seen] == ["HEAD", "GET", "HEAD", "GET"]
