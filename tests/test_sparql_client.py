@@ -460,7 +460,7 @@ class _AuthHandler(BaseHTTPRequestHandler):
 @pytest.fixture()
 def auth_server() -> Iterator[_AuthServer]:
     server = _AuthServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
