@@ -44,6 +44,15 @@ class Settings:
     store: Path = Path(".crinkkg/store")
     base_iri: str = BASE
     reasoner: str = "rules"
+    # a remote SPARQL 1.1 store instead of the local one (crinkkg.backends.remote):
+    # CRINKKG_BACKEND, _BACKEND_UPDATE, _BACKEND_GRAPH_STORE; credentials only from the
+    # environment: CRINKKG_BACKEND_USER/_PASSWORD (basic or digest) or _TOKEN (bearer)
+    backend: str | None = None
+    backend_update: str | None = None
+    backend_graph_store: str | None = None
+    backend_user: str | None = field(default=None, repr=False)
+    backend_password: str | None = field(default=None, repr=False)
+    backend_token: str | None = field(default=None, repr=False)
     # server
     host: str = "127.0.0.1"
     port: int = 8000

@@ -45,7 +45,7 @@ import requests
 import urllib3
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from ..errors import CrinkError
+from crinkkg.errors import CrinkError
 
 __all__ = [
     "Credentials",

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from crinkkg import __version__
 from crinkkg.backends.contract import Backend
+from crinkkg.backends.embedded.direct import DirectBackend
 from crinkkg.errors import CrinkError
 from crinkkg.formats import formats_for
 from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS, format_statistics, render
@@ -88,15 +89,26 @@ def _locations(ctx: click.Context, given: dict[str, object]) -> None:
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="crinkkg")
 @_location_options
+@click.option("--backend", metavar="URL", default=None,
+              help="Read (and publish to) a remote SPARQL 1.1 store: its query endpoint "
+                   "(env CRINKKG_BACKEND). Credentials: CRINKKG_BACKEND_USER and "
+                   "CRINKKG_BACKEND_PASSWORD, or CRINKKG_BACKEND_TOKEN.")
+@click.option("--backend-update", metavar="URL", default=None,
+              help="The store's SPARQL update endpoint (default: the query endpoint).")
+@click.option("--backend-graph-store", metavar="URL", default=None,
+              help="The store's Graph Store Protocol endpoint (for publish).")
 @click.pass_context
 def cli(ctx: click.Context, store: Path | None, ontology_dir: Path | None,
-        data_dir: Path | None) -> None:
+        data_dir: Path | None, backend: str | None, backend_update: str | None,
+        backend_graph_store: str | None) -> None:
     """The CRINK knowledge graph: build it, query it, serve it.
 
     The location options (--store, --ontology, --data) may be given before the command
-    or after it.
+    or after it; --backend and its companions before it.
     """
-    ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir}
+    ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir,
+               "backend": backend, "backend_update": backend_update,
+               "backend_graph_store": backend_graph_store}
 
 
 def _progress_printer(quiet: bool, *, always: bool = False):
@@ -192,10 +204,17 @@ def _build_or_stale(settings: Settings, progress=None) -> str | None:
 
 
 def _backend(settings: Settings, no_build: bool = False) -> Backend:
-    """The dataset a command reads: the local store (built first unless ``--no-build``),
-    answered in this process."""
-    from crinkkg.backends.embedded.direct import DirectBackend
+    """The dataset a command reads: the remote store (``--backend``), or the local store
+    (built first unless ``--no-build``), answered in this process."""
+    if settings.backend:
+        from crinkkg.backends import open_backend
 
+        return _answer(lambda: open_backend(settings.with_(max_rows=_ALL_ROWS)))
+    return _local_backend(settings, no_build)
+
+
+def _local_backend(settings: Settings, no_build: bool = False) -> DirectBackend:
+    """The local store, built first unless ``no_build``, read in this process."""
     if not no_build:
         _build_or_stale(settings)
     backend = DirectBackend(settings, max_rows=_ALL_ROWS)
@@ -316,6 +335,70 @@ def _prefixes() -> dict[str, str]:
 
 
 @cli.command()
+@click.option("--batch", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Triples per request to the store.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_location_options
+@_no_build_option
+@click.pass_context
+def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build: bool,
+            **locations: Path | None) -> None:
+    """Build (cached), then push every graph into the remote store (--backend), atomically.
+
+    Readers see the old version until the new one is complete; a failed publish resumes
+    where it stopped when run again.
+    """
+    from crinkkg.backends.publish import publish as run_publish
+    from crinkkg.backends.publish import version_of
+    from crinkkg.backends.sparql_client import Credentials, Endpoints, SparqlClient
+    from crinkkg.store.layout import StoreLayout
+
+    _locations(ctx, locations)
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx)
+    if not settings.backend:
+        raise click.UsageError("publish needs a remote store: crinkkg --backend URL "
+                               "[--backend-graph-store URL] publish")
+    local = _local_backend(settings, no_build)
+    layout = StoreLayout(settings.store)
+    version = version_of(layout.build_record(), str(layout.current()))
+    client = SparqlClient(
+        Endpoints(query=settings.backend, update=settings.backend_update or "",
+                  graph_store=settings.backend_graph_store or None),
+        Credentials(user=settings.backend_user, password=settings.backend_password,
+                    token=settings.backend_token), timeout=max(settings.update_timeout, 60))
+    bar: list = []
+
+    def start(total: int) -> None:
+        if not quiet and not as_json:
+            bar.append(click.progressbar(length=total, label="publishing", file=sys.stderr,
+                                         show_pos=True))
+            bar[0].__enter__()
+
+    def advance(_graph: str, n: int) -> None:
+        if bar:
+            bar[0].update(n)
+
+    try:
+        report = run_publish(client, local.store, version, batch=batch, progress=advance,
+                             on_start=start)
+    finally:
+        if bar:
+            bar[0].__exit__(None, None, None)
+        client.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif report.already_published:
+        click.echo(f"version {version} is already published at {settings.backend}")
+    else:
+        click.echo(f"published version {version} to {settings.backend}: "
+                   f"{len(report.graphs)} graphs, {sum(report.graphs.values())} triples "
+                   f"({len(report.sent)} sent, {len(report.resumed)} already staged) "
+                   f"in {report.seconds} s")
+
+
+@cli.command()
 @click.argument("subject")
 @click.argument("predicate")
 @click.argument("object")
@@ -333,7 +416,7 @@ def explain(ctx: click.Context, subject: str, predicate: str, object: str,
 
     _locations(ctx, locations)
     ctx.obj["_json"] = as_json
-    store = _backend(_settings(ctx), no_build).store  # explains from the local store
+    store = _local_backend(_settings(ctx), no_build).store  # walks the local store
     derivation = explain_triple(store, subject, predicate, object)
     click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
                else format_derivation(derivation))
@@ -436,7 +519,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
         options["cors_origins"] = ()
     settings = _settings(ctx, **options)
     build_error = None
-    if not no_build:
+    if not no_build and not settings.backend:  # a remote store is published, not built
         if not _quietly(is_current, settings):
             click.echo(f"building the store in {settings.store} from {settings.ontology_dir}/ "
                        f"and {settings.data_dir}/ (never built, or the inputs changed); the "

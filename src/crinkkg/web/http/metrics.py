@@ -94,8 +94,8 @@ class Metrics:
         >>> a.observe_request("/sparql", "GET", 200, 0.004)
         >>> b.observe_request("/sparql", "GET", 200, 0.2)
         >>> m = a.merged([a.snapshot(), b.snapshot()])
-        >>> 'crinkkg_http_requests_total{endpoint="/sparql",method="GET",status="200"} 2' \
-        ...     in m.render()
+        >>> line = 'crinkkg_http_requests_total{endpoint="/sparql",method="GET",status="200"} 2'
+        >>> line in m.render()
         True
         """
         total = Metrics()

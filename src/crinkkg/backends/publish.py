@@ -1,0 +1,243 @@
+"""``crinkkg publish``: push a build into a remote SPARQL 1.1 store, all or nothing.
+
+Readers never see half a dataset. The graphs are first written under staging names
+(``urn:x-crinkkg:staging:<version>:<graph>``) through the Graph Store Protocol (or SPARQL
+``INSERT DATA`` when the store offers none), in batches, while readers go on reading the
+published graphs. Then one SPARQL update request moves every staged graph onto its public
+name, drops the graphs the new version no longer has, and rewrites the manifest
+(:data:`~crinkkg.backends.remote.MANIFEST_GRAPH`) that readers resolve. A store applies one
+update request as one transaction (Oxigraph does; Virtuoso runs a request as one
+transaction in its default transactional mode), so the swap is atomic: a reader sees the
+old version or the new, never a mix.
+
+The staging manifest records each graph as it is completed, with its triple count, so a
+publish that fails (network, store restart, Ctrl-C) resumes where it stopped: completed
+graphs whose staged copy still has its count are not sent again.
+
+Blank nodes are sent as skolem IRIs (RDF 1.1 Concepts 3.5, ``…/.well-known/genid/…``): a
+blank node shared by two graphs (an asserted triple and the inferred one about the same
+node) or by two batches stays one node in the store; the remote backend turns them back
+into blank nodes in answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from crinkkg.backends.remote import GENID, MANIFEST, MANIFEST_GRAPH, Manifest, read_manifest
+from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
+from crinkkg.errors import CrinkError
+from crinkkg.store.oxigraph import MERGE, OxigraphStore
+from crinkkg.vocab import INFERRED_GRAPH_IRI
+
+STAGING = "urn:x-crinkkg:staging:"
+#: triples per request: big enough to amortise a round trip, small enough for any store
+BATCH = 50_000
+
+Progress = Callable[[str, int], None]
+
+
+class PublishError(CrinkError):
+    """A publish that could not complete; the published version is unchanged."""
+
+    exit_code = 7
+
+
+def _skolem(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, version: str
+            ) -> ox.NamedNode | ox.Literal | ox.Triple:
+    if isinstance(term, ox.BlankNode):
+        return ox.NamedNode(f"{GENID}{version}-{term.value}")
+    return term  # type: ignore[return-value]
+
+
+def skolemized(triples: Iterable[ox.Triple], version: str) -> Iterator[ox.Triple]:
+    """Triples with each blank node as its skolem IRI (stable within one version).
+
+    >>> t = ox.Triple(ox.BlankNode("b1"), ox.NamedNode("urn:p"), ox.Literal("x"))
+    >>> next(skolemized([t], "v1")).subject.value
+    'https://w3id.org/crinkkg/.well-known/genid/v1-b1'
+    """
+    for t in triples:
+        yield ox.Triple(_skolem(t.subject, version), t.predicate,  # type: ignore[arg-type]
+                        _skolem(t.object, version))
+
+
+def staging_iri(version: str, graph: str) -> str:
+    """Where ``graph`` of ``version`` is written before the swap."""
+    return f"{STAGING}{version}:{graph}"
+
+
+@dataclass
+class PublishReport:
+    """What a publish did: the version, graphs and triples sent or already staged."""
+
+    version: str
+    store: str
+    graphs: dict[str, int] = field(default_factory=dict)
+    sent: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    already_published: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def local_graphs(store: OxigraphStore) -> tuple[dict[str, int], bool]:
+    """The graphs a build holds (asserted, inferred; the merge graph when present) and
+    their sizes, and whether the store's own default graph holds triples."""
+    sizes = {g: store.count(g) for g in store.graph_names()}
+    merge = sum(1 for _ in store.quads(None, None, None, MERGE))
+    if merge:
+        sizes[MERGE.value] = merge
+    own = next(iter(store.quads(None, None, None, ox.DefaultGraph())), None)
+    return sizes, own is not None
+
+
+def version_of(record: dict, build_dir: str) -> str:
+    """A short, stable name for the build being published."""
+    key = record.get("key") or build_dir
+    return hashlib.sha256(f"{key}|{build_dir}|{record.get('updates', 0)}".encode()
+                          ).hexdigest()[:16]
+
+
+class Publisher:
+    """Pushes one local build into one remote store (see the module's docstring)."""
+
+    def __init__(self, client: SparqlClient, store: OxigraphStore, version: str, *,
+                 batch: int = BATCH, progress: Progress | None = None) -> None:
+        self.client = client
+        self.store = store
+        self.version = version
+        self.batch = batch
+        self.progress = progress or (lambda _what, _n: None)
+        self.use_graph_store = client.endpoints.graph_store is not None
+        self.staging_manifest = f"{STAGING}{version}:manifest"
+
+    # -- staging ------------------------------------------------------------------------------
+
+    def _ntriples(self, triples: Iterable[ox.Triple]) -> bytes:
+        return ox.serialize(skolemized(triples, self.version),
+                            format=ox.RdfFormat.N_TRIPLES) or b""
+
+    def _batches(self, graph: str) -> Iterator[list[ox.Triple]]:
+        node = MERGE if graph == MERGE.value else ox.NamedNode(graph)
+        chunk: list[ox.Triple] = []
+        for q in self.store.quads(None, None, None, node):
+            chunk.append(q.triple)
+            if len(chunk) >= self.batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _send(self, target: str, batch: list[ox.Triple], first: bool) -> None:
+        data = self._ntriples(batch)
+        if self.use_graph_store:
+            if first:
+                self.client.put_graph(target, data, "application/n-triples")
+            else:
+                self.client.post_graph(target, data, "application/n-triples")
+        else:
+            drop = f"DROP SILENT GRAPH <{target}> ;\n" if first else ""
+            self.client.update(f"{drop}INSERT DATA {{ GRAPH <{target}> {{\n"
+                               f"{data.decode()}}} }}")
+
+    def staged(self) -> dict[str, int]:
+        """Graphs already staged for this version, with their recorded counts."""
+        response = self.client.query(
+            f"SELECT ?g ?n WHERE {{ GRAPH <{self.staging_manifest}> {{ "
+            f"?g <{MANIFEST}staged> ?n }} }}", accept="application/sparql-results+json")
+        rows = json.loads(response.body)["results"]["bindings"]
+        return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+
+    def _count(self, graph: str) -> int:
+        response = self.client.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            accept="application/sparql-results+json")
+        rows = json.loads(response.body)["results"]["bindings"]
+        return int(rows[0]["n"]["value"]) if rows else 0
+
+    def stage(self, graph: str, size: int, done: dict[str, int]) -> bool:
+        """Write one graph under its staging name; False when it was staged already."""
+        target = staging_iri(self.version, graph)
+        if done.get(graph) == size and self._count(target) == size:
+            self.progress(graph, size)
+            return False
+        first = True
+        for batch in self._batches(graph):
+            self._send(target, batch, first)
+            first = False
+            self.progress(graph, len(batch))
+        if first:  # an empty graph: staged as nothing
+            self.client.update(f"DROP SILENT GRAPH <{target}>")
+        self.client.update(f"INSERT DATA {{ GRAPH <{self.staging_manifest}> {{ "
+                           f"<{graph}> <{MANIFEST}staged> {size} }} }}")
+        return True
+
+    # -- the swap -----------------------------------------------------------------------------
+
+    def swap(self, sizes: dict[str, int], previous: Manifest | None) -> list[str]:
+        """One update request: staged graphs onto their names, old graphs away, the new
+        manifest in. Returns the graphs of the old version that are gone."""
+        merge = MERGE.value if MERGE.value in sizes else None
+        asserted = tuple(sorted(g for g in sizes if g not in (INFERRED_GRAPH_IRI, MERGE.value)))
+        manifest = Manifest(self.version, asserted, INFERRED_GRAPH_IRI, merge)
+        old = set(previous.graphs) | ({previous.merge} if previous and previous.merge else set()) \
+            if previous else set()
+        gone = sorted(old - set(sizes))
+        ops = [f"DROP SILENT GRAPH <{g}>" for g in gone]
+        for graph, size in sizes.items():
+            if size:
+                ops.append(f"MOVE SILENT GRAPH <{staging_iri(self.version, graph)}> "
+                           f"TO GRAPH <{graph}>")
+            else:
+                ops.append(f"DROP SILENT GRAPH <{graph}>")
+        ops.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
+        ops.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{manifest.triples()}}} }}")
+        ops.append(f"DROP SILENT GRAPH <{self.staging_manifest}>")
+        self.client.update(" ;\n".join(ops))
+        return gone
+
+
+def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
+            batch: int = BATCH, progress: Progress | None = None,
+            on_start: Callable[[int], None] | None = None) -> PublishReport:
+    """Publish the build in ``store`` as ``version``; a no-op when it is published already.
+
+    ``on_start(total triples)`` is called before the first batch (a progress bar's length).
+    """
+    started = time.perf_counter()
+    report = PublishReport(version=version, store=client.endpoints.query)
+    sizes, own = local_graphs(store)
+    if own:
+        raise PublishError("the build holds triples in the store's own default graph, which "
+                           "a remote store does not keep apart",
+                           hint="rebuild from the input files: every file is a named graph")
+    report.graphs = dict(sizes)
+    try:
+        previous = read_manifest(client)
+        if previous is not None and previous.version == version:
+            report.already_published = True
+            return report
+        publisher = Publisher(client, store, version, batch=batch, progress=progress)
+        if on_start is not None:
+            on_start(sum(sizes.values()))
+        done = publisher.staged()
+        for graph, size in sizes.items():
+            (report.sent if publisher.stage(graph, size, done) else report.resumed).append(graph)
+        report.dropped = publisher.swap(sizes, previous)
+    except RemoteStoreError as exc:
+        raise PublishError(f"publishing to {client.endpoints.query} stopped: {exc.message}",
+                           hint=(exc.hint or "") + "; the published version is unchanged, and "
+                           "running publish again resumes with the graphs not yet sent"
+                           ) from None
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

@@ -1,0 +1,462 @@
+"""The remote backend: the dataset in any SPARQL 1.1 store, read and written over HTTP.
+
+``crinkkg --backend URL serve|query|stats|export|publish|reason`` puts a store such as
+Virtuoso or Oxigraph server behind the same contract as the embedded one
+(:mod:`crinkkg.backends.contract`); the web layer does not know which it talks to.
+
+What the store holds is what ``crinkkg publish`` put there: every asserted graph, the
+inferred graph, the hidden merge graph when two files share a triple, and a manifest graph
+(:data:`MANIFEST_GRAPH`) naming them and the published version. Every query is sent with
+its dataset spelt out (``default-graph-uri``/``named-graph-uri``) from the manifest, so a
+store's own idea of its default graph (Virtuoso's includes its system graphs) never leaks
+into an answer, and the views (all, asserted, inferred) mean what they mean locally.
+
+Answers are fetched in one canonical format (SPARQL JSON results, N-Triples) and written
+for the client by the same code the embedded workers use, so caps, formats and errors are
+the same. What differs, and what replaces it:
+
+- a remote query cannot be stopped for certain: on ``--timeout`` the client stops waiting
+  and answers 503 "timeout", while the store may still run the query until its own limit
+  (Virtuoso's ``MaxQueryExecutionTime``, Fuseki's ``--timeout``): set both;
+- ``crinkkg explain`` reads the local store (it walks quads), not a remote one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from crinkkg.backends.contract import ProcessShare, QueryHelpers, Reply
+from crinkkg.backends.evaluation import (
+    serialize_boolean,
+    serialize_solutions,
+    serialize_triples,
+    unsupported,
+)
+from crinkkg.backends.sparql_client import (
+    Credentials,
+    Endpoints,
+    RemoteStoreError,
+    SparqlClient,
+)
+from crinkkg.formats import Override, check_format, negotiate
+from crinkkg.problems import Problem, syntax_problem
+from crinkkg.settings import Settings
+from crinkkg.sparqltext import Unreadable, declared_prefixes, has_keyword, tokenize
+from crinkkg.views import View, check_view_and_dataset
+from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
+
+#: the graph that says what is published: the version and the graphs of each role
+MANIFEST_GRAPH = "urn:x-crinkkg:manifest"
+#: the manifest's own terms (never shown: the manifest graph is outside every view)
+MANIFEST = "urn:x-crinkkg:manifest#"
+#: the RDF 1.1 skolem IRIs that stand for blank nodes in the store (see publish)
+GENID = BASE + ".well-known/genid/"
+_GENID_NT = re.compile(rb"<" + re.escape(GENID.encode()) + rb"([A-Za-z0-9_-]+)>")
+#: a graph that never holds anything: the protocol cannot name an empty default graph
+EMPTY_GRAPH = "urn:x-crinkkg:empty"
+RESULTS_JSON = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a publish left in the store: ``version``, the asserted graphs, the inferred
+    graph and the merge graph (when files share triples)."""
+
+    version: str
+    asserted: tuple[str, ...]
+    inferred: str = INFERRED_GRAPH_IRI
+    merge: str | None = None
+
+    @property
+    def graphs(self) -> list[str]:
+        """The named graphs users see (asserted and inferred)."""
+        return [*self.asserted, self.inferred]
+
+    def dataset(self, view: View) -> tuple[list[str], list[str]]:
+        """``default-graph-uri`` and ``named-graph-uri`` values for one view (the same
+        datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`)."""
+        asserted = [self.merge] if self.merge else list(self.asserted)
+        default = {"all": [*asserted, self.inferred], "asserted": asserted,
+                   "inferred": [self.inferred]}[view]
+        return default or [EMPTY_GRAPH], self.graphs
+
+    def triples(self) -> str:
+        """The manifest as N-Triples."""
+        s = f"<{MANIFEST_GRAPH}>"
+        lines = [f'{s} <{MANIFEST}version> {json.dumps(self.version)} .',
+                 f"{s} <{MANIFEST}inferred> <{self.inferred}> ."]
+        lines += [f"{s} <{MANIFEST}asserted> <{g}> ." for g in self.asserted]
+        if self.merge:
+            lines.append(f"{s} <{MANIFEST}merge> <{self.merge}> .")
+        return "\n".join(lines) + "\n"
+
+
+def read_manifest(client: SparqlClient) -> Manifest | None:
+    """The manifest in the store, or None when nothing was published there."""
+    response = client.query(
+        f"SELECT ?p ?o WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> ?p ?o }} }}",
+        accept=RESULTS_JSON)
+    rows = json.loads(response.body)["results"]["bindings"]
+    if not rows:
+        return None
+    by: dict[str, list[str]] = {}
+    for row in rows:
+        by.setdefault(row["p"]["value"].removeprefix(MANIFEST), []).append(row["o"]["value"])
+    if "version" not in by:
+        return None
+    return Manifest(version=by["version"][0], asserted=tuple(sorted(by.get("asserted", ()))),
+                    inferred=by.get("inferred", [INFERRED_GRAPH_IRI])[0],
+                    merge=(by.get("merge") or [None])[0])
+
+
+def query_form(sparql: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue.
+
+    >>> query_form("PREFIX a: <x:> # SELECT\\nASK { ?s ?p ?o }")
+    'ASK'
+    """
+    try:
+        return next((t.value.upper() for t in tokenize(sparql)
+                     if any(t.is_word(f) for f in _FORMS)), None)
+    except Unreadable:
+        return None
+
+
+def with_prologue(sparql: str, base_iri: str | None) -> str:
+    """The query with the predeclared prefixes it uses but does not declare (and the
+    endpoint as its base), since a remote store knows neither.
+
+    >>> with_prologue("ASK { id:iran ?p ?o }", None).splitlines()[0]
+    'PREFIX id: <https://w3id.org/crinkkg/id/>'
+    """
+    try:
+        tokens = tokenize(sparql)
+    except Unreadable:
+        return sparql
+    declared = declared_prefixes(tokens)
+    used = {m.group(1) for m in re.finditer(r"(?<![\w<])([A-Za-z][\w.-]*|):[^\s/]", sparql)}
+    lines = [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items()
+             if p in used and p not in declared]
+    if base_iri and not has_keyword(sparql, "BASE"):
+        lines.insert(0, f"BASE <{base_iri}>")
+    return "\n".join([*lines, sparql]) if lines else sparql
+
+
+def deskolemized_results(body: bytes) -> bytes:
+    """SPARQL JSON results with each skolem IRI turned back into its blank node.
+
+    >>> body = deskolemized_results(b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":'
+    ...     b'{"type":"uri","value":"https://w3id.org/crinkkg/.well-known/genid/v-b1"}}]}}')
+    >>> json.loads(body)["results"]["bindings"]
+    [{'x': {'type': 'bnode', 'value': 'v-b1'}}]
+    """
+    if GENID.encode() not in body:
+        return body
+    data = json.loads(body)
+    for row in data.get("results", {}).get("bindings", ()):
+        for term in row.values():
+            if term.get("type") == "uri" and term["value"].startswith(GENID):
+                term["type"], term["value"] = "bnode", term["value"][len(GENID):]
+    return json.dumps(data).encode()
+
+
+def deskolemized_ntriples(body: bytes) -> bytes:
+    """N-Triples with each skolem IRI turned back into its blank node.
+
+    >>> deskolemized_ntriples(b"<https://w3id.org/crinkkg/.well-known/genid/v-b1> <urn:p> 1 .")
+    b'_:v-b1 <urn:p> 1 .'
+    """
+    return _GENID_NT.sub(rb"_:\1", body)
+
+
+_TESTS = {"isblank": "(isBlank({0}) || STRSTARTS(STR({0}), {1}))",
+          "isiri": "(isIRI({0}) && !STRSTARTS(STR({0}), {1}))",
+          "isuri": "(isIRI({0}) && !STRSTARTS(STR({0}), {1}))"}
+
+
+def with_blank_tests(sparql: str) -> str:
+    """The query with ``isBlank``/``isIRI``/``isURI`` answering for the skolem IRIs as
+    they would for the blank nodes they stand for.
+
+    >>> with_blank_tests("ASK { ?s ?p ?o FILTER(isBlank(?o)) }")  # doctest: +ELLIPSIS
+    'ASK { ?s ?p ?o FILTER((isBlank(?o) || STRSTARTS(STR(?o), "https://...genid/"))) }'
+    """
+    try:
+        tokens = tokenize(sparql)
+    except Unreadable:
+        return sparql
+    out: list[str] = []
+    pos = 0
+    for i, t in enumerate(tokens):
+        template = _TESTS.get(t.value.lower()) if t.kind == "word" else None
+        if template is None or i + 1 >= len(tokens) or tokens[i + 1].value != "(":
+            continue
+        depth, j = 0, i + 1
+        while j < len(tokens):
+            depth += {"(": 1, ")": -1}.get(tokens[j].value, 0)
+            if depth == 0:
+                break
+            j += 1
+        if j >= len(tokens) or t.start < pos:
+            continue
+        argument = sparql[tokens[i + 1].end:tokens[j].start]
+        out.append(sparql[pos:t.start])
+        out.append(template.format(argument, json.dumps(GENID)))
+        pos = tokens[j].end
+    out.append(sparql[pos:])
+    return "".join(out)
+
+
+def problem_of(error: RemoteStoreError, what: str = "query") -> Problem:
+    """A remote store's failure as the server's answer: what, where, what to do."""
+    status, kind = {
+        "refused": (400, "refused-by-store"), "not_found": (404, "not-found"),
+        "timeout": (503, "timeout"), "unreachable": (503, "store-unreachable"),
+        "unauthorised": (502, "store-refused-credentials"),
+        "store_failure": (502, "store-failed"), "configuration": (500, "backend-settings"),
+    }.get(error.kind, (502, "store-failed"))
+    headers = {"Retry-After": "1"} if status == 503 else {}
+    return Problem(status, kind, f"the {what} failed at the SPARQL store: {error.message}",
+                   hint=error.hint, headers=headers)
+
+
+class RemoteBackend(QueryHelpers):
+    """A SPARQL 1.1 store behind the backend contract (``--backend URL``)."""
+
+    kind = "remote"
+
+    def __init__(self, settings: Settings, *, manifest_ttl: float = 1.0) -> None:
+        """``manifest_ttl``: how long the published version is trusted before it is read
+        again (a publish is seen within this many seconds)."""
+        if not settings.backend:
+            raise Problem(500, "backend-settings", "no remote store is configured",
+                          hint="pass --backend URL (the store's SPARQL query endpoint)")
+        self.settings = settings
+        self.endpoints = Endpoints(query=settings.backend, update=settings.backend_update or "",
+                                   graph_store=settings.backend_graph_store or None)
+        self.credentials = Credentials(user=settings.backend_user,
+                                       password=settings.backend_password,
+                                       token=settings.backend_token)
+        self.client = SparqlClient(self.endpoints, self.credentials, timeout=settings.timeout)
+        self.manifest_ttl = manifest_ttl
+        self._manifest: tuple[float, Manifest] | None = None
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self._parser = ox.Store()  # empty: parses queries as the embedded engine does
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    def launch(self) -> None:
+        pass
+
+    def start(self) -> None:
+        """Check that the store answers and holds a published dataset."""
+        self.manifest(fresh=True)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def after_fork(self) -> None:
+        self.client.close()  # connections are not shared across a fork
+        self.client = SparqlClient(self.endpoints, self.credentials, timeout=self.settings.timeout)
+
+    def share(self, folder: str) -> ProcessShare:
+        return RemoteShare(self)
+
+    # -- the published dataset ---------------------------------------------------------------
+
+    def manifest(self, fresh: bool = False) -> Manifest:
+        """The published dataset (re-read after ``manifest_ttl`` seconds)."""
+        cached = self._manifest
+        now = time.monotonic()
+        if not fresh and cached is not None and now - cached[0] < self.manifest_ttl:
+            return cached[1]
+        try:
+            found = read_manifest(self.client)
+        except RemoteStoreError as exc:
+            raise problem_of(exc, "reading of the published dataset") from None
+        if found is None:
+            raise Problem(503, "nothing-published",
+                          f"the store at {self.endpoints.query} holds no crinkkg dataset",
+                          hint="publish one first: crinkkg --backend URL publish")
+        self._manifest = (now, found)
+        return found
+
+    def version(self) -> str:
+        return self.manifest().version
+
+    # -- admission ---------------------------------------------------------------------------
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self._admitted >= self.settings.max_concurrent:
+                raise Problem(503, "saturated",
+                              f"the server is already running {self._admitted} queries, "
+                              "its limit", hint="retry in a moment",
+                              headers={"Retry-After": "1"})
+            self._admitted += 1
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    @property
+    def in_flight(self) -> int:
+        return self._admitted
+
+    @property
+    def updates_enabled(self) -> bool:
+        return self.settings.enable_update
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def _parse(self, sparql: str, base_iri: str | None) -> None:
+        """Refuse what the embedded engine refuses, with its messages (the store's own
+        syntax errors are worded in its own way)."""
+        if has_keyword(sparql, "SERVICE"):
+            return  # parsing here could call the service: the store reports the syntax
+        try:
+            self._parser.query(sparql, prefixes=PREFIXES, base_iri=base_iri)
+        except SyntaxError as exc:
+            raise syntax_problem(exc, sparql) from None
+        except RuntimeError as exc:
+            raise unsupported(exc) or Problem(400, "bad-query", str(exc)) from None
+
+    def query(self, sparql: str, *, view: View = "all", default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, base_iri: str | None = None,
+              accept: str | None = None, fmt: Override = None,
+              max_rows: int | None = None) -> Reply:
+        started = time.perf_counter()
+        check_format(fmt)
+        check_view_and_dataset(sparql, view, default_graphs, named_graphs)
+        self._parse(sparql, base_iri)
+        rows = max_rows or self.settings.max_rows
+        form = query_form(sparql)
+        if default_graphs is not None or named_graphs is not None:
+            default = [EMPTY_GRAPH if g == "default" else g for g in default_graphs or ()]
+            dataset = (default or [EMPTY_GRAPH], list(named_graphs or ()) or [EMPTY_GRAPH])
+        elif view == "all" and has_keyword(sparql, "FROM"):
+            dataset = ([], [])  # the query's own FROM / FROM NAMED
+        else:
+            dataset = self.manifest().dataset(view)
+        text = with_prologue(with_blank_tests(sparql), base_iri)
+        wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
+        self._admit()
+        try:
+            response = self.client.query(text, accept=wanted, default_graphs=dataset[0] or None,
+                                         named_graphs=dataset[1] or None)
+        except RemoteStoreError as exc:
+            raise problem_of(exc) from None
+        finally:
+            self._leave()
+        media = response.media_type
+        if media in ("application/n-triples", "text/plain", "text/turtle"):
+            fmt_in = ox.RdfFormat.N_TRIPLES if media != "text/turtle" else ox.RdfFormat.TURTLE
+            triples = ox.parse(deskolemized_ntriples(response.body), format=fmt_in)
+            content_type, body, count = serialize_triples(
+                (ox.Triple(t.subject, t.predicate, t.object) for t in triples), accept, fmt,
+                rows)
+        else:
+            answer = deskolemized_results(response.body)
+            result = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+            if isinstance(result, ox.QueryBoolean):
+                content_type, body, count = serialize_boolean(result, accept, fmt)
+            else:
+                first = [result]
+
+                def again() -> ox.QuerySolutions:  # the serialiser may read the rows twice
+                    return first.pop() if first else ox.parse_query_results(
+                        answer, format=ox.QueryResultsFormat.JSON)
+
+                content_type, body, count = serialize_solutions(again, accept, fmt, rows)
+        return Reply(content_type, body, count, time.perf_counter() - started)
+
+    def read_graph(self, graph: str | None, *, accept: str | None = None,
+                   fmt: Override = None) -> Reply:
+        if graph is None:  # the default graph: the union of every graph
+            sparql = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+            return self.query(sparql, accept=accept, fmt=fmt)
+        if not self.graph_exists(graph):
+            raise Problem(404, "no-such-graph", f"the store has no graph <{graph}>",
+                          hint="list the graphs: SELECT DISTINCT ?g { GRAPH ?g {} }")
+        sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        return self.query(sparql, accept=accept, fmt=fmt)
+
+    def read_dataset(self, *, accept: str | None = None, fmt: str | None = None) -> Reply:
+        started = time.perf_counter()
+        chosen = negotiate("graph", accept, fmt)
+        if chosen is None or not chosen.graph_aware:
+            asked = f"format={fmt}" if fmt else f"Accept: {accept}"
+            raise Problem(406, "not-acceptable",
+                          f"the whole dataset is sent as TriG or N-Quads only ({asked})",
+                          hint="accept application/trig or application/n-quads, or name one "
+                               "graph with ?graph=IRI (or ?default) for the other formats")
+        quads: list[ox.Quad] = []
+        for graph in self.manifest().graphs:
+            reply = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> "
+                               "{ ?s ?p ?o } }", fmt="ntriples",
+                               max_rows=self.settings.max_rows - len(quads))
+            node = ox.NamedNode(graph)
+            quads += (ox.Quad(t.subject, t.predicate, t.object, node)
+                      for t in ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES))
+        body = ox.serialize(quads, format=chosen.oxigraph, prefixes=PREFIXES) or b""
+        return Reply(chosen.content_type, body, len(quads), time.perf_counter() - started)
+
+    def graph_exists(self, graph: str) -> bool:
+        return graph in self.manifest().graphs
+
+    def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
+        raise Problem(501, "updates-not-supported",
+                      "updates through this server are not supported over a remote store",
+                      hint="update the input files and run `crinkkg --backend URL publish`")
+
+    # -- operations --------------------------------------------------------------------------
+
+    def gauges(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        return {}
+
+    def peer_metrics(self) -> list[dict] | None:
+        return None
+
+    def health(self) -> dict:
+        manifest = self.manifest(fresh=True)
+        triples = self.triple_counts()
+        return {"backend": self.kind, "store": self.endpoints.query,
+                "version": manifest.version, "graphs": len(manifest.graphs),
+                "triples": triples["all"], "inferred_triples": triples["inferred"],
+                "asserted_triples": triples["asserted"], "http_process": os.getpid(),
+                "updates_enabled": self.updates_enabled}
+
+
+class RemoteShare:
+    """Several HTTP processes over one remote store: each opens its own connections."""
+
+    def __init__(self, backend: RemoteBackend) -> None:
+        self.front = backend
+
+    def start(self) -> None:
+        pass
+
+    def ready(self, wait: float) -> None:
+        pass
+
+    def in_child(self, snapshot: Callable[[], dict]) -> None:
+        self.front.after_fork()
+
+    def close(self) -> None:
+        pass
+
+
+def is_hidden_graph(iri: str) -> bool:
+    """Graphs the store keeps for crinkkg itself (manifest, merge, staging)."""
+    return iri.startswith(("urn:x-crinkkg:", MERGE_GRAPH_PREFIX))
