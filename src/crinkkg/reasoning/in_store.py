@@ -41,6 +41,8 @@ How (everything else is :mod:`crinkkg.rules`, reused, not copied):
   ``SELECT``/``ASK`` over the merge, with the same messages.
 """
 
+# ruff: noqa: UP031  (the inconsistency messages are owlrl's, %-formatted as rules.py does)
+
 from __future__ import annotations
 
 import json
@@ -53,7 +55,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS
 
 from crinkkg import reasoning, rules
 from crinkkg.errors import CrinkError, Inconsistency
@@ -281,7 +283,7 @@ class _RemoteEngine(rules._Engine):
     def _apply(self, rule: rules._Rule) -> bool:
         self._fired += 1
         marker = f"<{MARKER_GRAPH}:{self._fired}>"
-        self.remote.update("PREFIX owl: <%s> " % _OWL
+        self.remote.update(f"PREFIX owl: <{_OWL}> "
                            + self.text(rule.sparql.replace("{marker}", marker)))
         return self.remote.ask(f"ASK {{ GRAPH <{MARKER_GRAPH}> {{ <{MARKER_GRAPH}> "
                                f"<{MARKER_GRAPH}> {marker} }} }}")
@@ -327,13 +329,13 @@ class _RemoteEngine(rules._Engine):
                 for a, b in rules.DATATYPE_DISJOINTNESS if a in used and b in used]
 
     def _select(self, where: str) -> list:
-        rows = self.remote.select("PREFIX owl: <%s> SELECT * %s WHERE { %s }"
-                                  % (_OWL, self.from_all, self.text(where)))
+        rows = self.remote.select(f"PREFIX owl: <{_OWL}> SELECT * {self.from_all} "
+                                  f"WHERE {{ {self.text(where)} }}")
         return [{k: self.node(v) for k, v in r.items()} for r in rows]
 
     def _ask(self, pattern: str) -> bool:
-        return self.remote.ask("PREFIX owl: <%s> ASK %s { %s }"
-                               % (_OWL, self.from_all, self.text(pattern)))
+        return self.remote.ask(f"PREFIX owl: <{_OWL}> ASK {self.from_all} "
+                               f"{{ {self.text(pattern)} }}")
 
     # -- what the local engine does with its store, done in the store ---------------------
 
@@ -431,12 +433,13 @@ class _RemoteEngine(rules._Engine):
         axiom = (f"{{ ?n ?q ?r FILTER(STRSTARTS(STR(?q), \"{_OWL}\") || ?q IN (<{RDF.first}>, "
                  f"<{RDF.rest}>) || (?q = <{RDF.type}> && ?r IN (<{OWL.Restriction}>, "
                  f"<{OWL.Class}>, <{OWL.AllDisjointClasses}>))) }} UNION {{ ?m <{RDF.rest}> ?n }}")
+        axiom_s, axiom_o = axiom.replace("?n", "?s"), axiom.replace("?n", "?o")
         steps = [
             ("proxy", f"FILTER({iri('?s')} || {iri('?p')} || {iri('?o')})", ""),
             ("asserted", f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }}", ""),
             ("reflexive", f"FILTER(sameTerm(?s, ?o) && ?p IN ({reflexive}))", ""),
-            ("axiom-blank-node", "FILTER((isBlank(?s) && EXISTS { %s }) || (isBlank(?o) && "
-             "EXISTS { %s }))" % (axiom.replace("?n", "?s"), axiom.replace("?n", "?o")),
+            ("axiom-blank-node", f"FILTER((isBlank(?s) && EXISTS {{ {axiom_s} }}) || "
+             f"(isBlank(?o) && EXISTS {{ {axiom_o} }}))",
              " ".join(f"USING <{g}>" for g in self.graphs) + f" USING NAMED {inf}"),
             ("vocabulary", f"FILTER((isIRI(?s) && ({vocab})) || (?o IN ({top}) && "
              f"?p IN ({top_p})))", ""),
