@@ -226,7 +226,7 @@ class _RemoteEngine(rules._Engine):
         self.using = " ".join(f"USING <{g}>" for g in [*self.graphs, inferred])
         self.axiom_nodes: set = set()
         self.removed: Counter[str] = Counter()
-        self.literal_checks: list[tuple] = []
+        self.literal_props: set[str] = set()
         self._fired = 0
 
     # -- terms ---------------------------------------------------------------------------
@@ -380,6 +380,9 @@ class _RemoteEngine(rules._Engine):
         (dt-type2) and with its property's ranges, then finds one typed with two disjoint
         classes; here both typings are patterns of one query."""
         sc = self.final_schema
+        rows = self.remote.select(f"SELECT DISTINCT ?p {self.from_all} "
+                                  "WHERE { ?s ?p ?o FILTER(isLiteral(?o)) }")
+        self.literal_props = {r["p"]["value"] for r in rows}
         pairs = list(sc.by_p.get(rules.DISJOINT_WITH, ()))
         for x in sc.subjects(rules.TYPE, rules.ALL_DISJOINT_CLASSES):
             for head in sc.objects(x, rules.MEMBERS):
@@ -407,7 +410,9 @@ class _RemoteEngine(rules._Engine):
                             % (self._text(c1), self._text(c2), _term(r["x"])))
 
     def _range_props(self, c) -> list[str]:
-        return sorted(str(p) for p, (_f, _b, _st, ot) in self.prop_closure.items() if c in ot)
+        """Properties with a literal value whose range makes that value a ``c``."""
+        return sorted(str(p) for p, (_f, _b, _st, ot) in self.prop_closure.items()
+                      if c in ot and p.value in self.literal_props)
 
     def _datatypes_of(self, c) -> list[str]:
         out = []
