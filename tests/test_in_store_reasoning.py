@@ -367,3 +367,30 @@ def test_virtuoso_finds_an_inconsistency(virtuoso: _Remote, curated: Graphs) -> 
     virtuoso.load(graphs)
     assert _compare(virtuoso.client, graphs, "virtuoso-inconsistent").inconsistencies
 
+
+
+def test_reason_command_over_http(oxigraph_server: _Remote, curated: Graphs) -> None:
+    """``crinkkg reason --in-store URL --graph G ...`` (the click command, once the CLI
+    registers it): the report, and an inconsistency as the build reports one."""
+    from click.testing import CliRunner
+
+    url = oxigraph_server.client.query_url.rsplit("/", 1)[0]
+    oxigraph_server.load(curated)
+    args = ["--in-store", url + "/query", "--update-url", url + "/update", "--json"]
+    args += [a for g in curated for a in ("--graph", g)]
+    ran = CliRunner().invoke(in_store.reason_command, args)
+    assert ran.exit_code == 0, ran.output
+    assert f'"inferred": {len(_local(curated)[0])}' in ran.output
+    bad = _with(curated, INCONSISTENT["two disjoint classes"], "command-inconsistent")
+    oxigraph_server.load(bad)
+    ran = CliRunner().invoke(in_store.reason_command,
+                             args + ["--graph", f"{BASE}graph/test/command-inconsistent"])
+    assert getattr(ran.exception, "exit_code", None) == 4
+    assert "Disjoint classes" in str(ran.exception)
+
+
+def test_unreachable_store_is_an_error_with_a_hint(curated: Graphs) -> None:
+    client = in_store.HttpStore(f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
+    with pytest.raises(in_store.InStoreError, match="no answer from the store") as info:
+        in_store.reason_in_store(client, list(curated), f"{BASE}graph/inferred")
+    assert "running" in info.value.hint

@@ -53,16 +53,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import click
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from crinkkg import reasoning, rules
-from crinkkg.errors import CrinkError, Inconsistency
+from crinkkg.errors import CrinkError, Inconsistency, InconsistencyError
+from crinkkg.namespaces import INFERRED_GRAPH_IRI
 from crinkkg.terms import XSD_STRING, to_oxigraph
 
 __all__ = ["HttpStore", "InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
-           "reason_in_store"]
+           "reason_command", "reason_in_store"]
 
 MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"
 PROXY_PREFIX = "urn:x-crinkkg:rules:"
@@ -116,8 +118,14 @@ class HttpStore:
         self.session = requests.Session()
 
     def _post(self, url: str, field_name: str, text: str, accept: str) -> bytes:
-        r = self.session.post(url, data={field_name: text}, headers={"Accept": accept},
-                              timeout=self.timeout)
+        import requests
+
+        try:
+            r = self.session.post(url, data={field_name: text}, headers={"Accept": accept},
+                                  timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise InStoreError(f"no answer from the store at {url}: {exc}",
+                               hint="check the URL and that the store is running") from None
         if r.status_code >= 300:
             raise InStoreError(f"the store at {url} answered {r.status_code} to a "
                                f"{field_name}: {r.text[:500]}\n  {field_name}: {text[:300]}",
@@ -488,7 +496,13 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     engine = _RemoteEngine(store, asserted_graphs, inferred_graph)
     try:
         engine.read_schema()
-        engine.run()
+        try:
+            engine.run()
+        except rules.UnsupportedConstruct as exc:
+            raise InStoreUnsupported(f"the TBox uses a construct the compiled rules do not "
+                                     f"reproduce: {exc}",
+                                     hint="reason locally (crinkkg build), which falls back "
+                                          "to owlrl for it") from None
         engine.check()
         engine.check_literals()
         engine.clean()
@@ -499,3 +513,30 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     return InStoreResult(int(rows[0]["n"]["value"]), engine.removed,
                          reasoning.inconsistencies_from(engine.messages), engine._fired,
                          time.perf_counter() - started)
+
+
+@click.command("reason")
+@click.option("--in-store", "query_url", required=True, metavar="URL",
+              help="The SPARQL query endpoint of the store that holds the data.")
+@click.option("--update-url", metavar="URL",
+              help="Its SPARQL update endpoint (default: the query endpoint).")
+@click.option("--graph", "graphs", multiple=True, required=True, metavar="IRI",
+              help="A named graph of asserted triples (repeat for each).")
+@click.option("--inferred", default=INFERRED_GRAPH_IRI, show_default=True, metavar="IRI",
+              help="The graph that receives the inferred triples (replaced).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def reason_command(query_url: str, update_url: str | None, graphs: tuple[str, ...],
+                   inferred: str, as_json: bool) -> None:
+    """OWL 2 RL closure of GRAPHs computed inside a remote SPARQL store, into its inferred
+    graph; an inconsistency is an error (exit status 4) and the inferred graph stays for
+    inspection."""
+    result = reason_in_store(HttpStore(query_url, update_url), list(graphs), inferred)
+    if as_json:
+        click.echo(json.dumps({"inferred": result.inferred, "removed": dict(result.removed),
+                               "updates": result.updates, "seconds": round(result.seconds, 3),
+                               "inconsistencies": [p.message for p in result.inconsistencies]}))
+    else:
+        click.echo(f"{result.inferred} inferred triples in <{inferred}> "
+                   f"({result.updates} rule updates, {result.seconds:.1f} s)")
+    if result.inconsistencies:
+        raise InconsistencyError(result.inconsistencies)
