@@ -61,7 +61,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 from crinkkg import reasoning, rules
 from crinkkg.errors import CrinkError, Inconsistency, InconsistencyError
 from crinkkg.namespaces import INFERRED_GRAPH_IRI
-from crinkkg.terms import XSD_STRING, to_oxigraph
+from crinkkg.terms import RDF_LANG_STRING, XSD_STRING, to_oxigraph
 
 __all__ = ["HttpStore", "InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
            "reason_command", "reason_in_store"]
@@ -70,6 +70,7 @@ MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"
 PROXY_PREFIX = "urn:x-crinkkg:rules:"
 _LITERAL_PROXY = re.compile(r"<" + re.escape(rules.LITERAL_PROXY) + r"\d+>")
 _TRANSITIVE = re.compile(r"(\?\w+) (<[^>]+>)\+ (\?\w+) \.")
+_SVF_TYPED = re.compile(r" \?v a (<[^>]+>) \.")
 _OWL, _RDF = str(OWL), str(RDF)
 
 
@@ -235,6 +236,8 @@ class _RemoteEngine(rules._Engine):
         self.axiom_nodes: set = set()
         self.removed: Counter[str] = Counter()
         self.literal_props: set[str] = set()
+        self.reads_anything: set[str] = set()
+        self.asserted_literal_props: set[str] = set()
         self._fired = 0
 
     # -- terms ---------------------------------------------------------------------------
@@ -276,6 +279,12 @@ class _RemoteEngine(rules._Engine):
                 p += "__p"
             body.append(f"{s} {p} {rest}")
         where = _TRANSITIVE.sub(r"\1 \2 ?t__ . ?t__ \2* \3 .", where)
+        typed = _SVF_TYPED.search(where)  # cls-svf1: ?v may be a literal of class y
+        literal = self._literal_test(ox.NamedNode(typed.group(1)[1:-1])) if typed else None
+        if literal:
+            where = where.replace(typed.group(0), f" FILTER(EXISTS {{ ?v a {typed.group(1)} }} "
+                                                  f"|| (isLiteral(?v) && ({literal}))) ")
+            self.reads_anything.add(where)
         if project:
             where = f"{{ SELECT DISTINCT {project} WHERE {{ {where} }} }}"
         nx = ""
@@ -287,6 +296,34 @@ class _RemoteEngine(rules._Engine):
         return (f"INSERT {{ GRAPH <{self.inferred}> {{ {' '.join(body)} }} "
                 f"GRAPH <{MARKER_GRAPH}> {{ <{MARKER_GRAPH}> <{MARKER_GRAPH}> {{marker}} }} }} "
                 f"{self.using} WHERE {{ {where} {' '.join(binds.values())}{nx} }}")
+
+    def _literal_test(self, c) -> str | None:
+        """When a literal ``?v`` is a ``c`` for the local engine (which types literals, dt-type2
+        and ranges), as a SPARQL condition; None when no literal can be."""
+        dts = self._datatypes_of(c)
+        props = sorted(str(p) for p, (_f, _b, _st, ot) in self.prop_closure.items() if c in ot)
+        tests = [f"DATATYPE(?v) IN ({', '.join(dts)})"] if dts else []
+        if props:
+            tests.append(f"EXISTS {{ ?s__ ?q__ ?v VALUES ?q__ {{ {' '.join(props)} }} }}")
+        return " || ".join(tests) or None
+
+    def single_premise_updates(self) -> list[rules._Rule]:
+        """The local ones, and the types that the local engine reaches through an inverse of
+        a literal-valued triple (``"v" p- ?x``, then p-'s range): straight from ``?x p "v"``."""
+        ups = super().single_premise_updates()
+        pairs = [f"({p} {c})" for p, (_f, bwd, st, _ot) in self.prop_closure.items()
+                 if bwd and p.value in self.asserted_literal_props for c in st]
+        if pairs:
+            ups.append(rules._Rule(self._insert(
+                ["?x a ?c ."], "VALUES (?p ?c) { %s } ?x ?p ?y . FILTER(isLiteral(?y))"
+                % " ".join(pairs), "?x a ?c .", "?x ?c"), None, None))
+        return ups
+
+    def join_updates(self) -> tuple[list[rules._Rule], bool]:
+        """The local ones; a rule that reads a literal's class reads more than it says."""
+        ups, producers = super().join_updates()
+        return [r._replace(reads=None) if any(w in r.sparql for w in self.reads_anything)
+                else r for r in ups], producers
 
     def _apply(self, rule: rules._Rule) -> bool:
         self._fired += 1
@@ -311,13 +348,17 @@ class _RemoteEngine(rules._Engine):
 
         Literals are not typed in the store (they cannot be subjects): see
         :meth:`check_literals`."""
-        rows = self.remote.select(f"SELECT DISTINCT (DATATYPE(?o) AS ?d) {self.from_asserted} "
-                                  "WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\") }")
+        rows = self.remote.select(f"SELECT DISTINCT ?p (DATATYPE(?o) AS ?d) {self.from_asserted}"
+                                  " WHERE { ?s ?p ?o FILTER(isLiteral(?o)) }")
+        self.asserted_literal_props = {r["p"]["value"] for r in rows}
         used: set[str] = set()
+        seen: set[str] = set()
         for r in rows:
             dt = r.get("d", {}).get("value")
-            if dt is None or dt == XSD_STRING or dt not in rules.RL_DATATYPES:
+            if dt in (None, XSD_STRING, RDF_LANG_STRING) or dt not in rules.RL_DATATYPES \
+                    or dt in seen:  # rdflib gives plain and language strings no datatype
                 continue
+            seen.add(dt)
             used.add(dt)
             used.update(rules.SUBSUMPTIONS.get(dt, ()))
             check = rules.LEXICAL_CHECKS.get(URIRef(dt))
