@@ -1,0 +1,416 @@
+"""OWL 2 RL reasoning inside a SPARQL store (``crinkkg.reasoning.in_store``) against the local
+engine (``crinkkg.rules``): the same inferred triples and the same inconsistency messages, in
+an in-process Oxigraph store, in a real Oxigraph server and in a real Virtuoso.
+
+The servers are started here, minimally, on loopback ports of their own; each test loads its
+graphs into its own named graphs, so a store serves several tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+import test_rules as rules_cases
+from conftest import require
+
+from crinkkg import rules
+from crinkkg.loading import load_inputs
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "https://w3id.org/crinkkg/"
+CRINK = BASE + "ontology#"
+ID = BASE + "id/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _in_store_module():
+    """``crinkkg.reasoning.in_store``; until ``crinkkg.reasoning`` becomes a package, the
+    module ``crinkkg/reasoning.py`` hides the folder, so it is loaded from its file."""
+    try:
+        return importlib.import_module("crinkkg.reasoning.in_store")
+    except ModuleNotFoundError:
+        path = ROOT / "src" / "crinkkg" / "reasoning" / "in_store.py"
+        spec = importlib.util.spec_from_file_location("crinkkg_in_store", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+in_store = _in_store_module()
+Graphs = dict[str, list[ox.Triple]]
+
+
+# -- data ----------------------------------------------------------------------------------
+
+def _sources(data_dir: Path) -> Graphs:
+    """The ontology and the data files of ``data_dir``, one named graph per file (as the
+    build stores them)."""
+    sources = load_inputs(ROOT / "ontology", data_dir, base_iri=BASE, root=ROOT)
+    return {s.graph: s.triples for s in sources if s.role != "shapes"}
+
+
+def _synthetic(folder: Path, scale: str) -> Graphs:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench.synthetic import generate
+    finally:
+        sys.path.remove(str(ROOT))
+    generate(folder, scale, seed=1)
+    return _sources(folder)
+
+
+@pytest.fixture(scope="module")
+def curated() -> Graphs:
+    return _sources(ROOT / "data")
+
+
+@pytest.fixture(scope="module")
+def synthetic_5k(tmp_path_factory: pytest.TempPathFactory) -> Graphs:
+    return _synthetic(tmp_path_factory.mktemp("synthetic-5k"), "5k")
+
+
+@pytest.fixture(scope="module")
+def synthetic_50k(tmp_path_factory: pytest.TempPathFactory) -> Graphs:
+    return _synthetic(tmp_path_factory.mktemp("synthetic-50k"), "50k")
+
+
+def _with(graphs: Graphs, turtle: str, name: str = "extra") -> Graphs:
+    extra = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(
+        f"@prefix crink: <{CRINK}> . @prefix id: <{ID}> . @prefix xsd: <{XSD}> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n" + turtle, format=ox.RdfFormat.TURTLE)]
+    return {**graphs, f"{BASE}graph/test/{name}": extra}
+
+
+def _local(graphs: Graphs) -> tuple[set[ox.Triple], list[str]]:
+    """The local engine over the merge of the graphs: inferred triples, messages."""
+    inferred, _removed, problems = rules.reason_triples(
+        [t for triples in graphs.values() for t in triples], fallback=False)
+    return set(inferred), [p.message for p in problems]
+
+
+def _nt(term) -> str:
+    return "_:b" if isinstance(term, ox.BlankNode) else str(term)
+
+
+def _key(t: ox.Triple) -> str:
+    """A triple as text; blank node labels differ from store to store (none is inferred
+    on our data; with blank nodes, the count of inferred triples is compared too)."""
+    return f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)}"
+
+
+def _inferred(store, graph: str) -> set[ox.Triple]:
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return {ox.Triple(*(_ox(r[v]) for v in "spo")) for r in rows}
+
+
+def _ox(b: dict):
+    if b["type"] == "uri":
+        return ox.NamedNode(b["value"])
+    if b["type"] == "bnode":
+        return ox.BlankNode()
+    if b.get("xml:lang"):
+        return ox.Literal(b["value"], language=b["xml:lang"])
+    return ox.Literal(b["value"], datatype=ox.NamedNode(b.get("datatype", XSD + "string")))
+
+
+def _compare(store, graphs: Graphs, name: str) -> object:
+    """Reason in ``store`` over ``graphs`` and check: 0 missing, 0 extra, same messages."""
+    inferred_graph = f"{BASE}graph/test/{name}/inferred"
+    result = in_store.reason_in_store(store, list(graphs), inferred_graph)
+    expected, messages = _local(graphs)
+    got = {_key(t) for t in _inferred(store, inferred_graph)}
+    want = {_key(t) for t in expected}
+    missing, extra = sorted(want - got), sorted(got - want)
+    assert (missing[:5], extra[:5]) == ([], []), (len(missing), len(extra))
+    assert result.inferred == len(expected)
+    assert [p.message for p in result.inconsistencies] == messages
+    return result
+
+
+# -- the stores ------------------------------------------------------------------------------
+
+def _oxigraph_store(graphs: Graphs) -> object:
+    store = ox.Store()
+    for g, triples in graphs.items():
+        store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                           for t in triples])
+    return in_store.LocalStore(store)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the store exited ({process.returncode}): {log.read_text()[-2000:]}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    pytest.fail(f"the store did not answer at {url} within {seconds} s")
+
+
+class _Remote:
+    """A running store: its SPARQL client and how to put a graph into it."""
+
+    def __init__(self, client, put) -> None:
+        self.client, self.put = client, put
+
+    def load(self, graphs: Graphs) -> None:
+        for g, triples in graphs.items():
+            self.put(g, "".join(f"{t} .\n" for t in triples).encode())
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remote]:
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    require(Path(exe).exists(), "the Oxigraph server is not installed (pip install oxigraph)")
+    folder = tmp_path_factory.mktemp("oxigraph-server")
+    port, log = _free_port(), folder / "log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([exe, "serve", "--location", str(folder / "db"), "--bind",
+                                    f"127.0.0.1:{port}"], stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url + "/query?query=ASK%7B%7D", process, log)
+
+        def put(graph: str, data: bytes) -> None:
+            r = requests.put(f"{url}/store", params={"graph": graph}, data=data,
+                             headers={"Content-Type": "application/n-triples"}, timeout=600)
+            assert r.status_code < 300, r.text
+
+        yield _Remote(in_store.HttpStore(url + "/query", url + "/update"), put)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {d}/db.db
+ErrorLogFile = {d}/db.log
+LockFile = {d}/db.lck
+TransactionFile = {d}/db.trx
+xa_persistent_file = {d}/db.pxa
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {d}/temp.db
+TransactionFile = {d}/temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+NumberOfBuffers = 40000
+MaxDirtyBuffers = 30000
+DirsAllowed = ., {d}
+CheckpointInterval = 0
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {d}
+ServerThreads = 4
+
+[SPARQL]
+ResultSetMaxRows = 100000000
+MaxQueryExecutionTime = 0
+MaxQueryCostEstimationTime = 0
+"""
+VIRTUOSO_GRANTS = ('GRANT SPARQL_UPDATE TO "SPARQL"; '
+                   'GRANT EXECUTE ON DB.DBA.SPARQL_INSERT_DICT_CONTENT TO "SPARQL"; '
+                   'GRANT EXECUTE ON DB.DBA.SPARQL_DELETE_DICT_CONTENT TO "SPARQL"; '
+                   "DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 7);")
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remote]:
+    exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    require(bool(exe and isql), "Virtuoso is not installed (Debian: virtuoso-opensource)")
+    folder = tmp_path_factory.mktemp("virtuoso")
+    sql, http, log = _free_port(), _free_port(), folder / "log"
+    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=folder, sql=sql, http=http))
+    with log.open("wb") as out:
+        process = subprocess.Popen([exe, "+configfile", str(folder / "virtuoso.ini"),
+                                    "+foreground"], cwd=folder, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{http}"
+    try:
+        _wait(url + "/sparql", process, log)
+        subprocess.run([isql, str(sql), "dba", "dba", f"exec={VIRTUOSO_GRANTS}"], check=True,
+                       capture_output=True, timeout=60)
+
+        def put(graph: str, data: bytes) -> None:
+            r = requests.put(f"{url}/sparql-graph-crud", params={"graph-uri": graph},
+                             data=data, headers={"Content-Type": "text/turtle"}, timeout=600)
+            assert r.status_code < 300, r.text
+
+        yield _Remote(in_store.HttpStore(url + "/sparql"), put)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# -- in an in-process Oxigraph store -----------------------------------------------------------
+
+def test_curated_closure_equals_local(curated: Graphs) -> None:
+    result = _compare(_oxigraph_store(curated), curated, "curated")
+    assert result.inferred > 800 and not result.inconsistencies
+
+
+def test_synthetic_5k_closure_equals_local(synthetic_5k: Graphs) -> None:
+    result = _compare(_oxigraph_store(synthetic_5k), synthetic_5k, "synthetic-5k")
+    assert result.inferred > 2000
+
+
+def test_rerun_replaces_the_inferred_graph(curated: Graphs) -> None:
+    """A second run starts from an empty inferred graph (no stale triples survive)."""
+    store = _oxigraph_store(curated)
+    graph = f"{BASE}graph/test/rerun/inferred"
+    store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <{ID}stale> <{ID}p> <{ID}o> }} }}")
+    first = in_store.reason_in_store(store, list(curated), graph)
+    assert not store.ask(f"ASK {{ GRAPH <{graph}> {{ <{ID}stale> ?p ?o }} }}")
+    assert in_store.reason_in_store(store, list(curated), graph).inferred == first.inferred
+    assert not store.ask(f"ASK {{ GRAPH <{in_store.MARKER_GRAPH}> {{ ?s ?p ?o }} }}")
+
+
+INCONSISTENT = {
+    "two disjoint classes": "id:china a crink:Grouping .",
+    "a literal outside its property's range": (
+        'id:ts crink:earliest 2024 .'),
+    "an ill-typed literal": 'id:ts crink:year "twenty"^^xsd:integer .',
+}
+
+
+@pytest.mark.parametrize("name", sorted(INCONSISTENT))
+def test_inconsistency_found_with_the_local_message(curated: Graphs, name: str) -> None:
+    graphs = _with(curated, INCONSISTENT[name])
+    result = _compare(_oxigraph_store(graphs), graphs, "inconsistent")
+    assert result.inconsistencies, "the local engine and the store both found none"
+
+
+def _example(turtle: str) -> Graphs:
+    """One graph of ``tests/test_rules.py``'s prefixes and ``turtle``."""
+    parsed = ox.parse(rules_cases.PREFIXES + turtle, format=ox.RdfFormat.TURTLE)
+    return {"http://example.org/graph": [ox.Triple(q.subject, q.predicate, q.object)
+                                         for q in parsed]}
+
+
+@pytest.mark.parametrize("name", sorted(rules_cases.CASES) + [
+    f"inconsistent: {n}" for n in sorted(rules_cases.INCONSISTENT)])
+def test_every_rule_case_equals_local(name: str) -> None:
+    """``tests/test_rules.py``'s cases, rule by rule (the local engine matches owlrl on
+    each): the same closure and messages in the store, including what the local engine
+    derives through generalized triples (a literal typed by a datatype restriction, a
+    literal-valued triple through an inverse, a ``[ owl:inverseOf p ]`` chain link)."""
+    turtle = (rules_cases.INCONSISTENT[name.split(": ", 1)[1]] if name.startswith("inconsistent")
+              else rules_cases.CASES[name])
+    graphs = _example(turtle)
+    _compare(_oxigraph_store(graphs), graphs, "case")
+
+
+def test_generalized_difference_is_exactly_the_documented_one() -> None:
+    """What the local engine draws from a class that a *rule* gave a literal (a literal
+    subject, which no store holds): here ``owl:allValuesFrom`` types the value 3, and
+    ``owl:someValuesFrom`` reads that type. In the store that one consequence is missing,
+    and nothing else differs."""
+    graphs = _example("""
+        :A owl:onProperty :n ; owl:allValuesFrom :Small .
+        :S owl:onProperty :n ; owl:someValuesFrom :Small .
+        :x a :A ; :n 3 .""")
+    store = _oxigraph_store(graphs)
+    graph = "http://example.org/inferred"
+    in_store.reason_in_store(store, list(graphs), graph)
+    expected, _ = _local(graphs)
+    got = _inferred(store, graph)
+    x_is_s = ox.Triple(ox.NamedNode("http://example.org/x"), ox.NamedNode(rules.TYPE.value),
+                       ox.NamedNode("http://example.org/S"))
+    assert x_is_s in expected
+    assert expected - got == {x_is_s}
+    assert got - expected == set()
+
+
+def test_errors_say_what_to_do(curated: Graphs) -> None:
+    store = _oxigraph_store(curated)
+    graph = next(iter(curated))
+    with pytest.raises(in_store.InStoreError, match="one of the asserted graphs") as info:
+        in_store.reason_in_store(store, list(curated), graph)
+    assert info.value.hint
+    graphs = _with(curated, "id:x a [ a owl:Restriction ; owl:onProperty crink:year ; "
+                            "owl:hasValue 2020 ] .")
+    with pytest.raises(in_store.InStoreUnsupported, match="anonymous class") as info:
+        in_store.reason_in_store(_oxigraph_store(graphs), list(graphs), f"{BASE}graph/x")
+    assert "IRI" in info.value.hint
+
+
+# -- in real stores over HTTP --------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale", ["curated", "50k"])
+def test_oxigraph_server_closure_equals_local(oxigraph_server: _Remote, curated: Graphs,
+                                              synthetic_50k: Graphs, scale: str) -> None:
+    graphs = curated if scale == "curated" else synthetic_50k
+    oxigraph_server.load(graphs)
+    _compare(oxigraph_server.client, graphs, scale)
+
+
+@pytest.mark.parametrize("scale", ["curated", "50k"])
+def test_virtuoso_closure_equals_local(virtuoso: _Remote, curated: Graphs,
+                                       synthetic_50k: Graphs, scale: str) -> None:
+    graphs = curated if scale == "curated" else synthetic_50k
+    virtuoso.load(graphs)
+    _compare(virtuoso.client, graphs, scale)
+
+
+def test_virtuoso_finds_an_inconsistency(virtuoso: _Remote, curated: Graphs) -> None:
+    graphs = _with(curated, INCONSISTENT["a literal outside its property's range"]
+                   + INCONSISTENT["two disjoint classes"], "virtuoso-inconsistent")
+    virtuoso.load(graphs)
+    assert _compare(virtuoso.client, graphs, "virtuoso-inconsistent").inconsistencies
+
+
+
+def test_reason_command_over_http(oxigraph_server: _Remote, curated: Graphs) -> None:
+    """``crinkkg reason --in-store URL --graph G ...`` (the click command, once the CLI
+    registers it): the report, and an inconsistency as the build reports one."""
+    from click.testing import CliRunner
+
+    url = oxigraph_server.client.query_url.rsplit("/", 1)[0]
+    oxigraph_server.load(curated)
+    args = ["--in-store", url + "/query", "--update-url", url + "/update", "--json"]
+    args += [a for g in curated for a in ("--graph", g)]
+    ran = CliRunner().invoke(in_store.reason_command, args)
+    assert ran.exit_code == 0, ran.output
+    assert f'"inferred": {len(_local(curated)[0])}' in ran.output
+    bad = _with(curated, INCONSISTENT["two disjoint classes"], "command-inconsistent")
+    oxigraph_server.load(bad)
+    ran = CliRunner().invoke(in_store.reason_command,
+                             args + ["--graph", f"{BASE}graph/test/command-inconsistent"])
+    assert getattr(ran.exception, "exit_code", None) == 4
+    assert "Disjoint classes" in str(ran.exception)
+
+
+def test_unreachable_store_is_an_error_with_a_hint(curated: Graphs) -> None:
+    client = in_store.HttpStore(f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
+    with pytest.raises(in_store.InStoreError, match="no answer from the store") as info:
+        in_store.reason_in_store(client, list(curated), f"{BASE}graph/inferred")
+    assert "running" in info.value.hint
