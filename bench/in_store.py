@@ -15,36 +15,25 @@ prints one JSON line: seconds, updates sent, inferred triples, inconsistencies, 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import resource
-import sys
 from pathlib import Path
 
 import requests
+
+from crinkkg.backends.remote import ClientStore
+from crinkkg.backends.sparql_client import Endpoints, SparqlClient
+from crinkkg.reasoning import in_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/crinkkg/"
 INFERRED = BASE + "graph/inferred"
 
 
-def _in_store():
-    try:
-        return importlib.import_module("crinkkg.reasoning.in_store")
-    except ModuleNotFoundError:  # while crinkkg/reasoning.py hides the folder
-        path = ROOT / "src" / "crinkkg" / "reasoning" / "in_store.py"
-        spec = importlib.util.spec_from_file_location("crinkkg_in_store", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
 def _files(data: Path) -> list[tuple[str, Path]]:
     """(graph IRI, file) of the ontology and of each data file, named as the build names
     them."""
-    from crinkkg.namespaces import graph_iri_for
+    from crinkkg.vocab import graph_iri_for
 
     files = [p for p in sorted((ROOT / "ontology").glob("*.ttl")) if p.name != "shapes.ttl"]
     files += sorted(data.glob("*.ttl")) + sorted(data.glob("*.nt"))
@@ -69,8 +58,7 @@ def load(data: Path, gsp: str, kind: str) -> None:
 
 
 def reason(data: Path, query: str, update: str | None) -> dict:
-    in_store = _in_store()
-    store = in_store.HttpStore(query, update)
+    store = ClientStore(SparqlClient(Endpoints(query=query, update=update or ""), timeout=3600))
     result = in_store.reason_in_store(store, [g for g, _ in _files(data)], INFERRED)
     return {"seconds": round(result.seconds, 2), "updates": result.updates,
             "inferred": result.inferred, "inconsistencies": len(result.inconsistencies),

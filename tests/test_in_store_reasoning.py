@@ -1,5 +1,6 @@
-"""OWL 2 RL reasoning inside a SPARQL store (``crinkkg.reasoning.in_store``) against the local
-engine (``crinkkg.rules``): the same inferred triples and the same inconsistency messages, in
+"""OWL 2 RL reasoning inside a SPARQL store (``crinkkg.reasoning.in_store``) against the
+local engine (``crinkkg.reasoning.rules``): the same inferred triples and the same
+inconsistency messages, in
 an in-process Oxigraph store, in a real Oxigraph server and in a real Virtuoso.
 
 The servers are started here, minimally, on loopback ports of their own; each test loads its
@@ -8,8 +9,6 @@ graphs into its own named graphs, so a store serves several tests.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
 import socket
 import subprocess
@@ -24,8 +23,10 @@ import requests
 import test_rules as rules_cases
 from conftest import require
 
-from crinkkg import rules
-from crinkkg.loading import load_inputs
+from crinkkg.backends.remote import ClientStore
+from crinkkg.backends.sparql_client import Endpoints, RemoteStoreError, SparqlClient
+from crinkkg.inputs.loading import load_inputs
+from crinkkg.reasoning import in_store, rules
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/crinkkg/"
@@ -34,22 +35,14 @@ ID = BASE + "id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _in_store_module():
-    """``crinkkg.reasoning.in_store``; until ``crinkkg.reasoning`` becomes a package, the
-    module ``crinkkg/reasoning.py`` hides the folder, so it is loaded from its file."""
-    try:
-        return importlib.import_module("crinkkg.reasoning.in_store")
-    except ModuleNotFoundError:
-        path = ROOT / "src" / "crinkkg" / "reasoning" / "in_store.py"
-        spec = importlib.util.spec_from_file_location("crinkkg_in_store", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-in_store = _in_store_module()
 Graphs = dict[str, list[ox.Triple]]
+
+
+def _client_store(query: str, update: str | None = None, *, timeout: float = 3600.0
+                  ) -> ClientStore:
+    """The store in-store reasoning talks to over HTTP, as the server and the CLI make it."""
+    return ClientStore(SparqlClient(Endpoints(query=query, update=update or ""),
+                                    timeout=timeout))
 
 
 # -- data ----------------------------------------------------------------------------------
@@ -171,8 +164,8 @@ def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -
 class _Remote:
     """A running store: its SPARQL client and how to put a graph into it."""
 
-    def __init__(self, client, put) -> None:
-        self.client, self.put = client, put
+    def __init__(self, client, put, url: str) -> None:
+        self.client, self.put, self.url = client, put, url
 
     def load(self, graphs: Graphs) -> None:
         for g, triples in graphs.items():
@@ -197,7 +190,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remot
                              headers={"Content-Type": "application/n-triples"}, timeout=600)
             assert r.status_code < 300, r.text
 
-        yield _Remote(in_store.HttpStore(url + "/query", url + "/update"), put)
+        yield _Remote(_client_store(url + "/query", url + "/update"), put, url)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -261,7 +254,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remote]:
                              data=data, headers={"Content-Type": "text/turtle"}, timeout=600)
             assert r.status_code < 300, r.text
 
-        yield _Remote(in_store.HttpStore(url + "/sparql"), put)
+        yield _Remote(_client_store(url + "/sparql"), put, url)
     finally:
         process.terminate()
         try:
@@ -390,27 +383,29 @@ def test_virtuoso_finds_an_inconsistency(virtuoso: _Remote, curated: Graphs) -> 
 
 
 def test_reason_command_over_http(oxigraph_server: _Remote, curated: Graphs) -> None:
-    """``crinkkg reason --in-store URL --graph G ...`` (the click command, once the CLI
-    registers it): the report, and an inconsistency as the build reports one."""
+    """``crinkkg --backend URL reason --in-store --graph G ...``: the report, and an
+    inconsistency as the build reports one."""
     from click.testing import CliRunner
 
-    url = oxigraph_server.client.query_url.rsplit("/", 1)[0]
+    from crinkkg.cli.main import cli
+
+    url = oxigraph_server.url
     oxigraph_server.load(curated)
-    args = ["--in-store", url + "/query", "--update-url", url + "/update", "--json"]
+    args = ["--backend", url + "/query", "--backend-update", url + "/update", "reason",
+            "--in-store", "--json"]
     args += [a for g in curated for a in ("--graph", g)]
-    ran = CliRunner().invoke(in_store.reason_command, args)
+    ran = CliRunner().invoke(cli, args)
     assert ran.exit_code == 0, ran.output
     assert f'"inferred": {len(_local(curated)[0])}' in ran.output
     bad = _with(curated, INCONSISTENT["two disjoint classes"], "command-inconsistent")
     oxigraph_server.load(bad)
-    ran = CliRunner().invoke(in_store.reason_command,
-                             args + ["--graph", f"{BASE}graph/test/command-inconsistent"])
-    assert getattr(ran.exception, "exit_code", None) == 4
-    assert "Disjoint classes" in str(ran.exception)
+    ran = CliRunner().invoke(cli, args + ["--graph", f"{BASE}graph/test/command-inconsistent"])
+    assert ran.exit_code == 4, ran.output
+    assert "Disjoint classes" in ran.output
 
 
 def test_unreachable_store_is_an_error_with_a_hint(curated: Graphs) -> None:
-    client = in_store.HttpStore(f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
-    with pytest.raises(in_store.InStoreError, match="no answer from the store") as info:
+    client = _client_store(f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
+    with pytest.raises(RemoteStoreError, match="unreachable|refused|connect") as info:
         in_store.reason_in_store(client, list(curated), f"{BASE}graph/inferred")
-    assert "running" in info.value.hint
+    assert info.value.hint

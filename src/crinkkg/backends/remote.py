@@ -28,6 +28,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,14 +41,18 @@ from crinkkg.backends.evaluation import (
     serialize_triples,
     unsupported,
 )
+from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
 from crinkkg.backends.sparql_client import (
     Credentials,
     Endpoints,
     RemoteStoreError,
     SparqlClient,
 )
+from crinkkg.build.updates import refuse_protected
+from crinkkg.errors import CrinkError, InconsistencyError
 from crinkkg.formats import Override, check_format, negotiate
 from crinkkg.problems import Problem, syntax_problem
+from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import Unreadable, declared_prefixes, has_keyword, tokenize
 from crinkkg.views import View, check_view_and_dataset
@@ -60,6 +65,9 @@ MANIFEST = "urn:x-crinkkg:manifest#"
 #: the RDF 1.1 skolem IRIs that stand for blank nodes in the store (see publish)
 GENID = BASE + ".well-known/genid/"
 _GENID_NT = re.compile(rb"<" + re.escape(GENID.encode()) + rb"([A-Za-z0-9_-]+)>")
+#: where an update stages the graphs it changes (``<prefix><id>:<graph>``)
+STAGING_UPDATE = "urn:x-crinkkg:update:"
+MERGE_GRAPH = MERGE_GRAPH_PREFIX + "asserted"
 #: a graph that never holds anything: the protocol cannot name an empty default graph
 EMPTY_GRAPH = "urn:x-crinkkg:empty"
 RESULTS_JSON = "application/sparql-results+json"
@@ -85,7 +93,7 @@ class Manifest:
     def dataset(self, view: View) -> tuple[list[str], list[str]]:
         """``default-graph-uri`` and ``named-graph-uri`` values for one view (the same
         datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`)."""
-        asserted = [self.merge] if self.merge else list(self.asserted)
+        asserted = [self.merge] if self.merge else [*self.asserted, DEFAULT_GRAPH]
         default = {"all": [*asserted, self.inferred], "asserted": asserted,
                    "inferred": [self.inferred]}[view]
         return default or [EMPTY_GRAPH], self.graphs
@@ -217,6 +225,20 @@ def with_blank_tests(sparql: str) -> str:
     return "".join(out)
 
 
+def ask_answer(doc: dict) -> bool:
+    """The boolean of an ASK answer in SPARQL JSON; Virtuoso 7.2 sends a one-row result
+    (``__ask_retval`` 1) or no row instead of ``{"boolean": ...}``.
+
+    >>> ask_answer({"boolean": True}), ask_answer({"head": {"vars": ["__ask_retval"]},
+    ...     "results": {"bindings": [{"__ask_retval": {"type": "literal", "value": "0"}}]}})
+    (True, False)
+    """
+    if "boolean" in doc:
+        return doc["boolean"] in (True, 1, "1", "true")
+    rows = doc.get("results", {}).get("bindings", [])
+    return any(v.get("value") not in ("0", "false") for row in rows for v in row.values())
+
+
 def problem_of(error: RemoteStoreError, what: str = "query") -> Problem:
     """A remote store's failure as the server's answer: what, where, what to do."""
     status, kind = {
@@ -251,6 +273,7 @@ class RemoteBackend(QueryHelpers):
         self.manifest_ttl = manifest_ttl
         self._manifest: tuple[float, Manifest] | None = None
         self._lock = threading.Lock()
+        self._update_lock = threading.Lock()
         self._admitted = 0
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
 
@@ -343,7 +366,7 @@ class RemoteBackend(QueryHelpers):
         rows = max_rows or self.settings.max_rows
         form = query_form(sparql)
         if default_graphs is not None or named_graphs is not None:
-            default = [EMPTY_GRAPH if g == "default" else g for g in default_graphs or ()]
+            default = [DEFAULT_GRAPH if g == "default" else g for g in default_graphs or ()]
             dataset = (default or [EMPTY_GRAPH], list(named_graphs or ()) or [EMPTY_GRAPH])
         elif view == "all" and has_keyword(sparql, "FROM"):
             dataset = ([], [])  # the query's own FROM / FROM NAMED
@@ -368,6 +391,9 @@ class RemoteBackend(QueryHelpers):
                 rows)
         else:
             answer = deskolemized_results(response.body)
+            if form == "ASK":  # one shape whatever the store sends
+                answer = json.dumps({"head": {}, "boolean": ask_answer(json.loads(answer))}
+                                    ).encode()
             result = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
             if isinstance(result, ox.QueryBoolean):
                 content_type, body, count = serialize_boolean(result, accept, fmt)
@@ -416,9 +442,145 @@ class RemoteBackend(QueryHelpers):
         return graph in self.manifest().graphs
 
     def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
-        raise Problem(501, "updates-not-supported",
-                      "updates through this server are not supported over a remote store",
-                      hint="update the input files and run `crinkkg --backend URL publish`")
+        """Stage, re-reason and swap (:mod:`crinkkg.backends.remote_update`); one update
+        at a time, so that two never stage the same graphs."""
+        if not self.settings.enable_update:
+            raise Problem(403, "updates-disabled", "this server does not accept updates",
+                          hint="start it with --enable-update and CRINKKG_UPDATE_TOKEN set")
+        with self._update_lock:
+            return self._update(sparql, column_shift)
+
+    def _update(self, sparql: str, column_shift: int) -> Reply:
+        started = time.perf_counter()
+        try:
+            refuse_protected(sparql)
+        except CrinkError as exc:
+            raise Problem(403, "update-refused", exc.message, exc.hint) from None
+        try:  # on an empty scratch store: the embedded engine's syntax errors, verbatim
+            ox.Store().update(sparql, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            raise syntax_problem(exc, sparql, what="update",
+                                 column_shift=column_shift) from None
+        except (RuntimeError, OSError, ValueError):
+            pass  # a missing graph and the like: the store decides on the real data
+        manifest = self.manifest(fresh=True)
+        stage_id = uuid.uuid4().hex[:12]
+
+        def staging(graph: str) -> str:
+            return f"{STAGING_UPDATE}{stage_id}:{graph}"
+
+        plan = rewrite(with_prologue(sparql, None), staging, list(manifest.asserted))
+        touched = sorted(plan.graphs)
+        inferred_stage = staging(manifest.inferred)
+        merge_stage = staging(MERGE_GRAPH)
+        scratch = [staging(g) for g in touched] + [inferred_stage, merge_stage]
+        exists_before = set(manifest.asserted) | {DEFAULT_GRAPH}
+        try:
+            self.client.update(" ;\n".join(
+                [f"DROP SILENT GRAPH <{g}>" for g in scratch]
+                + [f"COPY SILENT GRAPH <{g}> TO GRAPH <{staging(g)}>" for g in touched
+                   if g in exists_before]))
+            try:
+                self.client.update(plan.text)
+            except RemoteStoreError as exc:
+                self._drop(scratch)
+                if exc.kind == "refused":
+                    raise Problem(400, "bad-update",
+                                  f"the store refused the update: {exc.store_message or exc}",
+                                  hint="check the update's syntax and the graphs it names"
+                                  ) from None
+                raise problem_of(exc, "update") from None
+            state = {g: g in exists_before for g in touched}
+            for event, graph in plan.events:
+                state[graph] = event == "create"
+            sizes = {g: self._size(staging(g)) for g in touched}
+            after = [g for g in touched if sizes[g] or state.get(g)]
+            asserted = sorted((set(manifest.asserted) - set(touched)) | set(after))
+            reading = [staging(g) if g in touched else g
+                       for g in [*asserted, DEFAULT_GRAPH]]
+            result = reason_in_store(ClientStore(self.client), reading, inferred_stage)
+            if result.inconsistencies:
+                self._drop(scratch)
+                raise Problem(409, "inconsistent",
+                              "the update would make the dataset inconsistent under OWL 2 RL; "
+                              "nothing was changed",
+                              hint="see the problems listed; change the update",
+                              extra={"problems": [vars(p) for p in result.inconsistencies]})
+            merged = self._merge(reading, merge_stage)
+            version = f"{manifest.version.split('+')[0]}+{stage_id}"
+            new = Manifest(version, tuple(g for g in asserted if g != DEFAULT_GRAPH),
+                           manifest.inferred, MERGE_GRAPH if merged else None)
+            ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
+            ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
+                    else f"DROP SILENT GRAPH <{g}>" for g in after]
+            ops += [f"MOVE SILENT GRAPH <{inferred_stage}> TO GRAPH <{manifest.inferred}>"
+                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>"]
+            ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>" if merged
+                    else f"DROP SILENT GRAPH <{MERGE_GRAPH}>"]
+            ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
+                    f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{new.triples()}}} }}"]
+            self.client.update(" ;\n".join(ops))
+            self._drop(scratch)
+        except RemoteStoreError as exc:
+            self._drop(scratch)
+            raise problem_of(exc, "update") from None
+        self._manifest = None
+        total = sum(self.graph_counts().values())
+        body = (f"update applied; the inferred graph is current ({total} quads, "
+                f"{time.perf_counter() - started:.3f} s)\n").encode()
+        return Reply("text/plain; charset=utf-8", body, total, time.perf_counter() - started)
+
+    def reason(self) -> InStoreResult:
+        """Recompute the published inferred graph in the store (OWL 2 RL, to the fixpoint)
+        and swap it in with a new version; an inconsistency changes nothing and raises
+        :class:`~crinkkg.errors.InconsistencyError`."""
+        with self._update_lock:
+            manifest = self.manifest(fresh=True)
+            stage_id = uuid.uuid4().hex[:12]
+            stage = f"{STAGING_UPDATE}{stage_id}:{manifest.inferred}"
+            try:
+                self._drop([stage])
+                result = reason_in_store(ClientStore(self.client),
+                                         [*manifest.asserted, DEFAULT_GRAPH], stage)
+                if result.inconsistencies:
+                    raise InconsistencyError(result.inconsistencies)
+                new = Manifest(f"{manifest.version.split('+')[0]}+{stage_id}",
+                               manifest.asserted, manifest.inferred, manifest.merge)
+                self.client.update(" ;\n".join([
+                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
+                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
+                    f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
+                    f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{new.triples()}}} }}"]))
+            finally:
+                self._drop([stage])
+                self._manifest = None
+        return result
+
+    def _size(self, graph: str) -> int:
+        response = self.client.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            accept=RESULTS_JSON)
+        rows = json.loads(response.body)["results"]["bindings"]
+        return int(rows[0]["n"]["value"]) if rows else 0
+
+    def _merge(self, graphs: list[str], target: str) -> bool:
+        """Write the RDF merge of ``graphs`` into ``target`` when they share a triple (the
+        store's union of graphs would count it twice); False when they share none."""
+        values = " ".join(f"<{g}>" for g in graphs)
+        self.client.update(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ "
+                           f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+        merged = self._size(target)
+        total = sum(self._size(g) for g in graphs)
+        if merged == total:
+            self.client.update(f"DROP SILENT GRAPH <{target}>")
+            return False
+        return True
+
+    def _drop(self, graphs: list[str]) -> None:
+        try:
+            self.client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+        except RemoteStoreError:
+            pass  # the staging graphs are hidden; the next update drops them again
 
     # -- operations --------------------------------------------------------------------------
 
@@ -436,6 +598,24 @@ class RemoteBackend(QueryHelpers):
                 "triples": triples["all"], "inferred_triples": triples["inferred"],
                 "asserted_triples": triples["asserted"], "http_process": os.getpid(),
                 "updates_enabled": self.updates_enabled}
+
+
+class ClientStore:
+    """The SPARQL store in-store reasoning talks to, over this backend's client."""
+
+    def __init__(self, client: SparqlClient) -> None:
+        self.client = client
+
+    def select(self, sparql: str) -> list[dict]:
+        response = self.client.query(sparql, accept=RESULTS_JSON)
+        return json.loads(response.body)["results"]["bindings"]
+
+    def ask(self, sparql: str) -> bool:
+        response = self.client.query(sparql, accept=RESULTS_JSON)
+        return ask_answer(json.loads(response.body))
+
+    def update(self, sparql: str) -> None:
+        self.client.update(sparql)
 
 
 class RemoteShare:

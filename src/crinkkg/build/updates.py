@@ -124,6 +124,19 @@ def rdflib_graph(quads: list[ox.Quad]) -> Graph:
     return graph
 
 
+def refuse_protected(sparql: str) -> None:
+    """Refuse an update that names the inferred graph or a graph the store keeps for
+    itself (``urn:x-crinkkg:…``), locally and remotely alike."""
+    if str(INFERRED_GRAPH) in sparql:
+        raise UpdateRefused(
+            f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
+            hint="change the asserted graphs: the inferred graph is recomputed after each update",
+        )
+    if "urn:x-crinkkg:" in sparql:
+        raise UpdateRefused("graphs named urn:x-crinkkg:… belong to the store itself",
+                            hint="write to another graph")
+
+
 def apply_update(target: OxigraphStore, sparql: str) -> None:
     """Run ``sparql`` against the asserted graphs of ``target`` (opened for writing), then
     re-reason: the inferred graph is current when it returns.
@@ -131,14 +144,7 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
     Raises :class:`UpdateRefused` when it names the inferred graph and
     :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
     """
-    if str(INFERRED_GRAPH) in sparql:
-        raise UpdateRefused(
-            f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
-            hint="change the asserted graphs: the inferred graph is recomputed after each update",
-        )
-    if MERGE_GRAPH_PREFIX in sparql:
-        raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
-                            hint="write to another graph")
+    refuse_protected(sparql)
     store = target.database
     before = asserted_quads(store)
     scratch = ox.Store()

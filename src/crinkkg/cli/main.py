@@ -399,6 +399,65 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
 
 
 @cli.command()
+@click.option("--in-store", "in_store", is_flag=True,
+              help="Reason inside the remote store (--backend): the only mode so far.")
+@click.option("--graph", "graphs", multiple=True, metavar="IRI",
+              help="An asserted graph (repeat): reason over these into --inferred, for a "
+                   "store crinkkg did not publish. Default: the published dataset, swapped "
+                   "in atomically under a new version.")
+@click.option("--inferred", default=None, metavar="IRI",
+              help="The graph that receives the closure with --graph (replaced; default the "
+                   "crinkkg inferred graph).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def reason(ctx: click.Context, in_store: bool, graphs: tuple[str, ...], inferred: str | None,
+           as_json: bool) -> None:
+    """OWL 2 RL closure computed inside a remote SPARQL store, with the consistency checks.
+
+    The compiled rules run as SPARQL updates to the fixpoint in the store, so a graph too
+    large for this process gets the closure a local build would; an inconsistency is an
+    error (exit status 4) and changes nothing published.
+    """
+    from crinkkg.backends.remote import ClientStore, RemoteBackend
+    from crinkkg.errors import InconsistencyError
+    from crinkkg.reasoning.in_store import reason_in_store
+    from crinkkg.vocab import INFERRED_GRAPH_IRI
+
+    ctx.obj["_json"] = as_json
+    settings = _settings(ctx)
+    if not in_store or not settings.backend:
+        raise click.UsageError("reasoning runs in a remote store: crinkkg --backend URL "
+                               "[--backend-update URL] reason --in-store (a local build "
+                               "reasons with `crinkkg build`)")
+    backend = _answer(lambda: RemoteBackend(settings.with_(timeout=max(settings.timeout,
+                                                                        3600.0))))
+    target = inferred or INFERRED_GRAPH_IRI
+    if graphs:
+        result = _remote(lambda: reason_in_store(ClientStore(backend.client), list(graphs),
+                                                 target))
+        if result.inconsistencies:
+            raise InconsistencyError(result.inconsistencies)
+    else:
+        result = _remote(lambda: _answer(backend.reason))
+    if as_json:
+        click.echo(json.dumps({"inferred": result.inferred, "removed": dict(result.removed),
+                               "updates": result.updates, "seconds": round(result.seconds, 3)}))
+    else:
+        click.echo(f"{result.inferred} inferred triples in <{target}> "
+                   f"({result.updates} rule updates, {result.seconds:.1f} s)")
+
+
+def _remote(call):
+    """Run a call to a remote store; its failures become the command's errors."""
+    from crinkkg.backends.sparql_client import RemoteStoreError
+
+    try:
+        return call()
+    except RemoteStoreError as exc:
+        raise CrinkError(exc.message, hint=exc.hint) from None
+
+
+@cli.command()
 @click.argument("subject")
 @click.argument("predicate")
 @click.argument("object")

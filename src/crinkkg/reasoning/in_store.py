@@ -1,15 +1,16 @@
-"""OWL 2 RL reasoning inside a SPARQL store: the compiled rules of :mod:`crinkkg.rules`, sent
-as SPARQL 1.1 updates to the store that holds the data, run there to the fixpoint.
+"""OWL 2 RL reasoning inside a SPARQL store: the compiled rules of
+:mod:`crinkkg.reasoning.rules`, sent as SPARQL 1.1 updates to the store that holds the
+data, run there to the fixpoint.
 
 Why: a graph too large for this process gets the same closure as the local build. Only the
 TBox (the schema triples the rules compile from, small) comes into this process; every
 instance rule runs in the store, so this process's memory stays flat whatever the data size.
 
-How (everything else is :mod:`crinkkg.rules`, reused, not copied):
+How (everything else is :mod:`crinkkg.reasoning.rules`, reused, not copied):
 
 - The store is reached through :class:`SparqlStore` (``select``, ``ask``, ``update``), with two
   implementations: :class:`LocalStore` over a :class:`pyoxigraph.Store` (the reference, used by
-  the tests) and :class:`HttpStore` over the SPARQL 1.1 Protocol (``requests``).
+  the tests) and :class:`crinkkg.backends.remote.ClientStore` over the SPARQL 1.1 Protocol.
 - Each rule is ``INSERT { GRAPH <inferred> { ... } } USING <g1> ... USING <gn> USING <inferred>
   WHERE { ... FILTER NOT EXISTS { ... } }``: ``USING`` makes the rule's default graph the merge
   of the asserted graphs and the inferred graph, so the rule text, its ``FILTER NOT EXISTS``
@@ -53,18 +54,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import click
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from crinkkg import reasoning, rules
-from crinkkg.errors import CrinkError, Inconsistency, InconsistencyError
-from crinkkg.namespaces import INFERRED_GRAPH_IRI
+from crinkkg.errors import CrinkError, Inconsistency
+from crinkkg.reasoning import owlrl_closure as reasoning
+from crinkkg.reasoning import rules
 from crinkkg.terms import RDF_LANG_STRING, XSD_STRING, to_oxigraph
 
-__all__ = ["HttpStore", "InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
-           "reason_command", "reason_in_store"]
+__all__ = ["InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
+           "reason_in_store"]
 
 MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"
 PROXY_PREFIX = "urn:x-crinkkg:rules:"
@@ -105,50 +105,6 @@ class LocalStore:
 
     def update(self, sparql: str) -> None:
         self.store.update(sparql)
-
-
-class HttpStore:
-    """A store behind the SPARQL 1.1 Protocol: queries and updates as form POSTs."""
-
-    def __init__(self, query_url: str, update_url: str | None = None, *,
-                 timeout: float = 3600.0) -> None:
-        import requests  # only this store needs it
-
-        self.query_url, self.update_url = query_url, update_url or query_url
-        self.timeout = timeout
-        self.session = requests.Session()
-
-    def _post(self, url: str, field_name: str, text: str, accept: str) -> bytes:
-        import requests
-
-        try:
-            r = self.session.post(url, data={field_name: text}, headers={"Accept": accept},
-                                  timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise InStoreError(f"no answer from the store at {url}: {exc}",
-                               hint="check the URL and that the store is running") from None
-        if r.status_code >= 300:
-            raise InStoreError(f"the store at {url} answered {r.status_code} to a "
-                               f"{field_name}: {r.text[:500]}\n  {field_name}: {text[:300]}",
-                               hint="check that the store accepts SPARQL 1.1 updates from "
-                                    "this client (anonymous update rights on Virtuoso)")
-        return r.content
-
-    def select(self, sparql: str) -> list[dict]:
-        data = self._post(self.query_url, "query", sparql, "application/sparql-results+json")
-        return json.loads(data)["results"]["bindings"]
-
-    def ask(self, sparql: str) -> bool:
-        doc = json.loads(self._post(self.query_url, "query", sparql,
-                                    "application/sparql-results+json"))
-        if "boolean" in doc:
-            return bool(doc["boolean"])
-        # Virtuoso 7.2 answers an ASK in JSON as a one-row result (__ASK_RETVAL = 1) or none
-        rows = doc.get("results", {}).get("bindings", [])
-        return any(v.get("value") not in ("0", "false") for row in rows for v in row.values())
-
-    def update(self, sparql: str) -> None:
-        self._post(self.update_url, "update", sparql, "*/*")
 
 
 class InStoreError(CrinkError):
@@ -520,8 +476,8 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     """Materialise the OWL 2 RL closure of the named ``asserted_graphs`` of ``store`` into its
     ``inferred_graph`` (replaced), in the store, and check it for inconsistencies.
 
-    The same inferred triples and messages as :func:`crinkkg.rules.reason` over the merge of
-    those graphs, except for what the module docstring lists.
+    The same inferred triples and messages as :func:`crinkkg.reasoning.rules.reason` over
+    the merge of those graphs, except for what the module docstring lists.
     """
     if inferred_graph in asserted_graphs:
         raise InStoreError(f"the inferred graph <{inferred_graph}> is one of the asserted "
@@ -554,30 +510,3 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     return InStoreResult(int(rows[0]["n"]["value"]), engine.removed,
                          reasoning.inconsistencies_from(engine.messages), engine._fired,
                          time.perf_counter() - started)
-
-
-@click.command("reason")
-@click.option("--in-store", "query_url", required=True, metavar="URL",
-              help="The SPARQL query endpoint of the store that holds the data.")
-@click.option("--update-url", metavar="URL",
-              help="Its SPARQL update endpoint (default: the query endpoint).")
-@click.option("--graph", "graphs", multiple=True, required=True, metavar="IRI",
-              help="A named graph of asserted triples (repeat for each).")
-@click.option("--inferred", default=INFERRED_GRAPH_IRI, show_default=True, metavar="IRI",
-              help="The graph that receives the inferred triples (replaced).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def reason_command(query_url: str, update_url: str | None, graphs: tuple[str, ...],
-                   inferred: str, as_json: bool) -> None:
-    """OWL 2 RL closure of GRAPHs computed inside a remote SPARQL store, into its inferred
-    graph; an inconsistency is an error (exit status 4) and the inferred graph stays for
-    inspection."""
-    result = reason_in_store(HttpStore(query_url, update_url), list(graphs), inferred)
-    if as_json:
-        click.echo(json.dumps({"inferred": result.inferred, "removed": dict(result.removed),
-                               "updates": result.updates, "seconds": round(result.seconds, 3),
-                               "inconsistencies": [p.message for p in result.inconsistencies]}))
-    else:
-        click.echo(f"{result.inferred} inferred triples in <{inferred}> "
-                   f"({result.updates} rule updates, {result.seconds:.1f} s)")
-    if result.inconsistencies:
-        raise InconsistencyError(result.inconsistencies)
