@@ -14,6 +14,7 @@ from crinkkg.store.oxigraph import OxigraphStore
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+pytest_plugins = ["remote_stores"]  # Virtuoso and Oxigraph server fixtures
 
 
 def require(condition: bool, reason: str) -> None:

@@ -1,0 +1,455 @@
+"""Real remote SPARQL 1.1 stores for the integration tests: Virtuoso and Oxigraph server.
+
+Each store runs as its own process on 127.0.0.1, on free ports, with its database in a
+temporary folder, and answers the SPARQL 1.1 Protocol (query, update) and the Graph Store
+Protocol over HTTP::
+
+    from remote_stores import start_oxigraph, start_virtuoso
+    with start_virtuoso(tmp_path) as store:
+        store.put_graph("http://example.org/g", b"<http://e/s> <http://e/p> 1 .")
+        store.select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+As pytest fixtures (registered by ``pytest_plugins`` in ``tests/conftest.py``): the
+session-scoped ``virtuoso_server`` and ``oxigraph_server`` start once; the function-scoped
+``virtuoso`` and ``oxigraph`` hand a test the same store emptied by ``clear()``, and
+``remote_store`` runs a test once on each. A store that cannot start skips its tests with
+the reason and the store's log; under CI (``CI=true``) that is a failure instead:
+``.ci/run`` installs what they need (Debian ``virtuoso-opensource``, PyPI ``oxigraph``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+HOST = "127.0.0.1"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+RESULTS_JSON = "application/sparql-results+json"
+#: the password the harness gives Virtuoso's ``dba`` (the initial one is ``dba``)
+VIRTUOSO_PASSWORD = "crinkkg-test-dba"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class StoreUnavailable(RuntimeError):
+    """A store could not be started here: the message says why and what to install."""
+
+
+class StoreError(RuntimeError):
+    """A store answered a request with an error: the message has its status and body."""
+
+
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago (the store binds it next)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _binary(name: str) -> str | None:
+    """``name`` next to this Python (a venv's script) or on PATH."""
+    here = Path(sys.executable).with_name(name)
+    return str(here) if here.exists() else shutil.which(name)
+
+
+def _check(response: requests.Response, what: str) -> requests.Response:
+    if response.status_code >= 400:
+        raise StoreError(f"{what}: HTTP {response.status_code} from {response.url}\n"
+                         f"{response.text[:2000]}")
+    return response
+
+
+@dataclass
+class RemoteStore:
+    """A running store: its endpoints, what to send them, ``clear()``, ``stop()``, ``log()``.
+
+    ``graph_param`` is the Graph Store query parameter that names a graph (the standard
+    ``graph``; Virtuoso documents ``graph-uri`` and accepts both). ``system_graphs`` are
+    the graphs the store holds before any test data (Virtuoso's own); ``clear()`` keeps them.
+    """
+
+    name: str
+    process: subprocess.Popen
+    directory: Path
+    log_path: Path
+    query_url: str
+    update_url: str
+    graph_store_url: str
+    graph_param: str = "graph"
+    system_graphs: frozenset[str] = frozenset()
+    # authenticated endpoints (digest), where the store has them
+    auth_query_url: str | None = None
+    auth_graph_store_url: str | None = None
+    user: str | None = None
+    password: str | None = None
+    extra_logs: list[Path] = field(default_factory=list)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    # -- SPARQL 1.1 Protocol ---------------------------------------------------------------
+
+    def query(self, sparql: str, *, accept: str = RESULTS_JSON,
+              default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, url: str | None = None,
+              auth: requests.auth.AuthBase | None = None) -> requests.Response:
+        """POST a query (form-encoded); the dataset, if given, as protocol parameters."""
+        form: list[tuple[str, str]] = [("query", sparql)]
+        form += [("default-graph-uri", g) for g in default_graphs or ()]
+        form += [("named-graph-uri", g) for g in named_graphs or ()]
+        response = self.session.post(url or self.query_url, data=form,
+                                     headers={"Accept": accept}, auth=auth, timeout=120)
+        return _check(response, f"{self.name}: query failed")
+
+    def select(self, sparql: str, **dataset: list[str] | None) -> dict:
+        """The SPARQL JSON results of a SELECT or ASK query."""
+        return self.query(sparql, **dataset).json()
+
+    def update(self, sparql: str) -> None:
+        """POST an update (form-encoded, anonymous)."""
+        response = self.session.post(self.update_url, data={"update": sparql}, timeout=120)
+        _check(response, f"{self.name}: update failed")
+
+    # -- Graph Store Protocol --------------------------------------------------------------
+
+    def graph_params(self, iri: str) -> dict[str, str]:
+        return {self.graph_param: iri}
+
+    def put_graph(self, iri: str, data: bytes, content_type: str = "text/turtle") -> None:
+        """Replace graph ``iri`` with ``data`` (Turtle or N-Triples)."""
+        response = self.session.put(self.graph_store_url, params=self.graph_params(iri),
+                                    data=data, headers={"Content-Type": content_type},
+                                    timeout=120)
+        _check(response, f"{self.name}: Graph Store PUT of <{iri}> failed")
+
+    def get_graph(self, iri: str, accept: str = "application/n-triples") -> requests.Response:
+        response = self.session.get(self.graph_store_url, params=self.graph_params(iri),
+                                    headers={"Accept": accept}, timeout=120)
+        return _check(response, f"{self.name}: Graph Store GET of <{iri}> failed")
+
+    def load_quads(self, quads: list) -> list[str]:
+        """PUT each named graph of ``quads`` (pyoxigraph quads) as N-Triples; the graph
+        names, sorted. Quads of the default graph are refused: name their graph."""
+        import pyoxigraph as ox
+
+        by_graph: dict[str, list] = {}
+        for quad in quads:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                raise ValueError(f"{quad} is in the default graph: give it a named graph "
+                                 "(Virtuoso has no writable default graph)")
+            by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
+        for iri, triples in by_graph.items():
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+            # Virtuoso reads N-Triples as Turtle; both accept text/turtle
+            self.put_graph(iri, data, "text/turtle")
+        return sorted(by_graph)
+
+    def graphs(self) -> set[str]:
+        """The names of the graphs that hold at least one triple."""
+        doc = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return {b["g"]["value"] for b in doc["results"]["bindings"]}
+
+    def clear(self) -> None:
+        """Empty the store: drop every graph but the store's own system graphs."""
+        if self.name == "oxigraph":
+            self.update("DROP ALL")
+            return
+        for iri in sorted(self.graphs() - self.system_graphs):
+            self.update(f"DROP SILENT GRAPH <{iri}>")
+
+    # -- the process -----------------------------------------------------------------------
+
+    def log(self) -> str:
+        """The store's output and log files, for failure messages."""
+        parts = []
+        for path in [self.log_path, *self.extra_logs]:
+            if path.exists():
+                parts.append(f"--- {path}\n{path.read_text(errors='replace')[-6000:]}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 15 s; the logs stay in ``directory``."""
+        self.session.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _spawn(argv: list[str], directory: Path, log_name: str) -> tuple[subprocess.Popen, Path]:
+    log_path = directory / log_name
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+                                   start_new_session=True)
+    return process, log_path
+
+
+def _wait_http(store: RemoteStore, timeout: float) -> None:
+    """Until the query endpoint answers ``ASK {}`` with 200, or fail with the log."""
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if store.process.poll() is not None:
+            raise StoreUnavailable(f"{store.name} exited with status "
+                                   f"{store.process.returncode} while starting:\n{store.log()}")
+        try:
+            r = requests.get(store.query_url, params={"query": "ASK {}"},
+                             headers={"Accept": RESULTS_JSON}, timeout=5)
+            if r.status_code == 200:
+                return
+            last = f"HTTP {r.status_code}: {r.text[:300]}"
+        except requests.ConnectionError as e:
+            last = str(e)
+        time.sleep(0.1)
+    store.stop()
+    raise StoreUnavailable(f"{store.name} did not answer at {store.query_url} within "
+                           f"{timeout:.0f} s (last: {last}):\n{store.log()}")
+
+
+# -- Oxigraph server -----------------------------------------------------------------------
+
+
+def start_oxigraph(directory: Path, *, union_default_graph: bool = False,
+                   timeout: float = 60.0) -> RemoteStore:
+    """``oxigraph serve`` over a database in ``directory/db``; ready when it answers.
+
+    ``union_default_graph``: the default graph is the union of all graphs (else it is the
+    store's own, empty unless written to).
+    """
+    binary = _binary("oxigraph")
+    if binary is None:
+        raise StoreUnavailable("the Oxigraph server is not installed: "
+                               "pip install -e '.[test]' (PyPI package oxigraph)")
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    argv = [binary, "serve", "--location", str(directory / "db"), "--bind", f"{HOST}:{port}"]
+    if union_default_graph:
+        argv.append("--union-default-graph")
+    process, log_path = _spawn(argv, directory, "oxigraph.log")
+    base = f"http://{HOST}:{port}"
+    store = RemoteStore("oxigraph", process, directory, log_path, query_url=base + "/query",
+                        update_url=base + "/update", graph_store_url=base + "/store")
+    _wait_http(store, timeout)
+    return store
+
+
+# -- Virtuoso Open Source ------------------------------------------------------------------
+
+VIRTUOSO_INI = """\
+; generated by crinkkg's tests/remote_stores.py: a private instance on loopback
+[Database]
+DatabaseFile       = {dir}/virtuoso.db
+ErrorLogFile       = {dir}/virtuoso.log
+LockFile           = {dir}/virtuoso.lck
+TransactionFile    = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel      = 7
+FileExtend         = 200
+Striping           = 0
+TempStorage        = TempDatabase
+
+[TempDatabase]
+DatabaseFile    = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+Striping        = 0
+
+[Parameters]
+ServerPort           = {host}:{sql_port}
+DisableUnixSocket    = 1
+DisableTcpSocket     = 0
+MaxClientConnections = 10
+CheckpointInterval   = 60
+CaseMode             = 2
+DirsAllowed          = .
+NumberOfBuffers      = 10000
+MaxDirtyBuffers      = 6000
+ThreadsPerQuery      = 2
+; ORDER BY with LIMIT/OFFSET sorts at most this many rows (default 10000)
+MaxSortedTopRows     = 1000000000
+
+[HTTPServer]
+ServerPort           = {host}:{http_port}
+ServerRoot           = {dir}/vsp
+MaxClientConnections = 10
+ServerThreads        = 10
+Charset              = UTF-8
+EnabledGzipContent   = 0
+
+[SPARQL]
+; never truncate an answer (the Debian default is 10000 rows)...
+ResultSetMaxRows           = 1000000000
+; ...and never answer partially ("anytime" answers) or refuse by cost estimate: 0 = no limit
+MaxQueryExecutionTime      = 0
+MaxQueryCostEstimationTime = 0
+"""
+
+#: anonymous SPARQL update and Graph Store for the ``SPARQL`` user (``nobody``), then a
+#: password of our own for ``dba`` (the digest user of the ``-auth`` endpoints)
+VIRTUOSO_GRANTS = (
+    'GRANT SPARQL_UPDATE TO "SPARQL";',
+    'GRANT EXECUTE ON DB.DBA.SPARQL_INSERT_DICT_CONTENT TO "SPARQL";',
+    'GRANT EXECUTE ON DB.DBA.SPARQL_DELETE_DICT_CONTENT TO "SPARQL";',
+    "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);",
+    "USER_SET_PASSWORD ('dba', '{password}');",
+)
+
+
+def _isql(isql: str, sql_port: int, password: str, statements: str) -> str:
+    """Run SQL through ``isql-vt``; its exit status is 0 even when a statement fails, so
+    its output is searched for ``*** Error``."""
+    done = subprocess.run([isql, f"{HOST}:{sql_port}", "dba", password,
+                           f"exec={statements}"], capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    if done.returncode != 0 or "*** Error" in output:
+        raise StoreUnavailable(f"isql-vt failed (status {done.returncode}) on:\n{statements}\n"
+                               f"{output}")
+    return output
+
+
+def start_virtuoso(directory: Path, *, password: str = VIRTUOSO_PASSWORD,
+                   timeout: float = 120.0) -> RemoteStore:
+    """A private Virtuoso from a generated ``virtuoso.ini`` in ``directory``; ready when its
+    SPARQL endpoint answers and the grants are in place."""
+    virtuoso, isql = _binary("virtuoso-t"), _binary("isql-vt")
+    if virtuoso is None or isql is None:
+        raise StoreUnavailable("Virtuoso is not installed (virtuoso-t and isql-vt): "
+                               "apt-get install virtuoso-opensource (.ci/run does it)")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vsp").mkdir(exist_ok=True)
+    http_port, sql_port = free_port(), free_port()
+    while sql_port == http_port:
+        sql_port = free_port()
+    ini = directory / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=directory, host=HOST, sql_port=sql_port,
+                                       http_port=http_port), encoding="utf-8")
+    process, log_path = _spawn([virtuoso, "+configfile", str(ini), "+foreground"], directory,
+                               "virtuoso-t.out")
+    base = f"http://{HOST}:{http_port}"
+    store = RemoteStore("virtuoso", process, directory, log_path,
+                        query_url=base + "/sparql", update_url=base + "/sparql",
+                        graph_store_url=base + "/sparql-graph-crud", graph_param="graph-uri",
+                        auth_query_url=base + "/sparql-auth",
+                        auth_graph_store_url=base + "/sparql-graph-crud-auth",
+                        user="dba", password=password,
+                        extra_logs=[directory / "virtuoso.log"])
+    _wait_http(store, timeout)
+    try:
+        _isql(isql, sql_port, "dba", " ".join(VIRTUOSO_GRANTS).format(password=password))
+        store.system_graphs = frozenset(store.graphs())
+    except (StoreUnavailable, StoreError) as e:
+        store.stop()
+        raise StoreUnavailable(f"{e}\n{store.log()}") from e
+    return store
+
+
+# -- pytest fixtures -----------------------------------------------------------------------
+
+
+def unavailable(reason: str) -> None:
+    """Skip with the reason; under CI (``CI=true``) fail: CI must run every store."""
+    if IN_CI:
+        pytest.fail(f"{reason}\n(CI=true: a remote store must start; .ci/run installs "
+                    "virtuoso-opensource, the test extra installs oxigraph)", pytrace=False)
+    pytest.skip(reason.splitlines()[0] if len(reason) > 500 else reason)
+
+
+def _session_store(start, tmp_path_factory: pytest.TempPathFactory,
+                   name: str) -> Iterator[RemoteStore]:
+    try:
+        store = start(tmp_path_factory.mktemp(name))
+    except StoreUnavailable as e:
+        unavailable(f"{name} cannot start: {e}")
+        raise AssertionError("unreachable") from e
+    try:
+        yield store
+    finally:
+        store.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """One private Virtuoso for the session (anonymous update and Graph Store granted)."""
+    yield from _session_store(start_virtuoso, tmp_path_factory, "virtuoso")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """One Oxigraph server for the session (default graph: its own, not the union)."""
+    yield from _session_store(start_oxigraph, tmp_path_factory, "oxigraph")
+
+
+@pytest.fixture
+def virtuoso(virtuoso_server: RemoteStore) -> RemoteStore:
+    """The session's Virtuoso, emptied (its system graphs kept)."""
+    virtuoso_server.clear()
+    return virtuoso_server
+
+
+@pytest.fixture
+def oxigraph(oxigraph_server: RemoteStore) -> RemoteStore:
+    """The session's Oxigraph server, emptied."""
+    oxigraph_server.clear()
+    return oxigraph_server
+
+
+@pytest.fixture(params=["virtuoso", "oxigraph"])
+def remote_store(request: pytest.FixtureRequest) -> RemoteStore:
+    """Each remote store in turn, emptied."""
+    return request.getfixturevalue(request.param)
+
+
+# -- comparing answers ---------------------------------------------------------------------
+
+
+def solution_rows(doc: dict | str | bytes) -> list[frozenset]:
+    """The rows of a SPARQL JSON results document, each a set of (variable, term) pairs.
+
+    Terms are compared as RDF terms, not as serialisations: Virtuoso's ``typed-literal``
+    is a ``literal``, ``xsd:string`` is a simple literal, and every blank node is the same
+    (labels are local to a document).
+    """
+    if not isinstance(doc, dict):
+        doc = json.loads(doc)
+    if "boolean" in doc:  # an ASK answer: one row
+        return [frozenset({("boolean", bool(doc["boolean"]))})]
+    rows = []
+    for binding in doc["results"]["bindings"]:
+        row = []
+        for name, term in binding.items():
+            kind = "literal" if term["type"] == "typed-literal" else term["type"]
+            if kind == "bnode":
+                row.append((name, ("bnode",)))
+                continue
+            datatype = term.get("datatype")
+            if datatype == XSD_STRING:
+                datatype = None
+            row.append((name, (kind, term["value"], datatype, term.get("xml:lang"))))
+        rows.append(frozenset(row))
+    return rows
+
+
+def solution_set(doc: dict | str | bytes) -> set[frozenset]:
+    """The rows as a set (duplicates and order set aside)."""
+    return set(solution_rows(doc))
