@@ -72,19 +72,21 @@ class ServerHandle:
 def start_server(store_dir: str | os.PathLike, *extra_args: str, env: dict | None = None,
                  ontology: str | os.PathLike | None = None,
                  data: str | os.PathLike | None = None, timeout: float = 60.0,
-                 wrapper: list[str] | None = None) -> ServerHandle:
+                 wrapper: list[str] | None = None,
+                 global_args: list[str] | None = None) -> ServerHandle:
     """Launch ``crinkkg --store STORE serve --port 0 EXTRA...`` and wait until healthy.
 
     ``ontology``/``data`` default to the project's folders (so a store built from them is
     current and not rebuilt). ``env`` adds to (and overrides) the current environment;
     ``CRINKKG_*`` variables of the calling environment are dropped first. ``wrapper``
     goes before the command (it must ``exec`` it, so that the server keeps its pid).
+    ``global_args`` go before ``serve`` (``--backend URL`` for a remote store).
     """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CRINKKG_")}
     environment.update(env or {})
     args = [CRINKKG, "--store", str(store_dir),
             "--ontology", str(ontology or ROOT / "ontology"),
-            "--data", str(data or ROOT / "data"),
+            "--data", str(data or ROOT / "data"), *(global_args or []),
             "serve", "--host", "127.0.0.1", "--port", "0", *extra_args]
     args = [*(wrapper or []), *args]
     log_file = tempfile.NamedTemporaryFile(prefix="crinkkg-server-", suffix=".log",
@@ -149,3 +151,28 @@ def shared_server(name: str, store_dir: Path, *extra_args: str, **kwargs) -> Ser
 def project_server(tmp_root: Path) -> ServerHandle:
     """The curated project graph (ontology/ and data/), read-only, default settings."""
     return shared_server("project", tmp_root / "project-store")
+
+
+def backend_args(remote) -> list[str]:
+    """The global options that point crinkkg at a remote store of ``remote_stores``."""
+    return ["--backend", remote.query_url, "--backend-update", remote.update_url,
+            "--backend-graph-store", remote.graph_store_url]
+
+
+def run_crinkkg(*args: str, env: dict | None = None, timeout: float = 600
+                ) -> subprocess.CompletedProcess:
+    """``crinkkg ARGS`` in the project folder, its CRINKKG_* environment dropped."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CRINKKG_")}
+    environment.update(env or {})
+    return subprocess.run([CRINKKG, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=environment, timeout=timeout)
+
+
+def publish(remote, store_dir: Path, ontology: Path | None = None, data: Path | None = None,
+            *extra: str) -> subprocess.CompletedProcess:
+    """Build (cached) and publish a project into ``remote``; fails the test if it fails."""
+    done = run_crinkkg("--store", str(store_dir), "--ontology", str(ontology or ROOT / "ontology"),
+                       "--data", str(data or ROOT / "data"), *backend_args(remote),
+                       "publish", "--quiet", *extra)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done

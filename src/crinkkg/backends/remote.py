@@ -257,9 +257,10 @@ class RemoteBackend(QueryHelpers):
 
     kind = "remote"
 
-    def __init__(self, settings: Settings, *, manifest_ttl: float = 1.0) -> None:
+    def __init__(self, settings: Settings, *, manifest_ttl: float | None = None) -> None:
         """``manifest_ttl``: how long the published version is trusted before it is read
-        again (a publish is seen within this many seconds)."""
+        again: 1 s on a read-only server (a publish is seen within a second), 0 when the
+        server takes updates (another HTTP process's update is seen by the next request)."""
         if not settings.backend:
             raise Problem(500, "backend-settings", "no remote store is configured",
                           hint="pass --backend URL (the store's SPARQL query endpoint)")
@@ -270,7 +271,8 @@ class RemoteBackend(QueryHelpers):
                                        password=settings.backend_password,
                                        token=settings.backend_token)
         self.client = SparqlClient(self.endpoints, self.credentials, timeout=settings.timeout)
-        self.manifest_ttl = manifest_ttl
+        self.manifest_ttl = manifest_ttl if manifest_ttl is not None else \
+            (0.0 if settings.enable_update else 1.0)
         self._manifest: tuple[float, Manifest] | None = None
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
@@ -478,6 +480,8 @@ class RemoteBackend(QueryHelpers):
         try:
             self.client.update(" ;\n".join(
                 [f"DROP SILENT GRAPH <{g}>" for g in scratch]
+                + [f"CREATE SILENT GRAPH <{staging(g)}>" for g in touched
+                   if g in exists_before]
                 + [f"COPY SILENT GRAPH <{g}> TO GRAPH <{staging(g)}>" for g in touched
                    if g in exists_before]))
             try:

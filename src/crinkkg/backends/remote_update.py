@@ -32,6 +32,8 @@ from crinkkg.vocab import PREFIXES
 
 #: where the store keeps what an update writes without naming a graph
 DEFAULT_GRAPH = "urn:x-crinkkg:default"
+#: the suffix of the variable that ranges over staged graphs in place of ``GRAPH ?g``
+_STAGED = "__staged"
 #: graph operations: the word that starts them, and whether they take ``TO``
 _GRAPH_OPS = {"CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "LOAD"}
 _DATA_OPS = {"DATA", "WHERE"}
@@ -111,6 +113,13 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
     """
     try:
         tokens = tokenize(text)
+        # GRAPH ?g reads and writes the staged copies through ?g__staged, while ?g keeps
+        # the graph's own name for every other use (BIND, templates, results)
+        for i in reversed(range(len(tokens) - 1)):
+            if tokens[i].is_word("GRAPH") and tokens[i + 1].kind == "var":
+                v = tokens[i + 1]
+                text = f"{text[:v.start]}{v.value}{_STAGED}{text[v.end:]}"
+        tokens = tokenize(text)
     except Unreadable as exc:
         raise Problem(400, "bad-update", f"the update cannot be read: {exc}",
                       hint="check the quotes and IRIs of the update") from None
@@ -120,7 +129,7 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
     # GRAPH ?g reads or writes any graph: every asserted graph is staged, and ?g ranges
     # over the staged copies (as it ranges over the asserted graphs locally)
     everything = [*published, DEFAULT_GRAPH]
-    staged_values = " ".join(f"<{staging(g)}>" for g in everything)
+    staged_values = "\x00STAGED\x00"  # every graph the request names, known at its end
 
     def graph(iri: str) -> str:
         result.graphs.add(iri)
@@ -159,6 +168,8 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
         first = tokens[body[0]]
         variables = sorted({tokens[i + 1].value for i in body[:-1] if tokens[i].is_word("GRAPH")
                             and tokens[i + 1].kind == "var"})
+        values = " ".join(f"VALUES ({v} {v.removesuffix(_STAGED)}) {{ {staged_values} }}"
+                          for v in variables)
         if variables:
             result.graphs.update(everything)
         if first.is_word(*_GRAPH_OPS):
@@ -169,17 +180,13 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
             end = _close(tokens, brace)
             block = _rewritten_block(text[tokens[brace].start:tokens[end].end], staging,
                                      result, prefixes)
-            values = " ".join(f"VALUES {v} {{ {staged_values} }}" for v in variables)
             out.replace(first.start, tokens[end].end,
                         f"DELETE {block} WHERE {{ {values} {block[1:-1]} }}")
         else:
-            _quad_operation(tokens, body, out, rename, graph)
-            if variables:
-                where = next(i for i in body if tokens[i].is_word("WHERE"))
-                brace = body[body.index(where) + 1]
-                values = " ".join(f"VALUES {v} {{ {staged_values} }}" for v in variables)
-                out.insert(tokens[brace].end, f" {values} ")
-    result.text = out.done()
+            _quad_operation(tokens, body, out, rename, graph, values)
+    result.text = out.done().replace(
+        staged_values, " ".join(f"(<{staging(g)}> <{g}>)" for g in sorted(result.graphs)
+                                if g != DEFAULT_GRAPH))  # not a named graph
     return result
 
 
@@ -232,8 +239,8 @@ def _graph_operation(tokens: list[Token], body: list[int], out: _Writer, result:
             names = list(published) + ([DEFAULT_GRAPH] if t.is_word("ALL") else [])
             # CLEAR/DROP ALL: one operation per graph, in place of this one
             start, end = tokens[body[0]].start, tokens[body[-1]].end
-            silent = " SILENT" if any(tokens[i].is_word("SILENT") for i in body) else ""
-            parts = [f"{word}{silent} GRAPH {graph(g)}" for g in names]
+            # ALL and NAMED never fail on a graph that is missing or empty
+            parts = [f"{word} SILENT GRAPH {graph(g)}" for g in names]
             out.replace(start, end, " ;\n".join(parts) if parts
                         else f"CLEAR SILENT GRAPH {graph(DEFAULT_GRAPH)}")
             if word == "DROP":
@@ -253,7 +260,7 @@ def _graph_operation(tokens: list[Token], body: list[int], out: _Writer, result:
 
 
 def _quad_operation(tokens: list[Token], body: list[int], out: _Writer, rename,
-                    graph) -> None:
+                    graph, values: str = "") -> None:
     """INSERT/DELETE DATA, DELETE WHERE, and DELETE/INSERT ... WHERE."""
     words = [tokens[i] for i in body[:2]]
     short = len(words) == 2 and words[0].is_word("INSERT", "DELETE") \
@@ -287,20 +294,24 @@ def _quad_operation(tokens: list[Token], body: list[int], out: _Writer, rename,
             continue
         if t.is_word("WHERE"):
             brace = body[i + 1]
-            _graphs_in(tokens, brace, _close(tokens, brace), out, rename)
+            if values:  # for the templates: ?g bound anywhere in the WHERE
+                out.insert(tokens[brace].end, f" {values} ")
+            _graphs_in(tokens, brace, _close(tokens, brace), out, rename, values=values)
             return
         i += 1
 
 
 def _graphs_in(tokens: list[Token], start: int, end: int, out: _Writer, rename, *,
-               template: bool = False) -> None:
+               template: bool = False, values: str = "") -> None:
     """Rename every ``GRAPH <iri>`` in tokens ``start..end``; a template's ``GRAPH ?g``
     cannot be staged (the graphs it writes are known only when it runs)."""
     for i in range(start, end):
         if tokens[i].is_word("GRAPH"):
             nxt = tokens[i + 1]
             if nxt.kind == "var":
-                continue  # bound by VALUES to the staged graphs (see rewrite)
+                if values:  # in the GRAPH pattern's own group, where BIND sees ?g
+                    out.insert(tokens[i].start, f"{values} ")
+                continue
             rename(nxt)
 
 
