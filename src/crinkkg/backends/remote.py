@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from crinkkg.backends.contract import ProcessShare, QueryHelpers, Reply
+from crinkkg.backends.embedded.broker import Broker, BrokerClient
 from crinkkg.backends.evaluation import (
     serialize_boolean,
     serialize_solutions,
@@ -278,6 +279,7 @@ class RemoteBackend(QueryHelpers):
         self._update_lock = threading.Lock()
         self._admitted = 0
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
+        self.peers: BrokerClient | None = None  # the metrics of sibling HTTP processes
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -296,7 +298,7 @@ class RemoteBackend(QueryHelpers):
         self.client = SparqlClient(self.endpoints, self.credentials, timeout=self.settings.timeout)
 
     def share(self, folder: str) -> ProcessShare:
-        return RemoteShare(self)
+        return RemoteShare(self, folder)
 
     # -- the published dataset ---------------------------------------------------------------
 
@@ -592,7 +594,9 @@ class RemoteBackend(QueryHelpers):
         return {}
 
     def peer_metrics(self) -> list[dict] | None:
-        return None
+        if self.peers is None:
+            return None
+        return self.peers.ask(("collect",), 10)[1]
 
     def health(self) -> dict:
         manifest = self.manifest(fresh=True)
@@ -623,22 +627,27 @@ class ClientStore:
 
 
 class RemoteShare:
-    """Several HTTP processes over one remote store: each opens its own connections."""
+    """Several HTTP processes over one remote store: each opens its own connections to the
+    store; a metrics broker in the serving process adds up their counters for ``/metrics``."""
 
-    def __init__(self, backend: RemoteBackend) -> None:
+    def __init__(self, backend: RemoteBackend, folder: str) -> None:
         self.front = backend
+        self.broker = Broker(None, os.path.join(folder, "metrics.sock"))
+        backend.peers = BrokerClient(self.broker.path)
 
     def start(self) -> None:
-        pass
+        self.broker.start()
 
     def ready(self, wait: float) -> None:
         pass
 
     def in_child(self, snapshot: Callable[[], dict]) -> None:
         self.front.after_fork()
+        assert self.front.peers is not None
+        self.front.peers.listen(snapshot)
 
     def close(self) -> None:
-        pass
+        self.broker.close()
 
 
 def is_hidden_graph(iri: str) -> bool:

@@ -61,9 +61,10 @@ _SNAPSHOT_WAIT = 2.0
 
 class Broker:
     """Serves the engine's worker pools to HTTP processes over a Unix socket (in the
-    serving process, one thread per connection)."""
+    serving process, one thread per connection), and gathers every HTTP process's metrics.
+    With ``engine`` None (a remote backend: no local workers) it only gathers metrics."""
 
-    def __init__(self, engine: Pools, path: str) -> None:
+    def __init__(self, engine: Pools | None, path: str) -> None:
         self.engine = engine
         self.path = path
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -100,6 +101,9 @@ class Broker:
                              daemon=True).start()
 
     def _pool(self, role: str) -> WorkerPool:
+        if self.engine is None:
+            raise Problem(500, "internal", "this server has no local query workers",
+                          hint="a bug: report it")
         pool = self.engine.updates if role == "update" else self.engine.queries
         if pool is None:
             raise Problem(403, "updates-disabled", "this server does not accept updates",
@@ -110,6 +114,7 @@ class Broker:
         started = time.perf_counter()
         try:
             pool = self._pool(role)
+            assert self.engine is not None
             self.engine._admit()
             try:
                 reply, _ = pool.run(job, timeout=timeout, wait=self.engine.settings.queue_wait)
@@ -153,6 +158,8 @@ class Broker:
     def stats(self) -> dict[str, int]:
         """The shared pool as ``/health`` and ``/metrics`` show it."""
         engine = self.engine
+        if engine is None:
+            return {"channels": len(self._channels)}
         return {"alive": engine.queries.alive, "restarts": engine.queries.restarts,
                 "size": engine.queries.size, "in_flight": engine.in_flight,
                 "channels": len(self._channels)}
