@@ -9,19 +9,13 @@ graphs into its own named graphs, so a store serves several tests.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-import requests
 import test_rules as rules_cases
-from conftest import require
+from remote_stores import RemoteStore, free_port
 
 from crinkkg.backends.remote import ClientStore
 from crinkkg.backends.sparql_client import Endpoints, RemoteStoreError, SparqlClient
@@ -142,127 +136,29 @@ def _oxigraph_store(graphs: Graphs) -> object:
     return in_store.LocalStore(store)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the store exited ({process.returncode}): {log.read_text()[-2000:]}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"the store did not answer at {url} within {seconds} s")
-
-
 class _Remote:
-    """A running store: its SPARQL client and how to put a graph into it."""
+    """A running store of the shared harness: its SPARQL client and how to put a graph."""
 
-    def __init__(self, client, put, url: str) -> None:
-        self.client, self.put, self.url = client, put, url
+    def __init__(self, store: RemoteStore) -> None:
+        self.store = store
+        self.client = _client_store(store.query_url, store.update_url)
 
     def load(self, graphs: Graphs) -> None:
         for g, triples in graphs.items():
-            self.put(g, "".join(f"{t} .\n" for t in triples).encode())
+            self.store.put_graph(g, "".join(f"{t} .\n" for t in triples).encode(),
+                                 "application/n-triples")
 
 
-@pytest.fixture(scope="module")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remote]:
-    exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    require(Path(exe).exists(), "the Oxigraph server is not installed (pip install oxigraph)")
-    folder = tmp_path_factory.mktemp("oxigraph-server")
-    port, log = _free_port(), folder / "log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([exe, "serve", "--location", str(folder / "db"), "--bind",
-                                    f"127.0.0.1:{port}"], stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url + "/query?query=ASK%7B%7D", process, log)
-
-        def put(graph: str, data: bytes) -> None:
-            r = requests.put(f"{url}/store", params={"graph": graph}, data=data,
-                             headers={"Content-Type": "application/n-triples"}, timeout=600)
-            assert r.status_code < 300, r.text
-
-        yield _Remote(_client_store(url + "/query", url + "/update"), put, url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+@pytest.fixture
+def in_oxigraph(oxigraph: RemoteStore) -> _Remote:
+    """The session's Oxigraph server (tests/remote_stores.py), emptied."""
+    return _Remote(oxigraph)
 
 
-VIRTUOSO_INI = """[Database]
-DatabaseFile = {d}/db.db
-ErrorLogFile = {d}/db.log
-LockFile = {d}/db.lck
-TransactionFile = {d}/db.trx
-xa_persistent_file = {d}/db.pxa
-Striping = 0
-TempStorage = TempDatabase
-
-[TempDatabase]
-DatabaseFile = {d}/temp.db
-TransactionFile = {d}/temp.trx
-Striping = 0
-
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-NumberOfBuffers = 40000
-MaxDirtyBuffers = 30000
-DirsAllowed = ., {d}
-CheckpointInterval = 0
-
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {d}
-ServerThreads = 4
-
-[SPARQL]
-ResultSetMaxRows = 100000000
-MaxQueryExecutionTime = 0
-MaxQueryCostEstimationTime = 0
-"""
-VIRTUOSO_GRANTS = ('GRANT SPARQL_UPDATE TO "SPARQL"; '
-                   'GRANT EXECUTE ON DB.DBA.SPARQL_INSERT_DICT_CONTENT TO "SPARQL"; '
-                   'GRANT EXECUTE ON DB.DBA.SPARQL_DELETE_DICT_CONTENT TO "SPARQL"; '
-                   "DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 7);")
-
-
-@pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Remote]:
-    exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
-    require(bool(exe and isql), "Virtuoso is not installed (Debian: virtuoso-opensource)")
-    folder = tmp_path_factory.mktemp("virtuoso")
-    sql, http, log = _free_port(), _free_port(), folder / "log"
-    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=folder, sql=sql, http=http))
-    with log.open("wb") as out:
-        process = subprocess.Popen([exe, "+configfile", str(folder / "virtuoso.ini"),
-                                    "+foreground"], cwd=folder, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{http}"
-    try:
-        _wait(url + "/sparql", process, log)
-        subprocess.run([isql, str(sql), "dba", "dba", f"exec={VIRTUOSO_GRANTS}"], check=True,
-                       capture_output=True, timeout=60)
-
-        def put(graph: str, data: bytes) -> None:
-            r = requests.put(f"{url}/sparql-graph-crud", params={"graph-uri": graph},
-                             data=data, headers={"Content-Type": "text/turtle"}, timeout=600)
-            assert r.status_code < 300, r.text
-
-        yield _Remote(_client_store(url + "/sparql"), put, url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
+@pytest.fixture
+def in_virtuoso(virtuoso: RemoteStore) -> _Remote:
+    """The session's Virtuoso (tests/remote_stores.py), emptied."""
+    return _Remote(virtuoso)
 
 # -- in an in-process Oxigraph store -----------------------------------------------------------
 
@@ -359,53 +255,53 @@ def test_errors_say_what_to_do(curated: Graphs) -> None:
 # -- in real stores over HTTP --------------------------------------------------------------------
 
 @pytest.mark.parametrize("scale", ["curated", "50k"])
-def test_oxigraph_server_closure_equals_local(oxigraph_server: _Remote, curated: Graphs,
+def test_oxigraph_server_closure_equals_local(in_oxigraph: _Remote, curated: Graphs,
                                               synthetic_50k: Graphs, scale: str) -> None:
     graphs = curated if scale == "curated" else synthetic_50k
-    oxigraph_server.load(graphs)
-    _compare(oxigraph_server.client, graphs, scale)
+    in_oxigraph.load(graphs)
+    _compare(in_oxigraph.client, graphs, scale)
 
 
 @pytest.mark.parametrize("scale", ["curated", "50k"])
-def test_virtuoso_closure_equals_local(virtuoso: _Remote, curated: Graphs,
+def test_virtuoso_closure_equals_local(in_virtuoso: _Remote, curated: Graphs,
                                        synthetic_50k: Graphs, scale: str) -> None:
     graphs = curated if scale == "curated" else synthetic_50k
-    virtuoso.load(graphs)
-    _compare(virtuoso.client, graphs, scale)
+    in_virtuoso.load(graphs)
+    _compare(in_virtuoso.client, graphs, scale)
 
 
-def test_virtuoso_finds_an_inconsistency(virtuoso: _Remote, curated: Graphs) -> None:
+def test_virtuoso_finds_an_inconsistency(in_virtuoso: _Remote, curated: Graphs) -> None:
     graphs = _with(curated, INCONSISTENT["a literal outside its property's range"]
                    + INCONSISTENT["two disjoint classes"], "virtuoso-inconsistent")
-    virtuoso.load(graphs)
-    assert _compare(virtuoso.client, graphs, "virtuoso-inconsistent").inconsistencies
+    in_virtuoso.load(graphs)
+    assert _compare(in_virtuoso.client, graphs, "virtuoso-inconsistent").inconsistencies
 
 
 
-def test_reason_command_over_http(oxigraph_server: _Remote, curated: Graphs) -> None:
+def test_reason_command_over_http(in_oxigraph: _Remote, curated: Graphs) -> None:
     """``crinkkg --backend URL reason --in-store --graph G ...``: the report, and an
     inconsistency as the build reports one."""
     from click.testing import CliRunner
 
     from crinkkg.cli.main import cli
 
-    url = oxigraph_server.url
-    oxigraph_server.load(curated)
-    args = ["--backend", url + "/query", "--backend-update", url + "/update", "reason",
+    store = in_oxigraph.store
+    in_oxigraph.load(curated)
+    args = ["--backend", store.query_url, "--backend-update", store.update_url, "reason",
             "--in-store", "--json"]
     args += [a for g in curated for a in ("--graph", g)]
     ran = CliRunner().invoke(cli, args)
     assert ran.exit_code == 0, ran.output
     assert f'"inferred": {len(_local(curated)[0])}' in ran.output
     bad = _with(curated, INCONSISTENT["two disjoint classes"], "command-inconsistent")
-    oxigraph_server.load(bad)
+    in_oxigraph.load(bad)
     ran = CliRunner().invoke(cli, args + ["--graph", f"{BASE}graph/test/command-inconsistent"])
     assert ran.exit_code == 4, ran.output
     assert "Disjoint classes" in ran.output
 
 
 def test_unreachable_store_is_an_error_with_a_hint(curated: Graphs) -> None:
-    client = _client_store(f"http://127.0.0.1:{_free_port()}/sparql", timeout=5)
+    client = _client_store(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
     with pytest.raises(RemoteStoreError, match="unreachable|refused|connect") as info:
         in_store.reason_in_store(client, list(curated), f"{BASE}graph/inferred")
     assert info.value.hint

@@ -78,7 +78,8 @@ def declared_prefixes(tokens: list[Token]) -> dict[str, str]:
     return prefixes
 
 
-def _resolve(token: Token, prefixes: dict[str, str]) -> str | None:
+def resolve(token: Token, prefixes: dict[str, str]) -> str | None:
+    """The IRI a token names (an IRI or a prefixed name), None for a variable."""
     if token.kind == "iri":
         return token.value[1:-1]
     if token.kind == "pname":
@@ -110,7 +111,7 @@ def service_targets(text: str, default_prefixes: dict[str, str] | None = None
         j = i + 1
         if j < len(tokens) and tokens[j].is_word("SILENT"):
             j += 1
-        targets.append(_resolve(tokens[j], prefixes) if j < len(tokens) else None)
+        targets.append(resolve(tokens[j], prefixes) if j < len(tokens) else None)
     return targets
 
 

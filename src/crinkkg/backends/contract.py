@@ -15,6 +15,7 @@ failures cross it as :class:`~crinkkg.problems.Problem` values (status, kind, hi
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -22,6 +23,7 @@ from typing import Protocol, runtime_checkable
 import pyoxigraph as ox
 
 from crinkkg.formats import Override
+from crinkkg.problems import Problem
 from crinkkg.views import View
 from crinkkg.vocab import INFERRED_GRAPH_IRI
 
@@ -145,6 +147,38 @@ class ProcessShare(Protocol):
 
     def close(self) -> None:
         """Stop what :meth:`start` started."""
+
+
+class Admission:
+    """At most ``limit`` queries at once in this process; one more is a 503 ``saturated``
+    with ``Retry-After`` (the client retries; the server never queues without bound).
+
+    >>> a = Admission(1)
+    >>> a.enter(); a.count
+    1
+    >>> a.enter()
+    Traceback (most recent call last):
+    crinkkg.problems.Problem: the server is already running 1 queries, its limit
+    >>> a.leave(); a.count
+    0
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.count >= self.limit:
+                raise Problem(503, "saturated",
+                              f"the server is already running {self.count} queries, its limit",
+                              hint="retry in a moment", headers={"Retry-After": "1"})
+            self.count += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from itertools import islice
 import pyoxigraph as ox
 
 from crinkkg.formats import (
+    Format,
     Override,
     acceptable_list,
     best_of,
@@ -293,10 +294,8 @@ def run_graph(store: OxigraphStore, job: tuple) -> tuple:
     return ("ok", content_type, body, count)
 
 
-def run_dataset(store: OxigraphStore, job: tuple) -> tuple:
-    """The whole dataset (Graph Store Protocol GET without a graph, as Fuseki offers it
-    and Jena's ``RDFConnection.fetchDataset()`` reads): every graph in TriG or N-Quads."""
-    _, accept, fmt, max_rows = job
+def dataset_format(accept: str | None, fmt: Override) -> Format:
+    """The format of a whole dataset for this client: TriG or N-Quads, else 406."""
     chosen = negotiate("graph", accept, fmt)
     if chosen is None or not chosen.graph_aware:
         asked = f"format={fmt}" if fmt else f"Accept: {accept}"
@@ -304,6 +303,14 @@ def run_dataset(store: OxigraphStore, job: tuple) -> tuple:
                       f"the whole dataset is sent as TriG or N-Quads only ({asked})",
                       hint="accept application/trig or application/n-quads, or name one graph "
                            "with ?graph=IRI (or ?default) for the other formats")
+    return chosen
+
+
+def run_dataset(store: OxigraphStore, job: tuple) -> tuple:
+    """The whole dataset (Graph Store Protocol GET without a graph, as Fuseki offers it
+    and Jena's ``RDFConnection.fetchDataset()`` reads): every graph in TriG or N-Quads."""
+    _, accept, fmt, max_rows = job
+    chosen = dataset_format(accept, fmt)
     quads = store.quads()
     counted = []
     for n, quad in enumerate(quads, 1):

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from crinkkg.backends.contract import ProcessShare, QueryHelpers, Reply
+from crinkkg.backends.contract import Admission, ProcessShare, QueryHelpers, Reply
 from crinkkg.backends.embedded.broker import Broker, BrokerClient
 from crinkkg.backends.evaluation import (
+    dataset_format,
     serialize_boolean,
     serialize_solutions,
     serialize_triples,
@@ -51,7 +52,7 @@ from crinkkg.backends.sparql_client import (
 )
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import CrinkError, InconsistencyError
-from crinkkg.formats import Override, check_format, negotiate
+from crinkkg.formats import Override, check_format
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.settings import Settings
@@ -277,7 +278,7 @@ class RemoteBackend(QueryHelpers):
         self._manifest: tuple[float, Manifest] | None = None
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
-        self._admitted = 0
+        self._admission = Admission(settings.max_concurrent)
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
         self.peers: BrokerClient | None = None  # the metrics of sibling HTTP processes
 
@@ -324,22 +325,9 @@ class RemoteBackend(QueryHelpers):
 
     # -- admission ---------------------------------------------------------------------------
 
-    def _admit(self) -> None:
-        with self._lock:
-            if self._admitted >= self.settings.max_concurrent:
-                raise Problem(503, "saturated",
-                              f"the server is already running {self._admitted} queries, "
-                              "its limit", hint="retry in a moment",
-                              headers={"Retry-After": "1"})
-            self._admitted += 1
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._admitted -= 1
-
     @property
     def in_flight(self) -> int:
-        return self._admitted
+        return self._admission.count
 
     @property
     def updates_enabled(self) -> bool:
@@ -378,14 +366,14 @@ class RemoteBackend(QueryHelpers):
             dataset = self.manifest().dataset(view)
         text = with_prologue(with_blank_tests(sparql), base_iri)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
-        self._admit()
+        self._admission.enter()
         try:
             response = self.client.query(text, accept=wanted, default_graphs=dataset[0] or None,
                                          named_graphs=dataset[1] or None)
         except RemoteStoreError as exc:
             raise problem_of(exc) from None
         finally:
-            self._leave()
+            self._admission.leave()
         media = response.media_type
         if media in ("application/n-triples", "text/plain", "text/turtle"):
             fmt_in = ox.RdfFormat.N_TRIPLES if media != "text/turtle" else ox.RdfFormat.TURTLE
@@ -424,13 +412,7 @@ class RemoteBackend(QueryHelpers):
 
     def read_dataset(self, *, accept: str | None = None, fmt: str | None = None) -> Reply:
         started = time.perf_counter()
-        chosen = negotiate("graph", accept, fmt)
-        if chosen is None or not chosen.graph_aware:
-            asked = f"format={fmt}" if fmt else f"Accept: {accept}"
-            raise Problem(406, "not-acceptable",
-                          f"the whole dataset is sent as TriG or N-Quads only ({asked})",
-                          hint="accept application/trig or application/n-quads, or name one "
-                               "graph with ?graph=IRI (or ?default) for the other formats")
+        chosen = dataset_format(accept, fmt)
         quads: list[ox.Quad] = []
         for graph in self.manifest().graphs:
             reply = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> "

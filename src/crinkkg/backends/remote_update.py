@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crinkkg.problems import Problem
-from crinkkg.sparqltext import Token, Unreadable, declared_prefixes, tokenize
+from crinkkg.sparqltext import Token, Unreadable, declared_prefixes, resolve, tokenize
 from crinkkg.vocab import PREFIXES
 
 #: where the store keeps what an update writes without naming a graph
@@ -48,16 +48,6 @@ class Rewrite:
     text: str
     graphs: set[str] = field(default_factory=set)
     events: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _resolve(token: Token, prefixes: dict[str, str]) -> str | None:
-    if token.kind == "iri":
-        return token.value[1:-1]
-    if token.kind == "pname":
-        prefix, _, local = token.value.partition(":")
-        if prefix in prefixes:
-            return prefixes[prefix] + local
-    return None
 
 
 class _Writer:
@@ -131,18 +121,7 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
     everything = [*published, DEFAULT_GRAPH]
     staged_values = "\x00STAGED\x00"  # every graph the request names, known at its end
 
-    def graph(iri: str) -> str:
-        result.graphs.add(iri)
-        return f"<{staging(iri)}>"
-
-    def rename(t: Token) -> str:
-        iri = _resolve(t, prefixes)
-        if iri is None:
-            raise Problem(501, "not-supported-remotely",
-                          f"the update names a graph by {t.value}, which a remote store "
-                          "cannot stage", hint="name the graph by its IRI")
-        out.replace(t.start, t.end, graph(iri))
-        return iri
+    graph, rename = _renamers(out, result, staging, prefixes)
 
     # split into operations at ';' outside braces
     ops: list[list[int]] = [[]]
@@ -190,19 +169,17 @@ def rewrite(text: str, staging: Callable[[str], str], published: list[str]) -> R
     return result
 
 
-def _rewritten_block(block: str, staging: Callable[[str], str], result: Rewrite,
-                     prefixes: dict[str, str]) -> str:
-    """A quads block ``{ ... }`` with its default-graph triples wrapped and its graphs
-    renamed (``GRAPH ?g`` left as it is)."""
-    tokens = tokenize(block)
-    out = _Writer(block)
+def _renamers(out: _Writer, result: Rewrite, staging: Callable[[str], str],
+              prefixes: dict[str, str]) -> tuple[Callable[[str], str], Callable[[Token], str]]:
+    """``graph(iri)``: the staged name, recorded; ``rename(token)``: the same, written in
+    place of the token."""
 
     def graph(iri: str) -> str:
         result.graphs.add(iri)
         return f"<{staging(iri)}>"
 
     def rename(t: Token) -> str:
-        iri = _resolve(t, prefixes)
+        iri = resolve(t, prefixes)
         if iri is None:
             raise Problem(501, "not-supported-remotely",
                           f"the update names a graph by {t.value}, which a remote store "
@@ -210,6 +187,16 @@ def _rewritten_block(block: str, staging: Callable[[str], str], result: Rewrite,
         out.replace(t.start, t.end, graph(iri))
         return iri
 
+    return graph, rename
+
+
+def _rewritten_block(block: str, staging: Callable[[str], str], result: Rewrite,
+                     prefixes: dict[str, str]) -> str:
+    """A quads block ``{ ... }`` with its default-graph triples wrapped and its graphs
+    renamed (``GRAPH ?g`` left as it is)."""
+    tokens = tokenize(block)
+    out = _Writer(block)
+    graph, rename = _renamers(out, result, staging, prefixes)
     _wrap_default(tokens, 0, len(tokens) - 1, out, rename, graph, allow_variables=True)
     return out.done()
 

@@ -43,7 +43,7 @@ def _sources(sparql: str) -> list[tuple[str, str | None]]:
     always exists). Empty when no operation copies, moves or adds."""
     from urllib.parse import urljoin
 
-    from crinkkg.sparqltext import Unreadable, _operations, _resolve, tokenize
+    from crinkkg.sparqltext import Unreadable, _operations, resolve, tokenize
 
     if not any(w in sparql.upper() for w in ("COPY", "MOVE", "ADD")):
         return []
@@ -74,7 +74,7 @@ def _sources(sparql: str) -> list[tuple[str, str | None]]:
                 if op[j].is_word("GRAPH"):
                     j += 1
                 if j < len(op) and not op[j].is_word("DEFAULT"):
-                    resolved = _resolve(op[j], prefixes)
+                    resolved = resolve(op[j], prefixes)
                     if resolved is not None:
                         source, found = urljoin(base, resolved), True
         out.append((text, source))

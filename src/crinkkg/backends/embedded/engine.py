@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from crinkkg.backends.contract import QueryHelpers, Reply
+from crinkkg.backends.contract import Admission, QueryHelpers, Reply
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, RemotePool
 from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.backends.evaluation import OverBudget, run_bounded_query
@@ -57,7 +57,7 @@ class EmbeddedBackend(QueryHelpers):
         self.settings = settings
         self.local_quads = settings.memory_quads if local_quads is None else local_quads
         self.link = Path(settings.store).absolute()
-        self._admitted = 0
+        self._admission = Admission(settings.max_concurrent)
         self._admit_lock = threading.Lock()
         self.remote: RemotePool | None = None
         self.queries: WorkerPool | RemotePool
@@ -135,24 +135,17 @@ class EmbeddedBackend(QueryHelpers):
     # -- admission -------------------------------------------------------------------------
 
     def _admit(self) -> None:
-        with self._admit_lock:
-            if self._admitted >= self.settings.max_concurrent:
-                raise Problem(503, "saturated",
-                              f"the server is already running {self._admitted} queries, "
-                              f"its limit", hint="retry in a moment",
-                              headers={"Retry-After": "1"})
-            self._admitted += 1
+        self._admission.enter()
 
     def _leave(self) -> None:
-        with self._admit_lock:
-            self._admitted -= 1
+        self._admission.leave()
 
     @property
     def in_flight(self) -> int:
         """Queries admitted and not yet answered (server-wide with a shared pool)."""
         if self.remote is not None:
-            return self.remote.stats()["in_flight"] + self._admitted
-        return self._admitted
+            return self.remote.stats()["in_flight"] + self._admission.count
+        return self._admission.count
 
     def after_fork(self) -> None:
         """In a forked HTTP process: the store handles and broker connections made before
