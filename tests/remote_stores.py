@@ -403,7 +403,8 @@ def start_virtuoso(directory: Path, *, password: str = VIRTUOSO_PASSWORD,
             store.stop()
             raise _Exited(f"virtuoso does not say it listens on {base}:\n{store.log()}")
         try:
-            _isql(isql, sql_port, "dba", " ".join(VIRTUOSO_GRANTS).format(password=password))
+            grants = " ".join(VIRTUOSO_GRANTS).format(password=password.replace("'", "''"))
+            _isql(isql, sql_port, "dba", grants)
             store.system_graphs = frozenset(store.graphs())
         except (StoreUnavailable, StoreError) as e:
             store.stop()
