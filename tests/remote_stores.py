@@ -27,9 +27,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import requests
@@ -198,29 +199,49 @@ class RemoteStore:
         self.stop()
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the test process dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG), so that no store outlives an interrupted session."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
 def _spawn(argv: list[str], directory: Path, log_name: str) -> tuple[subprocess.Popen, Path]:
     log_path = directory / log_name
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     return process, log_path
 
 
-def _wait_http(store: RemoteStore, timeout: float) -> None:
-    """Until the query endpoint answers ``ASK {}`` with 200, or fail with the log."""
+class _Exited(StoreUnavailable):
+    """The store's process ended while starting (e.g. its port was taken meanwhile)."""
+
+
+def _wait_http(store: RemoteStore, timeout: float, bound: str | None = None) -> None:
+    """Until the query endpoint answers ``ASK {}`` with 200, or fail with the log.
+
+    ``bound``: a line the store logs once it listens on its port; until then another
+    process may hold the port (it was free a moment before), so nothing is asked of it.
+    """
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
         if store.process.poll() is not None:
-            raise StoreUnavailable(f"{store.name} exited with status "
-                                   f"{store.process.returncode} while starting:\n{store.log()}")
+            raise _Exited(f"{store.name} exited with status {store.process.returncode} "
+                          f"while starting:\n{store.log()}")
+        if bound is not None and bound not in store.log():
+            time.sleep(0.1)
+            continue
         try:
             r = requests.get(store.query_url, params={"query": "ASK {}"},
                              headers={"Accept": RESULTS_JSON}, timeout=5)
-            if r.status_code == 200:
+            if r.status_code == 200 and store.process.poll() is None:
                 return
             last = f"HTTP {r.status_code}: {r.text[:300]}"
-        except requests.ConnectionError as e:
+        except requests.RequestException as e:  # not listening yet, or not answering
             last = str(e)
         time.sleep(0.1)
     store.stop()
@@ -228,12 +249,25 @@ def _wait_http(store: RemoteStore, timeout: float) -> None:
                            f"{timeout:.0f} s (last: {last}):\n{store.log()}")
 
 
+def _retrying(start: Callable[[Path, int], RemoteStore], directory: Path,
+              attempts: int = 3) -> RemoteStore:
+    """``start(directory/attempt-N, N)`` until a store starts: a port found free can be
+    taken by another process before the store binds it, and the store then exits."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(directory / f"attempt-{attempt}", attempt)
+        except _Exited:
+            if attempt == attempts:
+                raise
+    raise AssertionError("attempts must be at least 1")
+
+
 # -- Oxigraph server -----------------------------------------------------------------------
 
 
 def start_oxigraph(directory: Path, *, union_default_graph: bool = False,
                    timeout: float = 60.0) -> RemoteStore:
-    """``oxigraph serve`` over a database in ``directory/db``; ready when it answers.
+    """``oxigraph serve`` over a database in ``directory``; ready when it answers.
 
     ``union_default_graph``: the default graph is the union of all graphs (else it is the
     store's own, empty unless written to).
@@ -242,17 +276,23 @@ def start_oxigraph(directory: Path, *, union_default_graph: bool = False,
     if binary is None:
         raise StoreUnavailable("the Oxigraph server is not installed: "
                                "pip install -e '.[test]' (PyPI package oxigraph)")
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    argv = [binary, "serve", "--location", str(directory / "db"), "--bind", f"{HOST}:{port}"]
-    if union_default_graph:
-        argv.append("--union-default-graph")
-    process, log_path = _spawn(argv, directory, "oxigraph.log")
-    base = f"http://{HOST}:{port}"
-    store = RemoteStore("oxigraph", process, directory, log_path, query_url=base + "/query",
-                        update_url=base + "/update", graph_store_url=base + "/store")
-    _wait_http(store, timeout)
-    return store
+
+    def start(folder: Path, _attempt: int) -> RemoteStore:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        argv = [binary, "serve", "--location", str(folder / "db"),
+                "--bind", f"{HOST}:{port}"]
+        if union_default_graph:
+            argv.append("--union-default-graph")
+        process, log_path = _spawn(argv, folder, "oxigraph.log")
+        base = f"http://{HOST}:{port}"
+        store = RemoteStore("oxigraph", process, folder, log_path,
+                            query_url=base + "/query", update_url=base + "/update",
+                            graph_store_url=base + "/store")
+        _wait_http(store, timeout)
+        return store
+
+    return _retrying(start, directory)
 
 
 # -- Virtuoso Open Source ------------------------------------------------------------------
@@ -330,44 +370,54 @@ def _isql(isql: str, sql_port: int, password: str, statements: str) -> str:
 
 def start_virtuoso(directory: Path, *, password: str = VIRTUOSO_PASSWORD,
                    timeout: float = 120.0) -> RemoteStore:
-    """A private Virtuoso from a generated ``virtuoso.ini`` in ``directory``; ready when its
-    SPARQL endpoint answers and the grants are in place."""
+    """A private Virtuoso from a generated ``virtuoso.ini`` in ``directory``; ready when it
+    listens, its SPARQL endpoint answers and the grants are in place."""
     virtuoso, isql = _binary("virtuoso-t"), _binary("isql-vt")
     if virtuoso is None or isql is None:
         raise StoreUnavailable("Virtuoso is not installed (virtuoso-t and isql-vt): "
                                "apt-get install virtuoso-opensource (.ci/run does it)")
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "vsp").mkdir(exist_ok=True)
-    http_port, sql_port = free_port(), free_port()
-    while sql_port == http_port:
-        sql_port = free_port()
-    ini = directory / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=directory, host=HOST, sql_port=sql_port,
-                                       http_port=http_port), encoding="utf-8")
-    process, log_path = _spawn([virtuoso, "+configfile", str(ini), "+foreground"], directory,
-                               "virtuoso-t.out")
-    base = f"http://{HOST}:{http_port}"
-    store = RemoteStore("virtuoso", process, directory, log_path,
-                        query_url=base + "/sparql", update_url=base + "/sparql",
-                        graph_store_url=base + "/sparql-graph-crud", graph_param="graph-uri",
-                        auth_query_url=base + "/sparql-auth",
-                        auth_graph_store_url=base + "/sparql-graph-crud-auth",
-                        user="dba", password=password,
-                        extra_logs=[directory / "virtuoso.log"])
-    _wait_http(store, timeout)
-    try:
-        _isql(isql, sql_port, "dba", " ".join(VIRTUOSO_GRANTS).format(password=password))
-        store.system_graphs = frozenset(store.graphs())
-    except (StoreUnavailable, StoreError) as e:
-        store.stop()
-        raise StoreUnavailable(f"{e}\n{store.log()}") from e
-    return store
+
+    def start(folder: Path, _attempt: int) -> RemoteStore:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vsp").mkdir(exist_ok=True)
+        http_port, sql_port = free_port(), free_port()
+        while sql_port == http_port:
+            sql_port = free_port()
+        ini = folder / "virtuoso.ini"
+        ini.write_text(VIRTUOSO_INI.format(dir=folder, host=HOST, sql_port=sql_port,
+                                           http_port=http_port), encoding="utf-8")
+        process, log_path = _spawn([virtuoso, "+configfile", str(ini), "+foreground"],
+                                   folder, "virtuoso-t.out")
+        base = f"http://{HOST}:{http_port}"
+        store = RemoteStore("virtuoso", process, folder, log_path,
+                            query_url=base + "/sparql", update_url=base + "/sparql",
+                            graph_store_url=base + "/sparql-graph-crud",
+                            graph_param="graph-uri",
+                            auth_query_url=base + "/sparql-auth",
+                            auth_graph_store_url=base + "/sparql-graph-crud-auth",
+                            user="dba", password=password,
+                            extra_logs=[folder / "virtuoso.log"])
+        # it logs both lines once it listens on both ports (and exits if it cannot)
+        _wait_http(store, timeout, bound=f"Server online at {HOST}:{sql_port}")
+        if f"HTTP server online at {HOST}:{http_port}" not in store.log():
+            store.stop()
+            raise _Exited(f"virtuoso does not say it listens on {base}:\n{store.log()}")
+        try:
+            grants = " ".join(VIRTUOSO_GRANTS).format(password=password.replace("'", "''"))
+            _isql(isql, sql_port, "dba", grants)
+            store.system_graphs = frozenset(store.graphs())
+        except (StoreUnavailable, StoreError) as e:
+            store.stop()
+            raise StoreUnavailable(f"{e}\n{store.log()}") from e
+        return store
+
+    return _retrying(start, directory)
 
 
 # -- pytest fixtures -----------------------------------------------------------------------
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip with the reason; under CI (``CI=true``) fail: CI must run every store."""
     if IN_CI:
         pytest.fail(f"{reason}\n(CI=true: a remote store must start; .ci/run installs "
@@ -375,13 +425,12 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason.splitlines()[0] if len(reason) > 500 else reason)
 
 
-def _session_store(start, tmp_path_factory: pytest.TempPathFactory,
-                   name: str) -> Iterator[RemoteStore]:
+def _session_store(start: Callable[[Path], RemoteStore],
+                   tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[RemoteStore]:
     try:
         store = start(tmp_path_factory.mktemp(name))
     except StoreUnavailable as e:
         unavailable(f"{name} cannot start: {e}")
-        raise AssertionError("unreachable") from e
     try:
         yield store
     finally:

@@ -5,6 +5,8 @@ graph by Graph Store PUT, answers queries over it, takes updates, and is emptied
 
 from __future__ import annotations
 
+import socket
+
 import pyoxigraph as ox
 import pytest
 import remote_stores
@@ -171,11 +173,29 @@ def test_stop_ends_the_process_and_keeps_the_log(tmp_path):
 def test_a_store_that_exits_while_starting_says_why(tmp_path):
     if remote_stores._binary("oxigraph") is None:
         remote_stores.unavailable("the oxigraph command is not installed")
-    (tmp_path / "ox").mkdir()
-    (tmp_path / "ox" / "db").write_text("a file where the database folder must go")
+    for attempt in (1, 2, 3):  # it is tried three times
+        (tmp_path / "ox" / f"attempt-{attempt}").mkdir(parents=True)
+        (tmp_path / "ox" / f"attempt-{attempt}" / "db").write_text("a file, not a folder")
     with pytest.raises(StoreUnavailable, match=r"oxigraph exited with status \d+ while "
                                                r"starting:\n--- .*oxigraph\.log"):
         start_oxigraph(tmp_path / "ox", timeout=30)
+
+
+def test_a_port_taken_before_the_store_binds_it_is_retried(tmp_path, monkeypatch):
+    if remote_stores._binary("oxigraph") is None:
+        remote_stores.unavailable("the oxigraph command is not installed")
+    with socket.socket() as taken:  # another process's listener, which never answers
+        taken.bind((remote_stores.HOST, 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        free = remote_stores.free_port
+        monkeypatch.setattr(remote_stores, "free_port", lambda: next(ports, None) or free())
+        with start_oxigraph(tmp_path / "ox", timeout=30) as store:
+            assert store.directory == tmp_path / "ox" / "attempt-2"
+            assert f":{taken.getsockname()[1]}/" not in store.query_url
+            assert store.select("ASK {}")["boolean"] is True
+        assert "Address already in use" in (tmp_path / "ox" / "attempt-1" /
+                                            "oxigraph.log").read_text()
 
 
 def test_a_missing_store_is_unavailable_with_what_to_install(tmp_path, monkeypatch):
