@@ -369,9 +369,12 @@ def _isql(isql: str, sql_port: int, password: str, statements: str) -> str:
 
 
 def start_virtuoso(directory: Path, *, password: str = VIRTUOSO_PASSWORD,
-                   timeout: float = 120.0) -> RemoteStore:
+                   timeout: float = 120.0, ini_template: str = VIRTUOSO_INI) -> RemoteStore:
     """A private Virtuoso from a generated ``virtuoso.ini`` in ``directory``; ready when it
-    listens, its SPARQL endpoint answers and the grants are in place."""
+    listens, its SPARQL endpoint answers and the grants are in place.
+
+    ``ini_template``: the configuration (``{dir}``, ``{host}``, ``{sql_port}``,
+    ``{http_port}`` filled in); bench/scale_remote.py passes one sized for big loads."""
     virtuoso, isql = _binary("virtuoso-t"), _binary("isql-vt")
     if virtuoso is None or isql is None:
         raise StoreUnavailable("Virtuoso is not installed (virtuoso-t and isql-vt): "
@@ -384,7 +387,7 @@ def start_virtuoso(directory: Path, *, password: str = VIRTUOSO_PASSWORD,
         while sql_port == http_port:
             sql_port = free_port()
         ini = folder / "virtuoso.ini"
-        ini.write_text(VIRTUOSO_INI.format(dir=folder, host=HOST, sql_port=sql_port,
+        ini.write_text(ini_template.format(dir=folder, host=HOST, sql_port=sql_port,
                                            http_port=http_port), encoding="utf-8")
         process, log_path = _spawn([virtuoso, "+configfile", str(ini), "+foreground"],
                                    folder, "virtuoso-t.out")
