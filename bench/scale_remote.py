@@ -361,33 +361,54 @@ def scale_500k(res: Results, work: Path, reuse_build: bool = False) -> None:
         res.step(scale, "closure_check", check)
 
 
-def _prepare_5m(data: Path, load: Path, version: str) -> list[tuple[str, Path]]:
+def _prepare_5m(data: Path, load: Path, version: str
+                ) -> tuple[list[tuple[str, Path]], list[str]]:
     """One N-Triples file per asserted graph, as publish would send it: the build's graph
-    names, blank nodes (scoped per file, as the build scopes them) as skolem IRIs."""
+    names, blank nodes (scoped per file, as the build scopes them) as skolem IRIs; and one
+    N-Quads file with a graph per stored text (``crink:textContent``, as the build adds
+    them). Returns the files with their graphs, and the text graphs."""
     import pyoxigraph as ox
 
     from crinkkg.backends.publish import skolemized
+    from crinkkg.build.pipeline import _text_source
+    from crinkkg.inputs import anchors
     from crinkkg.inputs.loading import discover, parse_file
     from crinkkg.settings import Settings
+    from crinkkg.vocab import graph_iri_for
 
     base = Settings().base_iri
+    done = load / "prepared.json"
+    if done.exists() and json.loads(done.read_text()).get("version") == version:
+        kept = json.loads(done.read_text())
+        return [(g, Path(p)) for g, p in kept["files"]], kept["text_graphs"]
     shutil.rmtree(load, ignore_errors=True)
     load.mkdir(parents=True)
     out = []
+    declared: list[tuple[str, list]] = []
     for i, (path, role) in enumerate(discover(ROOT / "ontology", data)):
         if role == "shapes":
             continue  # not data: the build keeps shapes out of the store
         target = load / f"{i:02d}-{path.stem}.nt"
         if path.suffix == ".nt" and b"_:" not in path.read_bytes():
-            from crinkkg.vocab import graph_iri_for
             os.link(path, target)  # no blank nodes: the file as it is
             out.append((graph_iri_for(path.name), target))
+            if path.stem == "sources":  # where crink:storedText is declared
+                declared.append((path.name, parse_file(path, ROOT, role, base_iri=base).triples))
             continue
         source = parse_file(path, ROOT, role, base_iri=base)
         target.write_bytes(ox.serialize(skolemized(source.triples, version),
                                         format=ox.RdfFormat.N_TRIPLES) or b"")
         out.append((source.graph, target))
-    return out
+        del source
+    texts = [_text_source(t, ROOT) for t in anchors.stored_texts(declared, data)]
+    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(src.graph))
+             for src in texts for t in src.triples]
+    (load / "texts.nq").write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    out.append(("urn:x-crinkkg:unused", load / "texts.nq"))
+    text_graphs = [src.graph for src in texts]
+    done.write_text(json.dumps({"version": version, "files": [(g, str(p)) for g, p in out],
+                                "text_graphs": text_graphs}))
+    return out, text_graphs
 
 
 def scale_5m(res: Results, work: Path, try_build: bool) -> None:
@@ -413,9 +434,9 @@ def scale_5m(res: Results, work: Path, try_build: bool) -> None:
                    " run with --build-5m to try it (15-minute limit)"})
     version = "scale5m000000000"  # 16 characters, as publish's versions
     t0 = time.perf_counter()
-    files = _prepare_5m(data, work / "load-5m", version)
+    files, text_graphs = _prepare_5m(data, work / "load-5m", version)
     res.step(scale, "prepare_files", {"seconds": round(time.perf_counter() - t0, 2),
-                                      "files": len(files)})
+                                      "files": len(files), "text_graphs": len(text_graphs)})
     vdir = work / "virtuoso-5m"
     shutil.rmtree(vdir, ignore_errors=True)
     with start_virtuoso(vdir, ini_template=big_ini([work / "load-5m"])) as store:
@@ -432,7 +453,8 @@ def scale_5m(res: Results, work: Path, try_build: bool) -> None:
             "store_cpu_s": round(_cpu(spid) - scpu0, 2),
             "quads": int(loaded["results"]["bindings"][0]["n"]["value"]),
             "how": "isql: ld_add(file, graph) per file, rdf_loader_run(), checkpoint"})
-        manifest = Manifest(version, tuple(sorted(g for g, _ in files)), INFERRED_GRAPH_IRI)
+        graphs = [g for g, p in files if p.suffix == ".nt"] + text_graphs
+        manifest = Manifest(version, tuple(sorted(graphs)), INFERRED_GRAPH_IRI)
         store.update(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{manifest.triples()}}} }}")
         rsn = res.step(scale, "reason_in_store", run_step(
             crinkkg(*backend_args(store), "reason", "--in-store", "--json"), server=store,

@@ -7,6 +7,8 @@ thing: every graph under its name with the local triples, no staging graph, the 
 
 from __future__ import annotations
 
+import json
+
 import pyoxigraph as ox
 import pytest
 from remote_stores import RemoteStore
@@ -66,3 +68,15 @@ def test_publish_then_republish_leaves_each_graph_and_no_staging(
         assert got == _expected(second, "b")
         assert not [g for g in remote_store.graphs() if g.startswith(STAGING)]
         assert read_manifest(client).version == "v2"
+
+
+def test_virtuoso_answers_a_dataset_of_many_graphs(virtuoso: RemoteStore) -> None:
+    """Virtuoso sends one response header per graph of the dataset; the client reads them."""
+    graphs = [f"{G}{i}" for i in range(300)]
+    virtuoso.update("INSERT DATA { " + " ".join(
+        f"GRAPH <{g}> {{ <{g}/s> <{P.value}> {i} }}" for i, g in enumerate(graphs)) + " }")
+    with _client(virtuoso) as client:
+        response = client.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                accept="application/sparql-results+json",
+                                default_graphs=graphs, named_graphs=graphs)
+    assert json.loads(response.body)["results"]["bindings"][0]["n"]["value"] == "300"
