@@ -412,7 +412,7 @@ def _prepare_5m(data: Path, load: Path, version: str
 
 
 def scale_5m(res: Results, work: Path, try_build: bool) -> None:
-    from crinkkg.backends.remote import MANIFEST_GRAPH, Manifest
+    from crinkkg.backends.remote import Manifest
     from crinkkg.vocab import INFERRED_GRAPH_IRI
 
     scale = "5m"
@@ -455,7 +455,7 @@ def scale_5m(res: Results, work: Path, try_build: bool) -> None:
             "how": "isql: ld_add(file, graph) per file, rdf_loader_run(), checkpoint"})
         graphs = [g for g, p in files if p.suffix == ".nt"] + text_graphs
         manifest = Manifest(version, tuple(sorted(graphs)), INFERRED_GRAPH_IRI)
-        store.update(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{manifest.triples()}}} }}")
+        store.update(" ;\n".join(manifest.inserts()))
         rsn = res.step(scale, "reason_in_store", run_step(
             crinkkg(*backend_args(store), "reason", "--in-store", "--json"), server=store,
             timeout=3600, profile=work / "reason-5m.pyspy.txt"))

@@ -14,7 +14,7 @@ import pytest
 from remote_stores import RemoteStore
 
 from crinkkg.backends.publish import STAGING, publish
-from crinkkg.backends.remote import MANIFEST_GRAPH, read_manifest
+from crinkkg.backends.remote import MANIFEST_GRAPH, Manifest, read_manifest
 from crinkkg.backends.sparql_client import Endpoints, SparqlClient
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.vocab import INFERRED_GRAPH_IRI
@@ -80,3 +80,12 @@ def test_virtuoso_answers_a_dataset_of_many_graphs(virtuoso: RemoteStore) -> Non
                                 accept="application/sparql-results+json",
                                 default_graphs=graphs, named_graphs=graphs)
     assert json.loads(response.body)["results"]["bindings"][0]["n"]["value"] == "300"
+
+
+def test_a_manifest_of_many_graphs_is_written_in_one_request(remote_store: RemoteStore) -> None:
+    """Virtuoso's parser runs out of memory on one INSERT DATA of 14,000 triples; the
+    manifest goes as several operations of one request, and reads back whole."""
+    manifest = Manifest("v-many", tuple(f"{G}{i:05d}" for i in range(15_000)))
+    with _client(remote_store) as client:
+        client.update(" ;\n".join(manifest.inserts()))
+        assert read_manifest(client) == manifest

@@ -208,7 +208,7 @@ class Publisher:
         else:
             ops += self._moves_by_pattern()
         ops.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
-        ops.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{manifest.triples()}}} }}")
+        ops += manifest.inserts()
         ops.append(f"DROP SILENT GRAPH <{self.staging_manifest}>")
         self.client.update(" ;\n".join(ops))
         return gone

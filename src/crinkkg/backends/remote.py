@@ -110,6 +110,18 @@ class Manifest:
             lines.append(f"{s} <{MANIFEST}merge> <{self.merge}> .")
         return "\n".join(lines) + "\n"
 
+    def inserts(self, per: int = 1000) -> list[str]:
+        """The manifest as ``INSERT DATA`` operations of at most ``per`` triples each, to send
+        in one request: Virtuoso's SPARQL parser runs out of memory on one ``INSERT DATA``
+        of 14,000 triples (a 5M synthetic build names 14,172 graphs).
+
+        >>> len(Manifest("v", tuple(f"urn:g{i}" for i in range(2500))).inserts())
+        3
+        """
+        lines = self.triples().splitlines()
+        return [f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n"
+                + "\n".join(lines[i:i + per]) + "\n} }" for i in range(0, len(lines), per)]
+
 
 def read_manifest(client: SparqlClient) -> Manifest | None:
     """The manifest in the store, or None when nothing was published there."""
@@ -506,7 +518,7 @@ class RemoteBackend(QueryHelpers):
             ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>" if merged
                     else f"DROP SILENT GRAPH <{MERGE_GRAPH}>"]
             ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-                    f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{new.triples()}}} }}"]
+                    *new.inserts()]
             self.client.update(" ;\n".join(ops))
             self._drop(scratch)
         except RemoteStoreError as exc:
@@ -538,7 +550,7 @@ class RemoteBackend(QueryHelpers):
                     f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
                     if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
                     f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-                    f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{new.triples()}}} }}"]))
+                    *new.inserts()]))
             finally:
                 self._drop([stage])
                 self._manifest = None
