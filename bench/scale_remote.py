@@ -280,6 +280,14 @@ def _n(step: dict) -> int | None:
         return None
 
 
+def counted(step: dict) -> dict:
+    """The count of a :func:`count_inferred` step, or what crinkkg said instead."""
+    n = _n(step)
+    if n is not None:
+        return {"inferred": n, "seconds": step["seconds"]}
+    return {"inferred": None, "error": step.get("report") or step.get("stderr_tail")}
+
+
 class Results:
     """The JSON document, written after each step so that a stopped run keeps its figures."""
 
@@ -344,7 +352,7 @@ def scale_500k(res: Results, work: Path, reuse_build: bool = False) -> None:
                     "--no-build"), server=store, profile=work / "publish-500k.pyspy.txt"))
         if pub["returncode"] != 0:
             return
-        res.step(scale, "count_published", {"inferred": _n(count_inferred(store))})
+        res.step(scale, "count_published", counted(count_inferred(store)))
         rsn = res.step(scale, "reason_in_store", run_step(
             crinkkg(*backend_args(store), "reason", "--in-store", "--json"), server=store,
             timeout=3600, profile=work / "reason-500k.pyspy.txt"))
@@ -461,7 +469,7 @@ def scale_5m(res: Results, work: Path, try_build: bool) -> None:
             crinkkg(*backend_args(store), "reason", "--in-store", "--json"), server=store,
             timeout=3600, profile=work / "reason-5m.pyspy.txt"))
         if rsn["returncode"] == 0:
-            res.step(scale, "count_inferred", {"inferred": _n(count_inferred(store))})
+            res.step(scale, "count_inferred", counted(count_inferred(store)))
 
 
 def main(argv: list[str] | None = None) -> None:
