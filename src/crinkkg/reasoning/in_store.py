@@ -30,12 +30,15 @@ How (everything else is :mod:`crinkkg.rules`, reused, not copied):
   in the inferred graph while the fixpoint runs, exactly as the local engine stores them, and
   removed by the clean-up, as the local clean-up removes them.
 - Literals cannot be subjects here, so owlrl's typing of literals (dt-type2, a data property's
-  range) is not stored. The one thing it feeds on our data, the disjointness of a literal's
-  datatype with its property's range (an ill-typed value), is checked by a query of its own.
-  Not reproduced (documented and tested in ``tests/test_in_store_reasoning.py``): a
-  consequence drawn *from* a literal's class by another rule (``owl:someValuesFrom`` a
-  datatype, an ``owl:intersectionOf`` of data ranges, ``owl:allValuesFrom`` onto literals).
-  Neither the curated data nor the synthetic graphs use those.
+  range, through an inverse) is not stored; what the local engine derives through it is
+  derived without it: a literal-valued triple through an inverse gives its subject the
+  inverse's range directly; ``owl:someValuesFrom`` a datatype or a range-typed class tests
+  the literal's datatype and properties; a literal whose datatype is disjoint with its
+  property's range is found by a query of its own (same message). Every case of
+  ``tests/test_rules.py`` gives the local closure. Not reproduced (tested): a consequence
+  drawn from a class that another *rule* gave a literal (``owl:allValuesFrom`` onto a
+  literal read by ``owl:someValuesFrom``, an ``owl:intersectionOf`` of data ranges, a literal
+  in ``owl:oneOf``). Neither the curated data nor the synthetic graphs use those.
 - The clean-up is the local one (:func:`crinkkg.reasoning.removal_reason`) as SPARQL
   ``DELETE``s on the inferred graph; the inconsistency checks are the local engine's, as
   ``SELECT``/``ASK`` over the merge, with the same messages.
@@ -348,8 +351,9 @@ class _RemoteEngine(rules._Engine):
 
         Literals are not typed in the store (they cannot be subjects): see
         :meth:`check_literals`."""
-        rows = self.remote.select(f"SELECT DISTINCT ?p (DATATYPE(?o) AS ?d) {self.from_asserted}"
-                                  " WHERE { ?s ?p ?o FILTER(isLiteral(?o)) }")
+        # GROUP BY, not DISTINCT over an expression: 0.1 s instead of 4.8 s on Virtuoso at 50k
+        rows = self.remote.select(f"SELECT ?p ?d {self.from_asserted} WHERE {{ ?s ?p ?o "
+                                  "FILTER(isLiteral(?o)) BIND(DATATYPE(?o) AS ?d) } GROUP BY ?p ?d")
         self.asserted_literal_props = {r["p"]["value"] for r in rows}
         used: set[str] = set()
         seen: set[str] = set()
@@ -364,9 +368,11 @@ class _RemoteEngine(rules._Engine):
             check = rules.LEXICAL_CHECKS.get(URIRef(dt))
             if check is None:
                 continue
-            lits = self.remote.select(
-                f"SELECT DISTINCT ?o {self.from_asserted} WHERE {{ ?s ?p ?o "
-                f"FILTER(isLiteral(?o) && DATATYPE(?o) = <{dt}>) }}")
+            props = " ".join(f"<{r['p']['value']}>" for r in rows
+                             if r.get("d", {}).get("value") == dt)
+            lits = self.remote.select(  # by property: an index, not a scan, on Virtuoso
+                f"SELECT DISTINCT ?o {self.from_asserted} WHERE {{ VALUES ?p {{ {props} }} "
+                f"?s ?p ?o FILTER(isLiteral(?o) && DATATYPE(?o) = <{dt}>) }}")
             for lit in lits:
                 value = lit["o"]["value"]
                 try:
@@ -429,9 +435,9 @@ class _RemoteEngine(rules._Engine):
         (dt-type2) and with its property's ranges, then finds one typed with two disjoint
         classes; here both typings are patterns of one query."""
         sc = self.final_schema
-        rows = self.remote.select(f"SELECT DISTINCT ?p {self.from_all} "
-                                  "WHERE { ?s ?p ?o FILTER(isLiteral(?o)) }")
-        self.literal_props = {r["p"]["value"] for r in rows}
+        rows = self.remote.select(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{self.inferred}> "
+                                  "{ ?s ?p ?o FILTER(isLiteral(?o)) } }")
+        self.literal_props = self.asserted_literal_props | {r["p"]["value"] for r in rows}
         pairs = list(sc.by_p.get(rules.DISJOINT_WITH, ()))
         for x in sc.subjects(rules.TYPE, rules.ALL_DISJOINT_CLASSES):
             for head in sc.objects(x, rules.MEMBERS):
