@@ -48,6 +48,7 @@ How (everything else is :mod:`crinkkg.rules`, reused, not copied):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -69,12 +70,18 @@ from crinkkg.terms import RDF_LANG_STRING, XSD_STRING, to_oxigraph
 __all__ = ["HttpStore", "InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
            "reason_command", "reason_in_store"]
 
-MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"
+MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"  # + ":" + a digest of the inferred graph's IRI
 PROXY_PREFIX = "urn:x-crinkkg:rules:"
 _LITERAL_PROXY = re.compile(r"<" + re.escape(rules.LITERAL_PROXY) + r"\d+>")
 _TRANSITIVE = re.compile(r"(\?\w+) (<[^>]+>)\+ (\?\w+) \.")
 _SVF_TYPED = re.compile(r" \?v a (<[^>]+>) \.")
 _OWL, _RDF = str(OWL), str(RDF)
+
+
+def marker_graph(inferred: str) -> str:
+    """The scratch graph that records which rule fired: one per inferred graph, so that runs
+    into different inferred graphs of one store do not see each other's markers."""
+    return f"{MARKER_GRAPH}:{hashlib.sha256(inferred.encode()).hexdigest()[:16]}"
 
 
 class SparqlStore(Protocol):
@@ -241,6 +248,7 @@ class _RemoteEngine(rules._Engine):
         self.literal_props: set[str] = set()
         self.reads_anything: set[str] = set()
         self.asserted_literal_props: set[str] = set()
+        self.markers = marker_graph(inferred)
         self._fired = 0
 
     # -- terms ---------------------------------------------------------------------------
@@ -255,9 +263,10 @@ class _RemoteEngine(rules._Engine):
         return _LITERAL_PROXY.sub(
             lambda m: _nt(self.terms.literals[ox.NamedNode(m.group(0)[1:-1])]), sparql)
 
-    def remote_triples(self, where: str, project: str, p=None, *, asserted: bool = False):
-        src = self.from_asserted if asserted else self.from_all
-        rows = self.remote.select(f"SELECT DISTINCT {project} {src} WHERE {{ {where} }}")
+    def remote_triples(self, where: str, project: str, p=None):
+        """Triples of the merge (asserted and inferred) as the engine's terms."""
+        rows = self.remote.select(f"SELECT DISTINCT {project} {self.from_all} "
+                                  f"WHERE {{ {where} }}")
         for r in rows:
             if p is None:
                 yield self.node(r["s"]), self.node(r["p"]), self.node(r["o"])
@@ -297,7 +306,7 @@ class _RemoteEngine(rules._Engine):
                 nx += f" FILTER(!isLiteral({subject}))"
             nx += f" FILTER NOT EXISTS {{ {guard} }}"
         return (f"INSERT {{ GRAPH <{self.inferred}> {{ {' '.join(body)} }} "
-                f"GRAPH <{MARKER_GRAPH}> {{ <{MARKER_GRAPH}> <{MARKER_GRAPH}> {{marker}} }} }} "
+                f"GRAPH <{self.markers}> {{ <{MARKER_GRAPH}> <{MARKER_GRAPH}> {{marker}} }} }} "
                 f"{self.using} WHERE {{ {where} {' '.join(binds.values())}{nx} }}")
 
     def _literal_test(self, c) -> str | None:
@@ -333,7 +342,7 @@ class _RemoteEngine(rules._Engine):
         marker = f"<{MARKER_GRAPH}:{self._fired}>"
         self.remote.update(f"PREFIX owl: <{_OWL}> "
                            + self.text(rule.sparql.replace("{marker}", marker)))
-        return self.remote.ask(f"ASK {{ GRAPH <{MARKER_GRAPH}> {{ <{MARKER_GRAPH}> "
+        return self.remote.ask(f"ASK {{ GRAPH <{self.markers}> {{ <{MARKER_GRAPH}> "
                                f"<{MARKER_GRAPH}> {marker} }} }}")
 
     def _schema_in_store(self) -> set[tuple]:
@@ -539,7 +548,7 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
                                hint="name graphs by absolute IRIs")
     started = time.perf_counter()
     store.update(f"DROP SILENT GRAPH <{inferred_graph}>")
-    store.update(f"DROP SILENT GRAPH <{MARKER_GRAPH}>")
+    store.update(f"DROP SILENT GRAPH <{marker_graph(inferred_graph)}>")
     engine = _RemoteEngine(store, asserted_graphs, inferred_graph)
     try:
         engine.read_schema()
@@ -554,7 +563,7 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
         engine.check_literals()
         engine.clean()
     finally:
-        store.update(f"DROP SILENT GRAPH <{MARKER_GRAPH}>")
+        store.update(f"DROP SILENT GRAPH <{engine.markers}>")
     rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred_graph}> "
                         "{ ?s ?p ?o } }")
     return InStoreResult(int(rows[0]["n"]["value"]), engine.removed,
