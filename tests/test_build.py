@@ -319,3 +319,23 @@ def test_unknown_reasoner_is_refused_with_the_choices(tmp_path: Path) -> None:
     assert result.returncode == 2 and "rules" in result.stderr
     with pytest.raises(ValueError, match="rules or owlrl"):
         Settings.from_env({"CRINKKG_REASONER": "hermit"})
+
+
+def test_a_version_is_published_with_its_record_never_before(tmp_path: Path, monkeypatch) -> None:
+    """Builds and updates publish through one path (``StoreLayout.publish_version``): the
+    record is written into the new version before the link moves to it, under the writer
+    lock, so an update published meanwhile can neither get the build's record nor lose
+    its own (the build used to write its record after publishing, outside the lock)."""
+    settings = make_project(tmp_path)
+    seen: list[dict] = []
+    real = StoreLayout.publish
+
+    def publish(layout: StoreLayout, target: Path) -> None:
+        seen.append(json.loads((target / "build.json").read_text()))
+        real(layout, target)
+
+    monkeypatch.setattr(StoreLayout, "publish", publish)
+    report = build(settings, root=tmp_path)
+    assert len(seen) == 1 and seen[0]["key"] == report.key
+    assert seen[0]["report"]["asserted_triples"] == report.asserted_triples
+    assert StoreLayout(settings.store).build_record() == seen[0]

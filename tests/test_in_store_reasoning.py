@@ -180,7 +180,7 @@ def test_rerun_replaces_the_inferred_graph(curated: Graphs) -> None:
     first = in_store.reason_in_store(store, list(curated), graph)
     assert not store.ask(f"ASK {{ GRAPH <{graph}> {{ <{ID}stale> ?p ?o }} }}")
     assert in_store.reason_in_store(store, list(curated), graph).inferred == first.inferred
-    assert not store.ask(f"ASK {{ GRAPH <{in_store.MARKER_GRAPH}> {{ ?s ?p ?o }} }}")
+    assert not store.ask(f"ASK {{ GRAPH <{in_store.marker_graph(graph)}> {{ ?s ?p ?o }} }}")
 
 
 INCONSISTENT = {

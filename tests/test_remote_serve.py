@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import requests
-from servers import backend_args, empty_project, publish, start_server
+from servers import backend_args, empty_project, publish, run_crinkkg, start_server
 
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -40,3 +40,25 @@ def test_metrics_add_up_across_http_processes_over_a_remote_store(oxigraph, tmp_
         assert _counter(text, "/sparql") - before == 30, text
         health = requests.get(server.url + "/health", timeout=30).json()
         assert health["backend"] == "remote" and health["triples"] == 1
+
+
+def test_digest_credentials_from_the_environment_reach_virtuoso(virtuoso, tmp_path) -> None:
+    """``CRINKKG_BACKEND_USER``/``_PASSWORD`` against Virtuoso's digest-protected endpoints:
+    publish and query work with them, and without them the error says what to check."""
+    ontology, data, store = empty_project(tmp_path)
+    (data / "facts.ttl").write_text("<http://example.org/a> <http://example.org/p> 7 .\n")
+    remote = ["--backend", virtuoso.auth_query_url, "--backend-graph-store",
+              virtuoso.auth_graph_store_url]
+    where = ["--store", str(store), "--ontology", str(ontology), "--data", str(data)]
+    secret = {"CRINKKG_BACKEND_USER": virtuoso.user,
+              "CRINKKG_BACKEND_PASSWORD": virtuoso.password}
+    refused = run_crinkkg(*where, *remote, "publish", "--quiet")
+    assert refused.returncode != 0
+    assert "401" in refused.stderr or "credential" in refused.stderr.lower(), refused.stderr
+    done = run_crinkkg(*where, *remote, "publish", "--quiet", env=secret)
+    assert done.returncode == 0, done.stderr
+    answer = run_crinkkg(*where, *remote, "query", "SELECT ?o { ?s <http://example.org/p> ?o }",
+                         "--format", "csv", env=secret)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.splitlines() == ["o", "7"]
+    assert virtuoso.password not in refused.stderr + done.stderr + answer.stderr
