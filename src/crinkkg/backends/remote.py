@@ -113,7 +113,7 @@ class Manifest:
     def inserts(self, per: int = 1000) -> list[str]:
         """The manifest as ``INSERT DATA`` operations of at most ``per`` triples each, to send
         in one request: Virtuoso's SPARQL parser runs out of memory on one ``INSERT DATA``
-        of 14,000 triples (a 5M synthetic build names 14,172 graphs).
+        of 14,000 triples (a 5M synthetic build names 14,174 graphs).
 
         >>> len(Manifest("v", tuple(f"urn:g{i}" for i in range(2500))).inserts())
         3
