@@ -59,7 +59,7 @@ BIG_LOAD = {
     "MaxQueryMem": "4G",                # memory of one query's hash joins and sorts
     # one rule INSERT at 5M writes millions of quads in one transaction: its log image
     # must not hit the default limit (50 MB), which aborts the update
-    # (a 32-bit setting: 4000000000 overflows and the default stays in force)
+    # (set to 4000000000 a 50k-triple PUT was still aborted: an overflow, it seems)
     "TransactionAfterImageLimit": "1500000000",
     "MaxCheckpointRemap": "500000",
 }
