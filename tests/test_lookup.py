@@ -1,4 +1,5 @@
-"""The engine-free lookups of :mod:`crinkkg.backends.lookup` give the SPARQL engine's answer.
+"""The engine-free lookups of :mod:`crinkkg.backends.lookup` give the SPARQL engine's answer
+(they are off by default, being slower than the engine with pyoxigraph 0.5; kept correct).
 
 Property test: hypothesis draws one-pattern queries (variables, IRIs and prefixed names
 from the store's own terms, unknown IRIs, ``a``, literals, dot segments, redeclared
@@ -184,6 +185,6 @@ def test_the_usual_lookup_skips_the_engine(built_store: OxigraphStore) -> None:
     assert plan("SELECT ?p ?o ?z { <http://example.org/s0> ?p ?o }") is None
     job = ("query", f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}", "all", None, None, None,
            "application/sparql-results+json", None, 10000)
-    fast = run_bounded_query(built_store, job, "SELECT", 65536)
-    assert fast == run_bounded_query(built_store, job, "SELECT", 65536, lookups=False)
+    fast = run_bounded_query(built_store, job, "SELECT", 65536, lookups=True)
+    assert fast == run_bounded_query(built_store, job, "SELECT", 65536)
     assert b'"bindings":[{' in fast[2]

@@ -237,13 +237,15 @@ def run_query(store: OxigraphStore, job: tuple) -> tuple:
 
 
 def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int, *,
-                      lookups: bool = True) -> tuple:
+                      lookups: bool = False) -> tuple:
     """Evaluate a one-pattern query (``form`` from :func:`single_pattern`) reading at most
     ``budget`` + 1 results; raise :class:`OverBudget` when the answer has more results
     than ``budget`` or takes more bytes (then it may still exceed ``max_rows``).
 
     With ``lookups`` the queries :mod:`crinkkg.backends.lookup` can answer exactly skip
-    the SPARQL engine (``False``: always the engine, which the tests compare it with)."""
+    the SPARQL engine. Off by default: measured, it is slower than the engine (pyoxigraph
+    makes a Python object of every quad it scans, 5-8 µs each, where the engine writes
+    its answer in Rust; bench/README.md, "Lookups without the engine")."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)

@@ -26,11 +26,13 @@ answers it.
 from __future__ import annotations
 
 import json
+import json.encoder
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
+from operator import attrgetter
 
 import pyoxigraph as ox
 
@@ -166,36 +168,38 @@ def _parse(tokens: list) -> Lookup | None:
                   variables, limit)
 
 
+_quoted = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C, as ensure_ascii=False
+_POSITIONS = ("subject", "predicate", "object")
+
+
 def _json_term(term: object) -> str:
-    dumps = json.dumps
     if isinstance(term, ox.NamedNode):
-        return '{"type":"uri","value":' + dumps(term.value, ensure_ascii=False) + "}"
-    if isinstance(term, ox.BlankNode):
-        return '{"type":"bnode","value":' + dumps(term.value, ensure_ascii=False) + "}"
+        return '{"type":"uri","value":' + _quoted(term.value) + "}"
     if isinstance(term, ox.Literal):
         if getattr(term, "direction", None):
             raise NotHere("a directional language string")
-        out = '{"type":"literal","value":' + dumps(term.value, ensure_ascii=False)
-        if term.language:
-            return out + ',"xml:lang":' + dumps(term.language, ensure_ascii=False) + "}"
+        out = '{"type":"literal","value":' + _quoted(term.value)
+        language = term.language
+        if language:
+            return out + ',"xml:lang":' + _quoted(language) + "}"
         datatype = term.datatype.value
         if datatype != XSD_STRING:
-            return out + ',"datatype":' + dumps(datatype, ensure_ascii=False) + "}"
+            return out + ',"datatype":' + _quoted(datatype) + "}"
         return out + "}"
+    if isinstance(term, ox.BlankNode):
+        return '{"type":"bnode","value":' + _quoted(term.value) + "}"
     raise NotHere("a triple term")
 
 
 def solutions_json(lookup: Lookup, quads: list[ox.Quad]) -> bytes:
     """The SPARQL JSON results of ``lookup`` over matching ``quads``, byte for byte as
     Oxigraph writes them."""
-    head = '{"head":{"vars":[' + ",".join(json.dumps(v, ensure_ascii=False)
-                                         for v in lookup.variables) + ']},"results":{"bindings":['
+    head = '{"head":{"vars":[' + ",".join(_quoted(v) for v in lookup.variables) + \
+        ']},"results":{"bindings":['
     where = {name: k for k, name in enumerate(lookup.names) if name is not None}
-    columns = [(json.dumps(v, ensure_ascii=False) + ":", where[v]) for v in lookup.variables]
-    rows = []
-    for q in quads:
-        spo = (q.subject, q.predicate, q.object)
-        rows.append("{" + ",".join(key + _json_term(spo[k]) for key, k in columns) + "}")
+    columns = [(_quoted(v) + ":", attrgetter(_POSITIONS[where[v]])) for v in lookup.variables]
+    rows = ["{" + ",".join(key + _json_term(get(q)) for key, get in columns) + "}"
+            for q in quads]
     return (head + ",".join(rows) + "]}}").encode()
 
 
