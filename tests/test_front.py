@@ -184,6 +184,21 @@ def test_the_serving_process_opens_no_store_of_its_own(project) -> None:
         assert not _reads(server.process.pid, version)
 
 
+def test_the_serving_side_imports_no_rdflib() -> None:
+    """What the serving process imports, every HTTP process forked from it holds too: the
+    web app, the front and the build's cache check load without rdflib (and so without the
+    build), which only the build itself and pages that need it import."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['rdflib'] = None\n"
+            "import crinkkg.web, crinkkg.web.front, crinkkg.build.cache, crinkkg.cli.main\n"
+            "print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 def test_waitress_is_still_there(project) -> None:
     with _start(project, "--front", "waitress") as server:
         assert "waitress, 8 threads" in server.log()
