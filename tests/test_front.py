@@ -158,6 +158,47 @@ def test_a_memory_copy_made_before_the_fork_answers_lookups(project) -> None:
         assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["7"]
 
 
+def _reads(pid: int, folder: str) -> bool:
+    """Whether process ``pid`` holds a file of ``folder`` open (a store it opened)."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.path.realpath(fd).startswith(folder + os.sep):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_the_serving_process_opens_no_store_of_its_own(project) -> None:
+    """The HTTP processes answer lookups from their own view of the store; the serving
+    process above them answers none, so it opens no store (a memory copy there would be
+    inherited by, and counted in, every HTTP process)."""
+    store = project[2]
+    with _start(project) as server:
+        version = os.path.realpath(store)
+        for _ in range(6):
+            r = requests.get(server.sparql, params={"query": LOOKUP}, headers=JSON, timeout=30)
+            assert r.status_code == 200, r.text
+        pids = _http_pids(server, 2)
+        assert any(_reads(pid, version) for pid in pids), "no HTTP process opened the store"
+        assert not _reads(server.process.pid, version)
+
+
+def test_the_serving_side_imports_no_rdflib() -> None:
+    """What the serving process imports, every HTTP process forked from it holds too: the
+    web app, the front and the build's cache check load without rdflib (and so without the
+    build), which only the build itself and pages that need it import."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['rdflib'] = None\n"
+            "import crinkkg.web, crinkkg.web.front, crinkkg.build.cache, crinkkg.cli.main\n"
+            "print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 def test_waitress_is_still_there(project) -> None:
     with _start(project, "--front", "waitress") as server:
         assert "waitress, 8 threads" in server.log()

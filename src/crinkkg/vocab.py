@@ -30,6 +30,9 @@ _NAMESPACES = {
     "SD": "http://www.w3.org/ns/sparql-service-description#",
     "VOID": "http://rdfs.org/ns/void#",
 }
+#: the same namespaces as strings, for code that must not import rdflib (the web app:
+#: rdflib costs each HTTP process about 20 MB, counted again in every process forked)
+NAMESPACE_IRIS: dict[str, str] = dict(_NAMESPACES)
 CRINK: Namespace
 ID: Namespace
 GRAPH: Namespace

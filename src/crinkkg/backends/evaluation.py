@@ -12,6 +12,7 @@ from itertools import islice
 
 import pyoxigraph as ox
 
+from crinkkg.backends.lookup import Lookup, NotHere, match, plan, solutions_json
 from crinkkg.formats import (
     Format,
     Override,
@@ -25,7 +26,7 @@ from crinkkg.formats import (
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.sparqltext import has_keyword, with_limit
 from crinkkg.store.oxigraph import OxigraphStore
-from crinkkg.views import check_view_and_dataset
+from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import PREFIXES
 
 
@@ -235,14 +236,27 @@ def run_query(store: OxigraphStore, job: tuple) -> tuple:
     return ("ok", content_type, body, count)
 
 
-def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) -> tuple:
+def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int, *,
+                      lookups: bool = False) -> tuple:
     """Evaluate a one-pattern query (``form`` from :func:`single_pattern`) reading at most
     ``budget`` + 1 results; raise :class:`OverBudget` when the answer has more results
-    than ``budget`` or takes more bytes (then it may still exceed ``max_rows``)."""
+    than ``budget`` or takes more bytes (then it may still exceed ``max_rows``).
+
+    With ``lookups`` the queries :mod:`crinkkg.backends.lookup` can answer exactly skip
+    the SPARQL engine. Off by default: measured, it is slower than the engine (pyoxigraph
+    makes a Python object of every quad it scans, 5-8 µs each, where the engine writes
+    its answer in Rust; bench/README.md, "Lookups without the engine")."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     cap = min(budget, max_rows)
+    lookup = plan(sparql) if lookups and default_graphs is None and named_graphs is None \
+        else None
+    if lookup is not None:
+        try:
+            return _answer_lookup(store, lookup, view, accept, fmt, cap)
+        except NotHere:
+            pass  # the engine writes this one
     if form in ("SELECT", "CONSTRUCT"):
         sparql = with_limit(sparql, cap + 1)
     try:
@@ -273,6 +287,27 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int) 
         raise OverBudget() from None
     body = sink.value()
     return ("ok", chosen.content_type, body, count)
+
+
+def _answer_lookup(store: OxigraphStore, lookup: Lookup, view: View, accept: str | None,
+                   fmt: Override, cap: int) -> tuple:
+    """:func:`run_bounded_query` for a :class:`~crinkkg.backends.lookup.Lookup`: the same
+    answer, negotiation, errors and budget, from one index scan (raises NotHere for a
+    format the engine alone writes)."""
+    if lookup.form != "SELECT":
+        raise NotHere("CONSTRUCT: the engine removes duplicates in an order of its own")
+    chosen = negotiate("results", accept, fmt)
+    if chosen is None:
+        raise _not_acceptable("results", accept, fmt)
+    if chosen.name != "json":
+        raise NotHere("only SPARQL JSON is written here")
+    quads = match(lookup, store.view_graphs(view), store.scan, cap + 1)
+    if len(quads) > cap:
+        raise OverBudget()
+    body = solutions_json(lookup, quads)
+    if len(body) > cap:
+        raise OverBudget()
+    return ("ok", chosen.content_type, body, -1)
 
 
 def run_graph(store: OxigraphStore, job: tuple) -> tuple:

@@ -20,6 +20,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from crinkkg import __version__
+from crinkkg.build.cache import STORE_LAYOUT, cache_key, is_current  # noqa: F401 (re-exported)
+from crinkkg.build.cache import build_record as _record
 from crinkkg.inputs import anchors
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning import rules
@@ -34,7 +36,6 @@ from crinkkg.inputs.validation import validate
 
 Progress = Callable[[str, str], None]
 #: changes when the store's layout changes, so that an older store is rebuilt
-STORE_LAYOUT = 2  # 2: a merge graph when files share triples (store.asserted_merge)
 
 
 @dataclass
@@ -67,33 +68,6 @@ class BuildReport:
 
 def _quiet(_step: str, _message: str) -> None:
     pass
-
-
-def cache_key(settings: Settings) -> str:
-    """A digest of every input file's content, the package version and the settings that
-    change the output: equal keys mean an equal store."""
-    h = hashlib.sha256()
-    h.update(f"crinkkg {__version__}\nlayout {STORE_LAYOUT}\nbase {settings.base_iri}\n"
-             f"reasoner {settings.reasoner}\n".encode())
-    for path, role in discover(settings.ontology_dir, settings.data_dir):
-        h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
-    for path in anchors.text_paths(settings.data_dir):
-        h.update(f"text {path.as_posix()} {file_digest(path)}\n".encode())
-    return h.hexdigest()
-
-
-def _record(layout: StoreLayout) -> dict:
-    """The current build record; ``{}`` (build again) when it is missing or unreadable."""
-    try:
-        return layout.build_record()
-    except StoreError:
-        return {}
-
-
-def is_current(settings: Settings) -> bool:
-    """True when the store was built from exactly these inputs."""
-    record = _record(StoreLayout(settings.store))
-    return bool(record) and record.get("key") == cache_key(settings)
 
 
 def _timed(report: BuildReport, name: str, progress: Progress):

@@ -568,7 +568,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     start-up message and /health say it is stale and why.
     """
     from crinkkg.backends import open_backend
-    from crinkkg.build.pipeline import is_current
+    from crinkkg.build.cache import is_current  # not the build: see crinkkg.build.cache
     from crinkkg.web.server import serve as run_server
 
     _locations(ctx, options)  # type: ignore[arg-type]
@@ -583,7 +583,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
             click.echo(f"building the store in {settings.store} from {settings.ontology_dir}/ "
                        f"and {settings.data_dir}/ (never built, or the inputs changed); the "
                        "server starts when it is done", err=True)
-        build_error = _build_or_stale(settings, _progress_printer(False, always=True))
+            build_error = _build_or_stale(settings, _progress_printer(False, always=True))
     run_server(settings, open_backend(settings, start=False), build_error=build_error)
 
 

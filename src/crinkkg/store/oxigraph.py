@@ -158,6 +158,18 @@ class OxigraphStore:
         graphs = [MERGE, INFERRED] if view == "all" else [MERGE]
         return {"default_graph": graphs, "named_graphs": named}
 
+    def view_graphs(self, view: View) -> list[ox.NamedNode | ox.DefaultGraph] | None:
+        """The graphs whose quads make the default graph of ``view`` (None: every graph,
+        Oxigraph's union), as :meth:`dataset_for` has the engine read them."""
+        dataset = self.dataset_for(view)
+        return None if dataset.get("use_default_graph_as_union") else dataset["default_graph"]
+
+    @property
+    def scan(self):
+        """The database's ``quads_for_pattern`` (the merge graph included: see
+        :meth:`view_graphs`), for the lookups of :mod:`crinkkg.backends.lookup`."""
+        return self._store.quads_for_pattern
+
     def query(self, sparql: str, *, view: View = "all",
               default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None,

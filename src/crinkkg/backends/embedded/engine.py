@@ -78,6 +78,8 @@ class EmbeddedBackend(QueryHelpers):
             if settings.enable_update:
                 self.updates = WorkerPool("update", self.link, 1)
         self._local: CurrentStore | None = None  # the store as this process sees it
+        # False in the serving process of a multi-process front (see EmbeddedShare)
+        self.answers_lookups = True
         self._started = False
         if start:
             self.start()
@@ -95,7 +97,7 @@ class EmbeddedBackend(QueryHelpers):
         self.queries.start()
         if self.updates is not None:
             self.updates.start()
-        if self.settings.inline_bytes > 0:  # open now, so its memory copy is made before use
+        if self.answers_lookups and self.settings.inline_bytes > 0:  # the copy is made now
             try:
                 self._local_store()
             except (CrinkError, OSError) as exc:  # the workers answer everything then
@@ -268,6 +270,10 @@ class EmbeddedShare:
     def __init__(self, backend: EmbeddedBackend, folder: str) -> None:
         settings = backend.settings
         self.backend = backend
+        # the serving process answers no query itself, so it opens no store of its own: a
+        # memory copy there (35-40 MB at 50k) would be inherited by every HTTP process
+        # forked from it and counted in each one's RSS
+        backend.answers_lookups = False
         self.broker = Broker(backend, os.path.join(folder, "broker.sock"))
         self.front = EmbeddedBackend(settings, start=False, broker=self.broker.path,
                                      local_quads=settings.front_memory_quads)

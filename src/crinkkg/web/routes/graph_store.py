@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, request
 from crinkkg.formats import body_format, check_format, formats_for
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.settings import Settings
-from crinkkg.vocab import GRAPH
+from crinkkg.vocab import GRAPH_BASE
 from crinkkg.web.backend import get_backend
 from crinkkg.web.http import cors
 from crinkkg.web.http.protocol import graph_iri
@@ -153,7 +153,7 @@ def store() -> Response:
             if quads:
                 engine.update(_quads_insert(quads))
             return Response(status=204)
-        graph: str | None = f"{GRAPH}uploads/{uuid.uuid4()}"
+        graph: str | None = f"{GRAPH_BASE}uploads/{uuid.uuid4()}"
         engine.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
         response = Response(f"created <{graph}>\n", 201,
                             content_type="text/plain; charset=utf-8")

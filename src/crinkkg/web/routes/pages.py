@@ -21,7 +21,7 @@ from crinkkg.formats import formats_for
 from crinkkg.problems import Problem
 from crinkkg.sparqltext import Unreadable, tokenize
 from crinkkg.views import VIEWS
-from crinkkg.vocab import CRINK, INFERRED_GRAPH, PREFIXES
+from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES
 from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import base_iri, href, iri_for, local_path, settings
 from crinkkg.web.render.diagram import (
@@ -56,7 +56,7 @@ bp = Blueprint("pages", __name__)
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
-STATED_IN = str(CRINK.statedIn)
+STATED_IN = PREFIXES["crink"] + "statedIn"
 OA = "http://www.w3.org/ns/oa#"
 #: Shown in the page's header rather than in the table of facts.
 HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
@@ -321,7 +321,7 @@ def _claims_behind(links: set[tuple[str, str, str]]
     if not links:
         return {}
     values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in sorted(links)[:400])
-    inferred = f"<{INFERRED_GRAPH}>"
+    inferred = f"<{INFERRED_GRAPH_IRI}>"
     rows = get_backend().select_json(f"""SELECT DISTINCT ?a ?p ?b ?claim WHERE {{
   VALUES (?a ?p ?b) {{ {values} }}
   {{ GRAPH ?g {{ ?a ?d ?b }} FILTER(?g != {inferred}) ?a crink:statedIn ?x . BIND(?a AS ?claim) }}
@@ -435,7 +435,7 @@ def graph_page(iri: str) -> Response:
     count = int(total["results"]["bindings"][0]["n"]["value"])
     items = [(Value.of(ox.NamedNode(s), labels), n) for s, n in subjects]
     return html(render_template("graph.html", iri=iri, name=graph_name(iri), count=count,
-                                items=items, inferred=iri == str(INFERRED_GRAPH),
+                                items=items, inferred=iri == INFERRED_GRAPH_IRI,
                                 formats=RDF_FORMATS, path=local_path(iri) or ""))
 
 

@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 
 import pyoxigraph as ox
 
-from crinkkg.vocab import INFERRED_GRAPH
+from crinkkg.vocab import INFERRED_GRAPH_IRI
 from crinkkg.web.backend import get_backend
 from crinkkg.web.render.rdfio import RDF_TYPE, Term, shorten, term
 
@@ -60,11 +60,11 @@ class Statement:
     @property
     def inferred(self) -> bool:
         """Only the reasoner says so (the same triple in an input file is asserted)."""
-        return self.graphs <= {str(INFERRED_GRAPH)}
+        return self.graphs <= {INFERRED_GRAPH_IRI}
 
     @property
     def asserted_in(self) -> list[str]:
-        return sorted(g for g in self.graphs if g != str(INFERRED_GRAPH))
+        return sorted(g for g in self.graphs if g != INFERRED_GRAPH_IRI)
 
     def quads(self) -> list[ox.Quad]:
         return [ox.Quad(self.subject, self.predicate, self.object, ox.NamedNode(g))
@@ -115,7 +115,7 @@ class Description:
         inferred: list[ox.Quad] = []
         for s in self.statements:
             for q in s.quads():
-                (inferred if q.graph_name.value == str(INFERRED_GRAPH) else asserted).append(q)
+                (inferred if q.graph_name.value == INFERRED_GRAPH_IRI else asserted).append(q)
         return asserted, inferred
 
 

@@ -14,7 +14,10 @@ import pyoxigraph as ox
 from crinkkg.backends.contract import Backend, Statistics
 from crinkkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from crinkkg.settings import Settings
-from crinkkg.vocab import INFERRED_GRAPH, SD, VOID
+from crinkkg.vocab import INFERRED_GRAPH_IRI, NAMESPACE_IRIS
+
+SD = NAMESPACE_IRIS["SD"]
+VOID = NAMESPACE_IRIS["VOID"]
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
@@ -30,18 +33,18 @@ FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
                "turtle": "Turtle", "ntriples": "N-Triples", "nquads": "N-Quads",
                "trig": "TriG", "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
 INPUT_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
-PREFIXES = {"sd": str(SD), "void": str(VOID), "formats": FORMATS_NS,
+PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS_NS,
             "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
 
 def sd(term: str) -> ox.NamedNode:
-    return ox.NamedNode(str(SD) + term)
+    return ox.NamedNode(SD + term)
 
 
 def void(term: str) -> ox.NamedNode:
-    return ox.NamedNode(str(VOID) + term)
+    return ox.NamedNode(VOID + term)
 
 
 def _int(n: int) -> ox.Literal:
@@ -74,7 +77,7 @@ def description_triples(endpoint: str, settings: Settings, stats: Statistics
     add(service, sd("defaultSupportedEntailmentProfile"), PROFILE_OWL2_RL)
     add(service, RDFS_COMMENT, ox.Literal(
         "Entailment: the OWL 2 RL closure of the asserted graphs is materialised by owlrl "
-        f"(at build time and after every update) into the named graph <{INFERRED_GRAPH}>. "
+        f"(at build time and after every update) into the named graph <{INFERRED_GRAPH_IRI}>. "
         "The default graph is the RDF merge of all graphs; add view=asserted or "
         "view=inferred to a request to query one side only. SERVICE is limited to "
         "allow-listed endpoints and LOAD is off unless enabled."))
@@ -110,7 +113,7 @@ def description_triples(endpoint: str, settings: Settings, stats: Statistics
         add(named, sd("graph"), graph)
         add(graph, RDF_TYPE, sd("Graph"))
         add(graph, void("triples"), _int(n))
-        if name == str(INFERRED_GRAPH):
+        if name == INFERRED_GRAPH_IRI:
             add(graph, RDFS_COMMENT, ox.Literal("Inferred by owlrl (OWL 2 RL closure)."))
         else:
             add(graph, RDFS_COMMENT, ox.Literal("Asserted."))

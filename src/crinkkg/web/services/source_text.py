@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from crinkkg.vocab import CRINK
+from crinkkg.vocab import PREFIXES
 from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import href
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 
-TEXT_CONTENT = str(CRINK.textContent)
+TEXT_CONTENT = PREFIXES["crink"] + "textContent"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 

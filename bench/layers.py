@@ -1,0 +1,101 @@
+"""What one lookup costs, layer by layer, in one process without HTTP.
+
+``python -m bench.layers STORE [--n 3000] [--iri IRI]`` builds the web application over a
+built store (``crinkkg build`` or the harness's ``.crinkkg/bench/<scale>/store``) as an
+HTTP process of ``crinkkg serve`` has it, and times the benchmark's lookup through each
+layer from the inside out: the backend (engine and, separately, the engine-free lookup of
+``crinkkg.backends.lookup``), the ``/sparql`` fast path, the HTTP cache, the request guard
+and the access log (written to ``/dev/null``). Medians of five interleaved rounds, in µs
+per request of CPU time of the calling thread (steadier than wall time on a shared
+machine). Not a test: figures for bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from bench.queries import PREFIXES, SELECT_ACCEPT
+
+
+def _environ(qs: str) -> dict:
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "QUERY_STRING": qs,
+            "HTTP_HOST": "127.0.0.1:8000", "HTTP_ACCEPT": SELECT_ACCEPT,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+            "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""), "SCRIPT_NAME": ""}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("store", type=Path)
+    ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--iri", default=None, help="the subject looked up (default: one transfer)")
+    args = ap.parse_args()
+
+    import pyoxigraph as ox
+
+    from crinkkg.backends.embedded.engine import EmbeddedBackend
+    from crinkkg.backends.evaluation import run_bounded_query
+    from crinkkg.settings import Settings
+    from crinkkg.store.current import CurrentStore
+    from crinkkg.web import create_app
+    from crinkkg.web.http.access_log import AccessLog
+
+    settings = Settings(store=args.store, query_workers=1)
+    iri = args.iri
+    if iri is None:
+        st = CurrentStore(args.store.absolute(), 0).current()
+        crink = "https://w3id.org/crinkkg/ontology#"
+        iri = next(q.subject.value for q in st.quads(
+            None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode(crink + "DroneTransfer")))
+    text = PREFIXES + f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
+    backend = EmbeddedBackend(settings, local_quads=0)
+    app = create_app(settings, backend)
+    sink = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
+    stack = {"access log + guard + cache + fast path": AccessLog(app.wsgi_app, sink),
+             "guard + cache + fast path": app.wsgi_app,
+             "cache + fast path": app.wsgi_app.app,
+             "fast path": app.wsgi_app.app.app}
+    qs = "query=" + quote(text, safe="")
+    store = backend._local_store().current()
+    job = ("query", text, "all", None, None, "http://127.0.0.1:8000/sparql", SELECT_ACCEPT,
+           None, settings.max_rows)
+
+    def start_response(status, headers, exc_info=None):
+        return None
+
+    cells = {
+        "engine (run_bounded_query)":
+            lambda: run_bounded_query(store, job, "SELECT", settings.inline_bytes,
+                                      lookups=False),
+        "engine-free lookup (run_bounded_query)":
+            lambda: run_bounded_query(store, job, "SELECT", settings.inline_bytes,
+                                      lookups=True),
+        "backend.query": lambda: backend.query(text, accept=SELECT_ACCEPT,
+                                               base_iri="http://127.0.0.1:8000/sparql"),
+        **{name: (lambda w=w: b"".join(w(_environ(qs), start_response)))
+           for name, w in stack.items()},
+    }
+    for f in cells.values():  # warm up, and check every layer answers
+        assert f(), "no answer"
+    times: dict[str, list[float]] = {k: [] for k in cells}
+    for _ in range(5):
+        for name, f in cells.items():
+            t = time.thread_time()
+            for _ in range(args.n // 5):
+                f()
+            times[name].append((time.thread_time() - t) / (args.n // 5) * 1e6)
+    for name, ts in times.items():
+        print(f"{statistics.median(ts):8.1f} µs  {name}")
+    backend.close()
+
+
+if __name__ == "__main__":
+    main()

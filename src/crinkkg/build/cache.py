@@ -1,0 +1,47 @@
+"""Whether the store was built from exactly the current inputs: the build's cache key.
+
+Kept apart from :mod:`crinkkg.build.pipeline` so that ``crinkkg serve`` on a current
+store never imports the build (rdflib, owlrl, pySHACL): what the serving process imports,
+every HTTP process forked from it holds too, and at about 20 MB for rdflib alone that was
+counted three times in the server's memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from crinkkg import __version__
+from crinkkg.errors import StoreError
+from crinkkg.inputs import anchors
+from crinkkg.inputs.loading import discover, file_digest
+from crinkkg.settings import Settings
+from crinkkg.store.layout import StoreLayout
+
+STORE_LAYOUT = 2  # 2: a merge graph when files share triples (store.asserted_merge)
+
+
+def cache_key(settings: Settings) -> str:
+    """A digest of every input file's content, the package version and the settings that
+    change the output: equal keys mean an equal store."""
+    h = hashlib.sha256()
+    h.update(f"crinkkg {__version__}\nlayout {STORE_LAYOUT}\nbase {settings.base_iri}\n"
+             f"reasoner {settings.reasoner}\n".encode())
+    for path, role in discover(settings.ontology_dir, settings.data_dir):
+        h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
+    for path in anchors.text_paths(settings.data_dir):
+        h.update(f"text {path.as_posix()} {file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+def build_record(layout: StoreLayout) -> dict:
+    """The current build record; ``{}`` (build again) when it is missing or unreadable."""
+    try:
+        return layout.build_record()
+    except StoreError:
+        return {}
+
+
+def is_current(settings: Settings) -> bool:
+    """True when the store was built from exactly these inputs."""
+    record = build_record(StoreLayout(settings.store))
+    return bool(record) and record.get("key") == cache_key(settings)
