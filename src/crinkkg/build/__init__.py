@@ -1,0 +1,3 @@
+"""The build: inputs -> anchors -> validation -> reasoning -> a new store version (cached, atomic);
+updates re-reasoned.
+"""

@@ -8,7 +8,6 @@ failed build leaves the previous store as it was, servable.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import time
 import tracemalloc
@@ -22,17 +21,17 @@ from rdflib import Graph
 from crinkkg import __version__
 from crinkkg.build.cache import STORE_LAYOUT, cache_key, is_current  # noqa: F401 (re-exported)
 from crinkkg.build.cache import build_record as _record
+from crinkkg.errors import InconsistencyError
 from crinkkg.inputs import anchors
+from crinkkg.inputs.loading import SourceFile, load_inputs
+from crinkkg.inputs.validation import validate
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning import rules
-from crinkkg.errors import InconsistencyError, StoreError
-from crinkkg.inputs.loading import SourceFile, discover, file_digest, load_inputs
-from crinkkg.vocab import INFERRED_GRAPH, graph_iri_for
 from crinkkg.settings import Settings
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import MERGE, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
-from crinkkg.inputs.validation import validate
+from crinkkg.vocab import INFERRED_GRAPH, graph_iri_for
 
 Progress = Callable[[str, str], None]
 #: changes when the store's layout changes, so that an older store is rebuilt

@@ -11,10 +11,10 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from crinkkg.errors import CrinkError, InconsistencyError
-from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
 from crinkkg.reasoning.rules import reason
 from crinkkg.store.oxigraph import OxigraphStore, is_merge_graph, write_merge
 from crinkkg.terms import graph_to_triples, to_rdflib
+from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
 
 INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
 

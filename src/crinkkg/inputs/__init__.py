@@ -1,0 +1,1 @@
+"""Reading the inputs: files found and parsed, text anchors checked, SHACL validation."""

@@ -1,0 +1,3 @@
+"""The embedded backend: the local store, queried by killable worker processes (or in-process for
+the CLI).
+"""

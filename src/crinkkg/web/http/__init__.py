@@ -1,0 +1,3 @@
+"""HTTP concerns shared by every route: protocol parsing, safety, CORS, caching, guard, metrics,
+access log.
+"""

@@ -1,0 +1,1 @@
+"""Rendering: RDF documents for linked data, SVG diagrams."""

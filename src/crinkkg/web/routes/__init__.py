@@ -1,0 +1,1 @@
+"""The blueprints: SPARQL endpoint, Graph Store, dereferenceable resources, pages, operations."""

@@ -1,0 +1,3 @@
+"""What the routes compute over the backend: resource descriptions, ontology docs, the overview,
+the service description, source texts, one query.
+"""
