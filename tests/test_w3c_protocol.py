@@ -71,6 +71,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     require(MANIFEST.is_file(), f"the W3C protocol suite is not at {SUITE}")
     ontology, data, store = empty_project(tmp_path_factory.mktemp("w3c"))
     extra: list[str] = []
+    remote = None
     if request.param != "embedded":
         remote = request.getfixturevalue(f"{request.param}_server")
         remote.clear()
@@ -79,6 +80,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with start_server(store, "--enable-update", ontology=ontology, data=data,
                       env={"CRINKKG_UPDATE_TOKEN": TOKEN}, global_args=extra) as handle:
         yield handle
+    if remote is not None:
+        remote.clear()  # the session's store goes back empty to the tests after these
 
 
 def _reset(server, entry: URIRef) -> None:
