@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from crinkkg.backends.remote import GENID, MANIFEST, MANIFEST_GRAPH, Manifest, read_manifest
+from crinkkg.backends.remote import (
+    GENID,
+    MANIFEST,
+    MANIFEST_GRAPH,
+    Manifest,
+    graph_sizes,
+    read_manifest,
+)
 from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
 from crinkkg.errors import CrinkError
 from crinkkg.store.oxigraph import MERGE, OxigraphStore
@@ -164,17 +171,10 @@ class Publisher:
         rows = json.loads(response.body)["results"]["bindings"]
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
-    def _count(self, graph: str) -> int:
-        response = self.client.query(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-            accept="application/sparql-results+json")
-        rows = json.loads(response.body)["results"]["bindings"]
-        return int(rows[0]["n"]["value"]) if rows else 0
-
     def stage(self, graph: str, size: int, done: dict[str, int]) -> bool:
         """Write one graph under its staging name; False when it was staged already."""
         target = staging_iri(self.version, graph)
-        if done.get(graph) == size and self._count(target) == size:
+        if done.get(graph) == size and graph_sizes(self.client, [target])[target] == size:
             self.progress(graph, size)
             return False
         first = True

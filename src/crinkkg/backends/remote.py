@@ -57,8 +57,9 @@ from crinkkg.problems import Problem, syntax_problem
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import Unreadable, declared_prefixes, has_keyword, tokenize
+from crinkkg.store.oxigraph import MERGE
 from crinkkg.views import View, check_view_and_dataset
-from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
+from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, PREFIXES
 
 #: the graph that says what is published: the version and the graphs of each role
 MANIFEST_GRAPH = "urn:x-crinkkg:manifest"
@@ -69,7 +70,7 @@ GENID = BASE + ".well-known/genid/"
 _GENID_NT = re.compile(rb"<" + re.escape(GENID.encode()) + rb"([A-Za-z0-9_-]+)>")
 #: where an update stages the graphs it changes (``<prefix><id>:<graph>``)
 STAGING_UPDATE = "urn:x-crinkkg:update:"
-MERGE_GRAPH = MERGE_GRAPH_PREFIX + "asserted"
+MERGE_GRAPH = MERGE.value
 #: a graph that never holds anything: the protocol cannot name an empty default graph
 EMPTY_GRAPH = "urn:x-crinkkg:empty"
 RESULTS_JSON = "application/sparql-results+json"
@@ -99,6 +100,15 @@ class Manifest:
         default = {"all": [*asserted, self.inferred], "asserted": asserted,
                    "inferred": [self.inferred]}[view]
         return default or [EMPTY_GRAPH], self.graphs
+
+    def next_version(self, change: str) -> str:
+        """The version after an update or an in-store reasoning run ``change`` made:
+        the published build's version, then the change.
+
+        >>> Manifest("b1+u1", ()).next_version("u2")
+        'b1+u2'
+        """
+        return f"{self.version.split('+')[0]}+{change}"
 
     def triples(self) -> str:
         """The manifest as N-Triples."""
@@ -139,6 +149,26 @@ def read_manifest(client: SparqlClient) -> Manifest | None:
     return Manifest(version=by["version"][0], asserted=tuple(sorted(by.get("asserted", ()))),
                     inferred=by.get("inferred", [INFERRED_GRAPH_IRI])[0],
                     merge=(by.get("merge") or [None])[0])
+
+
+def client_for(settings: Settings, timeout: float | None = None) -> SparqlClient:
+    """The HTTP client of the store ``settings`` name (``--backend`` and companions; the
+    credentials from ``CRINKKG_BACKEND_USER``/``_PASSWORD``/``_TOKEN``)."""
+    endpoints = Endpoints(query=settings.backend or "", update=settings.backend_update or "",
+                          graph_store=settings.backend_graph_store or None)
+    credentials = Credentials(user=settings.backend_user, password=settings.backend_password,
+                              token=settings.backend_token)
+    return SparqlClient(endpoints, credentials, timeout=timeout or settings.timeout)
+
+
+def graph_sizes(client: SparqlClient, graphs: list[str]) -> dict[str, int]:
+    """Triples in each of ``graphs`` (0 for a missing one), in one query."""
+    values = " ".join(f"<{g}>" for g in dict.fromkeys(graphs))
+    response = client.query(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                            "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", accept=RESULTS_JSON)
+    rows = json.loads(response.body)["results"]["bindings"]
+    found = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+    return {g: found.get(g, 0) for g in graphs}
 
 
 def query_form(sparql: str) -> str | None:
@@ -279,16 +309,11 @@ class RemoteBackend(QueryHelpers):
             raise Problem(500, "backend-settings", "no remote store is configured",
                           hint="pass --backend URL (the store's SPARQL query endpoint)")
         self.settings = settings
-        self.endpoints = Endpoints(query=settings.backend, update=settings.backend_update or "",
-                                   graph_store=settings.backend_graph_store or None)
-        self.credentials = Credentials(user=settings.backend_user,
-                                       password=settings.backend_password,
-                                       token=settings.backend_token)
-        self.client = SparqlClient(self.endpoints, self.credentials, timeout=settings.timeout)
+        self.client = client_for(settings)
+        self.endpoints = self.client.endpoints
         self.manifest_ttl = manifest_ttl if manifest_ttl is not None else \
             (0.0 if settings.enable_update else 1.0)
         self._manifest: tuple[float, Manifest] | None = None
-        self._lock = threading.Lock()
         self._update_lock = threading.Lock()
         self._admission = Admission(settings.max_concurrent)
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
@@ -308,7 +333,7 @@ class RemoteBackend(QueryHelpers):
 
     def after_fork(self) -> None:
         self.client.close()  # connections are not shared across a fork
-        self.client = SparqlClient(self.endpoints, self.credentials, timeout=self.settings.timeout)
+        self.client = client_for(self.settings)
 
     def share(self, folder: str) -> ProcessShare:
         return RemoteShare(self, folder)
@@ -493,7 +518,8 @@ class RemoteBackend(QueryHelpers):
             state = {g: g in exists_before for g in touched}
             for event, graph in plan.events:
                 state[graph] = event == "create"
-            sizes = {g: self._size(staging(g)) for g in touched}
+            staged = graph_sizes(self.client, [staging(g) for g in touched])
+            sizes = {g: staged[staging(g)] for g in touched}
             after = [g for g in touched if sizes[g] or state.get(g)]
             asserted = sorted((set(manifest.asserted) - set(touched)) | set(after))
             reading = [staging(g) if g in touched else g
@@ -507,8 +533,8 @@ class RemoteBackend(QueryHelpers):
                               hint="see the problems listed; change the update",
                               extra={"problems": [vars(p) for p in result.inconsistencies]})
             merged = self._merge(reading, merge_stage)
-            version = f"{manifest.version.split('+')[0]}+{stage_id}"
-            new = Manifest(version, tuple(g for g in asserted if g != DEFAULT_GRAPH),
+            new = Manifest(manifest.next_version(stage_id),
+                           tuple(g for g in asserted if g != DEFAULT_GRAPH),
                            manifest.inferred, MERGE_GRAPH if merged else None)
             ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
             ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
@@ -544,7 +570,7 @@ class RemoteBackend(QueryHelpers):
                                          [*manifest.asserted, DEFAULT_GRAPH], stage)
                 if result.inconsistencies:
                     raise InconsistencyError(result.inconsistencies)
-                new = Manifest(f"{manifest.version.split('+')[0]}+{stage_id}",
+                new = Manifest(manifest.next_version(stage_id),
                                manifest.asserted, manifest.inferred, manifest.merge)
                 self.client.update(" ;\n".join([
                     f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
@@ -556,22 +582,14 @@ class RemoteBackend(QueryHelpers):
                 self._manifest = None
         return result
 
-    def _size(self, graph: str) -> int:
-        response = self.client.query(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-            accept=RESULTS_JSON)
-        rows = json.loads(response.body)["results"]["bindings"]
-        return int(rows[0]["n"]["value"]) if rows else 0
-
     def _merge(self, graphs: list[str], target: str) -> bool:
         """Write the RDF merge of ``graphs`` into ``target`` when they share a triple (the
         store's union of graphs would count it twice); False when they share none."""
         values = " ".join(f"<{g}>" for g in graphs)
         self.client.update(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ "
                            f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-        merged = self._size(target)
-        total = sum(self._size(g) for g in graphs)
-        if merged == total:
+        sizes = graph_sizes(self.client, [target, *graphs])
+        if sizes[target] == sum(sizes[g] for g in graphs):
             self.client.update(f"DROP SILENT GRAPH <{target}>")
             return False
         return True
@@ -642,8 +660,3 @@ class RemoteShare:
 
     def close(self) -> None:
         self.broker.close()
-
-
-def is_hidden_graph(iri: str) -> bool:
-    """Graphs the store keeps for crinkkg itself (manifest, merge, staging)."""
-    return iri.startswith(("urn:x-crinkkg:", MERGE_GRAPH_PREFIX))

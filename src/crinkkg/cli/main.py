@@ -351,7 +351,7 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     """
     from crinkkg.backends.publish import publish as run_publish
     from crinkkg.backends.publish import version_of
-    from crinkkg.backends.sparql_client import Credentials, Endpoints, SparqlClient
+    from crinkkg.backends.remote import client_for
     from crinkkg.store.layout import StoreLayout
 
     _locations(ctx, locations)
@@ -363,11 +363,7 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     local = _local_backend(settings, no_build)
     layout = StoreLayout(settings.store)
     version = version_of(layout.build_record(), str(layout.current()))
-    client = SparqlClient(
-        Endpoints(query=settings.backend, update=settings.backend_update or "",
-                  graph_store=settings.backend_graph_store or None),
-        Credentials(user=settings.backend_user, password=settings.backend_password,
-                    token=settings.backend_token), timeout=max(settings.update_timeout, 60))
+    client = client_for(settings, timeout=max(settings.update_timeout, 60))
     bar: list = []
 
     def start(total: int) -> None:
@@ -433,28 +429,17 @@ def reason(ctx: click.Context, in_store: bool, graphs: tuple[str, ...], inferred
                                                                         3600.0))))
     target = inferred or INFERRED_GRAPH_IRI
     if graphs:
-        result = _remote(lambda: reason_in_store(ClientStore(backend.client), list(graphs),
-                                                 target))
+        result = reason_in_store(ClientStore(backend.client), list(graphs), target)
         if result.inconsistencies:
             raise InconsistencyError(result.inconsistencies)
     else:
-        result = _remote(lambda: _answer(backend.reason))
+        result = _answer(backend.reason)  # a store's failure is a CrinkError already
     if as_json:
         click.echo(json.dumps({"inferred": result.inferred, "removed": dict(result.removed),
                                "updates": result.updates, "seconds": round(result.seconds, 3)}))
     else:
         click.echo(f"{result.inferred} inferred triples in <{target}> "
                    f"({result.updates} rule updates, {result.seconds:.1f} s)")
-
-
-def _remote(call):
-    """Run a call to a remote store; its failures become the command's errors."""
-    from crinkkg.backends.sparql_client import RemoteStoreError
-
-    try:
-        return call()
-    except RemoteStoreError as exc:
-        raise CrinkError(exc.message, hint=exc.hint) from None
 
 
 @cli.command()
