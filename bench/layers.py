@@ -4,10 +4,11 @@
 built store (``crinkkg build`` or the harness's ``.crinkkg/bench/<scale>/store``) as an
 HTTP process of ``crinkkg serve`` has it, and times the benchmark's lookup through each
 layer from the inside out: the backend (engine and, separately, the engine-free lookup of
-``crinkkg.backends.lookup``), the ``/sparql`` fast path, the HTTP cache, the request guard
-and the access log (written to ``/dev/null``). Medians of five interleaved rounds, in µs
-per request of CPU time of the calling thread (steadier than wall time on a shared
-machine). Not a test: figures for bench/README.md.
+``crinkkg.backends.lookup``), the ``/sparql`` fast path, the HTTP cache, the request guard,
+the access log (written to ``/dev/null``) and the query lane in front of them all
+(``--memory-quads N``: from a memory copy, as ``--front-memory-quads``). Medians of five
+interleaved rounds, in µs per request of CPU time of the calling thread (steadier than
+wall time on a shared machine). Not a test: figures for bench/README.md.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("store", type=Path)
     ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--memory-quads", type=int, default=0,
+                    help="answer from a memory copy (as --front-memory-quads)")
     ap.add_argument("--iri", default=None, help="the subject looked up (default: one transfer)")
     args = ap.parse_args()
 
@@ -44,7 +47,7 @@ def main() -> None:
     from crinkkg.backends.evaluation import run_bounded_query
     from crinkkg.settings import Settings
     from crinkkg.store.current import CurrentStore
-    from crinkkg.web import create_app
+    from crinkkg.web import create_app, serving_app
     from crinkkg.web.http.access_log import AccessLog
 
     settings = Settings(store=args.store, query_workers=1)
@@ -56,10 +59,11 @@ def main() -> None:
             None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
             ox.NamedNode(crink + "DroneTransfer")))
     text = PREFIXES + f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
-    backend = EmbeddedBackend(settings, local_quads=0)
+    backend = EmbeddedBackend(settings, local_quads=args.memory_quads)
     app = create_app(settings, backend)
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
-    stack = {"access log + guard + cache + fast path": AccessLog(app.wsgi_app, sink),
+    stack = {"query lane (what a server runs)": serving_app(app, sink),
+             "access log + guard + cache + fast path": AccessLog(app.wsgi_app, sink),
              "guard + cache + fast path": app.wsgi_app,
              "cache + fast path": app.wsgi_app.app,
              "fast path": app.wsgi_app.app.app}

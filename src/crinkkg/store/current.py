@@ -31,12 +31,21 @@ def open_current(link: Path) -> tuple[str, OxigraphStore]:
                                             info=layout.build_record())
 
 
-def link_target(link: Path) -> str:
+def link_target(link: Path | str) -> str:
     """Where the store link points (one ``readlink``; the path itself if not a link)."""
+    link = str(link)
     try:
-        return os.path.join(str(link.parent), os.readlink(link))
+        return os.path.join(os.path.dirname(link), os.readlink(link))
     except OSError:
-        return str(link)
+        return link
+
+
+def _raw_target(link: str) -> str:
+    """The store link's text (empty when it is no link)."""
+    try:
+        return os.readlink(link)
+    except OSError:
+        return ""
 
 
 class CurrentStore:
@@ -47,8 +56,10 @@ class CurrentStore:
 
     def __init__(self, link: Path, memory_quads: int = 0) -> None:
         self.link = link
+        self._link = str(link)  # a string: checked before every query (no pathlib there)
         self.memory_quads = memory_quads
         self._lock = threading.Lock()
+        self._raw = _raw_target(self._link)  # read first: a stale one only costs a check
         self.opened, self.disk = open_current(link)
         self._memory: OxigraphStore | None = None
         self._copy()
@@ -72,15 +83,17 @@ class CurrentStore:
     def current(self, prefer_disk: bool = False) -> OxigraphStore:
         """The store to answer the next query from: the memory copy when there is one,
         unless ``prefer_disk`` (for queries the database answers faster)."""
-        if link_target(self.link) != self.opened:
+        raw = _raw_target(self._link)  # one readlink per query, compared as it is
+        if raw != self._raw:
             with self._lock:
-                if link_target(self.link) != self.opened:
+                if link_target(self._link) != self.opened:
                     # readers still holding the old version finish with it; it closes
                     # when the last of them lets go
                     opened, disk = open_current(self.link)
                     self._memory = None
                     self.opened, self.disk = opened, disk
                     self._copy()
+                self._raw = raw  # read before the reopening: at worst one check more
         memory = self._memory
         return memory if memory is not None and not prefer_disk else self.disk
 
@@ -90,6 +103,7 @@ class CurrentStore:
         do not survive a fork), and make the copy again if it was not made in time."""
         self._lock = threading.Lock()
         before = self.opened
+        self._raw = _raw_target(self._link)
         self.opened, self.disk = open_current(self.link)
         if self.opened != before:  # moved on while forking: the copy is of the old one
             self._memory = None

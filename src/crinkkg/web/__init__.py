@@ -9,13 +9,17 @@ embedded store and a remote SPARQL store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from crinkkg.backends.contract import Backend
 from crinkkg.settings import Settings
 from crinkkg.web.backend import EXTENSION
+from crinkkg.web.http.access_log import AccessLog
 from crinkkg.web.http.caching import HttpCache
 from crinkkg.web.http.guard import RequestGuard
+from crinkkg.web.http.query_lane import QueryLane
 from crinkkg.web.routes import graph_store, ops, pages, resources, sparql
 
 
@@ -38,6 +42,13 @@ def create_app(settings: Settings, backend: Backend, *,
     app.register_blueprint(pages.bp)
     # around the fast path too: validators, 304s and gzip for every answer; outermost, the
     # Host and body checks that every request meets first
-    app.wsgi_app = HttpCache(app.wsgi_app, settings)  # type: ignore[method-assign]
-    app.wsgi_app = RequestGuard(app.wsgi_app, settings)  # type: ignore[method-assign]
+    cache = app.extensions["crinkkg.cache"] = HttpCache(app.wsgi_app, settings)
+    guard = app.extensions["crinkkg.guard"] = RequestGuard(cache, settings)
+    app.wsgi_app = guard  # type: ignore[method-assign]
     return app
+
+
+def serving_app(app: Flask, log_stream=None) -> Callable:
+    """The WSGI callable a server runs: ``app`` behind its access log (``log_stream``,
+    default stderr), with the query lane in front for the busiest requests."""
+    return QueryLane(AccessLog(app, log_stream), app)

@@ -36,8 +36,7 @@ from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.web import create_app
-from crinkkg.web.http.access_log import AccessLog
+from crinkkg.web import create_app, serving_app
 
 log = logging.getLogger("crinkkg.front")
 
@@ -98,7 +97,7 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         reserved.close()
         raise
     share.ready(_COPY_WAIT)
-    wsgi = AccessLog(app)
+    wsgi = serving_app(app)
     metrics = app.extensions["crinkkg.metrics"]
 
     def load(_target: str) -> Callable:

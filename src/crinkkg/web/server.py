@@ -18,9 +18,8 @@ from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.web import create_app
+from crinkkg.web import create_app, serving_app
 from crinkkg.web.front import serve_granian
-from crinkkg.web.http.access_log import AccessLog
 from crinkkg.web.http.guard import check_public_url
 
 #: the HTTP servers ``crinkkg serve`` can run on (``--front``)
@@ -102,7 +101,7 @@ def _serve_waitress(settings: Settings, engine: Backend, *,
                          hint="rebuild the store with `crinkkg build`") from None
     try:
         server = create_server(
-            AccessLog(app), host=settings.host, port=settings.port,
+            serving_app(app), host=settings.host, port=settings.port,
             threads=settings.http_threads,
             ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
             connection_limit=max(100, settings.max_concurrent * 4),

@@ -12,6 +12,8 @@ log = logging.getLogger("crinkkg.access")
 
 
 
+#: request targets remembered per process, forgotten all at once
+_TARGETS = 512
 #: control characters as escapes in the access log: one request, one line
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
@@ -27,6 +29,7 @@ class AccessLog:
     def __init__(self, app: Callable, stream=None) -> None:
         self.app = app
         self.stream = stream or sys.stderr
+        self._targets: dict[tuple[str, str], str] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -50,20 +53,33 @@ class AccessLog:
         return _Logged(body, lambda: self._write(environ, seen, started))
 
     def _write(self, environ: dict, seen: dict, started: float) -> None:
-        path = environ.get("PATH_INFO", "")
-        qs = environ.get("QUERY_STRING", "")
-        target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
-                                  if qs else "")
-        target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
+        self.write(environ, seen.get("status", "-"), seen.get("length", "-"),  # type: ignore[arg-type]
+                   started)
+
+    def write(self, environ: dict, status: str, length: str, started: float) -> None:
+        """Write the line of one request (``started``: its ``time.perf_counter()``)."""
         ms = (time.perf_counter() - started) * 1000
         line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} '
-                f'{target}" {seen.get("status", "-")} {seen.get("length", "-")} '
-                f"{ms:.1f}ms\n")
+                f'{self._target(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))}"'
+                f" {status} {length} {ms:.1f}ms\n")
         try:
             self.stream.write(line)
             self.stream.flush()
         except (OSError, ValueError):
             pass
+
+    def _target(self, path: str, qs: str) -> str:
+        """The request target as logged (remembered: clients repeat their requests)."""
+        key = (path, qs)
+        target = self._targets.get(key)
+        if target is None:
+            target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
+                                      if qs else "")
+            target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
+            if len(self._targets) >= _TARGETS:
+                self._targets.clear()
+            self._targets[key] = target
+        return target
 
 
 class _Logged:

@@ -48,6 +48,8 @@ MIN_SIZE = 1024
 REVALIDATE = "no-cache"
 NO_STORE = "no-store"
 UNCACHED = ("/health", "/metrics")
+#: validators remembered per process (a few hundred bytes each), forgotten all at once
+_ETAGS = 1024
 _VOLATILE_WORDS = ("NOW", "RAND", "UUID", "BNODE", "SERVICE")
 _VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(|\bSERVICE\b", re.IGNORECASE)
 _COMPRESSIBLE = re.compile(r"text/|application/(?:[\w.+-]*(?:json|xml|turtle|trig|triples|"
@@ -72,6 +74,23 @@ def accepts_gzip(header: str | None) -> bool:
     return max(accepted["gzip"], accepted["x-gzip"]) > 0
 
 
+def compress(content_type: str, headers: list[tuple[str, str]], data: bytes,
+             gzip_ok: bool) -> bytes:
+    """What :class:`HttpCache` does to a complete ``200`` answer with a ``Content-Length``
+    (for the query lane, which answers without it): ``Vary: Accept-Encoding`` on a
+    compressible body of :data:`MIN_SIZE` bytes or more, and gzip when the client takes it.
+    """
+    if len(data) < MIN_SIZE or not _COMPRESSIBLE.match(content_type):
+        return data
+    headers.append(("Vary", "Accept-Encoding"))
+    if not gzip_ok:
+        return data
+    data = gzip.compress(data, compresslevel=5, mtime=0)
+    headers[:] = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))]
+    return data
+
+
 class HttpCache:
     """WSGI middleware: validators, 304s, ``Cache-Control`` and gzip (module docstring)."""
 
@@ -83,23 +102,40 @@ class HttpCache:
         self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
                                       digest_size=12)
         self._version: tuple[str, datetime, str] | None = None
+        self._raw = ""
+        self._etags: dict[tuple[str, ...], str] = {}
 
     def version(self) -> tuple[str, datetime, str]:
         """The store version served now, when it was published, and that time as an HTTP
         date (cached per version: one ``readlink`` per request)."""
         try:
-            target = os.path.join(self.link_dir, os.readlink(self.link))
+            raw = os.readlink(self.link)
         except OSError:
-            target = self.link
+            raw = ""
         cached = self._version
-        if cached is not None and cached[0] == target:
+        if cached is not None and self._raw == raw:
             return cached
+        target = os.path.join(self.link_dir, raw) if raw else self.link
         try:
             published = datetime.fromtimestamp(int(os.stat(target).st_mtime), UTC)
         except OSError:
             published = datetime.now(UTC).replace(microsecond=0)
-        self._version = (target, published, http_date(published))
+        self._version, self._raw = (target, published, http_date(published)), raw
         return self._version
+
+    def etag(self, target: str, environ: dict, path: str, qs: str) -> str:
+        """The validator of this request's answer under store version ``target``
+        (remembered for the requests clients repeat, which are most of them)."""
+        key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
+        tag = self._etags.get(key)
+        if tag is None:
+            digest = self.hasher.copy()
+            digest.update("\0".join(key).encode("utf-8", "surrogateescape"))
+            tag = digest.hexdigest()
+            if len(self._etags) >= _ETAGS:
+                self._etags.clear()
+            self._etags[key] = tag
+        return tag
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -112,11 +148,7 @@ class HttpCache:
                 extra = [("Cache-Control", NO_STORE)]
             else:
                 target, published, published_text = self.version()
-                digest = self.hasher.copy()
-                digest.update("\0".join((target, environ.get("HTTP_HOST", ""), path, qs,
-                                          environ.get("HTTP_ACCEPT", ""))
-                                         ).encode("utf-8", "surrogateescape"))
-                etag = digest.hexdigest()
+                etag = self.etag(target, environ, path, qs)
                 extra = [("ETag", quote_etag(etag, weak=True)),
                          ("Last-Modified", published_text),
                          ("Cache-Control", REVALIDATE)]
@@ -139,13 +171,19 @@ class HttpCache:
         body = self.app(environ, starting)
         status: str = seen["status"]  # type: ignore[assignment]
         headers: list[tuple[str, str]] = seen["headers"]  # type: ignore[assignment]
-        names = {k.lower() for k, _ in headers}
+        names = set()
+        ctype, length = "", None
+        for key, value in headers:
+            lower = key.lower()
+            names.add(lower)
+            if lower == "content-type" and not ctype:  # the first, as a client reads it
+                ctype = value
+            elif lower == "content-length" and length is None:
+                length = value
         if status.startswith("200") and extra and "etag" not in names:
             headers += [h for h in extra if h[0].lower() not in names]
         elif extra and extra[0][1] == NO_STORE and "cache-control" not in names:
             headers += extra
-        ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
-        length = next((v for k, v in headers if k.lower() == "content-length"), None)
         if _COMPRESSIBLE.match(ctype) and "content-encoding" not in names \
                 and (length is None or int(length) >= MIN_SIZE) \
                 and not status.startswith(("204", "304")):

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from flask import Flask
 
 from crinkkg.problems import Problem, render
+from crinkkg.settings import Settings
 from crinkkg.web.backend import EXTENSION
 from crinkkg.web.http.cors import EXPOSED_HEADERS, allowed_origin
 from crinkkg.web.http.protocol import FORM_TYPE, QUERY_TYPE, parse_operation
@@ -23,6 +24,16 @@ from crinkkg.web.http.safety import check_body_size
 from crinkkg.web.services.query import execute_query
 
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+
+def endpoint_url(settings: Settings, environ: dict) -> str:
+    """The endpoint's URL as this request names it (the base IRI of its query)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/sparql"
+    host = environ.get("HTTP_HOST") or \
+        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" \
+           f"{environ.get('SCRIPT_NAME', '')}/sparql"
 
 
 class FastQueries:
@@ -36,12 +47,7 @@ class FastQueries:
         self.metrics = flask_app.extensions["crinkkg.metrics"]
 
     def _endpoint(self, environ: dict) -> str:
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/") + "/sparql"
-        host = environ.get("HTTP_HOST") or \
-            f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-        return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" \
-               f"{environ.get('SCRIPT_NAME', '')}/sparql"
+        return endpoint_url(self.settings, environ)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/sparql":

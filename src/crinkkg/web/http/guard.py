@@ -122,7 +122,7 @@ class RequestGuard:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
-            self._check_host(environ)
+            self.check_host(environ)
             if environ.get("HTTP_CONTENT_ENCODING") is not None:
                 self._decode_body(environ)
         except Problem as problem:
@@ -136,7 +136,8 @@ class RequestGuard:
 
         return self.app(environ, secured)
 
-    def _check_host(self, environ: dict) -> None:
+    def check_host(self, environ: dict) -> None:
+        """Raise the 400 a request with an unusable or unknown ``Host`` earns."""
         raw = environ.get("HTTP_HOST")
         if raw is None:  # HTTP/1.0 without Host: the address the server listens on
             return
