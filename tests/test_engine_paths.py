@@ -180,12 +180,12 @@ def _wait_for_memory(server) -> dict:
 
 def test_fast_paths_answer_as_the_workers_do_on_disk(built_store, project_settings) -> None:
     plain_env = {"CRINKKG_INLINE_BYTES": "0", "CRINKKG_MEMORY_QUADS": "0"}
-    with start_server(project_settings.store, "--front-memory-quads", "2000000") as fast, \
-            start_server(project_settings.store) as from_disk, \
+    with start_server(project_settings.store) as fast, \
+            start_server(project_settings.store, "--front-memory-quads", "0") as from_disk, \
             start_server(project_settings.store, env=plain_env) as plain:
         assert _wait_for_memory(fast)["in_process_answers_from"] == "memory"
         assert requests.get(from_disk.url + "/health", timeout=10).json()[
-            "in_process_answers_from"] == "disk"  # granian's default
+            "in_process_answers_from"] == "disk"
         assert requests.get(plain.url + "/health", timeout=10).json()[
             "in_process_answers_from"] == "off"
         expected = _answers(plain)

@@ -510,7 +510,8 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
               help="granian's HTTP processes; all share the query workers (default 2).")
 @click.option("--front-memory-quads", type=int, default=None,
               help="granian's HTTP processes answer lookups from a memory copy of stores "
-                   "up to this many quads, shared by all (default 0: from the database).")
+                   "up to this many quads, each its own (default 2,000,000; 0: from the "
+                   "database).")
 @click.option("--pin-cpu/--no-pin-cpu", default=None,
               help="waitress: keep the HTTP threads on one CPU, query workers on all "
                    "(default on).")

@@ -8,12 +8,13 @@ server. The order of events keeps memory and the caps shared:
 1. this process starts the backend and asks it to share itself
    (:meth:`~crinkkg.backends.contract.Backend.share`): the embedded backend keeps one pool
    of query workers (killable timeouts, restarts, memory limits) and the server-wide
-   admission cap behind a broker socket, and may open the store for in-process lookups
-   (from the database, or a memory copy with ``--front-memory-quads``); it makes the Flask
-   app over the shared backend and reserves the port;
-2. granian forks the HTTP processes: they share the app's code (and the memory copy,
-   copy-on-write), reach the backend through what it shared, write the access log to the
-   one inherited stderr, and are replaced when one dies;
+   admission cap behind a broker socket; it makes the Flask app over the shared backend
+   and reserves the port;
+2. granian forks the HTTP processes: they share the app's code, open the store for the
+   lookups they answer themselves (the database at once, then a memory copy of their own
+   made in the background, ``--front-memory-quads``), reach the backend through what it
+   shared, write the access log to the one inherited stderr, and are replaced when one
+   dies;
 3. SIGTERM or Ctrl-C: granian stops the HTTP processes (requests in flight finish), then
    this process stops the backend.
 """
@@ -40,9 +41,8 @@ from crinkkg.web import create_app, serving_app
 
 log = logging.getLogger("crinkkg.front")
 
-#: how long the parent waits for the lookup store's memory copy before forking: a copy
-#: made before the fork is shared by every HTTP process; after it, each makes its own
-_COPY_WAIT = 5.0
+#: how long the parent waits for what the backend shares to be ready before forking
+_READY_WAIT = 5.0
 
 
 def _address(host: str) -> str:
@@ -96,7 +96,7 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         backend.close()
         reserved.close()
         raise
-    share.ready(_COPY_WAIT)
+    share.ready(_READY_WAIT)
     wsgi = serving_app(app)
     metrics = app.extensions["crinkkg.metrics"]
 
