@@ -173,6 +173,21 @@ def test_lookups_answer_as_the_engine_curated(built_store: OxigraphStore, data) 
     _compare(built_store, data)
 
 
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_lookups_answer_as_the_engine_curated_memory_copy(curated_copy: OxigraphStore,
+                                                          data) -> None:
+    """The HTTP processes answer lookups without the engine from their memory copies."""
+    _compare(curated_copy, data)
+
+
+@pytest.fixture(scope="module")
+def curated_copy(built_store: OxigraphStore) -> OxigraphStore:
+    copy = built_store.memory_copy(10_000_000)
+    assert copy is not None and not copy.on_disk
+    return copy
+
+
 def test_the_usual_lookup_skips_the_engine(built_store: OxigraphStore) -> None:
     """The benchmark's lookup, and a DESCRIBE-like CONSTRUCT, are planned; a query with a
     literal, a BASE or an unbound column is not (the engine answers those)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -37,6 +38,10 @@ def servers(built_store, project_settings):
     """The two WSGI callables over one app and one backend, each with its own log."""
     settings = project_settings.with_(query_workers=1)
     backend = EmbeddedBackend(settings, local_quads=1_000_000)
+    deadline = time.monotonic() + 60  # compare in a steady state: the copy answers both
+    while backend.health()["in_process_answers_from"] != "memory":
+        assert time.monotonic() < deadline, "the memory copy was never made"
+        time.sleep(0.05)
     app = create_app(settings, backend)
     lane_log, stack_log = io.StringIO(), io.StringIO()
     lane = serving_app(app, lane_log)

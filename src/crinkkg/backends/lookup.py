@@ -172,7 +172,29 @@ _quoted = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C, as 
 _POSITIONS = ("subject", "predicate", "object")
 
 
+#: the JSON of terms already written (short ones only), forgotten all at once: lookups
+#: repeat predicates, classes and the entities they link to
+_TERMS: dict[object, str] = {}
+_TERMS_MAX = 8192
+_TERM_CHARS = 200
+
+
 def _json_term(term: object) -> str:
+    try:
+        return _TERMS[term]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: not a term this module writes
+        return _write_term(term)
+    text = _write_term(term)
+    if len(text) <= _TERM_CHARS:
+        if len(_TERMS) >= _TERMS_MAX:
+            _TERMS.clear()
+        _TERMS[term] = text
+    return text
+
+
+def _write_term(term: object) -> str:
     if isinstance(term, ox.NamedNode):
         return '{"type":"uri","value":' + _quoted(term.value) + "}"
     if isinstance(term, ox.Literal):

@@ -93,6 +93,15 @@ class OxigraphStore:
         self._info = info or {}
         self._graphs: tuple[list[ox.NamedNode], bool] | None = None  # read-only stores
 
+    @property
+    def on_disk(self) -> bool:
+        """Whether this is an on-disk database rather than an in-memory store (a copy).
+
+        >>> OxigraphStore.in_memory().on_disk
+        False
+        """
+        return self.path is not None
+
     @classmethod
     def open(cls, link: Path, *, read_only: bool = True) -> OxigraphStore:
         """Open the store a build made at ``link``."""
