@@ -60,6 +60,10 @@ def main() -> None:
             ox.NamedNode(crink + "DroneTransfer")))
     text = PREFIXES + f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
     backend = EmbeddedBackend(settings, local_quads=args.memory_quads)
+    deadline = time.monotonic() + 120
+    while args.memory_quads > 0 and time.monotonic() < deadline and \
+            backend.health()["in_process_answers_from"] != "memory":
+        time.sleep(0.05)  # the copy is made in the background: time what it answers
     app = create_app(settings, backend)
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
     stack = {"query lane (what a server runs)": serving_app(app, sink),

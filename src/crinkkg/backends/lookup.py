@@ -220,8 +220,14 @@ def solutions_json(lookup: Lookup, quads: list[ox.Quad]) -> bytes:
         ']},"results":{"bindings":['
     where = {name: k for k, name in enumerate(lookup.names) if name is not None}
     columns = [(_quoted(v) + ":", attrgetter(_POSITIONS[where[v]])) for v in lookup.variables]
-    rows = ["{" + ",".join(key + _json_term(get(q)) for key, get in columns) + "}"
-            for q in quads]
+    if len(columns) == 2:  # the usual lookup (?p ?o): written without a generator per row
+        (key1, get1), (key2, get2) = columns
+        key2 = "," + key2
+        rows = ["{" + key1 + _json_term(get1(q)) + key2 + _json_term(get2(q)) + "}"
+                for q in quads]
+    else:
+        rows = ["{" + ",".join(key + _json_term(get(q)) for key, get in columns) + "}"
+                for q in quads]
     return (head + ",".join(rows) + "]}}").encode()
 
 
