@@ -31,12 +31,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from itertools import count, islice
 from operator import attrgetter
 
 import pyoxigraph as ox
 
-from crinkkg.sparqltext import SHORT, Unreadable, tokenize
+from crinkkg.sparqltext import SHORT, Unreadable, short_tokens
 from crinkkg.vocab import PREFIXES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -79,7 +79,7 @@ def plan(text: str) -> Lookup | None:
 @lru_cache(maxsize=512)  # clients repeat their queries; the plan depends on the text only
 def _plan(text: str) -> Lookup | None:
     try:
-        return _parse(tokenize(text))
+        return _parse(short_tokens(text))
     except (Unreadable, NotHere, IndexError):
         return None
 
@@ -213,21 +213,48 @@ def _write_term(term: object) -> str:
     raise NotHere("a triple term")
 
 
+@lru_cache(maxsize=64)
+def _layout(variables: tuple[str, ...], names: tuple[str | None, ...]
+            ) -> tuple[str, list[tuple[str, Callable]], int]:
+    """The results' head; per column its key and where its term is in a quad; and a
+    number naming this layout in the memo of rows."""
+    head = '{"head":{"vars":[' + ",".join(_quoted(v) for v in variables) + \
+        ']},"results":{"bindings":['
+    where = {name: k for k, name in enumerate(names) if name is not None}
+    return (head, [(_quoted(v) + ":", attrgetter(_POSITIONS[where[v]])) for v in variables],
+            next(_LAYOUTS))
+
+
+_LAYOUTS = count()
+#: the JSON of rows already written (short ones only), per layout and quad, forgotten all
+#: at once: the resources clients look up are looked up again
+_ROWS: dict[tuple[int, ox.Quad], str] = {}
+_ROWS_MAX = 16384
+_ROW_CHARS = 400
+
+
+def _row(columns: list[tuple[str, Callable]], quad: ox.Quad) -> str:
+    if len(columns) == 2:  # the usual lookup (?p ?o): without a generator
+        (key1, get1), (key2, get2) = columns
+        return "{" + key1 + _json_term(get1(quad)) + "," + key2 + _json_term(get2(quad)) + "}"
+    return "{" + ",".join(key + _json_term(get(quad)) for key, get in columns) + "}"
+
+
 def solutions_json(lookup: Lookup, quads: list[ox.Quad]) -> bytes:
     """The SPARQL JSON results of ``lookup`` over matching ``quads``, byte for byte as
     Oxigraph writes them."""
-    head = '{"head":{"vars":[' + ",".join(_quoted(v) for v in lookup.variables) + \
-        ']},"results":{"bindings":['
-    where = {name: k for k, name in enumerate(lookup.names) if name is not None}
-    columns = [(_quoted(v) + ":", attrgetter(_POSITIONS[where[v]])) for v in lookup.variables]
-    if len(columns) == 2:  # the usual lookup (?p ?o): written without a generator per row
-        (key1, get1), (key2, get2) = columns
-        key2 = "," + key2
-        rows = ["{" + key1 + _json_term(get1(q)) + key2 + _json_term(get2(q)) + "}"
-                for q in quads]
-    else:
-        rows = ["{" + ",".join(key + _json_term(get(q)) for key, get in columns) + "}"
-                for q in quads]
+    head, columns, layout = _layout(lookup.variables, lookup.names)
+    rows = []
+    for quad in quads:
+        key = (layout, quad)
+        row = _ROWS.get(key)
+        if row is None:
+            row = _row(columns, quad)
+            if len(row) <= _ROW_CHARS:
+                if len(_ROWS) >= _ROWS_MAX:
+                    _ROWS.clear()
+                _ROWS[key] = row
+        rows.append(row)
     return (head + ",".join(rows) + "]}}").encode()
 
 
