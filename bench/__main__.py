@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import load, servers
-from .queries import BenchQuery, query_mix
+from .queries import BenchQuery, query_mix, varied_lookups
 from .synthetic import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,6 +244,23 @@ def _answer_size(form: str, status: int, body: bytes, ctype: str = "") -> dict:
     return out
 
 
+def _subjects(db: Path, count: int = 4096, seed: int = 1) -> list[str]:
+    """``count`` resources of the store (every typed IRI, in a seeded order) for the
+    varied lookups: more than any memo of a crinkkg HTTP process holds (1,024 requests),
+    where the store has that many."""
+    import random
+
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(db))
+    typed = sorted({q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), None)
+        if isinstance(q.subject, ox.NamedNode)})
+    del store
+    random.Random(seed).shuffle(typed)
+    return typed[:count]
+
+
 def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget: Budget,
                    sample: dict) -> None:
     import pyoxigraph as ox
@@ -252,11 +269,12 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
 
     workdir = args.work / scale
     db = StoreLayout(store).db()
-    mix = query_mix(sample)
+    mix = query_mix(sample) + [varied_lookups(_subjects(db))]
     if args.queries:
         keep = set(args.queries.split(","))
         mix = [q for q in mix if q.name in keep]
-    res["queries"] = {q.name: {"kind": q.kind, "form": q.form, "what": q.what, "text": q.text}
+    res["queries"] = {q.name: {"kind": q.kind, "form": q.form, "what": q.what, "text": q.text,
+                               **({"requests": len(q.texts)} if q.texts else {})}
                       for q in mix}
     specs: list[servers.ServerSpec] = []
     info: dict[str, dict] = {}
@@ -333,15 +351,16 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
         for q in mix:
             for c in args.clients:
                 cells.append((q, c))
-        if len(mix) > 1:
+        turn = [q for q in mix if not q.texts]  # the mix: one text per query
+        if len(turn) > 1:
             every = BenchQuery("mix", "mix", "MIX", "", "the queries above, sent in turn")
             res["queries"]["mix"] = {"kind": "mix", "form": "MIX", "what": every.what,
-                                     "text": "(" + ", ".join(q.name for q in mix) + ")"}
+                                     "text": "(" + ", ".join(q.name for q in turn) + ")"}
             for c in args.clients:
                 cells.append((every, c))
             for name in running:
                 single_ms[(name, "mix")] = statistics.mean(
-                    single_ms.get((name, q.name), 0) for q in mix)
+                    single_ms.get((name, q.name), 0) for q in turn)
         http = []
         res["http"] = http
         names = list(running)
@@ -360,8 +379,14 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
                     r = running[name]
                     servers.wait_idle(r, max_wait=30)
                     busy = servers.foreign_cpu(list(running.values()))
-                    url = load.request_url(r.spec.endpoint, q.text) if q.name != "mix" else [
-                        (load.request_url(r.spec.endpoint, m.text), m.accept) for m in mix]
+                    if q.name == "mix":
+                        url = [(load.request_url(r.spec.endpoint, m.text), m.accept)
+                               for m in turn]
+                    elif q.texts:
+                        url = [(load.request_url(r.spec.endpoint, t), q.accept)
+                               for t in q.texts]
+                    else:
+                        url = load.request_url(r.spec.endpoint, q.text)
                     # a slow server needs a longer window for its queue to reach a steady
                     # state: at least ~2.5 rounds of every client's request, within 3x
                     single = single_ms.get((name, q.name), 0) / 1000

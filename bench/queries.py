@@ -28,6 +28,8 @@ class BenchQuery:
     form: str  # SELECT, CONSTRUCT, DESCRIBE
     text: str
     what: str
+    #: several texts sent in turn, each a distinct request (``text`` is the first)
+    texts: tuple[str, ...] = ()
 
     @property
     def accept(self) -> str:
@@ -72,3 +74,13 @@ def query_mix(sample: dict[str, str]) -> list[BenchQuery]:
 }}""",
                    "arms transfers (inferred class) from the hub state since 2020, as a graph"),
     ]
+
+
+def varied_lookups(subjects: list[str]) -> BenchQuery:
+    """The lookup of ``lookup``, of a different resource each time: what a crawler or a
+    linked-data client browsing the graph sends, where nothing a server remembers of one
+    request serves the next."""
+    texts = tuple(PREFIXES + f"SELECT ?p ?o WHERE {{ <{s}> ?p ?o }}" for s in subjects)
+    return BenchQuery("lookups", "cheap", "SELECT", texts[0],
+                      f"every property of {len(texts)} different resources, one after "
+                      "the other", texts)

@@ -36,7 +36,7 @@ from operator import attrgetter
 
 import pyoxigraph as ox
 
-from crinkkg.sparqltext import SHORT, Unreadable, short_tokens
+from crinkkg.sparqltext import SHORT, Unreadable, lookup_shape, short_tokens
 from crinkkg.vocab import PREFIXES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -78,6 +78,19 @@ def plan(text: str) -> Lookup | None:
 
 @lru_cache(maxsize=512)  # clients repeat their queries; the plan depends on the text only
 def _plan(text: str) -> Lookup | None:
+    shape = lookup_shape(text)
+    if shape is None:
+        return plan_of_tokens(text)
+    subject, p, o, first, second = shape
+    try:
+        node = _iri(subject)
+    except NotHere:
+        return None
+    return Lookup("SELECT", (node, None, None), (None, p, o), (first, second), None)
+
+
+def plan_of_tokens(text: str) -> Lookup | None:
+    """:func:`plan` from the text's tokens (for any text)."""
     try:
         return _parse(short_tokens(text))
     except (Unreadable, NotHere, IndexError):
