@@ -62,6 +62,8 @@ def finish(handle: tuple[subprocess.Popen, Path], timeout: float = 30) -> dict |
 
 
 def _area(frame: str) -> str:
+    if frame.startswith("process "):  # a process with no Python frame running (its path
+        return "idle or native code (no Python frame)"  # may well hold "crinkkg/")
     for name, needles in AREAS:
         if any(n in frame for n in needles):
             return name
