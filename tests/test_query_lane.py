@@ -101,7 +101,9 @@ HANDED = [  # the stack answers these, through the lane
     ({"query": LOOKUP, "view": "asserted"}, {"Accept": JSON}),
     ({"query": LOOKUP, "format": "json"}, {}),
     ({"query": JOIN}, {"Accept": JSON}),
-    ({"query": f"SELECT (NOW() AS ?t) WHERE {{ <{ID}china> ?p ?o }}"}, {"Accept": JSON}),
+    # volatile (NOW), with an answer of a fixed size
+    ({"query": f"SELECT ?p (YEAR(NOW()) > 2000 AS ?t) WHERE {{ <{ID}china> ?p ?o }}"},
+     {"Accept": JSON}),
     ({"query": f"SELECT ?p WHERE {{ <{ID}china ?p ?o }}"}, {"Accept": JSON}),
     ({"query": LOOKUP}, {"Accept": "image/png"}),
     ({"query": f"SELECT * WHERE {{ <{ID}china> ?p ?o . SERVICE <http://x.example/> {{}} }}"},
@@ -121,10 +123,7 @@ def test_the_lane_answers_as_the_stack(servers, query, headers) -> None:
     assert comparable(lane_headers) == comparable(stack_headers)
     if dict(lane_headers).get("Content-Encoding") == "gzip":  # same bytes once decoded
         lane_body, stack_body = gzip.decompress(lane_body), gzip.decompress(stack_body)
-    if "xml" in dict(lane_headers).get("Content-Type", "") or "NOW" in str(query):
-        assert len(lane_body) == len(stack_body)
-    else:
-        assert lane_body == stack_body
+    assert lane_body == stack_body
     assert last_line(lane_log) == last_line(stack_log)
     assert handed == ([] if (query, headers) in ANSWERED else [urlencode(query)])
 
