@@ -146,9 +146,6 @@ class ProcessShare(Protocol):
     def start(self) -> None:
         """Start what the HTTP processes will reach (before the fork)."""
 
-    def ready(self, wait: float) -> None:
-        """Wait at most ``wait`` seconds for what should be made before the fork."""
-
     def in_child(self, snapshot: Callable[[], dict]) -> None:
         """In each HTTP process, just after the fork; ``snapshot`` gives its metrics."""
 

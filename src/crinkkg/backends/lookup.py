@@ -193,12 +193,9 @@ _TERM_CHARS = 200
 
 
 def _json_term(term: object) -> str:
-    try:
-        return _TERMS[term]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable: not a term this module writes
-        return _write_term(term)
+    text = _TERMS.get(term)
+    if text is not None:
+        return text
     text = _write_term(term)
     if len(text) <= _TERM_CHARS:
         if len(_TERMS) >= _TERMS_MAX:

@@ -650,9 +650,6 @@ class RemoteShare:
     def start(self) -> None:
         self.broker.start()
 
-    def ready(self, wait: float) -> None:
-        pass
-
     def in_child(self, snapshot: Callable[[], dict]) -> None:
         self.front.after_fork()
         assert self.front.peers is not None

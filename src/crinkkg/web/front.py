@@ -41,10 +41,6 @@ from crinkkg.web import create_app, serving_app
 
 log = logging.getLogger("crinkkg.front")
 
-#: how long the parent waits for what the backend shares to be ready before forking
-_READY_WAIT = 5.0
-
-
 def _address(host: str) -> str:
     """The IP address to bind (granian wants an address, not a name)."""
     try:
@@ -96,7 +92,6 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         backend.close()
         reserved.close()
         raise
-    share.ready(_READY_WAIT)
     wsgi = serving_app(app)
     metrics = app.extensions["crinkkg.metrics"]
 

@@ -303,10 +303,6 @@ class EmbeddedShare:
         # would be shared, but the fork would wait for it (start-up 0.6 -> 1.6 s at 50k)
         self.broker.start()
 
-    def ready(self, wait: float) -> None:
-        """Nothing to wait for: the HTTP processes answer from the database until their
-        copies are made."""
-
     def in_child(self, snapshot) -> None:
         self.front.after_fork()
         assert self.front.client is not None

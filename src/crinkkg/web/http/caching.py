@@ -83,8 +83,11 @@ def compress(content_type: str, headers: list[tuple[str, str]], data: bytes,
     if len(data) < MIN_SIZE or not _COMPRESSIBLE.match(content_type):
         return data
     headers.append(("Vary", "Accept-Encoding"))
-    if not gzip_ok:
-        return data
+    return _gzipped(headers, data) if gzip_ok else data
+
+
+def _gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:
+    """``data`` gzip-compressed, its ``Content-Length`` and ``Content-Encoding`` set."""
     data = gzip.compress(data, compresslevel=5, mtime=0)
     headers[:] = [(k, v) for k, v in headers if k.lower() != "content-length"]
     headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))]
@@ -193,10 +196,7 @@ class HttpCache:
                 if hasattr(body, "close"):
                     body.close()
                 if len(data) >= MIN_SIZE:
-                    data = gzip.compress(data, compresslevel=5, mtime=0)
-                    headers[:] = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                    headers += [("Content-Encoding", "gzip"),
-                                ("Content-Length", str(len(data)))]
+                    data = _gzipped(headers, data)
                 start_response(status, headers, seen["exc_info"])
                 return [data]
         start_response(status, headers, seen["exc_info"])

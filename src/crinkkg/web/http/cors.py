@@ -31,6 +31,21 @@ def allowed_origin(settings: Settings, origin: str | None) -> str | None:
     return origin if origin in settings.cors_origins else None
 
 
+def read_headers(settings: Settings, origin: str | None) -> tuple[tuple[str, str], ...]:
+    """The CORS headers of a read's answer to a request from ``origin`` (none when it is
+    not allowed), as the query answers write them.
+
+    >>> read_headers(Settings(), "https://a.example")[0]
+    ('Access-Control-Allow-Origin', '*')
+    """
+    allowed = allowed_origin(settings, origin)
+    if allowed is None:
+        return ()
+    headers = (("Access-Control-Allow-Origin", allowed),
+               ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    return headers if allowed == "*" else (*headers, ("Vary", "Origin"))
+
+
 def write_origin(settings: Settings, origin: str | None) -> str | None:
     """The ``Access-Control-Allow-Origin`` value for writes from ``origin``, or ``None``
     (the default: no other origin may write)."""

@@ -18,7 +18,7 @@ from flask import Flask
 from crinkkg.problems import Problem, render
 from crinkkg.settings import Settings
 from crinkkg.web.backend import EXTENSION
-from crinkkg.web.http.cors import EXPOSED_HEADERS, allowed_origin
+from crinkkg.web.http.cors import read_headers
 from crinkkg.web.http.protocol import FORM_TYPE, QUERY_TYPE, parse_operation
 from crinkkg.web.http.safety import check_body_size
 from crinkkg.web.services.query import execute_query
@@ -99,12 +99,7 @@ class FastQueries:
             ctype, payload = render(problem, accept)
             headers += [("Content-Type", ctype), ("Vary", "Accept"), *problem.headers.items()]
             self.metrics.count_error(problem.kind)
-        origin = allowed_origin(self.settings, environ.get("HTTP_ORIGIN"))
-        if origin is not None:
-            headers += [("Access-Control-Allow-Origin", origin),
-                        ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
-            if origin != "*":
-                headers.append(("Vary", "Origin"))
+        headers += read_headers(self.settings, environ.get("HTTP_ORIGIN"))
         headers.append(("Content-Length", str(len(payload))))
         start_response(_REASONS.get(status, str(status)), headers)
         self.metrics.observe_request("/sparql", method, status, time.perf_counter() - started)

@@ -31,7 +31,7 @@ from crinkkg.problems import Problem
 from crinkkg.web.backend import EXTENSION
 from crinkkg.web.http.access_log import AccessLog
 from crinkkg.web.http.caching import REVALIDATE, HttpCache, accepts_gzip, compress, volatile
-from crinkkg.web.http.cors import EXPOSED_HEADERS, allowed_origin
+from crinkkg.web.http.cors import read_headers
 from crinkkg.web.http.fast_sparql import endpoint_url
 from crinkkg.web.http.guard import PAGE_HEADERS, SECURITY_HEADERS, RequestGuard
 from crinkkg.web.http.protocol import parse_operation
@@ -119,12 +119,6 @@ class QueryLane:
             check_query(op.text, self.settings)
         except (Problem, UnicodeError):
             return None
-        origin = allowed_origin(self.settings, environ.get("HTTP_ORIGIN"))
-        cors: tuple[tuple[str, str], ...] = ()
-        if origin is not None:
-            cors = (("Access-Control-Allow-Origin", origin),
-                    ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
-            if origin != "*":
-                cors += (("Vary", "Origin"),)
-        return Plan(op.text, accept, endpoint_url(self.settings, environ), cors,
+        return Plan(op.text, accept, endpoint_url(self.settings, environ),
+                    read_headers(self.settings, environ.get("HTTP_ORIGIN")),
                     accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")))
