@@ -92,9 +92,11 @@ def test_generator_follows_the_claim_model(tmp_path: Path) -> None:
     modalities = {r["m"].value.rsplit("-", 1)[-1] for r in rows(
         "SELECT DISTINCT ?m WHERE { ?c crink:hasModality ?m }")}
     assert {"asserted", "perception", "qualified", "will"} <= modalities, modalities
-    # accordingTo only where the modality is a perception or a warning, always on warnings
+    # accordingTo only where the modality is a perception, a warning or an attribution,
+    # always on warnings
     assert not rows("SELECT ?c WHERE { ?c crink:accordingTo ?a ; crink:hasModality ?m . "
-                    "FILTER (?m NOT IN (crink:modality-perception, crink:modality-warning)) }")
+                    "FILTER (?m NOT IN (crink:modality-perception, crink:modality-warning, "
+                    "crink:modality-attributed)) }")
     assert not rows("SELECT ?c WHERE { ?c crink:hasModality crink:modality-warning "
                     "FILTER NOT EXISTS { ?c crink:accordingTo ?a } }")
     assert rows("SELECT ?c WHERE { ?c crink:hasModality crink:modality-perception ; "

@@ -247,6 +247,7 @@ def test_no_axioms_on_other_vocabularies_terms(ontology: Graph):
     axioms = (RDFS.domain, RDFS.range, RDFS.subPropertyOf, RDFS.subClassOf, OWL.inverseOf,
               OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith)
     own = {(URIRef(PROV + "Organization"), RDFS.subClassOf, URIRef(PROV + "Agent")),
+           (URIRef(PROV + "Person"), RDFS.subClassOf, URIRef(PROV + "Agent")),
            (URIRef(PROV + "wasDerivedFrom"), RDFS.domain, URIRef(PROV + "Entity")),
            (URIRef(PROV + "wasDerivedFrom"), RDFS.range, URIRef(PROV + "Entity")),
            (SKOS.hasTopConcept, OWL.inverseOf, SKOS.topConceptOf),
