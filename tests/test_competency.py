@@ -45,13 +45,13 @@ def column(result: list[dict[str, str]], name: str) -> set[str]:
 
 def test_one_query_per_competency_question_with_its_header():
     files = sorted(QUERIES.glob("*.rq"))
-    assert [f.name[:2] for f in files] == [f"{n:02d}" for n in range(1, 15)]
+    assert [f.name[:2] for f in files] == [f"{n:02d}" for n in range(1, 17)]
     for path in files:
         assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.rq", path.name), path.name
         match = HEADER.match(path.read_text(encoding="utf-8"))
         assert match, f"{path.name}: header must be '# title:', '# description:', '# inferred:'"
         assert match["title"].endswith("?"), path.name
-    assert [n for n in range(1, 15) if is_inferred(n)] == [6, 10, 14]
+    assert [n for n in range(1, 17) if is_inferred(n)] == [6, 10, 14]
 
 
 def test_queries_ship_as_package_data():
@@ -233,3 +233,61 @@ def test_inferred_questions_need_the_reasoner_and_the_others_do_not(built_store,
     else:
         key = sorted(everything, key=repr)
         assert sorted(asserted_only, key=repr) == key, "answer differs on the asserted graph"
+
+
+ARTICLE_SOURCE, BILL_SOURCE = ID + "source-crink-article", ID + "source-disrupt-act-s1883"
+TREATY_TEXT = ID + "source-russia-dprk-treaty-text"
+
+
+def test_q15_things_two_sources_state_each_in_its_own_words(built_store):
+    result = rows(built_store, 15)
+    by_matter: dict[str, set[str]] = {}
+    for r in result:
+        by_matter.setdefault(r["matter"].removeprefix(ID), set()).add(r["source"])
+    assert {m for m, sources in by_matter.items() if {ARTICLE_SOURCE, BILL_SOURCE} <= sources} >= {
+        "matter-iran-drones-to-russia", "matter-north-korean-troops-in-russias-war",
+        "matter-china-support-to-russian-defence-production", "matter-russia-dprk-treaty-2024"}
+    assert TREATY_TEXT in by_matter["matter-russia-dprk-treaty-2024"]
+    assert all(len(sources) >= 2 for sources in by_matter.values())
+    words = {(r["claim"].removeprefix(ID), r["source"]): r.get("words") for r in result}
+    # each source in its own words, quoted from its own text
+    assert words[("iran-drones-to-russia-s1883", BILL_SOURCE)] == (
+        "Since 2022, the Islamic Republic of Iran has supplied the Russian Federation with "
+        "drones and ballistic missiles")
+    assert words[("iran-shahed-drones-to-russia", ARTICLE_SOURCE)].startswith(
+        "Iran has supplied Russia with Shahed drones and artillery")
+    assert words[("north-korean-forces-in-russias-invasion-s1883", BILL_SOURCE)] == (
+        "The military forces of the Democratic People’s Republic of Korea are actively "
+        "participating in the Russian Federation's invasion of Ukraine")
+    # no account is merged into another: every claim keeps its single source
+    assert all(r["sourceCount"] >= "2" for r in result)
+    for claim in {r["claim"] for r in result}:
+        assert len({r["source"] for r in result if r["claim"] == claim}) == 1, claim
+
+
+def test_q16_where_sources_differ_both_sides_kept(built_store):
+    result = rows(built_store, 16)
+    pairs = {r["difference"].removeprefix(ID): r for r in result}
+    day = pairs["difference-treaty-2024-signing-day"]
+    sides = {(day["claimA"], day.get("timeA")), (day["claimB"], day.get("timeB"))}
+    assert sides == {(ID + "russia-dprk-treaty-2024-signing-s1883", "18 June 2024"),
+                     (ID + "russia-dprk-treaty-2024-signing", "19 June 2024")}
+    su35 = pairs["difference-su-35-for-iran"]
+    words = {su35["claimA"]: su35.get("wordsA"), su35["claimB"]: su35.get("wordsB")}
+    assert "has agreed to provide the Islamic Republic of Iran with Su–35 fighter jets" in \
+        words[ID + "russia-su-35-and-air-defence-for-iran-s1883"]
+    assert "has been unable to secure advanced Russian weapons like Su-35 jets" in \
+        words[ID + "iran-request-su-35"]
+    # both dates stay in the graph, each on its own source's node: nothing overwritten
+    days = {r["signing"] for r in rows_of(built_store, """
+        PREFIX crink: <https://w3id.org/crinkkg/ontology#>
+        PREFIX id: <https://w3id.org/crinkkg/id/>
+        SELECT ?signing WHERE { ?signing crink:signingOf id:russia-dprk-treaty-2024 }""")}
+    assert days == {ID + "russia-dprk-treaty-2024-signing-s1883",
+                    ID + "russia-dprk-treaty-2024-signing"}
+
+
+def rows_of(store, sparql: str) -> list[dict[str, str]]:
+    result = store.query(sparql)
+    names = [v.value for v in result.variables]
+    return [{n: row[n].value for n in names if row[n] is not None} for row in result]

@@ -352,6 +352,37 @@ def test_the_stored_text_is_the_shared_article_byte_for_byte():
     assert ARTICLE.read_bytes() == SHARED_ARTICLE.read_bytes()
 
 
+BILL = ROOT / "data" / "texts" / "disrupt-act-s1883-is.txt"
+BILL_SHA256 = "1e0ec24c4b8467d2cc567060b04f6f5bd9d4285ab9600e8d4285100c8b41aec2"
+
+
+def test_the_stored_bill_is_the_shared_text_byte_for_byte_with_its_published_checksum(
+        data: Graph):
+    import hashlib
+
+    # the checksum given by ../shared/source/README.md, and the one the data declares
+    assert hashlib.sha256(BILL.read_bytes()).hexdigest() == BILL_SHA256
+    bill = URIRef(ID + "source-disrupt-act-s1883")
+    assert str(data.value(bill, URIRef(NS + "sha256"))) == BILL_SHA256
+    shared = SHARED_ARTICLE.parent / BILL.name
+    if not shared.is_file():
+        pytest.skip(f"the shared source text is not next to the checkout ({shared})")
+    assert BILL.read_bytes() == shared.read_bytes()
+
+
+def test_the_bill_is_described_as_a_bill_as_introduced_not_a_law(built_store):
+    rows = list(built_store.query(PREFIXES + """
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?number ?congress ?version ?sponsor ?cosponsor ?day WHERE {
+          id:source-disrupt-act-s1883 a crink:Bill ; dcterms:identifier ?number ;
+              crink:congress ?congress ; crink:textVersion ?version ;
+              crink:sponsor/rdfs:label ?sponsor ; crink:cosponsor/rdfs:label ?cosponsor ;
+              crink:hasTime/crink:earliest ?day }"""))
+    assert [(r["number"].value, int(r["congress"].value), r["version"].value,
+             r["sponsor"].value, r["cosponsor"].value, r["day"].value[:10]) for r in rows] == \
+        [("S. 1883", 119, "Introduced in Senate", "Mr. Coons", "Mr. McCormick", "2025-05-22")]
+
+
 def test_quotes_and_words_of_the_source_are_byte_verbatim(data: Graph):
     """Every quote is in the stored text of the source its passage names, and every
     crink:consequence / damageExtent / scope in the text of one of its claim's sources."""
