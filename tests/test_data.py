@@ -159,6 +159,11 @@ def test_broken_sample_is_rejected_with_a_readable_report():
         ("source-crink-article", "A source with a stored text (crink:storedText) needs its"),
         ("source-other", "A source is not derived from the works it cites"),
         ("iran", "State-to-state shortcuts (crink:alliedWith"),
+        ("broken-since", "A time since a year (crink:precision-since-year) needs"),
+        ("broken-matter", "A matter has no source of its own"),
+        ("broken-difference", "A difference names at least two accounts"),
+        ("broken-difference", "Each differing account must be an account of the difference's"),
+        ("broken-bill", "A bill says which version of its text it is"),
     }
     for focus, message in expected:
         assert any(f == focus and m.startswith(message) for f, m in found), (

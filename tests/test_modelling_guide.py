@@ -4,6 +4,7 @@ each mistake the guide warns of is refused with a message naming the node and th
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,23 @@ def test_a_sentence_copied_with_a_typo_is_refused(tmp_path: Path):
         build(settings, root=tmp_path)
     assert "data/example-brief.ttl" in str(err.value)
     assert "example-north-korean-shells-to-russia-2023" in str(err.value)
+
+
+def test_the_guide_shows_how_the_bill_was_added_as_the_data_has_it():
+    guide = (ROOT / "docs" / "modelling.md").read_text(encoding="utf-8")
+    accounts = (ROOT / "data" / "accounts.ttl").read_text(encoding="utf-8")
+    [snippet] = re.findall(r"```turtle\n(id:difference-[^`]+?)```", guide)
+    assert snippet in accounts, "the guide's difference is not the one in data/accounts.ttl"
+    sources = (ROOT / "data" / "sources.ttl").read_text(encoding="utf-8")
+    for words in ('dcterms:identifier "S. 1883"', "crink:congress 119",
+                  'crink:textVersion "Introduced in Senate"', "crink:sponsor id:mr-coons",
+                  "crink:cosponsor id:mr-mccormick"):
+        assert words in guide and words in sources, words
+    shapes = (ROOT / "ontology" / "shapes.ttl").read_text(encoding="utf-8")
+    for message in ("A time since a year (crink:precision-since-year) needs crink:earliest",
+                    "A matter has no source of its own: its accounts (crink:hasAccount) "
+                    "carry the sources.",
+                    "A difference names at least two accounts",
+                    "Each differing account must be an account of the difference's matter",
+                    "A bill says which version of its text it is (crink:textVersion"):
+        assert message in guide and message in shapes, message
