@@ -157,6 +157,7 @@ def test_the_bills_transfers_derive_the_links_the_bill_states_and_no_more(built_
         "ASK { id:north-korea crink:suppliesArmsTo id:russia }": True,
         "ASK { id:iran crink:sellsOilTo id:china }": True,
         "ASK { id:russia crink:supplies id:iran }": False,
+        "ASK { id:russia crink:pledgesSupportTo id:iran }": False,
         "ASK { id:russia crink:suppliesArmsTo id:iran }": False,
         "ASK { id:china crink:suppliesArmsTo id:russia }": False,
         "ASK { id:russia crink:supplies id:north-korea }": True,
