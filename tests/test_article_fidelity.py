@@ -421,3 +421,35 @@ def test_every_claim_of_the_article_is_anchored_in_a_part_that_can_state_it(buil
         else:
             assert "part-body" in kinds, claim
         assert "part-reference-list" not in kinds, claim
+
+
+def test_words_a_claim_quotes_are_words_of_its_own_passages(built_store):
+    """A consequence, extent or scope in the source's words comes from the passage the claim
+    is stated in, not from another sentence (or the subtitle)."""
+    rows = select(built_store, """SELECT ?c ?v WHERE {
+        ?c crink:consequence|crink:damageExtent|crink:scope ?v }""", ASSERTED)
+    assert rows
+    for r in rows:
+        assert any(r["v"] in w for w in anchored_words(built_store, r["c"])), (short(r["c"]), r["v"])
+
+
+def test_the_reread_fixes(built_store):
+    # Iran faltered under Israeli and U.S. airstrikes: both are its stated cause
+    assert values(built_store, "SELECT ?r WHERE { id:iran-faltered-under-airstrikes "
+                  "crink:hasReason ?r }", "r") == {"israeli-airstrikes-on-iran",
+                                                   "us-strikes-on-iran"}
+    assert values(built_store, "SELECT ?a WHERE { id:israeli-airstrikes-on-iran "
+                  "crink:attacker ?a }", "a") == {"israel"}
+    # the body's partnerships borrow no more from the summary than the summary restates
+    for claim in ("russia-iran-partnership", "russia-north-korea-partnership"):
+        summary = [ARTICLE_TEXT[s:e] for s, e, k in passages(built_store, ID + claim)
+                   if k == "part-generated-summary"]
+        assert not any("complicated" in w or "deepening" in w for w in summary), claim
+    # the title judgement concerns the states, not the subtitle's supply or the strikes
+    assert not ask(built_store, """ASK { id:iran-faces-crisis-alone crink:concerns ?x .
+                                         ?x a crink:Situation }""")
+    # the four names the article gives the order the states oppose are read as one, and said so
+    [note] = [r["n"] for r in select(built_store, """SELECT ?n WHERE {
+        id:us-led-international-order skos:editorialNote ?n }""")]
+    assert all(name in note for name in ("U.S.-led international order", "U.S. influence",
+                                         "Western dominance", "Western-led order"))

@@ -157,6 +157,10 @@ def test_broken_sample_is_rejected_with_a_readable_report():
         ("source-crink-article", "A source with a stored text (crink:storedText) needs its"),
         ("source-other", "A source is not derived from the works it cites"),
         ("iran", "State-to-state shortcuts (crink:alliedWith"),
+        ("broken-headline-read-as-fact", "A claim stated only in a title or subtitle is a headline"),
+        ("broken-headline-in-body", "A headline claim (crink:modality-headline) is stated in"),
+        ("broken-summary-as-fact", "A claim stated only in a summary the page generated"),
+        ("broken-part-overlap", "Two parts of one source overlap"),
     }
     for focus, message in expected:
         assert any(f == focus and m.startswith(message) for f, m in found), (
@@ -166,6 +170,9 @@ def test_broken_sample_is_rejected_with_a_readable_report():
     assert "A transfer has exactly one supplier" in text
     passages = [m for f, m in found if m.startswith("A passage needs one oa:TextQuoteSelector")]
     assert passages, "a passage without selectors is reported"
+    for message in ("The source of this passage is divided into document parts",
+                    "A passage must lie within the document part it names"):
+        assert any(m.startswith(message) for _f, m in found), message
 
 
 # --- sources and provenance -------------------------------------------------------------------
