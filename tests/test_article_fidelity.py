@@ -236,7 +236,8 @@ def test_overt_arms_transfers_and_major_weapons_are_two_statements(built_store):
 
 def test_full_scale_backlash_keeps_full_scale(built_store):
     claim = ID + "china-measured-and-pragmatic"
-    [label] = [r["l"] for r in select(built_store, f"SELECT ?l WHERE {{ <{claim}> rdfs:label ?l }}")]
+    [label] = [r["l"] for r in select(built_store,
+                                      f"SELECT ?l WHERE {{ <{claim}> rdfs:label ?l }}")]
     assert "full-scale international backlash" in label
     reasons = select(built_store, f"""SELECT ?r ?l WHERE {{ <{claim}> crink:hasReason ?r .
                                                            ?r rdfs:label ?l }}""")
@@ -305,7 +306,8 @@ def test_has_reason_takes_any_situation():
 @pytest.mark.parametrize(("term", "concept_class"), [
     ("hasAttributionMethod", "AttributionMethod"), ("AttributionMethod", "AttributionMethod"),
     ("hasPrecision", "TimePrecision"), ("TimePrecision", "TimePrecision"),
-    ("hasPartKind", "DocumentPartKind"), ("DocumentPartKind", "DocumentPartKind")])
+    ("hasPartKind", "DocumentPartKind"), ("DocumentPartKind", "DocumentPartKind"),
+    ("hasModality", "Modality"), ("Modality", "Modality")])
 def test_definitions_name_exactly_the_concepts_that_exist(term: str, concept_class: str):
     ontology = Graph().parse(ONTOLOGY_FILE)
     skos_definition = URIRef("http://www.w3.org/2004/02/skos/core#definition")
@@ -336,9 +338,8 @@ def test_the_article_is_divided_into_parts_that_cover_its_claims(built_store):
     assert spans["part-generated-summary"].endswith("Iranian air defenses in 2024.")
     assert spans["part-body"].startswith("In the current geopolitical landscape")
     assert spans["part-body"].endswith("primarily through diplomatic and indirect means.")
-    for (_s, end), (start, _e) in zip([(s, e) for s, e, _ in parts],
-                                      [(s, e) for s, e, _ in parts][1:]):
-        assert end <= start, "parts do not overlap"
+    for before, after in zip(parts, parts[1:], strict=False):
+        assert before[1] <= after[0], "parts do not overlap"
     # every passage of the article names the part it lies in, and lies in it
     rows = select(built_store, """SELECT ?start ?end ?ps ?pe WHERE {
         ?x crink:statedIn ?p . ?p oa:hasSource id:source-crink-article ;
@@ -430,7 +431,8 @@ def test_words_a_claim_quotes_are_words_of_its_own_passages(built_store):
         ?c crink:consequence|crink:damageExtent|crink:scope ?v }""", ASSERTED)
     assert rows
     for r in rows:
-        assert any(r["v"] in w for w in anchored_words(built_store, r["c"])), (short(r["c"]), r["v"])
+        words = anchored_words(built_store, r["c"])
+        assert any(r["v"] in w for w in words), (short(r["c"]), r["v"])
 
 
 def test_the_reread_fixes(built_store):
