@@ -164,3 +164,21 @@ def test_the_bills_transfers_derive_the_links_the_bill_states_and_no_more(built_
     }
     for query, expected in asked.items():
         assert bool(built_store.query(PREFIXES + query)) is expected, query
+
+
+def test_words_a_bill_claim_quotes_are_words_of_its_own_passages(built_store):
+    """A consequence, scope or legal basis in the bill's words comes from the very passages
+    the claim is stated in."""
+    text = BILL_TEXT.read_text(encoding="utf-8")
+    rows = select(built_store, """
+        SELECT ?c ?v WHERE {
+          ?c crink:consequence|crink:scope|crink:legalBasis|crink:designatedAs ?v ;
+             prov:wasDerivedFrom id:source-disrupt-act-s1883 }""")
+    assert len(rows) >= 12
+    for r in rows:
+        spans = select(built_store, f"""
+            SELECT ?s ?e WHERE {{ <{r["c"]}> crink:statedIn ?p .
+              ?p oa:hasSource id:source-disrupt-act-s1883 ; oa:hasSelector ?sel .
+              ?sel oa:start ?s ; oa:end ?e }}""")
+        words = [text[int(x["s"]):int(x["e"])] for x in spans]
+        assert any(r["v"] in w for w in words), (r["c"], r["v"])

@@ -247,8 +247,8 @@ def test_yasgui_example_in_one_click(page, server):
     page.locator("a.example").nth(2).click()
     page.locator(".yasr table.dataTable tbody tr").first.wait_for()
     assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()") \
-        .startswith("# title: What kinds of military materiel has Iran supplied to Russia?")
-    assert page.locator(".yasr table.dataTable tbody tr").count() >= 3
+        .startswith("# title: What kinds of military materiel has Iran supplied to Russia")
+    assert page.locator(".yasr table.dataTable tbody tr").count() >= 2  # drones, artillery
     # an IRI of the graph in the results opens here
     link = page.locator(".yasr table.dataTable a[href*='/id/']").first
     link.dispatch_event("click")  # (the column resizer's grips lie over the cells' edges)

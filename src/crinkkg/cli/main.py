@@ -334,6 +334,15 @@ def _prefixes() -> dict[str, str]:
     return PREFIXES
 
 
+def _curie(iri: str) -> str:
+    """``iri`` as a prefixed name when a known prefix fits it (id:x), else ``<iri>``."""
+    for prefix, namespace in _prefixes().items():
+        local = iri.removeprefix(namespace)
+        if namespace and local != iri and local.replace("-", "").replace("_", "").isalnum():
+            return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
 @cli.command()
 @click.option("--batch", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Triples per request to the store.")
@@ -479,7 +488,7 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
     (crink:storedText in the data) is searched for EXACT, byte for byte. Paste the output
     after `crink:statedIn` in the claim's node; the build checks it.
     """
-    from crinkkg.inputs.anchors import selectors_for, stored_texts
+    from crinkkg.inputs.anchors import document_parts, part_of, selectors_for, stored_texts
     from crinkkg.inputs.loading import load_inputs
 
     settings = _settings(ctx)
@@ -495,7 +504,15 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
                                                                  "none"))
     text = texts[iri].path.read_text(encoding="utf-8")
     name = source if not source.startswith(("http:", "https:", "<")) else f"<{iri}>"
-    click.echo(selectors_for(text, exact, occurrence).turtle(name, indent="    "))
+    selectors = selectors_for(text, exact, occurrence)
+    parts = [p for p in document_parts(files) if p.source == iri]
+    part = part_of(parts, iri, selectors.start, selectors.end)
+    if parts and part is None:
+        raise CrinkError(f"the passage {selectors.start}-{selectors.end} lies in no single "
+                         f"document part of {source}",
+                         hint="anchor words within one part (title, subtitle, body, ...): "
+                              "split the passage at the part's boundary")
+    click.echo(selectors.turtle(name, indent="    ", part=part and _curie(part.iri)))
 
 
 @cli.command()

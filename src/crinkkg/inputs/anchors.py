@@ -36,16 +36,20 @@ class Selectors:
     start: int
     end: int
 
-    def turtle(self, source: str, indent: str = "    ") -> str:
-        """The ``crink:statedIn`` value for a data file (prefixes ``oa:`` and ``id:``).
+    def turtle(self, source: str, indent: str = "    ", part: str | None = None) -> str:
+        """The ``crink:statedIn`` value for a data file (prefixes ``oa:`` and ``id:``), with
+        the document part the passage lies in (``crink:inPart``) when the source has parts.
 
         >>> print(Selectors("b", "a", "c", 1, 2).turtle("id:doc", indent=""))
         [ a oa:SpecificResource ; oa:hasSource id:doc ;
           oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "b" ;
                            oa:prefix "a" ; oa:suffix "c" ] ,
                          [ a oa:TextPositionSelector ; oa:start 1 ; oa:end 2 ] ]
+        >>> print(Selectors("b", "a", "c", 1, 2).turtle("id:doc", "", "id:doc-body")[:60])
+        [ a oa:SpecificResource ; oa:hasSource id:doc ; crink:inPart
         """
-        return (f"[ a oa:SpecificResource ; oa:hasSource {source} ;\n"
+        in_part = f" crink:inPart {part} ;" if part else ""
+        return (f"[ a oa:SpecificResource ; oa:hasSource {source} ;{in_part}\n"
                 f"{indent}  oa:hasSelector [ a oa:TextQuoteSelector ; "
                 f"oa:exact {_lit(self.exact)} ;\n"
                 f"{indent}                   oa:prefix {_lit(self.prefix)} ; "
@@ -76,6 +80,45 @@ def selectors_for(text: str, exact: str, occurrence: int = 1) -> Selectors:
     end = start + len(exact)
     return Selectors(exact, text[max(0, start - CONTEXT):start], text[end:end + CONTEXT],
                      start, end)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A document part of a source (``crink:DocumentPart``): where it lies in the text."""
+
+    iri: str
+    source: str
+    start: int | None
+    end: int | None
+    declared_in: str
+
+
+def document_parts(files: list[tuple[str, list[ox.Triple]]]) -> list[Part]:
+    """Every ``crink:DocumentPart`` the data declares, with its position range."""
+    found = []
+    for name, triples in files:
+        index = _index(triples)
+        for subject, props in index.items():
+            for source in props.get(CRINK + "partOf", []):
+                start = end = None
+                for selector in props.get(OA + "hasSelector", []):
+                    sel = index.get(selector, {})
+                    if OA + "TextPositionSelector" in sel.get(RDF_TYPE, []):
+                        try:
+                            start, end = int(_one(sel, OA + "start")), int(_one(sel, OA + "end"))
+                        except (TypeError, ValueError):
+                            start = end = None
+                found.append(Part(subject, source, start, end, name))
+    return found
+
+
+def part_of(parts: list[Part], source: str, start: int, end: int) -> Part | None:
+    """The part of ``source`` that holds the passage ``start``-``end``, if any."""
+    for part in parts:
+        if part.source == source and part.start is not None and part.end is not None \
+                and part.start <= start <= end <= part.end:
+            return part
+    return None
 
 
 @dataclass
@@ -132,6 +175,14 @@ def check(files: list[tuple[str, list[ox.Triple]]], data_dir: Path) -> int:
             drifts.append(Drift(stored.declared_in, stored.source,
                                 f"stored text {stored.path.name} is not UTF-8 ({exc.reason} "
                                 f"at byte {exc.start})"))
+    for part in document_parts(files):
+        text = texts.get(part.source)
+        if text is None:
+            continue
+        if part.start is None or part.end is None or not 0 <= part.start <= part.end <= len(text):
+            drifts.append(Drift(part.declared_in, part.iri,
+                                f"a document part needs one oa:TextPositionSelector within its "
+                                f"source's text (0-{len(text)}): found {part.start}-{part.end}"))
     checked = 0
     for name, triples in files:
         index = _index(triples)
