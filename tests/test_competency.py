@@ -102,6 +102,15 @@ def test_q03_materiel_iran_supplied_to_russia_and_who_says_so(built_store):
         "Israeli and U.S. airstrikes at home and has been unable to secure advanced Russian "
         "weapons like Su-35 jets or S-400 missile systems."}
     assert ID + "iran-supply-to-russia-and-china" not in column(rows(built_store, 3), "transfer")
+    # the bill: drones and ballistic missiles, since 2022, in its own words
+    bill = [r for r in rows(built_store, 3) if r["source"] == ID + "source-disrupt-act-s1883"]
+    assert {(r["kindLabel"], r["timeLabel"]) for r in bill} == {
+        ("drones", "since 2022"), ("ballistic missiles", "since 2022")}
+    assert column(bill, "sentence") == {
+        "Since 2022, the Islamic Republic of Iran has supplied the Russian Federation with "
+        "drones and ballistic missiles"}
+    assert column(rows(built_store, 3), "source") == {
+        ID + "source-crink-article", ID + "source-disrupt-act-s1883"}
 
 
 def test_q04_who_sells_oil_to_china_on_what_terms_according_to_whom(built_store):
@@ -109,6 +118,12 @@ def test_q04_who_sells_oil_to_china_on_what_terms_according_to_whom(built_store)
     # the article: Russia, China being a major buyer; its subtitle names no seller-buyer pair
     assert {(r["sellerLabel"], r["termsLabel"], r["sentence"]) for r in result} == {
         ("Russia", "major buyer", "along with being a major buyer of Russian oil")}
+    # the bill: Iran, China's continued purchase despite sanctions
+    bill = [r for r in rows(built_store, 4) if r["source"] == ID + "source-disrupt-act-s1883"]
+    assert [(r["sellerLabel"], r["sentence"].split(" despite ")[0]) for r in bill] == [
+        ("Iran", "(A) The continued purchase by the People’s Republic of China of oil from "
+                 "the Islamic Republic of Iran")]
+    assert {r["sellerLabel"] for r in rows(built_store, 4)} == {"Russia", "Iran"}
 
 
 def test_q05_troops_alongside_another_states_forces(built_store):
@@ -128,6 +143,12 @@ def test_q06_inferred_iran_supplies_russia_and_china_each_with_its_claims(built_
         ("Russia", "iran-supply-to-russia-and-china", "stated in a headline"),
         # China only through the subtitle: a headline naming China without saying of what
         ("China", "iran-supply-to-russia-and-china", "stated in a headline")}
+    bill = {(r["recipientLabel"], r["claim"].removeprefix(ID), r["modalityLabel"])
+            for r in rows(built_store, 6) if r["source"] == ID + "source-disrupt-act-s1883"}
+    assert bill == {
+        ("Russia", "iran-drones-to-russia-s1883", "stated as fact"),
+        ("Russia", "iran-ballistic-missiles-to-russia-s1883", "stated as fact"),
+        ("China", "iranian-oil-to-china-s1883", "stated as fact")}
     supplies = "<https://w3id.org/crinkkg/ontology#supplies>"
     assert built_store.query(f"ASK {{ <{ID}iran> {supplies} <{ID}china> }}", view="inferred")
     assert not built_store.query(f"ASK {{ <{ID}iran> {supplies} ?x }}", view="asserted")
@@ -235,12 +256,19 @@ def test_q14_why_iran_supplies_china_rule_premises_and_sentence(built_store):
     text = (ROOT / "data" / "texts" / "crink-article.txt").read_text(encoding="utf-8")
     [row] = result
     assert text[int(row["start"]):int(row["end"])] == row["sentence"]
+    # and the bill's finding: an oil sale from Iran to China, stated as fact
+    [bill] = [r for r in rows(built_store, 14) if r["source"] == ID + "source-disrupt-act-s1883"]
+    assert (bill["via"], bill["supplierRole"], bill["recipientRole"], bill["modality"],
+            bill["premiseGraph"]) == (
+        ID + "iranian-oil-to-china-s1883", crink + "oilSeller", crink + "oilBuyer",
+        crink + "modality-asserted", "https://w3id.org/crinkkg/graph/data/disrupt-act")
+    assert bill["sentence"].startswith("(A) The continued purchase by the People’s Republic")
 
 
 # --- asserted versus reasoned ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", range(1, 15))
+@pytest.mark.parametrize("number", range(1, 17))
 def test_inferred_questions_need_the_reasoner_and_the_others_do_not(built_store, number: int):
     everything = rows(built_store, number, view="all")
     asserted_only = rows(built_store, number, view="asserted")
