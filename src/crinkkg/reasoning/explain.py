@@ -5,6 +5,10 @@ an inferred triple it tries the OWL 2 RL rules that could conclude it, looks up 
 premises in the built store, and explains each premise in turn, down to asserted facts.
 A premise already being explained higher up is not used again, so every derivation printed
 is well-founded.
+
+:class:`RuleInstances` enumerates the rule instances that conclude a triple; it is the one
+enumeration of the rules after the fact: :class:`Explainer` follows the first instance that
+bottoms out, :mod:`crinkkg.reasoning.support` takes the union over all of them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pyoxigraph as ox
 
 from crinkkg.errors import CrinkError
 from crinkkg.output import short
-from crinkkg.vocab import INFERRED_GRAPH
+from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -39,6 +43,7 @@ HAS_VALUE, ON_PROPERTY = _n(OWL + "hasValue"), _n(OWL + "onProperty")
 SOME_VALUES, INTERSECTION, UNION = _n(OWL + "someValuesFrom"), _n(OWL + "intersectionOf"), \
     _n(OWL + "unionOf")
 INFERRED = _n(str(INFERRED_GRAPH))
+SUPPORT = _n(SUPPORT_GRAPH_IRI)
 OA = "http://www.w3.org/ns/oa#"
 STATED_IN = _n("https://w3id.org/crinkkg/ontology#statedIn")
 HAS_SOURCE, HAS_SELECTOR = _n(OA + "hasSource"), _n(OA + "hasSelector")
@@ -76,30 +81,49 @@ def _text(term: object) -> str:
     return str(term)
 
 
-class Explainer:
-    """Finds well-founded OWL 2 RL derivations over a built store."""
+class RuleInstances:
+    """The OWL 2 RL rule instances that conclude a triple, looked up in a built store.
+
+    ``store`` is anything with ``quads(s, p, o, graph)`` (an
+    :class:`~crinkkg.store.oxigraph.OxigraphStore`); the support graph
+    (:data:`~crinkkg.vocab.SUPPORT_GRAPH_IRI`) is computed from the derivations and is not
+    read as a premise. The store must not change while this object is used: lookups are
+    remembered (the same few patterns are asked for every triple of one property).
+    """
 
     def __init__(self, store) -> None:
         self.store = store
-        self._memo: dict[Triple, Derivation] = {}
+        self._seen: dict[tuple, tuple] = {}
+        has_support = next(iter(store.quads(None, None, None, SUPPORT)), None) is not None
+        self._skip = SUPPORT if has_support else None
 
     # -- looking things up -----------------------------------------------------------------
 
+    def _quads(self, s, p, o) -> tuple:
+        key = (s, p, o)
+        found = self._seen.get(key)
+        if found is None:
+            skip = self._skip
+            found = tuple(self.store.quads(s, p, o, None)) if skip is None else \
+                tuple(q for q in self.store.quads(s, p, o, None) if q.graph_name != skip)
+            self._seen[key] = found
+        return found
+
     def graphs_of(self, s, p, o) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [q.graph_name for q in self.store.quads(s, p, o, None)]
+        return [q.graph_name for q in self._quads(s, p, o)]
 
     def holds(self, s, p, o) -> bool:
-        return next(iter(self.store.quads(s, p, o, None)), None) is not None
+        return bool(self._quads(s, p, o))
 
     def objects(self, s, p) -> list:
-        return list(dict.fromkeys(q.object for q in self.store.quads(s, p, None, None)))
+        return list(dict.fromkeys(q.object for q in self._quads(s, p, None)))
 
     def subjects(self, p, o) -> list:
-        return list(dict.fromkeys(q.subject for q in self.store.quads(None, p, o, None)))
+        return list(dict.fromkeys(q.subject for q in self._quads(None, p, o)))
 
     def pairs(self, p) -> Iterator[tuple[object, object]]:
         seen = set()
-        for q in self.store.quads(None, p, None, None):
+        for q in self._quads(None, p, None):
             if (q.subject, q.object) not in seen:
                 seen.add((q.subject, q.object))
                 yield q.subject, q.object
@@ -131,42 +155,11 @@ class Explainer:
             found.append(entry)
         return sorted(found, key=lambda e: (e.get("source") or "", e.get("start", -1)))
 
-    # -- explaining ------------------------------------------------------------------------
-
-    def explain(self, triple: Triple, stack: tuple[Triple, ...] = ()) -> Derivation | None:
-        """A derivation of ``triple`` that does not rely on anything in ``stack``."""
-        if triple in self._memo:
-            return self._memo[triple]
-        s, p, o = triple
-        graphs = self.graphs_of(s, p, o)
-        if not graphs:
-            return None
-        asserted = [g for g in graphs if g != INFERRED]
-        if asserted:
-            d = Derivation(triple, "asserted", graphs=[_text(g) for g in asserted],
-                           sources=self.sources(s), passages=self.passages(s))
-            self._memo[triple] = d
-            return d
-        if len(stack) >= MAX_DEPTH:
-            return None
-        for rule, note, premises in self.candidates(s, p, o):
-            if any(pr in stack or pr == triple for pr in premises):
-                continue
-            children = []
-            for premise in premises:
-                child = self.explain(premise, stack + (triple,))
-                if child is None:
-                    break
-                children.append(child)
-            else:
-                d = Derivation(triple, "inferred", rule=rule, note=note, premises=children,
-                               graphs=[str(INFERRED_GRAPH)])
-                self._memo[triple] = d
-                return d
-        return None
+    # -- the rules ---------------------------------------------------------------------------
 
     def candidates(self, s, p, o) -> Iterator[tuple[str, str, list[Triple]]]:
-        """Every rule instance whose conclusion is ``(s, p, o)``, with its premises."""
+        """Every rule instance whose conclusion is ``(s, p, o)`` and whose premises all hold
+        in the store, with its premises (each instance once)."""
         if p == TYPE:
             yield from self._type_candidates(s, o)
         if p == SUBCLASS:
@@ -231,12 +224,10 @@ class Explainer:
             for x in self.objects(s, q):
                 yield "prp-dom", f"{short(q)} rdfs:domain {short(c)}", \
                     [(q, DOMAIN, c), (s, q, x)]
-                break
         for q in self.subjects(RANGE, c):
             for x in self.subjects(q, s):
                 yield "prp-rng", f"{short(q)} rdfs:range {short(c)}", \
                     [(q, RANGE, c), (x, q, s)]
-                break
         for q in self.objects(c, ON_PROPERTY):
             for value in self.objects(c, HAS_VALUE):
                 if self.holds(s, q, value):
@@ -247,7 +238,6 @@ class Explainer:
                     if self.holds(x, TYPE, filler):
                         yield "cls-svf1", f"{short(c)}: some {short(q)} is a {short(filler)}", \
                             [(s, q, x), (x, TYPE, filler)]
-                        break
         for head in self.objects(c, INTERSECTION):
             members = self.rdf_list(head)
             if members and all(self.holds(s, TYPE, m) for m in members):
@@ -263,7 +253,6 @@ class Explainer:
                 if self.holds(s, TYPE, m):
                     yield "cls-uni", f"{short(owner)} is a union including {short(m)}", \
                         [(s, TYPE, m)]
-                    break
 
     def _unions_including_class(self, c) -> Iterator[tuple[object, list]]:
         for head in self.objects(c, UNION):
@@ -288,18 +277,62 @@ class Explainer:
         return (inverse[0], True) if inverse else (element, False)
 
     def _paths(self, start, steps, end) -> Iterator[list[Triple]]:
-        """Instantiations of a property chain from ``start`` to ``end``."""
+        """Every instantiation of a property chain from ``start`` to ``end``."""
         def walk(node, i, acc):
-            if i == len(steps):
-                if node == end:
-                    yield acc
-                return
             prop, inverse = steps[i]
+            if i == len(steps) - 1:  # the last link: only whether it reaches ``end``
+                premise = (end, prop, node) if inverse else (node, prop, end)
+                if self.holds(*premise):
+                    yield acc + [premise]
+                return
             nexts = self.subjects(prop, node) if inverse else self.objects(node, prop)
-            for n in nexts[:50]:
+            for n in nexts:
                 premise = (n, prop, node) if inverse else (node, prop, n)
                 yield from walk(n, i + 1, acc + [premise])
-        yield from walk(start, 0, [])
+        if steps:
+            yield from walk(start, 0, [])
+
+
+class Explainer(RuleInstances):
+    """Finds well-founded OWL 2 RL derivations over a built store."""
+
+    def __init__(self, store) -> None:
+        super().__init__(store)
+        self._memo: dict[Triple, Derivation] = {}
+
+    # -- explaining ------------------------------------------------------------------------
+
+    def explain(self, triple: Triple, stack: tuple[Triple, ...] = ()) -> Derivation | None:
+        """A derivation of ``triple`` that does not rely on anything in ``stack``."""
+        if triple in self._memo:
+            return self._memo[triple]
+        s, p, o = triple
+        graphs = self.graphs_of(s, p, o)
+        if not graphs:
+            return None
+        asserted = [g for g in graphs if g != INFERRED]
+        if asserted:
+            d = Derivation(triple, "asserted", graphs=[_text(g) for g in asserted],
+                           sources=self.sources(s), passages=self.passages(s))
+            self._memo[triple] = d
+            return d
+        if len(stack) >= MAX_DEPTH:
+            return None
+        for rule, note, premises in self.candidates(s, p, o):
+            if any(pr in stack or pr == triple for pr in premises):
+                continue
+            children = []
+            for premise in premises:
+                child = self.explain(premise, stack + (triple,))
+                if child is None:
+                    break
+                children.append(child)
+            else:
+                d = Derivation(triple, "inferred", rule=rule, note=note, premises=children,
+                               graphs=[str(INFERRED_GRAPH)])
+                self._memo[triple] = d
+                return d
+        return None
 
 
 def parse_terms(store, subject: str, predicate: str, obj: str) -> Triple:
