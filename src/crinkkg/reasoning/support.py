@@ -116,8 +116,8 @@ def link_iri(subject: str, prop: str, obj: str) -> str:
 
     >>> link_iri(ID + "iran", CRINK + "supplies", ID + "russia")
     'https://w3id.org/crinkkg/id/link/iran--supplies--russia'
-    >>> link_iri("http://ex/a", CRINK + "supplies", ID + "russia")[-24:]
-    'link/h-54cd8bc3cbbd2e2fd3'
+    >>> link_iri("http://ex/a", CRINK + "supplies", ID + "russia")[len(LINK_BASE):]
+    'h-0c66cdedab97b9dbee'
     """
     parts = [_local(subject, ID), _local(prop, CRINK), _local(obj, ID)]
     if all(parts):
@@ -311,3 +311,47 @@ def replace_support(database: ox.Store, triples: Iterable[ox.Triple]) -> None:
     if database.contains_named_graph(SUPPORT):
         database.remove_graph(SUPPORT)
     database.extend(ox.Quad(t.subject, t.predicate, t.object, SUPPORT) for t in triples)
+
+
+def read_support(store, subject: object, prop: object, obj: object) -> dict | None:
+    """The support graph's description of the shortcut ``subject prop obj`` with, for each
+    claim, its sources and modality as the store holds them; None when the triple is not a
+    derived shortcut (or the store was built before there was a support graph)."""
+    if not all(isinstance(t, ox.NamedNode) for t in (subject, prop, obj)):
+        return None
+    node = ox.NamedNode(link_iri(subject.value, prop.value, obj.value))  # type: ignore
+    if next(iter(store.quads(node, LINK_SUBJECT, subject, SUPPORT)), None) is None:
+        return None
+
+    def values(s, p, graph=SUPPORT) -> list:
+        return sorted({q.object for q in store.quads(s, p, None, graph)
+                       if q.graph_name != SUPPORT or graph is SUPPORT}, key=str)
+
+    def count(p) -> int:
+        found = values(node, p)
+        return int(found[0].value) if found else 0
+
+    claims = []
+    for claim in values(node, RESTS_ON):
+        claims.append({"claim": _text(claim),
+                       "sources": [_text(s) for s in values(claim, PROV_DERIVED, None)],
+                       "modality": [_text(m) for m in values(claim, HAS_MODALITY, None)]})
+    weakest = values(node, WEAKEST)
+    return {"link": node.value, "claims": claims, "claim_count": count(CLAIM_COUNT),
+            "source_count": count(SOURCE_COUNT), "fact_source_count": count(FACT_SOURCE_COUNT),
+            "weakest_modality": _text(weakest[0]) if weakest else None}
+
+
+def format_support(support: dict, short=str) -> str:
+    """The support of a derived link for a person (``crinkkg explain``)."""
+    n, s, f = support["claim_count"], support["source_count"], support["fact_source_count"]
+    weakest = short(ox.NamedNode(support["weakest_modality"])) \
+        if support["weakest_modality"] else "none recorded"
+    lines = [f"Support: {n} claim{'s' if n != 1 else ''} from {s} source{'s' if s != 1 else ''}"
+             f" ({f} stating {'it' if n == 1 else 'at least one'} as fact); weakest modality "
+             f"{weakest}   [{short(ox.NamedNode(support['link']))} in the support graph]"]
+    for c in support["claims"]:
+        sources = ", ".join(short(ox.NamedNode(x)) for x in c["sources"]) or "no source"
+        modality = ", ".join(short(ox.NamedNode(m)) for m in c["modality"]) or "no modality"
+        lines.append(f"  {short(ox.NamedNode(c['claim']))}   source {sources}; {modality}")
+    return "\n".join(lines)
