@@ -43,6 +43,13 @@ from crinkkg.web.services.describe import (
 )
 from crinkkg.web.services.ontology_doc import ontology_doc
 from crinkkg.web.services.overview import network_data, overview
+from crinkkg.web.services.support import (
+    LinkSupport,
+    SupportFilter,
+    resting_on,
+    support_filter,
+    supports_of,
+)
 from crinkkg.web.services.source_text import (
     TEXT_CONTENT,
     Anchor,
@@ -124,6 +131,27 @@ class Fact:
     graphs: list[str]
     sources: list[Value] = field(default_factory=list)
     behind: list[Value] = field(default_factory=list)  # claims an inferred link rests on
+    support: Support | None = None  # a derived link's support (the support graph)
+
+
+@dataclass
+class Support:
+    """A derived link's support as a page shows it."""
+
+    link: Value
+    claims: list[Value]
+    sources: int
+    fact_sources: int
+    weakest: Value | None
+    strength: str  # corroborated, fact or weak
+
+    @classmethod
+    def of(cls, s: LinkSupport, labels: dict[str, str]) -> Support:
+        return cls(Value.of(ox.NamedNode(s.link), labels),
+                   sorted((Value.of(ox.NamedNode(c), labels) for c in s.claims),
+                          key=lambda v: v.text.lower()),
+                   s.sources, s.fact_sources,
+                   Value.of(ox.NamedNode(s.weakest), labels) if s.weakest else None, s.strength)
 
 
 # -- the overview ---------------------------------------------------------------------------------
@@ -309,7 +337,8 @@ def claim_facts(iri: str) -> ClaimFacts | None:
 
 def _claims_behind(links: set[tuple[str, str, str]]
                    ) -> dict[tuple[str, str, str], list[Value]]:
-    """For inferred links ``(a, p, b)``: the claims, stated in a source, the link rests on.
+    """For inferred links ``(a, p, b)`` that are not derived shortcuts (those have their
+    support): the claims, stated in a source, the link rests on.
 
     Either an end itself, when it states a link between the two directly (the shortcut
     restates it through a sub-property or an inverse), or the claim nodes through which a
@@ -345,9 +374,45 @@ def _claims_behind(links: set[tuple[str, str, str]]
     return out
 
 
+def _with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
+                  shown: SupportFilter) -> tuple[list[Fact], list[Fact], int]:
+    """The inferred facts with what they rest on: a derived link's support from the support
+    graph, another inferred link's claims from :func:`_claims_behind`; the derived links
+    the filter ``shown`` leaves out are dropped (their number is returned)."""
+    def key(f: Fact, out: bool) -> tuple[str, str, str]:
+        return (desc.iri, f.prop.iri or "", f.value.iri or "") if out else \
+            (f.value.iri or "", f.prop.iri or "", desc.iri)
+
+    links = {key(f, True) for f in facts if f.inferred and f.value.iri and f.prop.iri} | \
+        {key(f, False) for f in incoming if f.inferred and f.value.iri and f.prop.iri}
+    supported = supports_of(links)
+    behind = _claims_behind(links - set(supported))
+    named = sorted({i for s in supported.values() for i in [s.link, *s.claims]
+                    + ([s.weakest] if s.weakest else [])})
+    labels, _ = fetch_labels(named) if named else ({}, None)
+    hidden = 0
+    kept: list[list[Fact]] = [[], []]
+    for out, group in ((True, facts), (False, incoming)):
+        for f in group:
+            found = supported.get(key(f, out)) if f.inferred else None
+            if not shown.passes(found):
+                hidden += 1
+                continue
+            if found is not None:
+                f.support = Support.of(found, labels)
+                f.behind = f.support.claims
+            elif f.inferred:
+                f.behind = behind.get(key(f, out), [])
+            kept[0 if out else 1].append(f)
+    return kept[0], kept[1], hidden
+
+
 def entity_page(desc: Description) -> Response:
     """An entity: name, types, what it says and who says so, what links to it; a claim in
-    its source's text with its modality and time; a source's text with its claims."""
+    its source's text with its modality and time; a source's text with its claims; a
+    derived link's support (``?min-fact-sources=N``, ``?min-sources=N`` show only the
+    derived links whose claims N sources state as fact, or come from N sources)."""
+    shown = support_filter(request.args)
     labels = desc.labels
     types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
@@ -360,17 +425,8 @@ def entity_page(desc: Description) -> Response:
     anchors = anchors_in(desc.iri, text) if text else []
     facts = _facts(desc, out, incoming=False)
     incoming = _facts(desc, desc.incoming, incoming=True)
-    links = {(desc.iri, f.prop.iri, f.value.iri) for f in facts
-             if f.inferred and f.value.iri and f.prop.iri} | \
-        {(f.value.iri, f.prop.iri, desc.iri) for f in incoming
-         if f.inferred and f.value.iri and f.prop.iri}
-    behind = _claims_behind(links)  # type: ignore[arg-type]
-    for f in facts:
-        f.behind = behind.get((desc.iri, f.prop.iri or "", f.value.iri or ""), []) \
-            if f.inferred else []
-    for f in incoming:
-        f.behind = behind.get((f.value.iri or "", f.prop.iri or "", desc.iri), []) \
-            if f.inferred else []
+    facts, incoming, filtered_out = _with_support(desc, facts, incoming, shown)
+    resting = resting_on(desc.iri) if found else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
@@ -388,8 +444,20 @@ def entity_page(desc: Description) -> Response:
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
         total_neighbours=total, formats=RDF_FORMATS, path=local_path(desc.iri) or "",
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
-                           if s.inferred and s.predicate.value not in HEADER_PROPERTIES))
+                           if s.inferred and s.predicate.value not in HEADER_PROPERTIES),
+        only=shown, filtered_out=filtered_out, resting=_resting(resting))
     return html(page)
+
+
+def _resting(found: list[LinkSupport]) -> list[tuple[Value, Value, Value, Support]]:
+    """The derived links a claim supports, as rows: subject, property, object, support."""
+    if not found:
+        return []
+    named = sorted({i for s in found for i in (s.subject, s.property, s.object, s.link,
+                                                *s.claims, *([s.weakest] if s.weakest else []))})
+    labels, _ = fetch_labels(named)
+    return [(Value.of(ox.NamedNode(s.subject), labels), Value.of(ox.NamedNode(s.property), labels),
+             Value.of(ox.NamedNode(s.object), labels), Support.of(s, labels)) for s in found]
 
 
 def not_found_page(iri: str, message: str, suggestions: list[tuple[str, str]]) -> Response:
