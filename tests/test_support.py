@@ -100,7 +100,8 @@ def support_table(store: OxigraphStore) -> dict[tuple[str, str, str], tuple]:
         assert key not in out, f"two derived-link nodes for {key}"
         assert row["link"] == link_iri(row["s"], row["p"], row["o"])
         claims = {local(r["c"]) for r in select(
-            store, f"SELECT ?c WHERE {{ GRAPH <{SUPPORT}> {{ <{row['link']}> crink:restsOn ?c }} }}")}
+            store, f"SELECT ?c WHERE {{ GRAPH <{SUPPORT}> {{ <{row['link']}> "
+                   "crink:restsOn ?c } }")}
         sources = {local(r["src"]) for r in select(
             store, f"SELECT DISTINCT ?src WHERE {{ GRAPH <{SUPPORT}> {{ <{row['link']}> "
                    "crink:restsOn ?c } ?c prov:wasDerivedFrom ?src }")}
@@ -146,9 +147,9 @@ def test_the_python_api_gives_what_the_graph_holds(fixture_store) -> None:
 
 
 def test_shortcut_properties_are_read_from_the_tbox(fixture_store) -> None:
-    chained = {r["p"] for r in select(fixture_store, f"""SELECT DISTINCT ?p WHERE {{
-        {{ ?p owl:propertyChainAxiom ?c }} UNION {{ ?q owl:propertyChainAxiom ?c .
-        ?q rdfs:subPropertyOf+ ?p FILTER(isIRI(?p)) }} }}""")}
+    chained = {r["p"] for r in select(fixture_store, """SELECT DISTINCT ?p WHERE {
+        { ?p owl:propertyChainAxiom ?c } UNION { ?q owl:propertyChainAxiom ?c .
+        ?q rdfs:subPropertyOf+ ?p FILTER(isIRI(?p)) } }""")}
     found = {p.value for p in shortcut_properties(RuleInstances(fixture_store))}
     assert found == chained
     assert {CRINK + n for n in ("supplies", "suppliesArmsTo", "sendsTroopsTo", "sellsOilTo",
@@ -314,7 +315,8 @@ def test_curated_support_contains_what_explain_prints(built_store) -> None:
                   and bool(built_store.query(
                       f"ASK {{ <{t.value}> <http://www.w3.org/ns/prov#wasDerivedFrom> ?x }}"))}
         rests = {x["c"] for x in select(
-            built_store, f"SELECT ?c WHERE {{ GRAPH <{SUPPORT}> {{ <{r['l']}> crink:restsOn ?c }} }}")}
+            built_store, f"SELECT ?c WHERE {{ GRAPH <{SUPPORT}> {{ <{r['l']}> "
+                         "crink:restsOn ?c } }")}
         assert claims and claims <= rests, r["l"]
 
 

@@ -43,13 +43,6 @@ from crinkkg.web.services.describe import (
 )
 from crinkkg.web.services.ontology_doc import ontology_doc
 from crinkkg.web.services.overview import network_data, overview
-from crinkkg.web.services.support import (
-    LinkSupport,
-    SupportFilter,
-    resting_on,
-    support_filter,
-    supports_of,
-)
 from crinkkg.web.services.source_text import (
     TEXT_CONTENT,
     Anchor,
@@ -57,6 +50,13 @@ from crinkkg.web.services.source_text import (
     anchors_in,
     render,
     stored_text,
+)
+from crinkkg.web.services.support import (
+    LinkSupport,
+    SupportFilter,
+    resting_on,
+    support_filter,
+    supports_of,
 )
 
 bp = Blueprint("pages", __name__)
