@@ -69,6 +69,7 @@ OA = "http://www.w3.org/ns/oa#"
 HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
                      SKOS + "definition", DCT + "description", PROV_DERIVED}
 MAX_NEIGHBOURS = 12
+LINK_ENDS = {PREFIXES["crink"] + "linkSubject", PREFIXES["crink"] + "linkObject"}
 MAX_RESULT_ROWS = 2000
 
 
@@ -157,8 +158,11 @@ class Support:
 # -- the overview ---------------------------------------------------------------------------------
 
 def overview_page() -> Response:
-    """The overview page: the network of states and groupings, the timeline, examples."""
-    data = overview()
+    """The overview page: the network of states and groupings (with the derived links and
+    their support; ``?min-fact-sources=N``, ``?min-sources=N`` keep only the derived links
+    whose claims N sources state as fact, or come from N sources), the timeline, examples."""
+    shown = support_filter(request.args)
+    data = overview(shown)
     legend_edges = [(s, legend_sample(s)) for s in data.styles.values()]
     legend_nodes = [(kind, text, node_sample(kind)) for kind, text in (
         ("member", "state in a grouping"), ("state", "other state"),
@@ -166,9 +170,11 @@ def overview_page() -> Response:
         if any(n.kind == kind for n in data.nodes)]
     svg = network_svg(data.nodes, data.edges, data.styles,
                       title="Network of states and groupings",
-                      description=f"{len(data.nodes)} actors and {len(data.edges)} claims "
+                      description=f"{len(data.nodes)} actors and {len(data.edges)} edges "
                                   "between them: alliances, partnerships, transfers by kind, "
-                                  "conflicts, strikes, requests and memberships.")
+                                  "conflicts, strikes, requests and memberships, and the "
+                                  "links OWL 2 RL derives from them, drawn by how firmly "
+                                  "their claims are stated.")
     # after network_svg: the interactive view starts from the SVG's layout
     interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
     names = {n.key: n.label for n in data.nodes}
@@ -180,7 +186,7 @@ def overview_page() -> Response:
         "overview.html", data=data, network=svg, legend_edges=legend_edges,
         legend_nodes=legend_nodes, edge_list=dict(edge_list),
         timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url,
-        interactive=interactive))
+        interactive=interactive, only=shown))
     response.headers.add("Vary", "Accept")
     return response
 
@@ -413,6 +419,10 @@ def entity_page(desc: Description) -> Response:
     derived link's support (``?min-fact-sources=N``, ``?min-sources=N`` show only the
     derived links whose claims N sources state as fact, or come from N sources)."""
     shown = support_filter(request.args)
+    # the derived-link nodes that name this resource are shown as each link's support,
+    # not as incoming links of their own
+    desc = Description(desc.iri, [s for s in desc.statements if not (
+        s.role == "in" and s.predicate.value in LINK_ENDS)], desc.labels, desc.truncated)
     labels = desc.labels
     types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
@@ -426,7 +436,7 @@ def entity_page(desc: Description) -> Response:
     facts = _facts(desc, out, incoming=False)
     incoming = _facts(desc, desc.incoming, incoming=True)
     facts, incoming, filtered_out = _with_support(desc, facts, incoming, shown)
-    resting = resting_on(desc.iri) if found else []
+    resting = resting_on(desc.iri) if desc.values(PROV_DERIVED) else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
