@@ -82,7 +82,7 @@ def test_the_network_draws_derived_links_by_their_support(page, server):
     shot(page, "support-network-filtered")
 
 
-def test_the_page_parameter_draws_only_links_stated_as_fact_by_two_sources(browser, server):
+def test_the_page_parameter_draws_only_links_stated_as_fact_by_two_sources(browser, server):  # noqa: F811, E501
     context, page = _watched_page(browser, server, java_script_enabled=False)
     try:
         page.goto(server.url + "/?min-fact-sources=2")
