@@ -341,3 +341,60 @@ def test_two_builds_mint_the_same_links(tmp_path: Path, fixture_store) -> None:
         None, ox.NamedNode(CRINK + "linkSubject"), None, ox.NamedNode(SUPPORT))) == sorted(
         q.subject.value for q in fixture_store.quads(
             None, ox.NamedNode(CRINK + "linkSubject"), None, ox.NamedNode(SUPPORT)))
+
+
+# -- over HTTP: the endpoint's views, the graph page, updates ----------------------------------
+
+TOKEN = "support-test-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory):
+    from servers import start_server
+
+    store = tmp_path_factory.mktemp("support-http") / "store"
+    with start_server(store, "--enable-update", data=FIXTURE,
+                      env={"CRINKKG_UPDATE_TOKEN": TOKEN}) as handle:
+        yield handle
+
+
+def http_select(server, sparql: str, **params: str) -> list[dict]:
+    import requests
+
+    r = requests.post(server.sparql, data={"query": sparql, **params},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()["results"]["bindings"]
+
+
+def test_the_endpoint_answers_from_the_support_graph_in_every_view(http_server) -> None:
+    import requests
+
+    count = PREFIXES + "SELECT (COUNT(*) AS ?n) WHERE { ?l a crink:DerivedLink }"
+    named = PREFIXES + f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{SUPPORT}> {{ ?l a crink:DerivedLink }} }}"  # noqa: E501
+    want = str(len(EXPECTED))
+    for view, in_default in (("all", want), ("asserted", "0"), ("inferred", "0")):
+        assert http_select(http_server, count, view=view)[0]["n"]["value"] == in_default
+        assert http_select(http_server, named, view=view)[0]["n"]["value"] == want
+    rows = http_select(http_server, query_17(2))
+    assert {(local(r["from"]["value"]), local(r["property"]["value"]), local(r["to"]["value"]))
+            for r in rows} == {k for k, v in EXPECTED.items() if len(v[2]) >= 2}
+    page = requests.get(http_server.url + "/graph/support", headers={"Accept": "text/html"},
+                        timeout=30)
+    assert page.status_code == 200 and "aland--supplies--cland" in page.text
+    r = requests.post(http_server.sparql, data=f"DROP GRAPH <{SUPPORT}>".encode(), timeout=60,
+                      headers={"Content-Type": "application/sparql-update",
+                               "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 403 and "support graph" in r.text
+    # an update over HTTP: the support is current when the response returns
+    r = requests.post(http_server.sparql, timeout=120, data=f"""PREFIX crink: <{CRINK}>
+        PREFIX id: <{ID}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        INSERT DATA {{ GRAPH <https://w3id.org/crinkkg/graph/data/more> {{
+          id:t6 a crink:Transfer ; crink:supplier id:bland ; crink:recipient id:cland ;
+            crink:hasModality crink:modality-asserted ; prov:wasDerivedFrom id:src-a , id:src-b .
+        }} }}""".encode(), headers={"Content-Type": "application/sparql-update",
+                                     "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200, r.text
+    rows = http_select(http_server, query_17(2))
+    assert (f"{ID}bland", f"{CRINK}supplies", f"{ID}cland") in {
+        (r["from"]["value"], r["property"]["value"], r["to"]["value"]) for r in rows}

@@ -172,8 +172,7 @@ def _support_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
     than copying the quads)."""
     copy = ox.Store()
     copy.bulk_extend(quads)
-    triples = support.support_graph(OxigraphStore(copy, read_only=True))
-    return [ox.Quad(t.subject, t.predicate, t.object, support.SUPPORT) for t in triples]
+    return support.support_graph(OxigraphStore(copy, read_only=True), support.SUPPORT)
 
 
 def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:

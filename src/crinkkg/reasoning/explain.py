@@ -96,6 +96,16 @@ class RuleInstances:
         self._seen: dict[tuple, tuple] = {}
         has_support = next(iter(store.quads(None, None, None, SUPPORT)), None) is not None
         self._skip = SUPPORT if has_support else None
+        self._names: dict[object, str] = {}
+        self._lists: dict[tuple, list] = {}
+
+    def _s(self, term) -> str:
+        """``short(term)``, remembered: the notes name the same few TBox terms again and
+        again."""
+        found = self._names.get(term)
+        if found is None:
+            found = self._names[term] = short(term)
+        return found
 
     # -- looking things up -----------------------------------------------------------------
 
@@ -116,10 +126,22 @@ class RuleInstances:
         return bool(self._quads(s, p, o))
 
     def objects(self, s, p) -> list:
-        return list(dict.fromkeys(q.object for q in self._quads(s, p, None)))
+        """The distinct objects of ``s p ?o`` (a list the caller must not change)."""
+        key = (s, p, 1)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = list(dict.fromkeys(q.object
+                                                          for q in self._quads(s, p, None)))
+        return found
 
     def subjects(self, p, o) -> list:
-        return list(dict.fromkeys(q.subject for q in self._quads(None, p, o)))
+        """The distinct subjects of ``?s p o`` (a list the caller must not change)."""
+        key = (p, o, 0)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = list(dict.fromkeys(q.subject
+                                                          for q in self._quads(None, p, o)))
+        return found
 
     def pairs(self, p) -> Iterator[tuple[object, object]]:
         seen = set()
@@ -175,83 +197,85 @@ class RuleInstances:
         if p == SAME and self.holds(o, SAME, s):
             yield "eq-sym", "owl:sameAs is symmetric", [(o, SAME, s)]
         if self.holds(p, TYPE, SYMMETRIC) and self.holds(o, p, s):
-            yield "prp-symp", f"{short(p)} is an owl:SymmetricProperty", \
+            yield "prp-symp", f"{self._s(p)} is an owl:SymmetricProperty", \
                 [(p, TYPE, SYMMETRIC), (o, p, s)]
         for q in self.objects(p, INVERSE):
             if self.holds(o, q, s):
-                yield "prp-inv1", f"{short(p)} owl:inverseOf {short(q)}", \
+                yield "prp-inv1", f"{self._s(p)} owl:inverseOf {self._s(q)}", \
                     [(p, INVERSE, q), (o, q, s)]
         for q in self.subjects(INVERSE, p):
             if self.holds(o, q, s):
-                yield "prp-inv2", f"{short(q)} owl:inverseOf {short(p)}", \
+                yield "prp-inv2", f"{self._s(q)} owl:inverseOf {self._s(p)}", \
                     [(q, INVERSE, p), (o, q, s)]
         for q in self.subjects(SUBPROP, p):
             if q != p and self.holds(s, q, o):
-                yield "prp-spo1", f"{short(q)} rdfs:subPropertyOf {short(p)}", \
+                yield "prp-spo1", f"{self._s(q)} rdfs:subPropertyOf {self._s(p)}", \
                     [(q, SUBPROP, p), (s, q, o)]
         for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p):
             if q != p and self.holds(s, q, o):
-                yield "prp-eqp", f"{short(q)} owl:equivalentProperty {short(p)}", \
+                yield "prp-eqp", f"{self._s(q)} owl:equivalentProperty {self._s(p)}", \
                     [(p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
                      (s, q, o)]
         if self.holds(p, TYPE, TRANSITIVE):
             for mid in self.objects(s, p):
                 if mid not in (s, o) and self.holds(mid, p, o):
-                    yield "prp-trp", f"{short(p)} is an owl:TransitiveProperty", \
+                    yield "prp-trp", f"{self._s(p)} is an owl:TransitiveProperty", \
                         [(p, TYPE, TRANSITIVE), (s, p, mid), (mid, p, o)]
         for head in self.objects(p, CHAIN):
             steps = [self._step(e) for e in self.rdf_list(head)]
             for path in self._paths(s, steps, o):
-                names = " o ".join(("inverse " if inv else "") + short(q) for q, inv in steps)
-                yield "prp-spo2", f"{short(p)} owl:propertyChainAxiom ( {names} )", path
+                names = " o ".join(("inverse " if inv else "") + self._s(q) for q, inv in steps)
+                yield "prp-spo2", f"{self._s(p)} owl:propertyChainAxiom ( {names} )", path
         for cls in self.subjects(ON_PROPERTY, p):
             for value in self.objects(cls, HAS_VALUE):
                 if value == o and self.holds(s, TYPE, cls):
-                    yield "cls-hv2", f"{short(cls)} is the class of things with {short(p)} " \
-                        f"{short(value)}", [(s, TYPE, cls)]
+                    yield "cls-hv2", f"{self._s(cls)} is the class of things with {self._s(p)} " \
+                        f"{self._s(value)}", [(s, TYPE, cls)]
 
     def _type_candidates(self, s, c) -> Iterator[tuple[str, str, list[Triple]]]:
         for d in self.subjects(SUBCLASS, c):
             if d != c and self.holds(s, TYPE, d):
-                yield "cax-sco", f"{short(d)} rdfs:subClassOf {short(c)}", \
+                yield "cax-sco", f"{self._s(d)} rdfs:subClassOf {self._s(c)}", \
                     [(d, SUBCLASS, c), (s, TYPE, d)]
         for d in self.objects(c, EQ_CLASS) + self.subjects(EQ_CLASS, c):
             if d != c and self.holds(s, TYPE, d):
                 axiom = (c, EQ_CLASS, d) if self.holds(c, EQ_CLASS, d) else (d, EQ_CLASS, c)
-                yield "cax-eqc", f"{short(c)} owl:equivalentClass {short(d)}", \
+                yield "cax-eqc", f"{self._s(c)} owl:equivalentClass {self._s(d)}", \
                     [axiom, (s, TYPE, d)]
         for q in self.subjects(DOMAIN, c):
             for x in self.objects(s, q):
-                yield "prp-dom", f"{short(q)} rdfs:domain {short(c)}", \
+                yield "prp-dom", f"{self._s(q)} rdfs:domain {self._s(c)}", \
                     [(q, DOMAIN, c), (s, q, x)]
         for q in self.subjects(RANGE, c):
             for x in self.subjects(q, s):
-                yield "prp-rng", f"{short(q)} rdfs:range {short(c)}", \
+                yield "prp-rng", f"{self._s(q)} rdfs:range {self._s(c)}", \
                     [(q, RANGE, c), (x, q, s)]
         for q in self.objects(c, ON_PROPERTY):
             for value in self.objects(c, HAS_VALUE):
                 if self.holds(s, q, value):
-                    yield "cls-hv1", f"{short(c)}: {short(q)} has value {short(value)}", \
+                    yield "cls-hv1", f"{self._s(c)}: {self._s(q)} has value {self._s(value)}", \
                         [(s, q, value)]
             for filler in self.objects(c, SOME_VALUES):
                 for x in self.objects(s, q):
                     if self.holds(x, TYPE, filler):
-                        yield "cls-svf1", f"{short(c)}: some {short(q)} is a {short(filler)}", \
+                        yield "cls-svf1", \
+                            f"{self._s(c)}: some {self._s(q)} is a {self._s(filler)}", \
                             [(s, q, x), (x, TYPE, filler)]
         for head in self.objects(c, INTERSECTION):
             members = self.rdf_list(head)
             if members and all(self.holds(s, TYPE, m) for m in members):
-                yield "cls-int1", f"{short(c)} is the intersection of its members", \
+                yield "cls-int1", f"{self._s(c)} is the intersection of its members", \
                     [(s, TYPE, m) for m in members]
         for d in self.subjects(FIRST, c):
             for owner in self._list_owners(d, INTERSECTION):
                 if self.holds(s, TYPE, owner):
-                    yield "cls-int2", f"{short(owner)} is an intersection including {short(c)}", \
+                    yield "cls-int2", \
+                        f"{self._s(owner)} is an intersection including {self._s(c)}", \
                         [(s, TYPE, owner)]
         for owner, members in self._unions_including_class(c):
             for m in members:
                 if self.holds(s, TYPE, m):
-                    yield "cls-uni", f"{short(owner)} is a union including {short(m)}", \
+                    yield "cls-uni", f"{self._s(owner)} is a union including {self._s(m)}", \
                         [(s, TYPE, m)]
 
     def _unions_including_class(self, c) -> Iterator[tuple[object, list]]:
@@ -278,6 +302,16 @@ class RuleInstances:
 
     def _paths(self, start, steps, end) -> Iterator[list[Triple]]:
         """Every instantiation of a property chain from ``start`` to ``end``."""
+        if len(steps) == 2:  # the usual chain: the middles are the nodes both ends reach
+            (p1, inv1), (p2, inv2) = steps
+            firsts = self.subjects(p1, start) if inv1 else self.objects(start, p1)
+            lasts = set(self.objects(end, p2) if inv2 else self.subjects(p2, end))
+            for mid in firsts:
+                if mid in lasts:
+                    yield [(mid, p1, start) if inv1 else (start, p1, mid),
+                           (end, p2, mid) if inv2 else (mid, p2, end)]
+            return
+
         def walk(node, i, acc):
             prop, inverse = steps[i]
             if i == len(steps) - 1:  # the last link: only whether it reaches ``end``

@@ -184,21 +184,27 @@ class _Supports:
 
     def solve(self) -> dict[Triple, set[object]]:
         """The least fixpoint: each inferred triple's claims, the union over its instances."""
-        claims: dict[Triple, set[object]] = {t: set() for t in self.instances}
-        # each instance's premises flattened to what they read: a leaf's claims are fixed
-        reads = {t: ([x for premises in found for x in premises if x in self.instances],
-                     frozenset().union(*(self.leaves[x] for premises in found
-                                         for x in premises if x in self.leaves)))
-                 for t, found in self.instances.items()}
-        for t, (_inner, fixed) in reads.items():
-            claims[t] |= fixed
+        claims: dict[Triple, set[object]] = {}
+        inner: dict[Triple, list[Triple]] = {}  # the inferred premises each one reads
+        leaves, instances = self.leaves, self.instances
+        for t, found in instances.items():
+            mine: set[object] = set()
+            reads: dict[Triple, None] = {}
+            for premises in found:
+                for x in premises:
+                    leaf = leaves.get(x)
+                    if leaf is not None:
+                        mine |= leaf
+                    elif x in instances:
+                        reads[x] = None
+            claims[t], inner[t] = mine, list(reads)
         changed = True
         while changed:
             changed = False
-            for t, (inner, _fixed) in reads.items():
+            for t, reads in inner.items():
                 mine = claims[t]
                 before = len(mine)
-                for x in inner:
+                for x in reads:
                     mine |= claims[x]
                 if len(mine) != before:
                     changed = True
@@ -256,31 +262,49 @@ def _node(text: str) -> ox.NamedNode | ox.BlankNode:
     return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text)
 
 
-def support_triples(links: Iterable[LinkSupport], labels: dict[str, str] | None = None
-                    ) -> list[ox.Triple]:
-    """The support graph's triples: one crink:DerivedLink node per shortcut. ``labels``
-    (IRI -> English label) names a node "Iran supplies Russia" where the terms have them."""
+def support_triples(links: Iterable[LinkSupport], labels: dict[str, str] | None = None,
+                    graph: ox.NamedNode | None = None) -> list:
+    """The support graph's triples: one crink:DerivedLink node per shortcut (quads in
+    ``graph`` when it is given). ``labels`` (IRI -> English label) names a node "Iran
+    supplies Russia" where the terms have them."""
     labels = labels or {}
-    out: list[ox.Triple] = []
+    nodes: dict[str, ox.NamedNode | ox.BlankNode] = {}
+    numbers: dict[int, ox.Literal] = {}
+
+    def node(text: str) -> ox.NamedNode | ox.BlankNode:
+        found = nodes.get(text)
+        if found is None:
+            found = nodes[text] = _node(text)
+        return found
+
+    def number(n: int) -> ox.Literal:
+        found = numbers.get(n)
+        if found is None:
+            found = numbers[n] = ox.Literal(str(n), datatype=XSD_INTEGER)
+        return found
+
+    out: list = []
+    put = out.append
+
+    def add(s: ox.NamedNode, p: ox.NamedNode, o: object) -> None:
+        put(ox.Triple(s, p, o) if graph is None else ox.Quad(s, p, o, graph))
     for link in links:
-        node = ox.NamedNode(link.iri)
-        out += [ox.Triple(node, RDF_TYPE, DERIVED_LINK),
-                ox.Triple(node, LINK_SUBJECT, ox.NamedNode(link.subject)),
-                ox.Triple(node, LINK_PROPERTY, ox.NamedNode(link.property)),
-                ox.Triple(node, LINK_OBJECT, ox.NamedNode(link.object)),
-                ox.Triple(node, CLAIM_COUNT, ox.Literal(str(len(link.claims)),
-                                                        datatype=XSD_INTEGER)),
-                ox.Triple(node, SOURCE_COUNT, ox.Literal(str(len(link.sources)),
-                                                         datatype=XSD_INTEGER)),
-                ox.Triple(node, FACT_SOURCE_COUNT, ox.Literal(str(len(link.fact_sources)),
-                                                              datatype=XSD_INTEGER))]
-        out += [ox.Triple(node, RESTS_ON, _node(c.iri)) for c in link.claims]
+        s = ox.NamedNode(link.iri)
+        add(s, RDF_TYPE, DERIVED_LINK)
+        add(s, LINK_SUBJECT, node(link.subject))
+        add(s, LINK_PROPERTY, node(link.property))
+        add(s, LINK_OBJECT, node(link.object))
+        add(s, CLAIM_COUNT, number(len(link.claims)))
+        add(s, SOURCE_COUNT, number(len(link.sources)))
+        add(s, FACT_SOURCE_COUNT, number(len(link.fact_sources)))
+        for c in link.claims:
+            add(s, RESTS_ON, node(c.iri))
         if link.weakest_modality:
-            out.append(ox.Triple(node, WEAKEST, ox.NamedNode(link.weakest_modality)))
+            add(s, WEAKEST, node(link.weakest_modality))
         names = [labels.get(x) for x in (link.subject, link.property, link.object)]
         if all(names):
-            out.append(ox.Triple(node, RDFS_LABEL, ox.Literal(" ".join(names),  # type: ignore
-                                                              language="en")))
+            add(s, RDFS_LABEL, ox.Literal(" ".join(names),  # type: ignore[arg-type]
+                                          language="en"))
     return out
 
 
@@ -300,10 +324,11 @@ def labels_for(store, links: Iterable[LinkSupport]) -> dict[str, str]:
     return out
 
 
-def support_graph(store) -> list[ox.Triple]:
-    """The support graph of ``store``'s current state, ready to write."""
+def support_graph(store, graph: ox.NamedNode | None = None) -> list:
+    """The support graph of ``store``'s current state, ready to write: triples, or quads
+    in ``graph``."""
     links = compute_support(store)
-    return support_triples(links, labels_for(store, links))
+    return support_triples(links, labels_for(store, links), graph)
 
 
 def replace_support(database: ox.Store, triples: Iterable[ox.Triple]) -> None:

@@ -69,7 +69,8 @@ OA = "http://www.w3.org/ns/oa#"
 HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
                      SKOS + "definition", DCT + "description", PROV_DERIVED}
 MAX_NEIGHBOURS = 12
-LINK_ENDS = {PREFIXES["crink"] + "linkSubject", PREFIXES["crink"] + "linkObject"}
+#: how derived-link nodes point at resources: shown as each link's support, not as links
+LINK_REFERENCES = {PREFIXES["crink"] + p for p in ("linkSubject", "linkObject", "restsOn")}
 MAX_RESULT_ROWS = 2000
 
 
@@ -133,6 +134,7 @@ class Fact:
     sources: list[Value] = field(default_factory=list)
     behind: list[Value] = field(default_factory=list)  # claims an inferred link rests on
     support: Support | None = None  # a derived link's support (the support graph)
+    computed: bool = False  # a statement of the support graph
 
 
 @dataclass
@@ -205,7 +207,7 @@ def _facts(desc: Description, statements: list[Statement], *, incoming: bool) ->
         sources = [Value.of(ox.NamedNode(s), desc.labels)
                    for s in desc.sources_of(st.subject)] if incoming else []
         facts.append(Fact(Value.of(st.predicate, desc.labels), Value.of(other, desc.labels),
-                          st.inferred, st.asserted_in, sources))
+                          st.inferred, st.asserted_in, sources, computed=st.computed))
     facts.sort(key=lambda f: (f.inferred, f.prop.text.lower(), f.value.text.lower()))
     return facts
 
@@ -419,12 +421,13 @@ def entity_page(desc: Description) -> Response:
     derived link's support (``?min-fact-sources=N``, ``?min-sources=N`` show only the
     derived links whose claims N sources state as fact, or come from N sources)."""
     shown = support_filter(request.args)
-    # the derived-link nodes that name this resource are shown as each link's support,
-    # not as incoming links of their own
+    # the derived-link nodes that name this resource are shown as each link's support
+    # (and on a claim's page, as the links resting on it), not as incoming links
     desc = Description(desc.iri, [s for s in desc.statements if not (
-        s.role == "in" and s.predicate.value in LINK_ENDS)], desc.labels, desc.truncated)
+        s.role == "in" and s.predicate.value in LINK_REFERENCES)], desc.labels, desc.truncated)
     labels = desc.labels
-    types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
+    types = sorted(((Value.of(s.object, labels), s.inferred and not s.computed)
+                    for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
     out = [s for s in desc.outgoing if s.predicate.value not in HEADER_PROPERTIES
            and s.predicate.value not in (STATED_IN, TEXT_CONTENT)]
@@ -447,14 +450,15 @@ def entity_page(desc: Description) -> Response:
         claim=claim_facts(desc.iri) if found else None,
         text=render(text, anchors) if text else None, anchors=anchors,
         sources=[Value.of(v, labels) for v in desc.values(PROV_DERIVED)],
-        facts=[f for f in facts if not f.inferred],
-        inferred_facts=[f for f in facts if f.inferred],
-        incoming=[f for f in incoming if not f.inferred],
-        inferred_incoming=[f for f in incoming if f.inferred],
+        facts=[f for f in facts if not f.inferred or f.computed],
+        inferred_facts=[f for f in facts if f.inferred and not f.computed],
+        incoming=[f for f in incoming if not f.inferred or f.computed],
+        inferred_incoming=[f for f in incoming if f.inferred and not f.computed],
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
         total_neighbours=total, formats=RDF_FORMATS, path=local_path(desc.iri) or "",
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
-                           if s.inferred and s.predicate.value not in HEADER_PROPERTIES),
+                           if s.inferred and not s.computed
+                           and s.predicate.value not in HEADER_PROPERTIES),
         only=shown, filtered_out=filtered_out, resting=_resting(resting))
     return html(page)
 

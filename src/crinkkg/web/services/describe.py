@@ -64,6 +64,12 @@ class Statement:
         return self.graphs <= {INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI}
 
     @property
+    def computed(self) -> bool:
+        """Only in the support graph: computed by the build from the derivations, neither
+        asserted nor inferred."""
+        return self.graphs == {SUPPORT_GRAPH_IRI}
+
+    @property
     def asserted_in(self) -> list[str]:
         return sorted(g for g in self.graphs if not is_derived_graph(g))
 
