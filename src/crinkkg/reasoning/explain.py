@@ -81,6 +81,20 @@ def _text(term: object) -> str:
     return str(term)
 
 
+@dataclass
+class _PropertyRules:
+    """What the TBox says about one property, for the rules that conclude its triples
+    (each entry with its premise axiom and the note that names it)."""
+
+    symmetric: str  # the note, or "" when not symmetric
+    inverse: list[tuple]
+    sub: list[tuple]
+    equivalent: list[tuple]
+    transitive: str
+    chains: list[tuple]
+    has_value: list[tuple]
+
+
 class RuleInstances:
     """The OWL 2 RL rule instances that conclude a triple, looked up in a built store.
 
@@ -98,6 +112,7 @@ class RuleInstances:
         self._skip = SUPPORT if has_support else None
         self._names: dict[object, str] = {}
         self._lists: dict[tuple, list] = {}
+        self._rules: dict[object, _PropertyRules] = {}
 
     def _s(self, term) -> str:
         """``short(term)``, remembered: the notes name the same few TBox terms again and
@@ -196,41 +211,60 @@ class RuleInstances:
                         [(s, SUBPROP, mid), (mid, SUBPROP, o)]
         if p == SAME and self.holds(o, SAME, s):
             yield "eq-sym", "owl:sameAs is symmetric", [(o, SAME, s)]
-        if self.holds(p, TYPE, SYMMETRIC) and self.holds(o, p, s):
-            yield "prp-symp", f"{self._s(p)} is an owl:SymmetricProperty", \
-                [(p, TYPE, SYMMETRIC), (o, p, s)]
-        for q in self.objects(p, INVERSE):
+        rules = self._property_rules(p)
+        if rules.symmetric and self.holds(o, p, s):
+            yield "prp-symp", rules.symmetric, [(p, TYPE, SYMMETRIC), (o, p, s)]
+        for q, axiom, rule, note in rules.inverse:
             if self.holds(o, q, s):
-                yield "prp-inv1", f"{self._s(p)} owl:inverseOf {self._s(q)}", \
-                    [(p, INVERSE, q), (o, q, s)]
-        for q in self.subjects(INVERSE, p):
-            if self.holds(o, q, s):
-                yield "prp-inv2", f"{self._s(q)} owl:inverseOf {self._s(p)}", \
-                    [(q, INVERSE, p), (o, q, s)]
-        for q in self.subjects(SUBPROP, p):
-            if q != p and self.holds(s, q, o):
-                yield "prp-spo1", f"{self._s(q)} rdfs:subPropertyOf {self._s(p)}", \
-                    [(q, SUBPROP, p), (s, q, o)]
-        for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p):
-            if q != p and self.holds(s, q, o):
-                yield "prp-eqp", f"{self._s(q)} owl:equivalentProperty {self._s(p)}", \
-                    [(p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
-                     (s, q, o)]
-        if self.holds(p, TYPE, TRANSITIVE):
+                yield rule, note, [axiom, (o, q, s)]
+        for q, axiom, note in rules.sub:
+            if self.holds(s, q, o):
+                yield "prp-spo1", note, [axiom, (s, q, o)]
+        for q, axiom, note in rules.equivalent:
+            if self.holds(s, q, o):
+                yield "prp-eqp", note, [axiom, (s, q, o)]
+        if rules.transitive:
             for mid in self.objects(s, p):
                 if mid not in (s, o) and self.holds(mid, p, o):
-                    yield "prp-trp", f"{self._s(p)} is an owl:TransitiveProperty", \
+                    yield "prp-trp", rules.transitive, \
                         [(p, TYPE, TRANSITIVE), (s, p, mid), (mid, p, o)]
+        for steps, note in rules.chains:
+            for path in self._paths(s, steps, o):
+                yield "prp-spo2", note, path
+        for cls, value, note in rules.has_value:
+            if value == o and self.holds(s, TYPE, cls):
+                yield "cls-hv2", note, [(s, TYPE, cls)]
+
+    def _property_rules(self, p) -> _PropertyRules:
+        """What the TBox says about ``p`` that the rules concluding ``? p ?`` read, with
+        the notes that name it: the same for every triple of ``p``, so read once."""
+        found = self._rules.get(p)
+        if found is not None:
+            return found
+        n = self._s
+        inverse = [(q, (p, INVERSE, q), "prp-inv1", f"{n(p)} owl:inverseOf {n(q)}")
+                   for q in self.objects(p, INVERSE)]
+        inverse += [(q, (q, INVERSE, p), "prp-inv2", f"{n(q)} owl:inverseOf {n(p)}")
+                    for q in self.subjects(INVERSE, p)]
+        sub = [(q, (q, SUBPROP, p), f"{n(q)} rdfs:subPropertyOf {n(p)}")
+               for q in self.subjects(SUBPROP, p) if q != p]
+        equivalent = [(q, (p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
+                       f"{n(q)} owl:equivalentProperty {n(p)}")
+                      for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p) if q != p]
+        chains = []
         for head in self.objects(p, CHAIN):
             steps = [self._step(e) for e in self.rdf_list(head)]
-            for path in self._paths(s, steps, o):
-                names = " o ".join(("inverse " if inv else "") + self._s(q) for q, inv in steps)
-                yield "prp-spo2", f"{self._s(p)} owl:propertyChainAxiom ( {names} )", path
-        for cls in self.subjects(ON_PROPERTY, p):
-            for value in self.objects(cls, HAS_VALUE):
-                if value == o and self.holds(s, TYPE, cls):
-                    yield "cls-hv2", f"{self._s(cls)} is the class of things with {self._s(p)} " \
-                        f"{self._s(value)}", [(s, TYPE, cls)]
+            names = " o ".join(("inverse " if inv else "") + n(q) for q, inv in steps)
+            chains.append((steps, f"{n(p)} owl:propertyChainAxiom ( {names} )"))
+        has_value = [(cls, value, f"{n(cls)} is the class of things with {n(p)} {n(value)}")
+                     for cls in self.subjects(ON_PROPERTY, p)
+                     for value in self.objects(cls, HAS_VALUE)]
+        found = self._rules[p] = _PropertyRules(
+            f"{n(p)} is an owl:SymmetricProperty" if self.holds(p, TYPE, SYMMETRIC) else "",
+            inverse, sub, equivalent,
+            f"{n(p)} is an owl:TransitiveProperty" if self.holds(p, TYPE, TRANSITIVE) else "",
+            chains, has_value)
+        return found
 
     def _type_candidates(self, s, c) -> Iterator[tuple[str, str, list[Triple]]]:
         for d in self.subjects(SUBCLASS, c):
