@@ -196,5 +196,6 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
     asserted = {q.triple for q in after}  # the inferred graph holds no asserted triple
     store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
                  for t in graph_to_triples(closure.inferred) if t not in asserted)
-    replace_support(store, support_graph(OxigraphStore(store)))  # a view: read, not written
+    scratch.extend(store.quads_for_pattern(None, None, None, INFERRED))  # the new state, in memory
+    replace_support(store, support_graph(OxigraphStore(scratch)))
     store.flush()
