@@ -635,6 +635,7 @@ class RemoteBackend(QueryHelpers):
         return {"backend": self.kind, "store": self.endpoints.query,
                 "version": manifest.version, "graphs": len(manifest.graphs),
                 "triples": triples["all"], "inferred_triples": triples["inferred"],
+                "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"], "http_process": os.getpid(),
                 "updates_enabled": self.updates_enabled}
 
