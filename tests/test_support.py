@@ -134,6 +134,14 @@ def test_a_link_rests_on_every_derivation_not_only_the_first_explained(fixture_s
     assert len(explained) == 1 and explained < EXPECTED[("aland", "suppliesArmsTo", "bland")][0]
 
 
+def test_explain_says_a_support_triple_is_computed_not_derived(fixture_store) -> None:
+    from crinkkg.errors import CrinkError
+
+    link = f"<{ID}link/aland--supplies--cland>"
+    with pytest.raises(CrinkError, match="is in the support graph"):
+        explain_triple(fixture_store, link, "crink:restsOn", "id:t3-headline")
+
+
 def test_the_python_api_gives_what_the_graph_holds(fixture_store) -> None:
     links = compute_support(fixture_store)
     got = {(local(x.subject), local(x.property), local(x.object)):

@@ -422,6 +422,15 @@ def explain_triple(store, subject: str, predicate: str, obj: str) -> Derivation:
     explainer = Explainer(store)
     derivation = explainer.explain(triple)
     if derivation is None:
+        if not explainer.holds(*triple) and \
+                next(iter(store.quads(*triple, SUPPORT)), None) is not None:
+            raise CrinkError(
+                f"{' '.join(short(t) for t in triple)} is in the support graph: the build "
+                "computes it from the derivations of a derived link, it is neither asserted "
+                "nor inferred",
+                hint="explain the derived link itself (its crink:linkSubject, "
+                     "crink:linkProperty and crink:linkObject); docs/support.md says how the "
+                     "support is computed")
         if not explainer.holds(*triple):
             raise CrinkError(
                 f"{' '.join(short(t) for t in triple)} is not in the graph, asserted or inferred",

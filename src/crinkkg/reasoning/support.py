@@ -374,7 +374,7 @@ def format_support(support: dict, short=str) -> str:
         if support["weakest_modality"] else "none recorded"
     lines = [f"Support: {n} claim{'s' if n != 1 else ''} from {s} source{'s' if s != 1 else ''}"
              f" ({f} stating {'it' if n == 1 else 'at least one'} as fact); weakest modality "
-             f"{weakest}   [{short(ox.NamedNode(support['link']))} in the support graph]"]
+             f"{weakest}   [<{support['link']}> in the support graph]"]
     for c in support["claims"]:
         sources = ", ".join(short(ox.NamedNode(x)) for x in c["sources"]) or "no source"
         modality = ", ".join(short(ox.NamedNode(m)) for m in c["modality"]) or "no modality"
