@@ -127,10 +127,13 @@ def test_overview_network_is_interactive_and_filters(page, server):
     # a relation kind switched off: its edges leave the network and the list
     kind = data["kinds"][0]["kind"]
     of_kind = [e for e in edges if e["kind"] == kind]
+    claims = [e for e in edges if not e["derived"]]
+    derived = len(edges) - len(claims)
     page.locator(f"input[name=kind][value='{kind}']").uncheck()
     assert int(cy.get_attribute("data-shown")) == len(edges) - len(of_kind)
     assert page.locator("#network-count").inner_text() == \
-        f"{len(edges) - len(of_kind)} of {len(edges)} claims shown."
+        f"{len(claims) - len(of_kind)} of {len(claims)} claims shown; " \
+        f"{derived} of {derived} derived links."
     hidden = page.evaluate("[...document.querySelectorAll('li[data-via]')]"
                            ".filter(li => li.hidden).map(li => li.dataset.via)")
     assert set(hidden) == {e["via"] for e in of_kind if e["via"]}

@@ -77,6 +77,7 @@ def test_graph_layout_one_graph_per_file_and_the_inferred_graph(tmp_path: Path) 
         "https://w3id.org/crinkkg/graph/ontology/crink",
         "https://w3id.org/crinkkg/graph/data/facts",
         "https://w3id.org/crinkkg/graph/inferred",
+        "https://w3id.org/crinkkg/graph/support",
     }
     store = OxigraphStore.open(settings.store)
     supplies = "SELECT ?a ?b WHERE { ?a crink:supplies ?b }"
@@ -237,7 +238,7 @@ def test_cli_build_json_quiet_and_stats(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["cached"] is False and report["inferred_triples"] > 0
     assert [s["name"] for s in report["steps"]] == [
-        "load", "anchors", "validate", "reason", "store"]
+        "load", "anchors", "validate", "reason", "support", "store"]
     quiet = run_cli(tmp_path, "build", "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     stats = json.loads(run_cli(tmp_path, "stats", "--json").stdout)

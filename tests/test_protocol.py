@@ -172,7 +172,8 @@ def test_cors(server) -> None:
 def test_health_and_metrics(server) -> None:
     health = requests.get(server.url + "/health", timeout=30).json()
     assert health["status"] == "ok" and health["triples"] > 0
-    assert health["triples"] == health["asserted_triples"] + health["inferred_triples"]
+    assert health["triples"] == health["asserted_triples"] + health["inferred_triples"] \
+        + health["support_triples"]
     get(server, "SELECT ?s WHERE {")  # one syntax error
     r = requests.get(server.url + "/metrics", timeout=30)
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")

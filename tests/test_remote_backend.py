@@ -66,7 +66,7 @@ SNAPSHOT = f"""
 SELECT ?version ?g (COUNT(*) AS ?n) WHERE {{
   GRAPH <{MANIFEST_GRAPH}> {{
     <{MANIFEST_GRAPH}> <{M}version> ?version ; ?role ?g .
-    FILTER (?role IN (<{M}asserted>, <{M}inferred>, <{M}merge>))
+    FILTER (?role IN (<{M}asserted>, <{M}inferred>, <{M}merge>, <{M}support>))
   }}
   GRAPH ?g {{ ?s ?p ?o }}
 }} GROUP BY ?version ?g"""

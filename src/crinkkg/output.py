@@ -65,7 +65,8 @@ def format_statistics(figures: dict) -> str:
     lines = ["Triples per graph:"]
     lines += [f"  {n:>7}  {g or '(the default graph)'}" for g, n in figures["graphs"].items()]
     lines.append(f"  asserted {figures['asserted_triples']}, "
-                 f"inferred {figures['inferred_triples']}")
+                 f"inferred {figures['inferred_triples']}, "
+                 f"support {figures.get('support_triples', 0)}")
     lines.append("Instances per class:")
     lines += [f"  {n:>7}  {short(ox.NamedNode(c))}"
               for c, n in figures["instances_per_class"].items()]

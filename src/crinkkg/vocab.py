@@ -15,6 +15,11 @@ BASE = "https://w3id.org/crinkkg/"
 ONTOLOGY_IRI = BASE + "ontology"
 GRAPH_BASE = BASE + "graph/"
 INFERRED_GRAPH_IRI = GRAPH_BASE + "inferred"
+#: the support of each derived shortcut (crink:DerivedLink nodes), computed from the
+#: derivations after reasoning (crinkkg.reasoning.support); not reasoned over, not asserted
+SUPPORT_GRAPH_IRI = GRAPH_BASE + "support"
+#: where the derived-link nodes of the support graph are minted
+LINK_BASE = BASE + "id/link/"
 #: graphs the store keeps for itself so that the default graph is an RDF merge (store.py);
 #: never shown, never writable
 MERGE_GRAPH_PREFIX = "urn:x-crinkkg:merge:"
@@ -84,3 +89,13 @@ def graph_iri_for(relative_path: str) -> str:
 def is_inferred_graph(iri: str) -> bool:
     """True for the graph that holds the reasoner's output."""
     return iri == INFERRED_GRAPH_IRI
+
+
+def is_derived_graph(iri: str) -> bool:
+    """True for the graphs the build computes (the inferred graph and the support graph):
+    never asserted, never writable.
+
+    >>> is_derived_graph(SUPPORT_GRAPH_IRI), is_derived_graph(GRAPH_BASE + "data/china")
+    (True, False)
+    """
+    return iri in (INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI)

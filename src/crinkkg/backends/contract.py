@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.views import View
-from crinkkg.vocab import INFERRED_GRAPH_IRI
+from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI
 
 #: ``fmt=`` names for graph answers, by the pyoxigraph format a caller asks for
 GRAPH_FORMAT_NAMES = {"text/turtle": "turtle", "application/n-triples": "ntriples",
@@ -191,8 +191,9 @@ class Statistics:
 
     ``graphs``: triples per graph (``""``: the store's own default graph, when not empty;
     a triple held by two graphs counts in each); ``asserted``: distinct triples of the
-    asserted graphs' merge; ``inferred``: triples of the inferred graph; ``classes`` and
-    ``properties``: instances per class and uses per property over the whole dataset.
+    asserted graphs' merge; ``inferred``: triples of the inferred graph; ``support``:
+    triples of the support graph; ``classes`` and ``properties``: instances per class and
+    uses per property over the whole dataset.
     """
 
     graphs: dict[str, int]
@@ -200,15 +201,18 @@ class Statistics:
     inferred: int
     classes: dict[str, int]
     properties: dict[str, int]
+    support: int = 0
 
     @property
     def triples(self) -> int:
-        """Asserted plus inferred (the inferred graph holds no asserted triple)."""
-        return self.asserted + self.inferred
+        """Asserted, inferred and support triples: the default graph (the three share no
+        triple)."""
+        return self.asserted + self.inferred + self.support
 
     def as_dict(self) -> dict:
         return {"graphs": self.graphs, "asserted_triples": self.asserted,
-                "inferred_triples": self.inferred, "triples": self.triples,
+                "inferred_triples": self.inferred, "support_triples": self.support,
+                "triples": self.triples,
                 "instances_per_class": self.classes, "properties_used": self.properties}
 
 
@@ -269,11 +273,14 @@ class QueryHelpers:
         return dict(self._counts()[0])
 
     def triple_counts(self) -> dict[str, int]:
-        """Distinct triples: ``asserted`` (the merge of the asserted graphs), ``inferred``
-        and ``all``; every count the server shows comes from here."""
+        """Distinct triples: ``asserted`` (the merge of the asserted graphs), ``inferred``,
+        ``support`` and ``all`` (the default graph: the three share no triple); every count
+        the server shows comes from here."""
         counts, asserted = self._counts()
         inferred = counts.get(INFERRED_GRAPH_IRI, 0)
-        return {"asserted": asserted, "inferred": inferred, "all": asserted + inferred}
+        support = counts.get(SUPPORT_GRAPH_IRI, 0)
+        return {"asserted": asserted, "inferred": inferred, "support": support,
+                "all": asserted + inferred + support}
 
     def statistics(self) -> Statistics:
         """The dataset's figures, for ``crinkkg stats`` and the service description."""
@@ -293,6 +300,7 @@ class QueryHelpers:
         stats = Statistics(
             graphs=dict(sorted(self.graph_counts().items())),
             asserted=counts["asserted"], inferred=counts["inferred"],
+            support=counts["support"],
             classes=pairs("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
                           "c"),
             properties=pairs("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", "p"))

@@ -41,7 +41,7 @@ from crinkkg.backends.remote import (
 from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
 from crinkkg.errors import CrinkError
 from crinkkg.store.oxigraph import MERGE, OxigraphStore
-from crinkkg.vocab import INFERRED_GRAPH_IRI
+from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI
 
 STAGING = "urn:x-crinkkg:staging:"
 #: triples per request: big enough to amortise a round trip, small enough for any store
@@ -102,7 +102,7 @@ class PublishReport:
 
 
 def local_graphs(store: OxigraphStore) -> tuple[dict[str, int], bool]:
-    """The graphs a build holds (asserted, inferred; the merge graph when present) and
+    """The graphs a build holds (asserted, inferred, support; the merge graph when present) and
     their sizes, and whether the store's own default graph holds triples."""
     sizes = {g: store.count(g) for g in store.graph_names()}
     merge = sum(1 for _ in store.quads(None, None, None, MERGE))
@@ -194,8 +194,10 @@ class Publisher:
         """One update request: staged graphs onto their names, old graphs away, the new
         manifest in. Returns the graphs of the old version that are gone."""
         merge = MERGE.value if MERGE.value in sizes else None
-        asserted = tuple(sorted(g for g in sizes if g not in (INFERRED_GRAPH_IRI, MERGE.value)))
-        manifest = Manifest(self.version, asserted, INFERRED_GRAPH_IRI, merge)
+        derived = (INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, MERGE.value)
+        asserted = tuple(sorted(g for g in sizes if g not in derived))
+        support = SUPPORT_GRAPH_IRI if SUPPORT_GRAPH_IRI in sizes else None
+        manifest = Manifest(self.version, asserted, INFERRED_GRAPH_IRI, merge, support)
         old = set(previous.graphs) | ({previous.merge} if previous and previous.merge else set()) \
             if previous else set()
         gone = sorted(old - set(sizes))

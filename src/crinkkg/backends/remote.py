@@ -5,7 +5,8 @@ Virtuoso or Oxigraph server behind the same contract as the embedded one
 (:mod:`crinkkg.backends.contract`); the web layer does not know which it talks to.
 
 What the store holds is what ``crinkkg publish`` put there: every asserted graph, the
-inferred graph, the hidden merge graph when two files share a triple, and a manifest graph
+inferred graph, the support graph (what each derived shortcut rests on), the hidden merge
+graph when two files share a triple, and a manifest graph
 (:data:`MANIFEST_GRAPH`) naming them and the published version. Every query is sent with
 its dataset spelt out (``default-graph-uri``/``named-graph-uri``) from the manifest, so a
 store's own idea of its default graph (Virtuoso's includes its system graphs) never leaks
@@ -55,11 +56,12 @@ from crinkkg.errors import CrinkError, InconsistencyError
 from crinkkg.formats import Override, check_format
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
+from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import Unreadable, declared_prefixes, has_keyword, tokenize
-from crinkkg.store.oxigraph import MERGE
+from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
-from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, PREFIXES
+from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
 
 #: the graph that says what is published: the version and the graphs of each role
 MANIFEST_GRAPH = "urn:x-crinkkg:manifest"
@@ -81,23 +83,26 @@ _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 @dataclass(frozen=True)
 class Manifest:
     """What a publish left in the store: ``version``, the asserted graphs, the inferred
-    graph and the merge graph (when files share triples)."""
+    graph, the merge graph (when files share triples) and the support graph (a build
+    made before there was one has none)."""
 
     version: str
     asserted: tuple[str, ...]
     inferred: str = INFERRED_GRAPH_IRI
     merge: str | None = None
+    support: str | None = None
 
     @property
     def graphs(self) -> list[str]:
-        """The named graphs users see (asserted and inferred)."""
-        return [*self.asserted, self.inferred]
+        """The named graphs users see (asserted, inferred and support)."""
+        return [*self.asserted, self.inferred, *([self.support] if self.support else [])]
 
     def dataset(self, view: View) -> tuple[list[str], list[str]]:
         """``default-graph-uri`` and ``named-graph-uri`` values for one view (the same
         datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`)."""
         asserted = [self.merge] if self.merge else [*self.asserted, DEFAULT_GRAPH]
-        default = {"all": [*asserted, self.inferred], "asserted": asserted,
+        support = [self.support] if self.support else []
+        default = {"all": [*asserted, self.inferred, *support], "asserted": asserted,
                    "inferred": [self.inferred]}[view]
         return default or [EMPTY_GRAPH], self.graphs
 
@@ -118,6 +123,8 @@ class Manifest:
         lines += [f"{s} <{MANIFEST}asserted> <{g}> ." for g in self.asserted]
         if self.merge:
             lines.append(f"{s} <{MANIFEST}merge> <{self.merge}> .")
+        if self.support:
+            lines.append(f"{s} <{MANIFEST}support> <{self.support}> .")
         return "\n".join(lines) + "\n"
 
     def inserts(self, per: int = 1000) -> list[str]:
@@ -148,7 +155,8 @@ def read_manifest(client: SparqlClient) -> Manifest | None:
         return None
     return Manifest(version=by["version"][0], asserted=tuple(sorted(by.get("asserted", ()))),
                     inferred=by.get("inferred", [INFERRED_GRAPH_IRI])[0],
-                    merge=(by.get("merge") or [None])[0])
+                    merge=(by.get("merge") or [None])[0],
+                    support=(by.get("support") or [None])[0])
 
 
 def client_for(settings: Settings, timeout: float | None = None) -> SparqlClient:
@@ -496,7 +504,8 @@ class RemoteBackend(QueryHelpers):
         touched = sorted(plan.graphs)
         inferred_stage = staging(manifest.inferred)
         merge_stage = staging(MERGE_GRAPH)
-        scratch = [staging(g) for g in touched] + [inferred_stage, merge_stage]
+        support_stage = staging(SUPPORT_GRAPH_IRI)
+        scratch = [staging(g) for g in touched] + [inferred_stage, merge_stage, support_stage]
         exists_before = set(manifest.asserted) | {DEFAULT_GRAPH}
         try:
             self.client.update(" ;\n".join(
@@ -532,10 +541,12 @@ class RemoteBackend(QueryHelpers):
                               "nothing was changed",
                               hint="see the problems listed; change the update",
                               extra={"problems": [vars(p) for p in result.inconsistencies]})
+            supported = stage_support(self.client, reading, inferred_stage, support_stage)
             merged = self._merge(reading, merge_stage)
             new = Manifest(manifest.next_version(stage_id),
                            tuple(g for g in asserted if g != DEFAULT_GRAPH),
-                           manifest.inferred, MERGE_GRAPH if merged else None)
+                           manifest.inferred, MERGE_GRAPH if merged else None,
+                           SUPPORT_GRAPH_IRI if supported else None)
             ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
             ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
                     else f"DROP SILENT GRAPH <{g}>" for g in after]
@@ -543,6 +554,8 @@ class RemoteBackend(QueryHelpers):
                     if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>"]
             ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>" if merged
                     else f"DROP SILENT GRAPH <{MERGE_GRAPH}>"]
+            ops += [f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
+                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"]
             ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
                     *new.inserts()]
             self.client.update(" ;\n".join(ops))
@@ -552,33 +565,39 @@ class RemoteBackend(QueryHelpers):
             raise problem_of(exc, "update") from None
         self._manifest = None
         total = sum(self.graph_counts().values())
-        body = (f"update applied; the inferred graph is current ({total} quads, "
+        body = (f"update applied; the inferred and support graphs are current ({total} quads, "
                 f"{time.perf_counter() - started:.3f} s)\n").encode()
         return Reply("text/plain; charset=utf-8", body, total, time.perf_counter() - started)
 
     def reason(self) -> InStoreResult:
         """Recompute the published inferred graph in the store (OWL 2 RL, to the fixpoint)
-        and swap it in with a new version; an inconsistency changes nothing and raises
+        and the support graph from it, and swap both in with a new version; an
+        inconsistency changes nothing and raises
         :class:`~crinkkg.errors.InconsistencyError`."""
         with self._update_lock:
             manifest = self.manifest(fresh=True)
             stage_id = uuid.uuid4().hex[:12]
             stage = f"{STAGING_UPDATE}{stage_id}:{manifest.inferred}"
+            support_stage = f"{STAGING_UPDATE}{stage_id}:{SUPPORT_GRAPH_IRI}"
             try:
-                self._drop([stage])
-                result = reason_in_store(ClientStore(self.client),
-                                         [*manifest.asserted, DEFAULT_GRAPH], stage)
+                self._drop([stage, support_stage])
+                reading = [*manifest.asserted, DEFAULT_GRAPH]
+                result = reason_in_store(ClientStore(self.client), reading, stage)
                 if result.inconsistencies:
                     raise InconsistencyError(result.inconsistencies)
+                supported = stage_support(self.client, reading, stage, support_stage)
                 new = Manifest(manifest.next_version(stage_id),
-                               manifest.asserted, manifest.inferred, manifest.merge)
+                               manifest.asserted, manifest.inferred, manifest.merge,
+                               SUPPORT_GRAPH_IRI if supported else None)
                 self.client.update(" ;\n".join([
                     f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
                     if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
+                    f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
+                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>",
                     f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
                     *new.inserts()]))
             finally:
-                self._drop([stage])
+                self._drop([stage, support_stage])
                 self._manifest = None
         return result
 
@@ -616,8 +635,41 @@ class RemoteBackend(QueryHelpers):
         return {"backend": self.kind, "store": self.endpoints.query,
                 "version": manifest.version, "graphs": len(manifest.graphs),
                 "triples": triples["all"], "inferred_triples": triples["inferred"],
+                "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"], "http_process": os.getpid(),
                 "updates_enabled": self.updates_enabled}
+
+
+def fetch_copy(client: SparqlClient, asserted: list[str], inferred: str) -> OxigraphStore:
+    """The graphs ``asserted`` and ``inferred`` of a remote store, copied into an in-memory
+    store (``inferred`` under the inferred graph's name), for the computations that walk
+    quads: the support of derived links (:mod:`crinkkg.reasoning.support`)."""
+    values = " ".join(f"<{g}>" for g in dict.fromkeys([*asserted, inferred]))
+    response = client.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} "
+                            "GRAPH ?g { ?s ?p ?o } }", accept=RESULTS_JSON)
+    copy = ox.Store()
+    quads = []
+    for row in ox.parse_query_results(response.body, format=ox.QueryResultsFormat.JSON):
+        graph = INFERRED if row["g"].value == inferred else row["g"]
+        quads.append(ox.Quad(row["s"], row["p"], row["o"], graph))
+    copy.bulk_extend(quads)
+    return OxigraphStore(copy, read_only=True)
+
+
+def stage_support(client: SparqlClient, asserted: list[str], inferred: str, target: str,
+                  per: int = 2000) -> bool:
+    """Compute the support graph of a remote state (the graphs ``asserted``, the inferred
+    graph ``inferred``) from the same derivations the embedded store follows, and write it
+    into ``target``; False when there is nothing to write. Computed here, not in the store:
+    the derivations are the rule instances of :mod:`crinkkg.reasoning.explain`, which walk
+    quads, and one copy of the rules is enough."""
+    triples = support_graph(fetch_copy(client, asserted, inferred))
+    ops = [f"INSERT DATA {{ GRAPH <{target}> {{\n"
+           + (ox.serialize(triples[i:i + per], format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+           + "} }" for i in range(0, len(triples), per)]
+    if ops:
+        client.update(f"DROP SILENT GRAPH <{target}> ;\n" + " ;\n".join(ops))
+    return bool(ops)
 
 
 class ClientStore:

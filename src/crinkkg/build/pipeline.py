@@ -1,4 +1,5 @@
-"""The build: load -> validate -> reason -> clean -> write the store (atomic and cached).
+"""The build: load -> validate -> reason -> clean -> write the store -> support (atomic
+and cached).
 
 Nothing here knows about HTTP. The store is written into a fresh directory beside the
 current one, and a symbolic link is swapped only once it is complete: an interrupted or
@@ -26,12 +27,12 @@ from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import SourceFile, load_inputs
 from crinkkg.inputs.validation import validate
 from crinkkg.reasoning import owlrl_closure as reasoning
-from crinkkg.reasoning import rules
+from crinkkg.reasoning import rules, support
 from crinkkg.settings import Settings
 from crinkkg.store.layout import StoreLayout
-from crinkkg.store.oxigraph import MERGE, asserted_merge
+from crinkkg.store.oxigraph import MERGE, OxigraphStore, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
-from crinkkg.vocab import INFERRED_GRAPH, graph_iri_for
+from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI, graph_iri_for
 
 Progress = Callable[[str, str], None]
 #: changes when the store's layout changes, so that an older store is rebuilt
@@ -151,10 +152,27 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         report.removed_by_cleanup = dict(closure.removed)
         step.detail = (f"{len(closure.inferred)} inferred triples kept, "
                        f"{sum(closure.removed.values())} removed by clean-up")
+    quads, counts = _dataset_quads(sources, closure.inferred)
+    with _timed(report, "support", progress) as step:
+        described = _support_quads(quads)
+        quads += described
+        counts[SUPPORT_GRAPH_IRI] = len(described)
+        links = sum(1 for q in described if q.predicate == support.LINK_SUBJECT)
+        step.detail = f"{links} derived links described in <{SUPPORT_GRAPH_IRI}>"
     with _timed(report, "store", progress) as step:
-        report.graphs, work = _write_store(layout, sources, closure.inferred)
+        work = _write_store(layout, quads)
+        report.graphs = counts
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
     return report, work
+
+
+def _support_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """The support graph of the dataset ``quads``: what every derived shortcut rests on,
+    computed over an in-memory copy (reads of a freshly bulk-loaded database are slower
+    than copying the quads)."""
+    copy = ox.Store()
+    copy.bulk_extend(quads)
+    return support.support_graph(OxigraphStore(copy, read_only=True), support.SUPPORT)
 
 
 def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:
@@ -202,27 +220,33 @@ def _graphs(sources: list[SourceFile]) -> tuple[Graph, Graph, Graph]:
     return asserted, shapes, ontology
 
 
-def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
-                 ) -> tuple[dict[str, int], Path]:
+def _dataset_quads(sources: list[SourceFile], inferred: Graph
+                   ) -> tuple[list[ox.Quad], dict[str, int]]:
+    """The new version's quads (asserted graphs, merge graph, inferred graph) and the
+    triples of each graph users see."""
+    counts: dict[str, int] = {}
+    quads: list[ox.Quad] = []
+    for src in sources:
+        if src.role == "shapes":
+            continue
+        graph = ox.NamedNode(src.graph)
+        quads += (ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
+        counts[src.graph] = len(set(src.triples))
+    merged = asserted_merge(quads)  # only when files share triples
+    if merged is not None:
+        quads += (ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
+    inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
+    quads += (ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
+              for t in graph_to_triples(inferred))
+    counts[str(INFERRED_GRAPH)] = len(inferred)
+    return quads, counts
+
+
+def _write_store(layout: StoreLayout, quads: list[ox.Quad]) -> Path:
     """Write the new version's database; it is published by :func:`build`."""
     work = layout.work_dir("build")
     try:
         store = ox.Store(str(work / "db"))
-        counts: dict[str, int] = {}
-        quads: list[ox.Quad] = []
-        for src in sources:
-            if src.role == "shapes":
-                continue
-            graph = ox.NamedNode(src.graph)
-            quads += (ox.Quad(t.subject, t.predicate, t.object, graph) for t in src.triples)
-            counts[src.graph] = len(set(src.triples))
-        merged = asserted_merge(quads)  # only when files share triples
-        if merged is not None:
-            quads += (ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
-        inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
-        quads += (ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
-                  for t in graph_to_triples(inferred))
-        counts[str(INFERRED_GRAPH)] = len(inferred)
         # one bulk load writes sorted files directly: 2-3x faster than transactional inserts
         store.bulk_extend(quads)
         store.flush()
@@ -230,4 +254,4 @@ def _write_store(layout: StoreLayout, sources: list[SourceFile], inferred: Graph
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return counts, work
+    return work

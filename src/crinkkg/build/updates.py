@@ -1,4 +1,4 @@
-"""SPARQL updates that keep the inferred graph current.
+"""SPARQL updates that keep the inferred graph and the support graph current.
 
 An update is tried first on an in-memory copy of the asserted graphs and re-reasoned
 there; only a consistent result is written to the store, so a rejected update changes
@@ -12,11 +12,14 @@ from rdflib import Graph
 
 from crinkkg.errors import CrinkError, InconsistencyError
 from crinkkg.reasoning.rules import reason
+from crinkkg.reasoning.support import replace_support, support_graph
 from crinkkg.store.oxigraph import OxigraphStore, is_merge_graph, write_merge
 from crinkkg.terms import graph_to_triples, to_rdflib
-from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES
+from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES, SUPPORT_GRAPH_IRI
 
 INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+SUPPORT = ox.NamedNode(SUPPORT_GRAPH_IRI)
+DERIVED = (INFERRED, SUPPORT)
 
 
 class UpdateRefused(CrinkError):
@@ -112,9 +115,10 @@ def _run(scratch: ox.Store, sparql: str) -> None:
 
 
 def asserted_quads(store: ox.Store) -> list[ox.Quad]:
-    """Every quad but those of the inferred graph and of the merge graph (store.py)."""
+    """Every quad but those of the inferred and support graphs and of the merge graph
+    (store.py)."""
     return [q for q in store.quads_for_pattern(None, None, None, None)
-            if q.graph_name != INFERRED and not is_merge_graph(q.graph_name)]
+            if q.graph_name not in DERIVED and not is_merge_graph(q.graph_name)]
 
 
 def rdflib_graph(quads: list[ox.Quad]) -> Graph:
@@ -125,21 +129,27 @@ def rdflib_graph(quads: list[ox.Quad]) -> Graph:
 
 
 def refuse_protected(sparql: str) -> None:
-    """Refuse an update that names the inferred graph or a graph the store keeps for
-    itself (``urn:x-crinkkg:…``), locally and remotely alike."""
-    if str(INFERRED_GRAPH) in sparql:
-        raise UpdateRefused(
-            f"updates may not touch the inferred graph <{INFERRED_GRAPH}>",
-            hint="change the asserted graphs: the inferred graph is recomputed after each update",
-        )
+    """Refuse an update that names the inferred graph, the support graph or a graph the
+    store keeps for itself (``urn:x-crinkkg:…``), locally and remotely alike."""
+    for graph in (str(INFERRED_GRAPH), SUPPORT_GRAPH_IRI):
+        if graph in sparql:
+            raise UpdateRefused(
+                f"updates may not touch the {_derived_name(graph)} graph <{graph}>",
+                hint="change the asserted graphs: the inferred and support graphs are "
+                     "recomputed after each update",
+            )
     if "urn:x-crinkkg:" in sparql:
         raise UpdateRefused("graphs named urn:x-crinkkg:… belong to the store itself",
                             hint="write to another graph")
 
 
+def _derived_name(graph: str) -> str:
+    return "support" if graph == SUPPORT_GRAPH_IRI else "inferred"
+
+
 def apply_update(target: OxigraphStore, sparql: str) -> None:
     """Run ``sparql`` against the asserted graphs of ``target`` (opened for writing), then
-    re-reason: the inferred graph is current when it returns.
+    re-reason: the inferred graph and the support graph are current when it returns.
 
     Raises :class:`UpdateRefused` when it names the inferred graph and
     :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
@@ -150,14 +160,16 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
     scratch = ox.Store()
     scratch.extend(before)
     for graph in store.named_graphs():  # empty graphs exist too (CREATE GRAPH)
-        if graph != INFERRED and not is_merge_graph(graph):
+        if graph not in DERIVED and not is_merge_graph(graph):
             scratch.add_graph(graph)
     _run(scratch, sparql)  # raises SyntaxError before anything changes
-    if next(iter(scratch.quads_for_pattern(None, None, None, INFERRED)), None) is not None:
-        raise UpdateRefused(
-            f"updates may not write the inferred graph <{INFERRED_GRAPH}>",
-            hint="change the asserted graphs: the inferred graph is recomputed after each update",
-        )
+    for graph in DERIVED:
+        if next(iter(scratch.quads_for_pattern(None, None, None, graph)), None) is not None:
+            raise UpdateRefused(
+                f"updates may not write the {_derived_name(graph.value)} graph <{graph.value}>",
+                hint="change the asserted graphs: the inferred and support graphs are "
+                     "recomputed after each update",
+            )
     if any(is_merge_graph(g) for g in scratch.named_graphs()):
         raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
                             hint="write to another graph")
@@ -173,7 +185,7 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
     store.extend(new - old)
     # graphs themselves (CREATE / DROP GRAPH), not only their triples
     for graph in list(store.named_graphs()):
-        if graph != INFERRED and not is_merge_graph(graph) \
+        if graph not in DERIVED and not is_merge_graph(graph) \
                 and not scratch.contains_named_graph(graph):
             store.remove_graph(graph)
     for graph in scratch.named_graphs():
@@ -184,4 +196,6 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
     asserted = {q.triple for q in after}  # the inferred graph holds no asserted triple
     store.extend(ox.Quad(t.subject, t.predicate, t.object, INFERRED)
                  for t in graph_to_triples(closure.inferred) if t not in asserted)
+    scratch.extend(store.quads_for_pattern(None, None, None, INFERRED))  # the new state, in memory
+    replace_support(store, support_graph(OxigraphStore(scratch)))
     store.flush()

@@ -461,18 +461,26 @@ def reason(ctx: click.Context, in_store: bool, graphs: tuple[str, ...], inferred
 @click.pass_context
 def explain(ctx: click.Context, subject: str, predicate: str, object: str,
             as_json: bool, no_build: bool, **locations: Path | None) -> None:
-    """Why a triple holds: its source if asserted, its OWL 2 RL derivation if inferred.
+    """Why a triple holds: its source if asserted, its OWL 2 RL derivation if inferred;
+    for a derived shortcut (crink:supplies, crink:alliedWith, ...) also its support: the
+    claims of every derivation, their sources and the weakest modality.
 
     Terms are IRIs in <...>, prefixed names (crink:supplies, id:iran) or literals ("...").
     """
+    from crinkkg.output import short
     from crinkkg.reasoning.explain import explain_triple, format_derivation
+    from crinkkg.reasoning.support import format_support, read_support
 
     _locations(ctx, locations)
     ctx.obj["_json"] = as_json
     store = _local_backend(_settings(ctx), no_build).store  # walks the local store
     derivation = explain_triple(store, subject, predicate, object)
-    click.echo(json.dumps(derivation.as_dict(), indent=2) if as_json
-               else format_derivation(derivation))
+    support = read_support(store, *derivation.triple)
+    if as_json:
+        click.echo(json.dumps({**derivation.as_dict(), "support": support}, indent=2))
+    else:
+        click.echo(format_derivation(derivation)
+                   + (f"\n\n{format_support(support, short)}" if support else ""))
 
 
 @cli.command()

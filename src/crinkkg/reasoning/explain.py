@@ -5,6 +5,10 @@ an inferred triple it tries the OWL 2 RL rules that could conclude it, looks up 
 premises in the built store, and explains each premise in turn, down to asserted facts.
 A premise already being explained higher up is not used again, so every derivation printed
 is well-founded.
+
+:class:`RuleInstances` enumerates the rule instances that conclude a triple; it is the one
+enumeration of the rules after the fact: :class:`Explainer` follows the first instance that
+bottoms out, :mod:`crinkkg.reasoning.support` takes the union over all of them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pyoxigraph as ox
 
 from crinkkg.errors import CrinkError
 from crinkkg.output import short
-from crinkkg.vocab import INFERRED_GRAPH
+from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -39,6 +43,7 @@ HAS_VALUE, ON_PROPERTY = _n(OWL + "hasValue"), _n(OWL + "onProperty")
 SOME_VALUES, INTERSECTION, UNION = _n(OWL + "someValuesFrom"), _n(OWL + "intersectionOf"), \
     _n(OWL + "unionOf")
 INFERRED = _n(str(INFERRED_GRAPH))
+SUPPORT = _n(SUPPORT_GRAPH_IRI)
 OA = "http://www.w3.org/ns/oa#"
 STATED_IN = _n("https://w3id.org/crinkkg/ontology#statedIn")
 HAS_SOURCE, HAS_SELECTOR = _n(OA + "hasSource"), _n(OA + "hasSelector")
@@ -76,30 +81,86 @@ def _text(term: object) -> str:
     return str(term)
 
 
-class Explainer:
-    """Finds well-founded OWL 2 RL derivations over a built store."""
+@dataclass
+class _PropertyRules:
+    """What the TBox says about one property, for the rules that conclude its triples
+    (each entry with its premise axiom and the note that names it)."""
+
+    symmetric: str  # the note, or "" when not symmetric
+    inverse: list[tuple]
+    sub: list[tuple]
+    equivalent: list[tuple]
+    transitive: str
+    chains: list[tuple]
+    has_value: list[tuple]
+
+
+class RuleInstances:
+    """The OWL 2 RL rule instances that conclude a triple, looked up in a built store.
+
+    ``store`` is anything with ``quads(s, p, o, graph)`` (an
+    :class:`~crinkkg.store.oxigraph.OxigraphStore`); the support graph
+    (:data:`~crinkkg.vocab.SUPPORT_GRAPH_IRI`) is computed from the derivations and is not
+    read as a premise. The store must not change while this object is used: lookups are
+    remembered (the same few patterns are asked for every triple of one property).
+    """
 
     def __init__(self, store) -> None:
         self.store = store
-        self._memo: dict[Triple, Derivation] = {}
+        self._seen: dict[tuple, tuple] = {}
+        has_support = next(iter(store.quads(None, None, None, SUPPORT)), None) is not None
+        self._skip = SUPPORT if has_support else None
+        self._names: dict[object, str] = {}
+        self._lists: dict[tuple, list] = {}
+        self._rules: dict[object, _PropertyRules] = {}
+
+    def _s(self, term) -> str:
+        """``short(term)``, remembered: the notes name the same few TBox terms again and
+        again."""
+        found = self._names.get(term)
+        if found is None:
+            found = self._names[term] = short(term)
+        return found
 
     # -- looking things up -----------------------------------------------------------------
 
+    def _quads(self, s, p, o) -> tuple:
+        key = (s, p, o)
+        found = self._seen.get(key)
+        if found is None:
+            skip = self._skip
+            found = tuple(self.store.quads(s, p, o, None)) if skip is None else \
+                tuple(q for q in self.store.quads(s, p, o, None) if q.graph_name != skip)
+            self._seen[key] = found
+        return found
+
     def graphs_of(self, s, p, o) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [q.graph_name for q in self.store.quads(s, p, o, None)]
+        return [q.graph_name for q in self._quads(s, p, o)]
 
     def holds(self, s, p, o) -> bool:
-        return next(iter(self.store.quads(s, p, o, None)), None) is not None
+        return bool(self._quads(s, p, o))
 
     def objects(self, s, p) -> list:
-        return list(dict.fromkeys(q.object for q in self.store.quads(s, p, None, None)))
+        """The distinct objects of ``s p ?o`` (a list the caller must not change)."""
+        key = (s, p, 1)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = list(dict.fromkeys(q.object
+                                                          for q in self._quads(s, p, None)))
+        return found
 
     def subjects(self, p, o) -> list:
-        return list(dict.fromkeys(q.subject for q in self.store.quads(None, p, o, None)))
+        """The distinct subjects of ``?s p o`` (a list the caller must not change)."""
+        key = (p, o, 0)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = list(dict.fromkeys(q.subject
+                                                          for q in self._quads(None, p, o)))
+        return found
 
     def pairs(self, p) -> Iterator[tuple[object, object]]:
         seen = set()
-        for q in self.store.quads(None, p, None, None):
+        for q in self._quads(None, p, None):
             if (q.subject, q.object) not in seen:
                 seen.add((q.subject, q.object))
                 yield q.subject, q.object
@@ -130,6 +191,182 @@ class Explainer:
                         entry[key] = int(value.value) if key != "exact" else value.value
             found.append(entry)
         return sorted(found, key=lambda e: (e.get("source") or "", e.get("start", -1)))
+
+    # -- the rules ---------------------------------------------------------------------------
+
+    def candidates(self, s, p, o) -> Iterator[tuple[str, str, list[Triple]]]:
+        """Every rule instance whose conclusion is ``(s, p, o)`` and whose premises all hold
+        in the store, with its premises (each instance once)."""
+        if p == TYPE:
+            yield from self._type_candidates(s, o)
+        if p == SUBCLASS:
+            for mid in self.objects(s, SUBCLASS):
+                if mid not in (s, o) and self.holds(mid, SUBCLASS, o):
+                    yield "scm-sco", "rdfs:subClassOf is transitive", \
+                        [(s, SUBCLASS, mid), (mid, SUBCLASS, o)]
+        if p == SUBPROP:
+            for mid in self.objects(s, SUBPROP):
+                if mid not in (s, o) and self.holds(mid, SUBPROP, o):
+                    yield "scm-spo", "rdfs:subPropertyOf is transitive", \
+                        [(s, SUBPROP, mid), (mid, SUBPROP, o)]
+        if p == SAME and self.holds(o, SAME, s):
+            yield "eq-sym", "owl:sameAs is symmetric", [(o, SAME, s)]
+        rules = self._property_rules(p)
+        if rules.symmetric and self.holds(o, p, s):
+            yield "prp-symp", rules.symmetric, [(p, TYPE, SYMMETRIC), (o, p, s)]
+        for q, axiom, rule, note in rules.inverse:
+            if self.holds(o, q, s):
+                yield rule, note, [axiom, (o, q, s)]
+        for q, axiom, note in rules.sub:
+            if self.holds(s, q, o):
+                yield "prp-spo1", note, [axiom, (s, q, o)]
+        for q, axiom, note in rules.equivalent:
+            if self.holds(s, q, o):
+                yield "prp-eqp", note, [axiom, (s, q, o)]
+        if rules.transitive:
+            for mid in self.objects(s, p):
+                if mid not in (s, o) and self.holds(mid, p, o):
+                    yield "prp-trp", rules.transitive, \
+                        [(p, TYPE, TRANSITIVE), (s, p, mid), (mid, p, o)]
+        for steps, note in rules.chains:
+            for path in self._paths(s, steps, o):
+                yield "prp-spo2", note, path
+        for cls, value, note in rules.has_value:
+            if value == o and self.holds(s, TYPE, cls):
+                yield "cls-hv2", note, [(s, TYPE, cls)]
+
+    def _property_rules(self, p) -> _PropertyRules:
+        """What the TBox says about ``p`` that the rules concluding ``? p ?`` read, with
+        the notes that name it: the same for every triple of ``p``, so read once."""
+        found = self._rules.get(p)
+        if found is not None:
+            return found
+        n = self._s
+        inverse = [(q, (p, INVERSE, q), "prp-inv1", f"{n(p)} owl:inverseOf {n(q)}")
+                   for q in self.objects(p, INVERSE)]
+        inverse += [(q, (q, INVERSE, p), "prp-inv2", f"{n(q)} owl:inverseOf {n(p)}")
+                    for q in self.subjects(INVERSE, p)]
+        sub = [(q, (q, SUBPROP, p), f"{n(q)} rdfs:subPropertyOf {n(p)}")
+               for q in self.subjects(SUBPROP, p) if q != p]
+        equivalent = [(q, (p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
+                       f"{n(q)} owl:equivalentProperty {n(p)}")
+                      for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p) if q != p]
+        chains = []
+        for head in self.objects(p, CHAIN):
+            steps = [self._step(e) for e in self.rdf_list(head)]
+            names = " o ".join(("inverse " if inv else "") + n(q) for q, inv in steps)
+            chains.append((steps, f"{n(p)} owl:propertyChainAxiom ( {names} )"))
+        has_value = [(cls, value, f"{n(cls)} is the class of things with {n(p)} {n(value)}")
+                     for cls in self.subjects(ON_PROPERTY, p)
+                     for value in self.objects(cls, HAS_VALUE)]
+        found = self._rules[p] = _PropertyRules(
+            f"{n(p)} is an owl:SymmetricProperty" if self.holds(p, TYPE, SYMMETRIC) else "",
+            inverse, sub, equivalent,
+            f"{n(p)} is an owl:TransitiveProperty" if self.holds(p, TYPE, TRANSITIVE) else "",
+            chains, has_value)
+        return found
+
+    def _type_candidates(self, s, c) -> Iterator[tuple[str, str, list[Triple]]]:
+        for d in self.subjects(SUBCLASS, c):
+            if d != c and self.holds(s, TYPE, d):
+                yield "cax-sco", f"{self._s(d)} rdfs:subClassOf {self._s(c)}", \
+                    [(d, SUBCLASS, c), (s, TYPE, d)]
+        for d in self.objects(c, EQ_CLASS) + self.subjects(EQ_CLASS, c):
+            if d != c and self.holds(s, TYPE, d):
+                axiom = (c, EQ_CLASS, d) if self.holds(c, EQ_CLASS, d) else (d, EQ_CLASS, c)
+                yield "cax-eqc", f"{self._s(c)} owl:equivalentClass {self._s(d)}", \
+                    [axiom, (s, TYPE, d)]
+        for q in self.subjects(DOMAIN, c):
+            for x in self.objects(s, q):
+                yield "prp-dom", f"{self._s(q)} rdfs:domain {self._s(c)}", \
+                    [(q, DOMAIN, c), (s, q, x)]
+        for q in self.subjects(RANGE, c):
+            for x in self.subjects(q, s):
+                yield "prp-rng", f"{self._s(q)} rdfs:range {self._s(c)}", \
+                    [(q, RANGE, c), (x, q, s)]
+        for q in self.objects(c, ON_PROPERTY):
+            for value in self.objects(c, HAS_VALUE):
+                if self.holds(s, q, value):
+                    yield "cls-hv1", f"{self._s(c)}: {self._s(q)} has value {self._s(value)}", \
+                        [(s, q, value)]
+            for filler in self.objects(c, SOME_VALUES):
+                for x in self.objects(s, q):
+                    if self.holds(x, TYPE, filler):
+                        yield "cls-svf1", \
+                            f"{self._s(c)}: some {self._s(q)} is a {self._s(filler)}", \
+                            [(s, q, x), (x, TYPE, filler)]
+        for head in self.objects(c, INTERSECTION):
+            members = self.rdf_list(head)
+            if members and all(self.holds(s, TYPE, m) for m in members):
+                yield "cls-int1", f"{self._s(c)} is the intersection of its members", \
+                    [(s, TYPE, m) for m in members]
+        for d in self.subjects(FIRST, c):
+            for owner in self._list_owners(d, INTERSECTION):
+                if self.holds(s, TYPE, owner):
+                    yield "cls-int2", \
+                        f"{self._s(owner)} is an intersection including {self._s(c)}", \
+                        [(s, TYPE, owner)]
+        for owner, members in self._unions_including_class(c):
+            for m in members:
+                if self.holds(s, TYPE, m):
+                    yield "cls-uni", f"{self._s(owner)} is a union including {self._s(m)}", \
+                        [(s, TYPE, m)]
+
+    def _unions_including_class(self, c) -> Iterator[tuple[object, list]]:
+        for head in self.objects(c, UNION):
+            yield c, self.rdf_list(head)
+
+    def _list_owners(self, cell, prop) -> list:
+        """The resources whose ``prop`` list contains ``cell``."""
+        node, seen = cell, set()
+        while node not in seen:
+            seen.add(node)
+            owners = self.subjects(prop, node)
+            if owners:
+                return owners
+            previous = self.subjects(REST, node)
+            if not previous:
+                return []
+            node = previous[0]
+        return []
+
+    def _step(self, element) -> tuple[object, bool]:
+        inverse = self.objects(element, INVERSE) if isinstance(element, ox.BlankNode) else []
+        return (inverse[0], True) if inverse else (element, False)
+
+    def _paths(self, start, steps, end) -> Iterator[list[Triple]]:
+        """Every instantiation of a property chain from ``start`` to ``end``."""
+        if len(steps) == 2:  # the usual chain: the middles are the nodes both ends reach
+            (p1, inv1), (p2, inv2) = steps
+            firsts = self.subjects(p1, start) if inv1 else self.objects(start, p1)
+            lasts = set(self.objects(end, p2) if inv2 else self.subjects(p2, end))
+            for mid in firsts:
+                if mid in lasts:
+                    yield [(mid, p1, start) if inv1 else (start, p1, mid),
+                           (end, p2, mid) if inv2 else (mid, p2, end)]
+            return
+
+        def walk(node, i, acc):
+            prop, inverse = steps[i]
+            if i == len(steps) - 1:  # the last link: only whether it reaches ``end``
+                premise = (end, prop, node) if inverse else (node, prop, end)
+                if self.holds(*premise):
+                    yield acc + [premise]
+                return
+            nexts = self.subjects(prop, node) if inverse else self.objects(node, prop)
+            for n in nexts:
+                premise = (n, prop, node) if inverse else (node, prop, n)
+                yield from walk(n, i + 1, acc + [premise])
+        if steps:
+            yield from walk(start, 0, [])
+
+
+class Explainer(RuleInstances):
+    """Finds well-founded OWL 2 RL derivations over a built store."""
+
+    def __init__(self, store) -> None:
+        super().__init__(store)
+        self._memo: dict[Triple, Derivation] = {}
 
     # -- explaining ------------------------------------------------------------------------
 
@@ -165,142 +402,6 @@ class Explainer:
                 return d
         return None
 
-    def candidates(self, s, p, o) -> Iterator[tuple[str, str, list[Triple]]]:
-        """Every rule instance whose conclusion is ``(s, p, o)``, with its premises."""
-        if p == TYPE:
-            yield from self._type_candidates(s, o)
-        if p == SUBCLASS:
-            for mid in self.objects(s, SUBCLASS):
-                if mid not in (s, o) and self.holds(mid, SUBCLASS, o):
-                    yield "scm-sco", "rdfs:subClassOf is transitive", \
-                        [(s, SUBCLASS, mid), (mid, SUBCLASS, o)]
-        if p == SUBPROP:
-            for mid in self.objects(s, SUBPROP):
-                if mid not in (s, o) and self.holds(mid, SUBPROP, o):
-                    yield "scm-spo", "rdfs:subPropertyOf is transitive", \
-                        [(s, SUBPROP, mid), (mid, SUBPROP, o)]
-        if p == SAME and self.holds(o, SAME, s):
-            yield "eq-sym", "owl:sameAs is symmetric", [(o, SAME, s)]
-        if self.holds(p, TYPE, SYMMETRIC) and self.holds(o, p, s):
-            yield "prp-symp", f"{short(p)} is an owl:SymmetricProperty", \
-                [(p, TYPE, SYMMETRIC), (o, p, s)]
-        for q in self.objects(p, INVERSE):
-            if self.holds(o, q, s):
-                yield "prp-inv1", f"{short(p)} owl:inverseOf {short(q)}", \
-                    [(p, INVERSE, q), (o, q, s)]
-        for q in self.subjects(INVERSE, p):
-            if self.holds(o, q, s):
-                yield "prp-inv2", f"{short(q)} owl:inverseOf {short(p)}", \
-                    [(q, INVERSE, p), (o, q, s)]
-        for q in self.subjects(SUBPROP, p):
-            if q != p and self.holds(s, q, o):
-                yield "prp-spo1", f"{short(q)} rdfs:subPropertyOf {short(p)}", \
-                    [(q, SUBPROP, p), (s, q, o)]
-        for q in self.objects(p, EQ_PROP) + self.subjects(EQ_PROP, p):
-            if q != p and self.holds(s, q, o):
-                yield "prp-eqp", f"{short(q)} owl:equivalentProperty {short(p)}", \
-                    [(p, EQ_PROP, q) if self.holds(p, EQ_PROP, q) else (q, EQ_PROP, p),
-                     (s, q, o)]
-        if self.holds(p, TYPE, TRANSITIVE):
-            for mid in self.objects(s, p):
-                if mid not in (s, o) and self.holds(mid, p, o):
-                    yield "prp-trp", f"{short(p)} is an owl:TransitiveProperty", \
-                        [(p, TYPE, TRANSITIVE), (s, p, mid), (mid, p, o)]
-        for head in self.objects(p, CHAIN):
-            steps = [self._step(e) for e in self.rdf_list(head)]
-            for path in self._paths(s, steps, o):
-                names = " o ".join(("inverse " if inv else "") + short(q) for q, inv in steps)
-                yield "prp-spo2", f"{short(p)} owl:propertyChainAxiom ( {names} )", path
-        for cls in self.subjects(ON_PROPERTY, p):
-            for value in self.objects(cls, HAS_VALUE):
-                if value == o and self.holds(s, TYPE, cls):
-                    yield "cls-hv2", f"{short(cls)} is the class of things with {short(p)} " \
-                        f"{short(value)}", [(s, TYPE, cls)]
-
-    def _type_candidates(self, s, c) -> Iterator[tuple[str, str, list[Triple]]]:
-        for d in self.subjects(SUBCLASS, c):
-            if d != c and self.holds(s, TYPE, d):
-                yield "cax-sco", f"{short(d)} rdfs:subClassOf {short(c)}", \
-                    [(d, SUBCLASS, c), (s, TYPE, d)]
-        for d in self.objects(c, EQ_CLASS) + self.subjects(EQ_CLASS, c):
-            if d != c and self.holds(s, TYPE, d):
-                axiom = (c, EQ_CLASS, d) if self.holds(c, EQ_CLASS, d) else (d, EQ_CLASS, c)
-                yield "cax-eqc", f"{short(c)} owl:equivalentClass {short(d)}", \
-                    [axiom, (s, TYPE, d)]
-        for q in self.subjects(DOMAIN, c):
-            for x in self.objects(s, q):
-                yield "prp-dom", f"{short(q)} rdfs:domain {short(c)}", \
-                    [(q, DOMAIN, c), (s, q, x)]
-                break
-        for q in self.subjects(RANGE, c):
-            for x in self.subjects(q, s):
-                yield "prp-rng", f"{short(q)} rdfs:range {short(c)}", \
-                    [(q, RANGE, c), (x, q, s)]
-                break
-        for q in self.objects(c, ON_PROPERTY):
-            for value in self.objects(c, HAS_VALUE):
-                if self.holds(s, q, value):
-                    yield "cls-hv1", f"{short(c)}: {short(q)} has value {short(value)}", \
-                        [(s, q, value)]
-            for filler in self.objects(c, SOME_VALUES):
-                for x in self.objects(s, q):
-                    if self.holds(x, TYPE, filler):
-                        yield "cls-svf1", f"{short(c)}: some {short(q)} is a {short(filler)}", \
-                            [(s, q, x), (x, TYPE, filler)]
-                        break
-        for head in self.objects(c, INTERSECTION):
-            members = self.rdf_list(head)
-            if members and all(self.holds(s, TYPE, m) for m in members):
-                yield "cls-int1", f"{short(c)} is the intersection of its members", \
-                    [(s, TYPE, m) for m in members]
-        for d in self.subjects(FIRST, c):
-            for owner in self._list_owners(d, INTERSECTION):
-                if self.holds(s, TYPE, owner):
-                    yield "cls-int2", f"{short(owner)} is an intersection including {short(c)}", \
-                        [(s, TYPE, owner)]
-        for owner, members in self._unions_including_class(c):
-            for m in members:
-                if self.holds(s, TYPE, m):
-                    yield "cls-uni", f"{short(owner)} is a union including {short(m)}", \
-                        [(s, TYPE, m)]
-                    break
-
-    def _unions_including_class(self, c) -> Iterator[tuple[object, list]]:
-        for head in self.objects(c, UNION):
-            yield c, self.rdf_list(head)
-
-    def _list_owners(self, cell, prop) -> list:
-        """The resources whose ``prop`` list contains ``cell``."""
-        node, seen = cell, set()
-        while node not in seen:
-            seen.add(node)
-            owners = self.subjects(prop, node)
-            if owners:
-                return owners
-            previous = self.subjects(REST, node)
-            if not previous:
-                return []
-            node = previous[0]
-        return []
-
-    def _step(self, element) -> tuple[object, bool]:
-        inverse = self.objects(element, INVERSE) if isinstance(element, ox.BlankNode) else []
-        return (inverse[0], True) if inverse else (element, False)
-
-    def _paths(self, start, steps, end) -> Iterator[list[Triple]]:
-        """Instantiations of a property chain from ``start`` to ``end``."""
-        def walk(node, i, acc):
-            if i == len(steps):
-                if node == end:
-                    yield acc
-                return
-            prop, inverse = steps[i]
-            nexts = self.subjects(prop, node) if inverse else self.objects(node, prop)
-            for n in nexts[:50]:
-                premise = (n, prop, node) if inverse else (node, prop, n)
-                yield from walk(n, i + 1, acc + [premise])
-        yield from walk(start, 0, [])
-
 
 def parse_terms(store, subject: str, predicate: str, obj: str) -> Triple:
     """Read three terms as a user types them (prefixed names, <IRIs>, literals)."""
@@ -321,6 +422,15 @@ def explain_triple(store, subject: str, predicate: str, obj: str) -> Derivation:
     explainer = Explainer(store)
     derivation = explainer.explain(triple)
     if derivation is None:
+        if not explainer.holds(*triple) and \
+                next(iter(store.quads(*triple, SUPPORT)), None) is not None:
+            raise CrinkError(
+                f"{' '.join(short(t) for t in triple)} is in the support graph: the build "
+                "computes it from the derivations of a derived link, it is neither asserted "
+                "nor inferred",
+                hint="explain the derived link itself (its crink:linkSubject, "
+                     "crink:linkProperty and crink:linkObject); docs/support.md says how the "
+                     "support is computed")
         if not explainer.holds(*triple):
             raise CrinkError(
                 f"{' '.join(short(t) for t in triple)} is not in the graph, asserted or inferred",

@@ -1,5 +1,6 @@
 """The built dataset in an embedded Oxigraph database: asserted graphs (one per input
-file), the inferred graph, and the hidden merge graph of the asserted ones.
+file), the inferred graph, the support graph (what each derived shortcut rests on), and
+the hidden merge graph of the asserted ones.
 
 Where versions live on disk and how one is published: :mod:`crinkkg.store.layout`.
 """
@@ -14,11 +15,12 @@ import pyoxigraph as ox
 from crinkkg.errors import StoreError
 from crinkkg.store.layout import StoreLayout
 from crinkkg.views import VIEWS, View
-from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES
+from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES, SUPPORT_GRAPH_IRI
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 INFERRED = ox.NamedNode(INFERRED_GRAPH_IRI)
+SUPPORT = ox.NamedNode(SUPPORT_GRAPH_IRI)
 
 
 def _graph(iri: str) -> ox.NamedNode | ox.DefaultGraph:
@@ -146,14 +148,16 @@ class OxigraphStore:
         return not is_merge_graph(node) and self._store.contains_named_graph(node)
 
     def asserted_graphs(self) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [ox.DefaultGraph()] + [g for g in self._named_and_merge()[0] if g != INFERRED]
+        return [ox.DefaultGraph()] + [g for g in self._named_and_merge()[0]
+                                      if g != INFERRED and g != SUPPORT]
 
     def dataset_for(self, view: View) -> dict:
         """The keyword arguments that make pyoxigraph query one view of the dataset.
 
         The default graph of ``all`` and ``asserted`` is an RDF merge (:func:`asserted_merge`):
         without shared triples Oxigraph's union of the graphs is the merge; with them the
-        store's merge graph stands in for the asserted graphs.
+        store's merge graph stands in for the asserted graphs. ``all`` holds the support
+        graph too (it shares no triple with the others); ``asserted`` and ``inferred`` do not.
         """
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}: use one of {', '.join(VIEWS)}")
@@ -164,7 +168,7 @@ class OxigraphStore:
             if view == "all":
                 return {"use_default_graph_as_union": True}
             return {"default_graph": self.asserted_graphs()}
-        graphs = [MERGE, INFERRED] if view == "all" else [MERGE]
+        graphs = [MERGE, INFERRED, SUPPORT] if view == "all" else [MERGE]
         return {"default_graph": graphs, "named_graphs": named}
 
     def view_graphs(self, view: View) -> list[ox.NamedNode | ox.DefaultGraph] | None:

@@ -108,6 +108,7 @@ class DirectBackend(QueryHelpers):
         return {"backend": self.kind, "store": str(self.link),
                 "version": Path(self.version()).name, "graphs": len(self.graph_counts()),
                 "triples": triples["all"], "inferred_triples": triples["inferred"],
+                "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"], "updates_enabled": False}
 
     def share(self, folder: str) -> ProcessShare:

@@ -270,7 +270,7 @@ class EmbeddedBackend(QueryHelpers):
         triples = self.triple_counts()
         return {"store": str(self.link), "version": Path(os.path.realpath(self.link)).name,
                 "graphs": len(counts), "triples": triples["all"],
-                "inferred_triples": triples["inferred"],
+                "inferred_triples": triples["inferred"], "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"],
                 "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
                 "http_process": os.getpid(),

@@ -41,6 +41,8 @@ class Edge:
     label: str = ""
     inferred: bool = False
     via: str = ""  # the claim node the edge stands for
+    directed: bool | None = None  # None: as its style says
+    support: tuple[int, int] | None = None  # a derived link's (sources, fact sources)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,19 @@ class Style:
     dash: str = ""
     directed: bool = True
 
+
+#: derived links (the support graph) by how firmly their claims are stated: solid and
+#: thick when two or more sources state one as fact, solid when one does, dotted when none
+#: does (only hedged, reported, perceived or headline claims)
+DERIVED_STYLES: dict[str, Style] = {
+    "derived-corroborated": Style("derived-corroborated", "derived link, stated as fact by "
+                                  "two or more sources", "#1d2329", 4.5, "", True),
+    "derived-fact": Style("derived-fact", "derived link, stated as fact by one source",
+                          "#1d2329", 2.0, "", True),
+    "derived-weak": Style("derived-weak", "derived link, stated as fact by no source "
+                          "(hedged, reported or headline claims only)", "#6b6b6b", 2.0,
+                          "2 4", True),
+}
 
 # Okabe-Ito based, readable on white; dashes tell kinds apart without colour too
 BASE_STYLES: dict[str, Style] = {
@@ -282,7 +297,8 @@ def _edges_svg(nodes: dict[str, Node], edges: list[Edge], styles: dict[str, Styl
             dash = f' stroke-dasharray="{s.dash}"' if s.dash and s.dash != "1 0" else ""
             if e.inferred:
                 dash = ' stroke-dasharray="5 4"'
-            marker = f' marker-end="url(#{prefix}-{_e(s.kind)})"' if s.directed else ""
+            directed = s.directed if e.directed is None else e.directed
+            marker = f' marker-end="url(#{prefix}-{_e(s.kind)})"' if directed else ""
             line = (f'<path d="{path}" fill="none" stroke="{s.colour}" '
                     f'stroke-width="{s.width}"{dash}{marker}/>'
                     f'<path d="{path}" fill="none" stroke="transparent" stroke-width="12"/>')

@@ -33,7 +33,7 @@ from crinkkg.formats import (
     TURTLE,
     Format,
 )
-from crinkkg.vocab import PREFIXES
+from crinkkg.vocab import PREFIXES, SUPPORT_GRAPH_IRI
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -133,8 +133,9 @@ def to_jsonld(triples: Iterable[ox.Triple]) -> bytes:
 def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad],
           *, note: str = "") -> bytes:
     """Serialise a description. Graph-aware formats keep every quad in its graph; triple
-    formats carry the union, and Turtle and N-Triples put the inferred triples after a
-    comment line that says so (valid in both syntaxes)."""
+    formats carry the union, and Turtle and N-Triples put the inferred triples (and those
+    of the support graph, which ``inferred`` holds too) after a comment line that says so
+    (valid in both syntaxes)."""
     if fmt.graph_aware:
         return ox.serialize([*asserted, *inferred], format=fmt.oxigraph, prefixes=LD_PREFIXES)
     a_triples = _dedupe(asserted)
@@ -147,10 +148,17 @@ def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad
     prefixes = LD_PREFIXES if fmt is TURTLE else None
     head = f"# {note}\n" if note else ""
     out = head.encode() + ox.serialize(a_triples, format=fmt.oxigraph, prefixes=prefixes)
-    if i_triples:
+    support = set(_dedupe(q for q in inferred if q.graph_name.value == SUPPORT_GRAPH_IRI))
+    reasoned = [t for t in i_triples if t not in support]
+    if reasoned:
         out += (b"\n# Inferred by OWL 2 RL (graph <https://w3id.org/crinkkg/graph/inferred>); "
                 b"ask for TriG or N-Quads to get every statement in its graph.\n")
-        out += ox.serialize(i_triples, format=fmt.oxigraph, prefixes=prefixes)
+        out += ox.serialize(reasoned, format=fmt.oxigraph, prefixes=prefixes)
+    if support:
+        out += (b"\n# The support of derived links, computed by the build (graph "
+                b"<https://w3id.org/crinkkg/graph/support>).\n")
+        out += ox.serialize([t for t in i_triples if t in support], format=fmt.oxigraph,
+                            prefixes=prefixes)
     return out
 
 

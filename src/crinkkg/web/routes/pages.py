@@ -51,6 +51,13 @@ from crinkkg.web.services.source_text import (
     render,
     stored_text,
 )
+from crinkkg.web.services.support import (
+    LinkSupport,
+    SupportFilter,
+    resting_on,
+    support_filter,
+    supports_of,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -62,6 +69,8 @@ OA = "http://www.w3.org/ns/oa#"
 HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
                      SKOS + "definition", DCT + "description", PROV_DERIVED}
 MAX_NEIGHBOURS = 12
+#: how derived-link nodes point at resources: shown as each link's support, not as links
+LINK_REFERENCES = {PREFIXES["crink"] + p for p in ("linkSubject", "linkObject", "restsOn")}
 MAX_RESULT_ROWS = 2000
 
 
@@ -124,13 +133,38 @@ class Fact:
     graphs: list[str]
     sources: list[Value] = field(default_factory=list)
     behind: list[Value] = field(default_factory=list)  # claims an inferred link rests on
+    support: Support | None = None  # a derived link's support (the support graph)
+    computed: bool = False  # a statement of the support graph
+
+
+@dataclass
+class Support:
+    """A derived link's support as a page shows it."""
+
+    link: Value
+    claims: list[Value]
+    sources: int
+    fact_sources: int
+    weakest: Value | None
+    strength: str  # corroborated, fact or weak
+
+    @classmethod
+    def of(cls, s: LinkSupport, labels: dict[str, str]) -> Support:
+        return cls(Value.of(ox.NamedNode(s.link), labels),
+                   sorted((Value.of(ox.NamedNode(c), labels) for c in s.claims),
+                          key=lambda v: v.text.lower()),
+                   s.sources, s.fact_sources,
+                   Value.of(ox.NamedNode(s.weakest), labels) if s.weakest else None, s.strength)
 
 
 # -- the overview ---------------------------------------------------------------------------------
 
 def overview_page() -> Response:
-    """The overview page: the network of states and groupings, the timeline, examples."""
-    data = overview()
+    """The overview page: the network of states and groupings (with the derived links and
+    their support; ``?min-fact-sources=N``, ``?min-sources=N`` keep only the derived links
+    whose claims N sources state as fact, or come from N sources), the timeline, examples."""
+    shown = support_filter(request.args)
+    data = overview(shown)
     legend_edges = [(s, legend_sample(s)) for s in data.styles.values()]
     legend_nodes = [(kind, text, node_sample(kind)) for kind, text in (
         ("member", "state in a grouping"), ("state", "other state"),
@@ -138,9 +172,11 @@ def overview_page() -> Response:
         if any(n.kind == kind for n in data.nodes)]
     svg = network_svg(data.nodes, data.edges, data.styles,
                       title="Network of states and groupings",
-                      description=f"{len(data.nodes)} actors and {len(data.edges)} claims "
+                      description=f"{len(data.nodes)} actors and {len(data.edges)} edges "
                                   "between them: alliances, partnerships, transfers by kind, "
-                                  "conflicts, strikes, requests and memberships.")
+                                  "conflicts, strikes, requests and memberships, and the "
+                                  "links OWL 2 RL derives from them, drawn by how firmly "
+                                  "their claims are stated.")
     # after network_svg: the interactive view starts from the SVG's layout
     interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
     names = {n.key: n.label for n in data.nodes}
@@ -152,7 +188,7 @@ def overview_page() -> Response:
         "overview.html", data=data, network=svg, legend_edges=legend_edges,
         legend_nodes=legend_nodes, edge_list=dict(edge_list),
         timeline=draw_timeline(data.dated), examples=examples(), query_url=query_url,
-        interactive=interactive))
+        interactive=interactive, only=shown))
     response.headers.add("Vary", "Accept")
     return response
 
@@ -171,7 +207,7 @@ def _facts(desc: Description, statements: list[Statement], *, incoming: bool) ->
         sources = [Value.of(ox.NamedNode(s), desc.labels)
                    for s in desc.sources_of(st.subject)] if incoming else []
         facts.append(Fact(Value.of(st.predicate, desc.labels), Value.of(other, desc.labels),
-                          st.inferred, st.asserted_in, sources))
+                          st.inferred, st.asserted_in, sources, computed=st.computed))
     facts.sort(key=lambda f: (f.inferred, f.prop.text.lower(), f.value.text.lower()))
     return facts
 
@@ -309,7 +345,8 @@ def claim_facts(iri: str) -> ClaimFacts | None:
 
 def _claims_behind(links: set[tuple[str, str, str]]
                    ) -> dict[tuple[str, str, str], list[Value]]:
-    """For inferred links ``(a, p, b)``: the claims, stated in a source, the link rests on.
+    """For inferred links ``(a, p, b)`` that are not derived shortcuts (those have their
+    support): the claims, stated in a source, the link rests on.
 
     Either an end itself, when it states a link between the two directly (the shortcut
     restates it through a sub-property or an inverse), or the claim nodes through which a
@@ -345,11 +382,52 @@ def _claims_behind(links: set[tuple[str, str, str]]
     return out
 
 
+def _with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
+                  shown: SupportFilter) -> tuple[list[Fact], list[Fact], int]:
+    """The inferred facts with what they rest on: a derived link's support from the support
+    graph, another inferred link's claims from :func:`_claims_behind`; the derived links
+    the filter ``shown`` leaves out are dropped (their number is returned)."""
+    def key(f: Fact, out: bool) -> tuple[str, str, str]:
+        return (desc.iri, f.prop.iri or "", f.value.iri or "") if out else \
+            (f.value.iri or "", f.prop.iri or "", desc.iri)
+
+    links = {key(f, True) for f in facts if f.inferred and f.value.iri and f.prop.iri} | \
+        {key(f, False) for f in incoming if f.inferred and f.value.iri and f.prop.iri}
+    supported = supports_of(links)
+    behind = _claims_behind(links - set(supported))
+    named = sorted({i for s in supported.values() for i in [s.link, *s.claims]
+                    + ([s.weakest] if s.weakest else [])})
+    labels, _ = fetch_labels(named) if named else ({}, None)
+    hidden = 0
+    kept: list[list[Fact]] = [[], []]
+    for out, group in ((True, facts), (False, incoming)):
+        for f in group:
+            found = supported.get(key(f, out)) if f.inferred else None
+            if not shown.passes(found):
+                hidden += 1
+                continue
+            if found is not None:
+                f.support = Support.of(found, labels)
+                f.behind = f.support.claims
+            elif f.inferred:
+                f.behind = behind.get(key(f, out), [])
+            kept[0 if out else 1].append(f)
+    return kept[0], kept[1], hidden
+
+
 def entity_page(desc: Description) -> Response:
     """An entity: name, types, what it says and who says so, what links to it; a claim in
-    its source's text with its modality and time; a source's text with its claims."""
+    its source's text with its modality and time; a source's text with its claims; a
+    derived link's support (``?min-fact-sources=N``, ``?min-sources=N`` show only the
+    derived links whose claims N sources state as fact, or come from N sources)."""
+    shown = support_filter(request.args)
+    # the derived-link nodes that name this resource are shown as each link's support
+    # (and on a claim's page, as the links resting on it), not as incoming links
+    desc = Description(desc.iri, [s for s in desc.statements if not (
+        s.role == "in" and s.predicate.value in LINK_REFERENCES)], desc.labels, desc.truncated)
     labels = desc.labels
-    types = sorted(((Value.of(s.object, labels), s.inferred) for s in desc.types()),
+    types = sorted(((Value.of(s.object, labels), s.inferred and not s.computed)
+                    for s in desc.types()),
                    key=lambda t: (t[1], t[0].text.lower()))
     out = [s for s in desc.outgoing if s.predicate.value not in HEADER_PROPERTIES
            and s.predicate.value not in (STATED_IN, TEXT_CONTENT)]
@@ -360,17 +438,8 @@ def entity_page(desc: Description) -> Response:
     anchors = anchors_in(desc.iri, text) if text else []
     facts = _facts(desc, out, incoming=False)
     incoming = _facts(desc, desc.incoming, incoming=True)
-    links = {(desc.iri, f.prop.iri, f.value.iri) for f in facts
-             if f.inferred and f.value.iri and f.prop.iri} | \
-        {(f.value.iri, f.prop.iri, desc.iri) for f in incoming
-         if f.inferred and f.value.iri and f.prop.iri}
-    behind = _claims_behind(links)  # type: ignore[arg-type]
-    for f in facts:
-        f.behind = behind.get((desc.iri, f.prop.iri or "", f.value.iri or ""), []) \
-            if f.inferred else []
-    for f in incoming:
-        f.behind = behind.get((f.value.iri or "", f.prop.iri or "", desc.iri), []) \
-            if f.inferred else []
+    facts, incoming, filtered_out = _with_support(desc, facts, incoming, shown)
+    resting = resting_on(desc.iri) if desc.values(PROV_DERIVED) else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
@@ -381,15 +450,28 @@ def entity_page(desc: Description) -> Response:
         claim=claim_facts(desc.iri) if found else None,
         text=render(text, anchors) if text else None, anchors=anchors,
         sources=[Value.of(v, labels) for v in desc.values(PROV_DERIVED)],
-        facts=[f for f in facts if not f.inferred],
-        inferred_facts=[f for f in facts if f.inferred],
-        incoming=[f for f in incoming if not f.inferred],
-        inferred_incoming=[f for f in incoming if f.inferred],
+        facts=[f for f in facts if not f.inferred or f.computed],
+        inferred_facts=[f for f in facts if f.inferred and not f.computed],
+        incoming=[f for f in incoming if not f.inferred or f.computed],
+        inferred_incoming=[f for f in incoming if f.inferred and not f.computed],
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
         total_neighbours=total, formats=RDF_FORMATS, path=local_path(desc.iri) or "",
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
-                           if s.inferred and s.predicate.value not in HEADER_PROPERTIES))
+                           if s.inferred and not s.computed
+                           and s.predicate.value not in HEADER_PROPERTIES),
+        only=shown, filtered_out=filtered_out, resting=_resting(resting))
     return html(page)
+
+
+def _resting(found: list[LinkSupport]) -> list[tuple[Value, Value, Value, Support]]:
+    """The derived links a claim supports, as rows: subject, property, object, support."""
+    if not found:
+        return []
+    named = sorted({i for s in found for i in (s.subject, s.property, s.object, s.link,
+                                                *s.claims, *([s.weakest] if s.weakest else []))})
+    labels, _ = fetch_labels(named)
+    return [(Value.of(ox.NamedNode(s.subject), labels), Value.of(ox.NamedNode(s.property), labels),
+             Value.of(ox.NamedNode(s.object), labels), Support.of(s, labels)) for s in found]
 
 
 def not_found_page(iri: str, message: str, suggestions: list[tuple[str, str]]) -> Response:

@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 
 import pyoxigraph as ox
 
-from crinkkg.vocab import INFERRED_GRAPH_IRI
+from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, is_derived_graph
 from crinkkg.web.backend import get_backend
 from crinkkg.web.render.rdfio import RDF_TYPE, Term, shorten, term
 
@@ -59,12 +59,19 @@ class Statement:
 
     @property
     def inferred(self) -> bool:
-        """Only the reasoner says so (the same triple in an input file is asserted)."""
-        return self.graphs <= {INFERRED_GRAPH_IRI}
+        """Only the build says so, by reasoning or in the support of a derived link (the
+        same triple in an input file is asserted)."""
+        return self.graphs <= {INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI}
+
+    @property
+    def computed(self) -> bool:
+        """Only in the support graph: computed by the build from the derivations, neither
+        asserted nor inferred."""
+        return self.graphs == {SUPPORT_GRAPH_IRI}
 
     @property
     def asserted_in(self) -> list[str]:
-        return sorted(g for g in self.graphs if g != INFERRED_GRAPH_IRI)
+        return sorted(g for g in self.graphs if not is_derived_graph(g))
 
     def quads(self) -> list[ox.Quad]:
         return [ox.Quad(self.subject, self.predicate, self.object, ox.NamedNode(g))
@@ -115,7 +122,7 @@ class Description:
         inferred: list[ox.Quad] = []
         for s in self.statements:
             for q in s.quads():
-                (inferred if q.graph_name.value == INFERRED_GRAPH_IRI else asserted).append(q)
+                (inferred if is_derived_graph(q.graph_name.value) else asserted).append(q)
         return asserted, inferred
 
 

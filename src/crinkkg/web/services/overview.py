@@ -15,6 +15,7 @@ from crinkkg.web.backend import get_backend
 from crinkkg.web.http.urls import base_iri, href
 from crinkkg.web.render.diagram import (
     BASE_STYLES,
+    DERIVED_STYLES,
     NODE_FILL,
     Dated,
     Edge,
@@ -23,6 +24,7 @@ from crinkkg.web.render.diagram import (
     transfer_style,
 )
 from crinkkg.web.services.describe import fetch_labels, safe_iri
+from crinkkg.web.services.support import LinkSupport, SupportFilter, all_links
 
 CRINK_NS = "ontology#"
 
@@ -46,6 +48,10 @@ _EDGES = """SELECT DISTINCT ?kind ?a ?b ?via ?cls ?status WHERE {
     OPTIONAL { ?via crink:hasStatus ?status } BIND("request" AS ?kind) }
   UNION { ?a crink:hasMember ?b . BIND(?a AS ?via) BIND("member" AS ?kind) }
 }"""
+
+_PROPERTIES = """SELECT ?q ?p ?symmetric WHERE {
+  { ?q rdfs:subPropertyOf ?p FILTER(?q != ?p) } UNION { ?q a owl:SymmetricProperty
+    BIND(?q AS ?p) BIND(true AS ?symmetric) } }"""
 
 _SUBCLASSES = """SELECT ?c ?sup WHERE { ?c rdfs:subClassOf ?sup .
   ?sup rdfs:subClassOf* crink:Transfer . FILTER(?c != ?sup) }"""
@@ -93,8 +99,53 @@ def _most_specific(classes: set[str], supers: dict[str, set[str]]) -> str:
     return sorted(classes)[0]
 
 
-def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
-    """Actors and the claims between them, with a style per edge kind."""
+def _shown_links(links: list[LinkSupport], sub: dict[str, set[str]], symmetric: set[str]
+                 ) -> list[LinkSupport]:
+    """The derived links worth an edge: one per pair for a symmetric property, and none
+    for a link that a more specific one between the same two states restates on the very
+    same claims (Iran supplies arms to Russia says all that Iran supplies Russia does)."""
+    by_pair: dict[frozenset, list[LinkSupport]] = defaultdict(list)
+    for x in links:
+        by_pair[frozenset((x.subject, x.object))].append(x)
+    out = []
+    for x in links:
+        if x.property in symmetric and x.subject > x.object and \
+                any(y.property == x.property and y.subject == x.object
+                    for y in by_pair[frozenset((x.subject, x.object))]):
+            continue  # the other direction stands for both
+        restated = any(
+            y.property in sub.get(x.property, ()) and y.claims == x.claims
+            and ((y.subject, y.object) == (x.subject, x.object) or x.property in symmetric)
+            for y in by_pair[frozenset((x.subject, x.object))])
+        if not restated:
+            out.append(x)
+    return out
+
+
+def derived_edges(keys: set[str], shown: SupportFilter) -> tuple[list[Edge], set[str]]:
+    """The derived links between actors as edges styled by their support, and the IRIs
+    they name (for labels)."""
+    sub: dict[str, set[str]] = defaultdict(set)  # property -> its strict sub-properties
+    symmetric: set[str] = set()
+    for b in get_backend().select_json(_PROPERTIES)["results"]["bindings"]:
+        if "symmetric" in b:
+            symmetric.add(b["q"]["value"])
+        else:
+            sub[b["p"]["value"]].add(b["q"]["value"])
+    links = [x for x in all_links() if x.subject in keys and x.object in keys
+             and shown.passes(x)]
+    # the title is the property for now, the label the weakest modality: network() turns
+    # them into a sentence once it has every label
+    edges = [Edge(x.subject, x.object, "derived-" + x.strength, x.property, href(x.link),
+                  label=x.weakest or "", directed=x.property not in symmetric,
+                  support=(x.sources, x.fact_sources))
+             for x in _shown_links(links, sub, symmetric)]
+    return edges, {x.property for x in links} | {x.weakest for x in links if x.weakest}
+
+
+def network(shown: SupportFilter | None = None) -> tuple[list[Node], list[Edge], dict[str, Style]]:
+    """Actors, the claims between them and the derived links with their support, with a
+    style per edge kind; ``shown`` leaves out the derived links it does not pass."""
     engine = get_backend()
     actors = engine.select_json(_ACTORS)["results"]["bindings"]
     rows = engine.select_json(_EDGES)["results"]["bindings"]
@@ -103,6 +154,8 @@ def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
         supers[b["c"]["value"]].add(b["sup"]["value"])
     keys = {b["a"]["value"] for b in actors}
     mention = set(keys)
+    derived, named = derived_edges(keys, shown or SupportFilter())
+    mention.update(named)
     transfer_classes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     plain: list[dict] = []
     for b in rows:
@@ -152,7 +205,16 @@ def network() -> tuple[list[Node], list[Edge], dict[str, Style]]:
         edges.append(Edge(a, c, "transfer:" + cls,
                           f"{label(via)} ({label(cls).lower()}: {label(a)} \u2192 {label(c)})",
                           href(via), via=via))
-    order = list(BASE_STYLES) + ["transfer:" + k for k in kinds]
+    for e in derived:
+        sources, facts = e.support or (0, 0)
+        weakest = f"; weakest: {label(e.label)}" if e.label else ""
+        e.title = (f"{label(e.source)} {label(e.title)} {label(e.target)} (derived by OWL 2 RL): "
+                   f"{sources} source{'' if sources == 1 else 's'}, {facts} stating it as fact"
+                   f"{weakest}")
+        e.label = ""
+        styles[e.kind] = DERIVED_STYLES[e.kind]
+    edges += derived
+    order = list(BASE_STYLES) + ["transfer:" + k for k in kinds] + list(DERIVED_STYLES)
     ordered = {k: styles[k] for k in order if k in styles}
     return nodes, edges, ordered
 
@@ -237,8 +299,8 @@ def counts() -> dict[str, int]:
     return out
 
 
-def overview() -> Overview:
-    nodes, edges, styles = network()
+def overview(shown: SupportFilter | None = None) -> Overview:
+    nodes, edges, styles = network(shown)
     return Overview(nodes, edges, styles, timeline(), counts())
 
 
@@ -263,7 +325,10 @@ def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
         data = {"id": f"e{i}", "source": e.source, "target": e.target, "kind": e.kind,
                 "title": e.title, "href": e.href, "via": e.via, "colour": s.colour,
                 "width": s.width, "dashed": bool(s.dash and s.dash != "1 0"),
-                "directed": s.directed, "faceted": f is not None}
+                "directed": s.directed if e.directed is None else e.directed,
+                "faceted": f is not None, "derived": e.support is not None}
+        if e.support is not None:
+            data.update(sourceCount=e.support[0], factSources=e.support[1])
         if f is not None:
             data.update(sources=f.sources, modalities=f.modalities, yearFrom=f.year_from,
                         yearTo=f.year_to, precision=labels.get(f.precision or "", ""))
@@ -279,7 +344,7 @@ def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
         return sorted(items, key=lambda d: d["label"].lower())
 
     used = {e.kind for e in edges}
-    return {"elements": elements,
+    return {"elements": elements, "derived": any(e.support is not None for e in edges),
             "kinds": [{"kind": k, "legend": s.legend, "colour": s.colour}
                       for k, s in styles.items() if k in used],
             "sources": named(sources), "modalities": named(modalities),

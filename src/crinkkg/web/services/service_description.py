@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from crinkkg.backends.contract import Backend, Statistics
 from crinkkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from crinkkg.settings import Settings
-from crinkkg.vocab import INFERRED_GRAPH_IRI, NAMESPACE_IRIS
+from crinkkg.vocab import INFERRED_GRAPH_IRI, NAMESPACE_IRIS, SUPPORT_GRAPH_IRI
 
 SD = NAMESPACE_IRIS["SD"]
 VOID = NAMESPACE_IRIS["VOID"]
@@ -78,6 +78,9 @@ def description_triples(endpoint: str, settings: Settings, stats: Statistics
     add(service, RDFS_COMMENT, ox.Literal(
         "Entailment: the OWL 2 RL closure of the asserted graphs is materialised by owlrl "
         f"(at build time and after every update) into the named graph <{INFERRED_GRAPH_IRI}>. "
+        "The support of each derived state-to-state link (crink:DerivedLink: the claims it "
+        "rests on, their sources, the weakest modality) is computed from the same "
+        f"derivations into the named graph <{SUPPORT_GRAPH_IRI}>, not reasoned over. "
         "The default graph is the RDF merge of all graphs; add view=asserted or "
         "view=inferred to a request to query one side only. SERVICE is limited to "
         "allow-listed endpoints and LOAD is off unless enabled."))
@@ -115,6 +118,10 @@ def description_triples(endpoint: str, settings: Settings, stats: Statistics
         add(graph, void("triples"), _int(n))
         if name == INFERRED_GRAPH_IRI:
             add(graph, RDFS_COMMENT, ox.Literal("Inferred by owlrl (OWL 2 RL closure)."))
+        elif name == SUPPORT_GRAPH_IRI:
+            add(graph, RDFS_COMMENT, ox.Literal(
+                "The support of the derived links, computed by the build (not asserted, "
+                "not reasoned over)."))
         else:
             add(graph, RDFS_COMMENT, ox.Literal("Asserted."))
     return t

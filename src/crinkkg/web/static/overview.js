@@ -1,6 +1,7 @@
 // crinkkg: the overview's interactive network (Cytoscape.js, vendored in
 // static/vendor/cytoscape) with filters by relation, source, modality and time that also
-// apply to the timeline and to the lists. Without JavaScript the server-drawn SVG and the
+// apply to the timeline and to the lists, and for the derived links by their support (how
+// many sources state their claims as fact, how many state them at all). Without JavaScript the server-drawn SVG and the
 // lists stay as they are. No inline script: the data come from a JSON block of the page.
 (function () {
   "use strict";
@@ -60,8 +61,15 @@
 
   // Which claims (by node IRI) pass the filters; an edge without facets (membership of a
   // grouping) passes on its kind alone.
+  function threshold(name) {
+    var field = form.elements[name];
+    return field ? parseInt(field.value, 10) || 0 : 0;
+  }
+
   function apply() {
     var kinds = checked("kind"), sources = checked("source"), modalities = checked("modality");
+    var minFact = threshold("min-fact-sources"), minSources = threshold("min-sources");
+    var visibleLink = {}, shownDerived = 0, totalDerived = 0;
     var from = form.elements.from ? parseInt(form.elements.from.value, 10) : null;
     var to = form.elements.to ? parseInt(form.elements.to.value, 10) : null;
     var undated = form.elements.undated ? form.elements.undated.checked : true;
@@ -79,16 +87,29 @@
             pass = false;
           }
         }
+        if (pass && d.derived && (d.factSources < minFact || d.sourceCount < minSources)) {
+          pass = false;
+        }
         edge.toggleClass("filtered", !pass);
-        total += 1;
-        if (pass) { shown += 1; }
+        if (d.derived) {
+          totalDerived += 1;
+          if (pass) { shownDerived += 1; visibleLink[d.href] = true; }
+        } else {
+          total += 1;
+          if (pass) { shown += 1; }
+        }
         if (d.via) { (pass ? visibleVia : hiddenVia)[d.via] = true; }
       });
     });
-    count.textContent = shown + " of " + total + " claims shown.";
+    count.textContent = shown + " of " + total + " claims shown" + (totalDerived ?
+      "; " + shownDerived + " of " + totalDerived + " derived links." : ".");
+    container.setAttribute("data-shown-derived", String(shownDerived));
     // the lists and the timeline follow
     Array.prototype.forEach.call(document.querySelectorAll("li[data-via]"), function (li) {
       li.hidden = !visibleVia[li.getAttribute("data-via")];
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("li[data-link]"), function (li) {
+      li.hidden = !visibleLink[li.getAttribute("data-link")];
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-key][data-year]"),
       function (item) {
@@ -97,7 +118,7 @@
           (from !== null && (year < from || year > to));
         item.classList.toggle("filtered-out", Boolean(out));
       });
-    container.setAttribute("data-shown", String(shown));
+    container.setAttribute("data-shown", String(shown + shownDerived));
   }
   form.addEventListener("change", apply);
   form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
