@@ -1,0 +1,144 @@
+"""Writes held to the build's checks: the state a write would produce meets the SHACL
+shapes and the text anchors exactly as a build from files must.
+
+A build refuses data that breaks a shape (:func:`crinkkg.inputs.validation.validate`) or a
+selector that drifts from its stored text (:func:`crinkkg.inputs.anchors.check`). A write
+(SPARQL Update, Graph Store Protocol, ``crinkkg publish``) must not be a way around either,
+so :func:`check_state` runs the same two checks on the asserted quads a write would leave,
+before anything is published: the same validation function, the same shapes (those the
+build used, kept with each store version in :data:`SHAPES_FILE`), and the anchor check with
+the texts the store itself holds (``crink:textContent``, which the build copies from the
+stored files) in place of the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from crinkkg.errors import AnchorError, CrinkError, Drift, Violation
+from crinkkg.inputs import anchors
+from crinkkg.inputs.loading import discover
+from crinkkg.inputs.validation import validate
+from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.terms import triples_to_graph
+from crinkkg.vocab import INFERRED_GRAPH
+
+#: the shapes a store version was validated with, beside its ``db/`` (N-Triples)
+SHAPES_FILE = "shapes.nt"
+TEXT_CONTENT = anchors.CRINK + "textContent"
+STORED_TEXT = anchors.CRINK + "storedText"
+SHA256 = anchors.CRINK + "sha256"
+
+
+class ShapesMissing(CrinkError):
+    """A store version without the shapes its build used: writes cannot be checked."""
+
+    exit_code = 6
+
+
+def write_shapes(folder: Path, triples: Iterable[ox.Triple]) -> None:
+    """Keep the build's shapes with the store version it validated."""
+    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b""
+    (folder / SHAPES_FILE).write_bytes(data)
+
+
+def read_shapes(folder: Path) -> Graph:
+    """The shapes a store version was validated with."""
+    path = folder / SHAPES_FILE
+    if not path.is_file():
+        raise ShapesMissing(
+            f"the store at {folder} was built without its shapes ({SHAPES_FILE}), so a write "
+            "cannot be checked against them; nothing was changed",
+            hint="rebuild the store with this version of crinkkg (`crinkkg build --force`)")
+    return shapes_graph(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+
+
+def shapes_graph(triples: Iterable[ox.Triple | ox.Quad]) -> Graph:
+    graph = Graph()
+    triples_to_graph([t.triple if isinstance(t, ox.Quad) else t for t in triples], graph)
+    return graph
+
+
+def load_shapes(ontology_dir: Path, data_dir: Path) -> Graph:
+    """The shapes files a build of these folders would use (the remote backend's writes,
+    which have no local build)."""
+    graph = Graph()
+    for path, role in discover(ontology_dir, data_dir):
+        if role == "shapes":
+            graph.parse(path)
+    return graph
+
+
+def check_state(quads: Sequence[ox.Quad], shapes: Graph, *, data: Graph | None = None
+                ) -> list[Violation]:
+    """Raise :class:`~crinkkg.errors.AnchorError` or
+    :class:`~crinkkg.errors.ValidationError`, with the report a build prints, when the
+    asserted ``quads`` (every asserted graph, the ontology's included) break an anchor or a
+    shape; return the warnings otherwise.
+
+    ``data``: the same triples as an rdflib graph, when the caller has one (reasoning needs
+    it too).
+    """
+    check_anchors(quads)
+    if not len(shapes):
+        return []
+    if data is None:
+        data = Graph()
+        triples_to_graph([q.triple for q in quads], data)
+    return validate(data, shapes, triples=(q.triple for q in quads))
+
+
+def check_anchors(quads: Sequence[ox.Quad]) -> int:
+    """The build's anchor check on a store's state: every stored text declared
+    (``crink:storedText``) is held (``crink:textContent``) and matches its ``crink:sha256``,
+    and every ``crink:statedIn`` passage of every graph matches its text. Returns the
+    number of passages checked."""
+    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
+    texts: dict[str, str] = {}
+    declared: dict[str, tuple[str, str]] = {}
+    digests: dict[str, str] = {}
+    for q in quads:
+        graph = "the default graph" if isinstance(q.graph_name, ox.DefaultGraph) \
+            else f"<{q.graph_name.value}>"
+        by_graph[graph].append(q.triple)
+        p = q.predicate.value
+        if p == TEXT_CONTENT and isinstance(q.object, ox.Literal):
+            texts[q.subject.value] = q.object.value
+        elif p == STORED_TEXT:
+            declared[q.subject.value] = (graph, q.object.value)
+        elif p == SHA256:
+            digests[q.subject.value] = q.object.value
+    texts = {s: t for s, t in texts.items() if s in declared}  # as the build reads them
+    drifts: list[Drift] = []
+    for source, (graph, path) in declared.items():
+        if source not in texts:
+            drifts.append(Drift(graph, source, f"stored text {path} is not in the store "
+                                               "(crink:textContent): the build stores it from "
+                                               "the data folder"))
+            continue
+        digest = hashlib.sha256(texts[source].encode("utf-8")).hexdigest()
+        if source in digests and digests[source] != digest:
+            drifts.append(Drift(graph, source, f"stored text {path} has changed (crink:sha256)",
+                                digests[source], digest))
+    checked, found = anchors.check_anchors(list(by_graph.items()), texts)
+    drifts += found
+    if drifts:
+        raise AnchorError(drifts)
+    return checked
+
+
+def check_stored(store: OxigraphStore) -> list[Violation]:
+    """:func:`check_state` on what a local store version holds, with the shapes kept with
+    it: what ``crinkkg publish`` sends is what a build (or a checked write) let through."""
+    if store.path is None:
+        raise ShapesMissing("an in-memory store keeps no shapes to check it against",
+                            hint="publish a store built by `crinkkg build`")
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    quads = [q for q in store.quads() if q.graph_name != inferred]
+    return check_state(quads, read_shapes(store.path.parent))
