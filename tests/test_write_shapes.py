@@ -212,3 +212,158 @@ def test_publish_sends_nothing_the_build_would_refuse(oxigraph, tmp_path) -> Non
     assert run_crinkkg(*where, "build", "--force", "--quiet").returncode == 0
     publish(oxigraph, store, ontology, data)  # a rebuilt, valid store is published
     assert oxigraph.graphs()
+
+
+# -- the restricted check finds what the full check finds --------------------------------------
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+CRINK = "https://w3id.org/crinkkg/ontology#"
+ID = "https://w3id.org/crinkkg/id/"
+PROV = "http://www.w3.org/ns/prov#wasDerivedFrom"
+OA = "http://www.w3.org/ns/oa#"
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory):
+    """The curated store's asserted quads (they meet the shapes) and the build's shapes."""
+    from crinkkg.build.conformance import read_shapes
+    from crinkkg.build.pipeline import build
+    from crinkkg.settings import Settings
+    from crinkkg.store.oxigraph import OxigraphStore
+
+    settings = Settings(ontology_dir=ROOT / "ontology", data_dir=ROOT / "data",
+                        store=tmp_path_factory.mktemp("reach") / "store")
+    build(settings, root=ROOT)
+    store = OxigraphStore.open(settings.store)
+    inferred = ox.NamedNode("https://w3id.org/crinkkg/graph/inferred")
+    quads = [q for q in store.quads() if q.graph_name != inferred]
+    return quads, read_shapes(StoreLayout(settings.store).current())
+
+
+def _violations(quads: list[ox.Quad], shapes, focus=None) -> set[tuple]:
+    from rdflib import Graph
+
+    from crinkkg.inputs.validation import check
+    from crinkkg.terms import triples_to_graph
+
+    data = Graph()
+    triples_to_graph([q.triple for q in quads], data)
+    return {(v.focus, v.path, v.message, v.value) for v in
+            check(data, shapes, triples=[q.triple for q in quads], focus=focus)
+            if v.severity == "Violation"}
+
+
+def _compare(curated, removed: set[ox.Quad], added: set[ox.Quad]) -> tuple[set, set | None]:
+    """The full check's violations after the change, and the focus nodes the restricted
+    check looks at (``None``: it falls back to the full check). Fails the test when the
+    restricted check misses a violation or reports another."""
+    from crinkkg.build.conformance import focus_of
+
+    before, shapes = curated
+    after = [q for q in before if q not in removed] + sorted(added - set(before), key=str)
+    stores = []
+    for quads in (before, after):
+        s = ox.Store()
+        s.extend(quads)
+        stores.append(s)
+    full = _violations(after, shapes)
+    focus = focus_of(shapes, before, after, stores)
+    if focus is not None:
+        restricted = _violations(after, shapes, focus) if focus else set()
+        assert restricted == full, (removed, added, full ^ restricted)
+    return full, focus
+
+
+def _q(s: str, p: str, o, g: str = TEST_GRAPH) -> ox.Quad:
+    obj = o if isinstance(o, (ox.Literal, ox.BlankNode)) else ox.NamedNode(o)
+    return ox.Quad(ox.NamedNode(s), ox.NamedNode(p), obj, ox.NamedNode(g))
+
+
+def _find(curated, predicate: str, subject: str | None = None) -> list[ox.Quad]:
+    return [q for q in curated[0] if q.predicate.value == predicate
+            and (subject is None or q.subject.value == subject)]
+
+
+def test_a_deleted_source_is_caught_by_the_restricted_check(curated) -> None:
+    """The cases that need a route: the claim is not the subject of the changed triple."""
+    claim = ID + "iran-shahed-drones-to-russia"
+    full, focus = _compare(curated, set(_find(curated, PROV, claim)), set())
+    assert any(v[0] == "id:iran-shahed-drones-to-russia" for v in full)
+    assert ox.NamedNode(claim) in focus
+    # the passage loses its source: the claim (one step away) is checked again
+    passage = next(q.object for q in _find(curated, CRINK + "statedIn", claim))
+    has_source = {q for q in curated[0] if q.subject == passage
+                  and q.predicate.value == OA + "hasSource"}
+    full, focus = _compare(curated, has_source, set())
+    assert full and ox.NamedNode(claim) in focus and passage in focus
+    # the source stops being a source: every claim derived from it
+    article = ID + "source-crink-article"
+    full, focus = _compare(curated, set(_find(curated, RDF_TYPE, article)), set())
+    assert ox.NamedNode(claim) in focus and len(full) > 10
+    # a source gains a stored text: its claims need anchors (found through the source)
+    source, derived = next((q.object, q.subject) for q in curated[0] if q.predicate.value == PROV
+                           and not _find(curated, CRINK + "storedText", q.object.value))
+    full, focus = _compare(curated, set(), {
+        _q(source.value, CRINK + "storedText", ox.Literal("texts/x.txt"))})
+    assert derived in focus and any(v[0].endswith(derived.value.rsplit("/", 1)[1])
+                                    for v in full)
+    # a change to the class hierarchy is only checked in full
+    sub = _find(curated, SUBCLASS)[0]
+    _full, focus = _compare(curated, {sub}, set())
+    assert focus is None
+
+
+def test_the_restricted_check_equals_the_full_check_on_random_writes(curated) -> None:
+    """Random deletions, insertions, retypings and rewired links on the curated graph: the
+    restricted check reports exactly the full check's violations every time."""
+    import random
+
+    rng = random.Random(19)
+    quads = curated[0]
+    data = [q for q in quads if "/graph/data/" in q.graph_name.value]
+    nodes = sorted({q.subject for q in data} | {q.object for q in data
+                                                 if not isinstance(q.object, ox.Literal)},
+                   key=str)
+    classes = sorted({q.object for q in data if q.predicate.value == RDF_TYPE}, key=str)
+    literals = [ox.Literal("x"), ox.Literal("x", language="en"), ox.Literal("5"),
+                ox.Literal("-3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema"
+                                                        "#integer")),
+                ox.Literal("2024-01-01T00:00:00",
+                           datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))]
+    graph = ox.NamedNode(TEST_GRAPH)
+    violating = restricted = 0
+    for _ in range(120):
+        removed: set[ox.Quad] = set()
+        added: set[ox.Quad] = set()
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.randrange(6)
+            q = rng.choice(data)
+            if kind == 0:  # delete a triple
+                removed.add(q)
+            elif kind == 1:  # delete everything about a node
+                removed |= {x for x in data if x.subject == q.subject}
+            elif kind == 2:  # rewire: another subject or object
+                if rng.random() < 0.5:
+                    added.add(ox.Quad(rng.choice(nodes), q.predicate, q.object, graph))
+                else:
+                    added.add(ox.Quad(q.subject, q.predicate, rng.choice(nodes + literals),
+                                      graph))
+            elif kind == 3:  # retype a node
+                added.add(ox.Quad(rng.choice(nodes), ox.NamedNode(RDF_TYPE),
+                                  rng.choice(classes), graph))
+            elif kind == 4:  # move a value onto another property of the same node
+                other = rng.choice([x for x in data if x.subject == q.subject])
+                removed.add(q)
+                added.add(ox.Quad(q.subject, other.predicate, q.object, graph))
+            else:  # a new node copying another's properties, one of them dropped
+                props = [x for x in data if x.subject == q.subject]
+                new = ox.NamedNode(ID + f"test-node-{rng.randrange(10**6)}")
+                props.remove(rng.choice(props))
+                added |= {ox.Quad(new, x.predicate, x.object, graph) for x in props}
+        full, focus = _compare(curated, removed, added)
+        violating += bool(full)
+        restricted += focus is not None
+    # the cases exercise both outcomes, and most are answered by the restricted check
+    assert violating > 30 and 120 - violating > 10, violating
+    assert restricted > 100, restricted

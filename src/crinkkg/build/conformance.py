@@ -24,6 +24,7 @@ from rdflib import Graph
 from crinkkg.errors import AnchorError, CrinkError, Drift, Violation
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover
+from crinkkg.inputs.reach import Reach, affected, reach
 from crinkkg.inputs.validation import validate
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.terms import triples_to_graph
@@ -56,7 +57,15 @@ def read_shapes(folder: Path) -> Graph:
             f"the store at {folder} was built without its shapes ({SHAPES_FILE}), so a write "
             "cannot be checked against them; nothing was changed",
             hint="rebuild the store with this version of crinkkg (`crinkkg build --force`)")
-    return shapes_graph(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+    data = path.read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _SHAPES:  # one graph per content: what is derived from it is kept too
+        _SHAPES.clear()
+        _SHAPES[key] = shapes_graph(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+    return _SHAPES[key]
+
+
+_SHAPES: dict[str, Graph] = {}
 
 
 def shapes_graph(triples: Iterable[ox.Triple | ox.Quad]) -> Graph:
@@ -75,23 +84,53 @@ def load_shapes(ontology_dir: Path, data_dir: Path) -> Graph:
     return graph
 
 
-def check_state(quads: Sequence[ox.Quad], shapes: Graph, *, data: Graph | None = None
-                ) -> list[Violation]:
+def check_state(quads: Sequence[ox.Quad], shapes: Graph, *, data: Graph | None = None,
+                before: Sequence[ox.Quad] | None = None,
+                stores: list[ox.Store] | None = None) -> list[Violation]:
     """Raise :class:`~crinkkg.errors.AnchorError` or
     :class:`~crinkkg.errors.ValidationError`, with the report a build prints, when the
     asserted ``quads`` (every asserted graph, the ontology's included) break an anchor or a
     shape; return the warnings otherwise.
 
     ``data``: the same triples as an rdflib graph, when the caller has one (reasoning needs
-    it too).
+    it too). ``before``: the asserted quads of a state that met the same shapes, and
+    ``stores`` the data before and after (to follow routes in): then only the focus nodes
+    the change can affect are validated (:mod:`crinkkg.inputs.reach`), which finds every
+    violation the full check finds; the anchors are always checked in full.
     """
     check_anchors(quads)
     if not len(shapes):
         return []
+    focus = None
+    if before is not None and stores is not None:
+        focus = focus_of(shapes, before, quads, stores)
+        if focus is not None and not focus:
+            return []  # nothing a shape reads has changed
     if data is None:
         data = Graph()
         triples_to_graph([q.triple for q in quads], data)
-    return validate(data, shapes, triples=(q.triple for q in quads))
+    return validate(data, shapes, triples=(q.triple for q in quads), focus=focus)
+
+
+_REACH: dict[int, tuple[Graph, Reach | None]] = {}
+
+
+def focus_of(shapes: Graph, before: Sequence[ox.Quad], after: Sequence[ox.Quad],
+             stores: list[ox.Store]) -> set[ox.NamedNode | ox.BlankNode] | None:
+    """The focus nodes a change from ``before`` to ``after`` can affect; ``None`` when
+    only the full check is sound (a change the shapes read with no route to a focus node,
+    such as the class hierarchy, or shapes that :func:`~crinkkg.inputs.reach.reach` does
+    not analyse)."""
+    cached = _REACH.get(id(shapes))
+    if cached is None or cached[0] is not shapes:
+        if len(_REACH) > 8:
+            _REACH.clear()
+        cached = _REACH[id(shapes)] = (shapes, reach(shapes))
+    found = cached[1]
+    if found is None:
+        return None
+    changed = {q.triple for q in before} ^ {q.triple for q in after}
+    return affected(found, changed, stores)
 
 
 def check_anchors(quads: Sequence[ox.Quad]) -> int:
@@ -135,10 +174,9 @@ def check_anchors(quads: Sequence[ox.Quad]) -> int:
 
 def check_stored(store: OxigraphStore) -> list[Violation]:
     """:func:`check_state` on what a local store version holds, with the shapes kept with
-    it: what ``crinkkg publish`` sends is what a build (or a checked write) let through."""
-    if store.path is None:
-        raise ShapesMissing("an in-memory store keeps no shapes to check it against",
-                            hint="publish a store built by `crinkkg build`")
+    it: what ``crinkkg publish`` sends is what a build (or a checked write) let through.
+    A store made in memory (by code, not by a build) has no shapes: its anchors only."""
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
     quads = [q for q in store.quads() if q.graph_name != inferred]
-    return check_state(quads, read_shapes(store.path.parent))
+    shapes = read_shapes(store.path.parent) if store.path is not None else Graph()
+    return check_state(quads, shapes)

@@ -170,7 +170,7 @@ def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = N
     after = asserted_quads(scratch)
     data = rdflib_graph(after)
     # held to the build's checks before reasoning: nothing is published when they fail
-    check_state(after, shapes, data=data)
+    check_state(after, shapes, data=data, before=before, stores=[store, scratch])
     closure = reason(data)
     if closure.inconsistencies:
         raise InconsistencyError(closure.inconsistencies)
