@@ -157,12 +157,24 @@ def curated_store(tmp_path) -> Path:
     return tmp_path / "store"
 
 
-def test_writes_meet_the_shapes_on_the_embedded_store(curated_store) -> None:
+def _violation_lines(text: str) -> list[str]:
+    return sorted(line.strip() for line in text.splitlines()
+                  if line.strip().startswith("- Violation:"))
+
+
+def test_writes_meet_the_shapes_on_the_embedded_store(curated_store, tmp_path) -> None:
+    # what `crinkkg validate` says of the same triples in a file
+    ontology, data, _store = _project(tmp_path / "files")
+    (data / "extra.ttl").write_bytes(SOURCELESS_TURTLE)
+    checked = run_crinkkg("validate", "--ontology", str(ontology), "--data", str(data))
+    assert checked.returncode == 3 and _violation_lines(checked.stderr), checked.stderr
     with start_server(curated_store, "--enable-update",
                       env={"CRINKKG_UPDATE_TOKEN": TOKEN}) as server:
         version = requests.get(server.url + "/health", timeout=30).json()["version"]
         r = update(server, SOURCELESS)
         assert r.status_code == 422
+        # the same report, line for line
+        assert _violation_lines(r.json()["message"]) == _violation_lines(checked.stderr)
         # nothing was published: the same store version is served
         assert requests.get(server.url + "/health", timeout=30).json()["version"] == version
         exercise(server)
@@ -367,3 +379,24 @@ def test_the_restricted_check_equals_the_full_check_on_random_writes(curated) ->
     # the cases exercise both outcomes, and most are answered by the restricted check
     assert violating > 30 and 120 - violating > 10, violating
     assert restricted > 100, restricted
+
+
+def test_a_store_without_its_shapes_takes_no_writes(tmp_path) -> None:
+    """A store version built before the shapes were kept with it cannot have a write
+    checked: the update is refused (409), not applied unchecked."""
+    from test_build import make_project
+
+    from crinkkg.backends.embedded.worker import run_update
+    from crinkkg.build.conformance import SHAPES_FILE
+    from crinkkg.build.pipeline import build
+    from crinkkg.problems import Problem
+
+    settings = make_project(tmp_path)
+    build(settings, root=tmp_path)
+    current = StoreLayout(settings.store).current()
+    (current / SHAPES_FILE).unlink()
+    with pytest.raises(Problem) as refused:
+        run_update(settings.store, ("update", "INSERT DATA { id:a id:b id:c }", 0))
+    assert refused.value.status == 409 and refused.value.kind == "shapes-missing"
+    assert "crinkkg build --force" in refused.value.hint
+    assert StoreLayout(settings.store).current() == current
