@@ -400,3 +400,47 @@ def test_a_store_without_its_shapes_takes_no_writes(tmp_path) -> None:
     assert refused.value.status == 409 and refused.value.kind == "shapes-missing"
     assert "crinkkg build --force" in refused.value.hint
     assert StoreLayout(settings.store).current() == current
+
+
+def _reach_of(select: str, extra: str = ""):
+    from rdflib import Graph
+
+    from crinkkg.inputs.reach import reach
+
+    shapes = Graph().parse(data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; {extra}
+          sh:sparql [ sh:select "{select}" ] .""", format="turtle")
+    return reach(shapes)
+
+
+def test_routes_are_only_made_of_patterns_matched_together() -> None:
+    """What a route may pass through, and what makes a pattern unrouted (then a change of
+    what it reads is checked in full)."""
+    def p(local: str) -> str:
+        return f"http://ex/{local}"
+
+    found = _reach_of("SELECT $this WHERE { $this <http://ex/a> ?x . ?x <http://ex/b> ?y }")
+    assert {(r.predicate, r.end, r.route) for r in found.readers} >= {
+        (p("a"), "s", ()), (p("b"), "s", ((p("a"), True),))}
+    # a sibling branch of a UNION is not matched along with the other
+    found = _reach_of("SELECT $this WHERE { { $this <http://ex/a> ?x } UNION "
+                      "{ ?x <http://ex/b> ?y } }")
+    assert p("b") in found.unrouted and p("a") not in found.unrouted
+    # an OPTIONAL part routes through what it joins, not the other way
+    found = _reach_of("SELECT $this WHERE { ?x <http://ex/b> ?y OPTIONAL { $this "
+                      "<http://ex/a> ?x } }")
+    assert p("b") in found.unrouted
+    # MINUS is evaluated apart; an aggregate may answer with nothing matched
+    found = _reach_of("SELECT $this WHERE { $this <http://ex/a> ?x MINUS { ?x <http://ex/b> "
+                      "?y } }")
+    assert p("b") in found.unrouted
+    found = _reach_of("SELECT $this WHERE { $this <http://ex/a> ?n { SELECT (COUNT(*) AS ?n) "
+                      "WHERE { ?q <http://ex/b> ?r } } }")
+    assert p("b") in found.unrouted
+    # a path with * over instance data cannot be followed back
+    found = _reach_of("SELECT $this WHERE { $this <http://ex/a>* ?x }")
+    assert p("a") in found.unrouted
+    # constructs that are not analysed: no restricted check at all
+    assert _reach_of("SELECT $this WHERE { $this <http://ex/a> ?x }",
+                     "sh:node ex:T ;") is None

@@ -233,8 +233,9 @@ def _required(node) -> frozenset[_Edge]:
     if name in ("LeftJoin", "Minus"):
         return _required(node.p1)
     if name in ("Filter", "Extend", "Project", "Distinct", "Reduced", "Slice", "OrderBy",
-                "ToMultiSet", "Group", "AggregateJoin", "SelectQuery", "Graph"):
+                "ToMultiSet", "SelectQuery", "Graph"):
         return _required(node.get("p"))
+    # an aggregate answers even when nothing matches (COUNT gives 0): nothing is required
     if name == "GroupGraphPatternSub":
         return frozenset().union(*(_required(part) for part in node.part
                                    if part.name in ("TriplesBlock", "GroupGraphPatternSub")))
