@@ -9,6 +9,7 @@ is accepted. The same on the embedded store and over Oxigraph server and Virtuos
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -186,7 +187,18 @@ def test_writes_meet_the_shapes_over_a_remote_store(remote, request, curated_sto
     publish(store, curated_store)
     with start_server(curated_store, "--enable-update", env={"CRINKKG_UPDATE_TOKEN": TOKEN},
                       global_args=backend_args(store)) as server:
+        raw = _everything(store)
+        assert update(server, SOURCELESS).status_code == 422
+        # the store itself, every graph (manifest included, no staging graph left behind)
+        assert _everything(store) == raw
         exercise(server)
+
+
+def _everything(remote) -> list[tuple]:
+    doc = remote.select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return sorted(tuple(json.dumps(b[k], sort_keys=True) for k in "gspo")
+                  for b in doc["results"]["bindings"]
+                  if b["g"]["value"] not in remote.system_graphs)
 
 
 def _project(root: Path) -> tuple[Path, Path, Path]:
