@@ -58,8 +58,16 @@ FACTS = "https://w3id.org/crinkkg/graph/data/test-updates"
 CRINK = "https://w3id.org/crinkkg/ontology#"
 ID = "https://w3id.org/crinkkg/id/"
 NEW_SUPPLY = f"ASK {{ GRAPH <{INFERRED}> {{ <{ID}north-korea> <{CRINK}supplies> <{ID}china> }} }}"
-TRANSFER = (f"<{ID}test-transfer> a <{CRINK}ArmsTransfer> ; "
-            f"<{CRINK}armsSupplier> <{ID}north-korea> ; <{CRINK}armsRecipient> <{ID}china> .")
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+#: a claim that meets the shapes (writes are held to them), with a source of its own
+TRANSFER = (f"<{ID}test-source> a <{CRINK}NewsArticle> ; <{RDFS}label> \"A test report\"@en ; "
+            f"<http://purl.org/dc/terms/title> \"A test report\"@en . "
+            f"<{ID}test-transfer> a <{CRINK}ArmsTransfer> ; <{RDFS}label> \"Test\"@en ; "
+            f"<{CRINK}armsSupplier> <{ID}north-korea> ; <{CRINK}armsRecipient> <{ID}china> ; "
+            f"<{CRINK}hasItemKind> <{CRINK}kind-drones> ; "
+            f"<{CRINK}hasStatus> <{CRINK}status-delivered> ; "
+            f"<{CRINK}hasModality> <{CRINK}modality-asserted> ; "
+            f"<http://www.w3.org/ns/prov#wasDerivedFrom> <{ID}test-source> .")
 
 #: one query, so one snapshot: the published version and the size of each published graph
 SNAPSHOT = f"""
@@ -575,14 +583,15 @@ def test_updates_keep_the_inferred_graph_current(private_store: RemoteStore,
 
         health = requests.get(server.url + "/health", timeout=60).json()
         before = snapshot(private_store)
-        # China is a state; a state cannot be a grouping (owl:disjointWith)
+        # a news article cannot be an official document (owl:disjointWith); the shapes,
+        # checked first as in a build, have nothing against it
         r = sparql_update(server, f"INSERT DATA {{ GRAPH <{FACTS}> {{ "
-                                  f"<{ID}china> a <{CRINK}Grouping> }} }}")
+                                  f"<{ID}source-crink-article> a <{CRINK}OfficialDocument> }} }}")
         assert r.status_code == 409 and r.json()["error"] == "inconsistent", r.text
         after = requests.get(server.url + "/health", timeout=60).json()
         assert (after["version"], after["triples"]) == (health["version"], health["triples"])
         assert snapshot(private_store) == before
-        assert not ask(server, f"ASK {{ <{ID}china> a <{CRINK}Grouping> }}")
+        assert not ask(server, f"ASK {{ <{ID}source-crink-article> a <{CRINK}OfficialDocument> }}")
 
 
 @pytest.mark.parametrize("name", STORES)

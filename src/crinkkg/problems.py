@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from crinkkg.errors import AnchorError, ValidationError
 from crinkkg.sparqltext import Unreadable, declared_prefixes, tokenize
 from crinkkg.vocab import PREFIXES
 
@@ -162,3 +163,24 @@ def unknown_prefix(text: str, column_shift: int = 0) -> Problem | None:
             extra={"prefix": prefix, "line": line, "column": column, "text": source,
                    "predeclared": list(PREFIXES)})
     return None
+
+
+def write_refused(exc: ValidationError | AnchorError, what: str = "write") -> Problem:
+    """A 422 for a write whose result would break the build's checks: the build's own
+    report (every violation: node, property, message, value; or every drifted anchor), and
+    the news that nothing was applied.
+
+    >>> from crinkkg.errors import Violation
+    >>> p = write_refused(ValidationError([Violation("id:x", "prov:wasDerivedFrom", "m")]))
+    >>> p.status, p.kind, p.extra["violations"][0]["focus"]
+    (422, 'shapes-violated', 'id:x')
+    """
+    message = f"the {what} was not applied: {exc.message}"
+    if isinstance(exc, ValidationError):
+        return Problem(422, "shapes-violated", message,
+                       hint="change the write so that the data meets the shapes "
+                            "(ontology/shapes.ttl), as `crinkkg validate` requires of a file",
+                       extra={"violations": [vars(v) for v in exc.violations]})
+    return Problem(422, "anchor-mismatch", message,
+                   hint="fix the selectors (`crinkkg anchor SOURCE \"exact words\"` prints "
+                        "correct ones)", extra={"drifts": [vars(d) for d in exc.drifts]})

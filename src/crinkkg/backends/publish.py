@@ -39,6 +39,7 @@ from crinkkg.backends.remote import (
     read_manifest,
 )
 from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
+from crinkkg.build.conformance import check_stored
 from crinkkg.errors import CrinkError
 from crinkkg.store.oxigraph import MERGE, OxigraphStore
 from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI
@@ -239,6 +240,10 @@ def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
             swap_moves: int = SWAP_MOVES) -> PublishReport:
     """Publish the build in ``store`` as ``version``; a no-op when it is published already.
 
+    Raises :class:`~crinkkg.errors.ValidationError` or :class:`~crinkkg.errors.AnchorError`
+    (the build's report), before anything is sent, when the store's asserted graphs do not
+    meet the shapes kept with it or their anchors drift.
+
     ``on_start(total triples)`` is called before the first batch (a progress bar's length).
     """
     started = time.perf_counter()
@@ -249,6 +254,9 @@ def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
                            "a remote store does not keep apart",
                            hint="rebuild from the input files: every file is a named graph")
     report.graphs = dict(sizes)
+    # the build's checks once more, on what is about to be sent: the store on disk may hold
+    # writes, or be older than the shapes' last change; raises the build's report
+    check_stored(store)
     try:
         previous = read_manifest(client)
         if previous is not None and previous.version == version:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from crinkkg.backends.contract import Admission, ProcessShare, QueryHelpers, Reply
 from crinkkg.backends.embedded.broker import Broker, BrokerClient
@@ -51,10 +52,11 @@ from crinkkg.backends.sparql_client import (
     RemoteStoreError,
     SparqlClient,
 )
+from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
-from crinkkg.errors import CrinkError, InconsistencyError
+from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
 from crinkkg.formats import Override, check_format
-from crinkkg.problems import Problem, syntax_problem
+from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
@@ -198,6 +200,8 @@ def with_prologue(sparql: str, base_iri: str | None) -> str:
 
     >>> with_prologue("ASK { id:iran ?p ?o }", None).splitlines()[0]
     'PREFIX id: <https://w3id.org/crinkkg/id/>'
+    >>> with_prologue("BASE <http://h/> INSERT DATA { id:a id:b 1 }", None).splitlines()[:2]
+    ['BASE <http://h/>', 'PREFIX id: <https://w3id.org/crinkkg/id/>']
     """
     try:
         tokens = tokenize(sparql)
@@ -209,7 +213,15 @@ def with_prologue(sparql: str, base_iri: str | None) -> str:
              if p in used and p not in declared]
     if base_iri and not has_keyword(sparql, "BASE"):
         lines.insert(0, f"BASE <{base_iri}>")
-    return "\n".join([*lines, sparql]) if lines else sparql
+    if not lines:
+        return sparql
+    # after a leading BASE (the server's, before an update): Virtuoso refuses a BASE that
+    # follows a PREFIX, which SPARQL allows
+    head = 0
+    if len(tokens) > 1 and tokens[0].is_word("BASE") and tokens[1].kind == "iri":
+        head = tokens[1].end
+    return "\n".join([sparql[:head], *lines, sparql[head:]]) if head else \
+        "\n".join([*lines, sparql])
 
 
 def deskolemized_results(body: bytes) -> bytes:
@@ -323,6 +335,7 @@ class RemoteBackend(QueryHelpers):
             (0.0 if settings.enable_update else 1.0)
         self._manifest: tuple[float, Manifest] | None = None
         self._update_lock = threading.Lock()
+        self._shapes: Graph | None = None  # the build's shapes, read at the first update
         self._admission = Admission(settings.max_concurrent)
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
         self.peers: BrokerClient | None = None  # the metrics of sibling HTTP processes
@@ -533,6 +546,11 @@ class RemoteBackend(QueryHelpers):
             asserted = sorted((set(manifest.asserted) - set(touched)) | set(after))
             reading = [staging(g) if g in touched else g
                        for g in [*asserted, DEFAULT_GRAPH]]
+            try:  # the build's checks on the staged state, before reasoning or publishing
+                self._check_state(list(zip([*asserted, DEFAULT_GRAPH], reading, strict=True)))
+            except (ValidationError, AnchorError) as exc:
+                self._drop(scratch)
+                raise write_refused(exc, "update") from None
             result = reason_in_store(ClientStore(self.client), reading, inferred_stage)
             if result.inconsistencies:
                 self._drop(scratch)
@@ -568,6 +586,23 @@ class RemoteBackend(QueryHelpers):
         body = (f"update applied; the inferred and support graphs are current ({total} quads, "
                 f"{time.perf_counter() - started:.3f} s)\n").encode()
         return Reply("text/plain; charset=utf-8", body, total, time.perf_counter() - started)
+
+    def _check_state(self, graphs: list[tuple[str, str]]) -> None:
+        """:func:`~crinkkg.build.conformance.check_state` on the asserted graphs an update
+        would leave: each ``(name, where it is read)``, fetched from the store (blank nodes
+        as they are published, as blank nodes), checked here with the shapes of the
+        ontology folder."""
+        if self._shapes is None:
+            self._shapes = load_shapes(self.settings.ontology_dir, self.settings.data_dir)
+        quads: list[ox.Quad] = []
+        for name, where in graphs:
+            body = self.client.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{where}> "
+                                     "{ ?s ?p ?o } }", accept=NTRIPLES).body
+            node = ox.DefaultGraph() if name == DEFAULT_GRAPH else ox.NamedNode(name)
+            quads += (ox.Quad(t.subject, t.predicate, t.object, node)
+                      for t in ox.parse(deskolemized_ntriples(body),
+                                        format=ox.RdfFormat.N_TRIPLES))
+        check_state(quads, self._shapes)
 
     def reason(self) -> InStoreResult:
         """Recompute the published inferred graph in the store (OWL 2 RL, to the fixpoint)

@@ -17,7 +17,9 @@ from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
 from crinkkg.store.layout import StoreLayout
 
-STORE_LAYOUT = 2  # 2: a merge graph when files share triples (store.asserted_merge)
+#: 2: a merge graph when files share triples (store.asserted_merge); 3: the shapes kept with
+#: each version (build.conformance.SHAPES_FILE)
+STORE_LAYOUT = 3
 
 
 def cache_key(settings: Settings) -> str:

@@ -22,6 +22,7 @@ from rdflib import Graph
 from crinkkg import __version__
 from crinkkg.build.cache import STORE_LAYOUT, cache_key, is_current  # noqa: F401 (re-exported)
 from crinkkg.build.cache import build_record as _record
+from crinkkg.build.conformance import write_shapes
 from crinkkg.errors import InconsistencyError
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import SourceFile, load_inputs
@@ -251,6 +252,8 @@ def _write_store(layout: StoreLayout, quads: list[ox.Quad]) -> Path:
         store.bulk_extend(quads)
         store.flush()
         del store
+        # the shapes this version meets: every write to it is held to them
+        write_shapes(work, (t for src in sources if src.role == "shapes" for t in src.triples))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

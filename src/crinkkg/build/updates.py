@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from rdflib import Graph
 
+from crinkkg.build.conformance import check_state, read_shapes
 from crinkkg.errors import CrinkError, InconsistencyError
 from crinkkg.reasoning.rules import reason
 from crinkkg.reasoning.support import replace_support, support_graph
@@ -147,14 +148,19 @@ def _derived_name(graph: str) -> str:
     return "support" if graph == SUPPORT_GRAPH_IRI else "inferred"
 
 
-def apply_update(target: OxigraphStore, sparql: str) -> None:
+def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = None) -> None:
     """Run ``sparql`` against the asserted graphs of ``target`` (opened for writing), then
     re-reason: the inferred graph and the support graph are current when it returns.
 
-    Raises :class:`UpdateRefused` when it names the inferred graph and
-    :class:`InconsistencyError` when the result would be inconsistent under OWL 2 RL.
+    Raises :class:`UpdateRefused` when it names the inferred graph,
+    :class:`~crinkkg.errors.ValidationError` or :class:`~crinkkg.errors.AnchorError` when the
+    result would break the build's shapes or anchors (``shapes``: by default those kept with
+    the store's version), and :class:`InconsistencyError` when it would be inconsistent
+    under OWL 2 RL.
     """
     refuse_protected(sparql)
+    if shapes is None:
+        shapes = read_shapes(target.path.parent) if target.path is not None else Graph()
     store = target.database
     before = asserted_quads(store)
     scratch = ox.Store()
@@ -174,7 +180,10 @@ def apply_update(target: OxigraphStore, sparql: str) -> None:
         raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
                             hint="write to another graph")
     after = asserted_quads(scratch)
-    closure = reason(rdflib_graph(after))
+    data = rdflib_graph(after)
+    # held to the build's checks before reasoning: nothing is published when they fail
+    check_state(after, shapes, data=data, before=before, stores=[store, scratch])
+    closure = reason(data)
     if closure.inconsistencies:
         raise InconsistencyError(closure.inconsistencies)
     # store exactly what was reasoned over: running the update text again could differ

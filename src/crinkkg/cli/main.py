@@ -355,8 +355,9 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
             **locations: Path | None) -> None:
     """Build (cached), then push every graph into the remote store (--backend), atomically.
 
-    Readers see the old version until the new one is complete; a failed publish resumes
-    where it stopped when run again.
+    What is sent meets the shapes and anchors (checked again on the store, as every write
+    is); a build that fails publishes nothing. Readers see the old version until the new one
+    is complete; a failed publish resumes where it stopped when run again.
     """
     from crinkkg.backends.publish import publish as run_publish
     from crinkkg.backends.publish import version_of
@@ -369,7 +370,11 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     if not settings.backend:
         raise click.UsageError("publish needs a remote store: crinkkg --backend URL "
                                "[--backend-graph-store URL] publish")
-    local = _local_backend(settings, no_build)
+    if not no_build:  # a build that fails stops the publish: no stale store is sent
+        from crinkkg.build.pipeline import build as run_build
+
+        run_build(settings)
+    local = _local_backend(settings, no_build=True)
     layout = StoreLayout(settings.store)
     version = version_of(layout.build_record(), str(layout.current()))
     client = client_for(settings, timeout=max(settings.update_timeout, 60))

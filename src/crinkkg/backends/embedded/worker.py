@@ -40,8 +40,8 @@ import pyoxigraph as ox
 from crinkkg.affinity import release_worker
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
-from crinkkg.errors import CrinkError, InconsistencyError, StoreError
-from crinkkg.problems import Problem, syntax_problem
+from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreError, ValidationError
+from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
 from crinkkg.store.layout import StoreLayout
@@ -186,6 +186,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
     ``UpdateRefused``, ``InconsistencyError``); then nothing is published and the store is
     unchanged.
     """
+    from crinkkg.build.conformance import SHAPES_FILE, read_shapes
     from crinkkg.build.updates import apply_update  # update workers only: owlrl is heavy
 
     layout = StoreLayout(link)
@@ -199,9 +200,11 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
             source = ox.Store.read_only(str(current / "db"))
             source.backup(str(work / "db"))
             del source
+            shapes = read_shapes(current)  # the build's: this version meets them
+            shutil.copyfile(current / SHAPES_FILE, work / SHAPES_FILE)
             target = OxigraphStore(ox.Store(str(work / "db")), path=work / "db",
                                    read_only=False)
-            apply_update(target, sparql)
+            apply_update(target, sparql, shapes=shapes)
             target.flush()
             count = target.count()
             target.close()
@@ -221,6 +224,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
 
 def run_update(link: Path, job: tuple) -> tuple:
     """Run an ``update`` job; map the store's refusals onto HTTP problems."""
+    from crinkkg.build.conformance import ShapesMissing
     from crinkkg.build.updates import GraphExists, GraphMissing, UpdateRefused
 
     _, sparql, column_shift = job
@@ -241,6 +245,10 @@ def run_update(link: Path, job: tuple) -> tuple:
     except InconsistencyError as exc:
         raise Problem(409, "inconsistent", exc.message, exc.hint,
                       extra={"problems": [vars(p) for p in exc.problems]}) from None
+    except (ValidationError, AnchorError) as exc:  # the build's checks: nothing was applied
+        raise write_refused(exc, "update") from None
+    except ShapesMissing as exc:
+        raise Problem(409, "shapes-missing", exc.message, exc.hint) from None
     body = (f"update applied; the inferred graph is current ({info['quads']} quads, "
             f"{info['seconds']} s)\n").encode()
     return ("ok", "text/plain; charset=utf-8", body, info["quads"])
