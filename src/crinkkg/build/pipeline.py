@@ -161,7 +161,7 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         links = sum(1 for q in described if q.predicate == support.LINK_SUBJECT)
         step.detail = f"{links} derived links described in <{SUPPORT_GRAPH_IRI}>"
     with _timed(report, "store", progress) as step:
-        work = _write_store(layout, quads)
+        work = _write_store(layout, quads, shapes_of(sources))
         report.graphs = counts
         step.detail = f"{len(report.graphs)} graphs written to {settings.store}"
     return report, work
@@ -243,8 +243,13 @@ def _dataset_quads(sources: list[SourceFile], inferred: Graph
     return quads, counts
 
 
-def _write_store(layout: StoreLayout, quads: list[ox.Quad]) -> Path:
-    """Write the new version's database; it is published by :func:`build`."""
+def shapes_of(sources: list[SourceFile]) -> list[ox.Triple]:
+    """The triples of the shapes files: a version keeps the shapes it was built to meet."""
+    return [t for src in sources if src.role == "shapes" for t in src.triples]
+
+
+def _write_store(layout: StoreLayout, quads: list[ox.Quad], shapes: list[ox.Triple]) -> Path:
+    """Write the new version's database and its shapes; it is published by :func:`build`."""
     work = layout.work_dir("build")
     try:
         store = ox.Store(str(work / "db"))
@@ -253,7 +258,7 @@ def _write_store(layout: StoreLayout, quads: list[ox.Quad]) -> Path:
         store.flush()
         del store
         # the shapes this version meets: every write to it is held to them
-        write_shapes(work, (t for src in sources if src.role == "shapes" for t in src.triples))
+        write_shapes(work, shapes)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
