@@ -51,12 +51,16 @@ def anchored(node: str, shift: int = 0) -> str:
     of an ``INSERT DATA`` (SP031), and the passage and its selectors are blank nodes."""
     s = selectors_for(ARTICLE.read_text(encoding="utf-8"), SENTENCE)
     s = type(s)(s.exact, s.prefix, s.suffix, s.start + shift, s.end + shift)
+    # the article is divided into parts: a passage names the part it lies in
+    passage = s.turtle("id:source-crink-article").replace(
+        "oa:hasSource id:source-crink-article ;",
+        "oa:hasSource id:source-crink-article ; crink:inPart id:crink-article-body ;", 1)
     return f"""INSERT {{ GRAPH <{TEST_GRAPH}> {{
   id:{node} a crink:DroneTransfer ; rdfs:label "Test: Iran supplies drones to Russia"@en ;
     crink:armsSupplier id:iran ; crink:armsRecipient id:russia ;
     crink:hasItemKind crink:kind-drones ; crink:hasStatus crink:status-delivered ;
     crink:hasModality crink:modality-asserted ; prov:wasDerivedFrom id:source-crink-article ;
-    crink:statedIn {s.turtle("id:source-crink-article")} .
+    crink:statedIn {passage} .
 }} }} WHERE {{}}"""
 
 

@@ -679,14 +679,16 @@ def fetch_copy(client: SparqlClient, asserted: list[str], inferred: str) -> Oxig
     """The graphs ``asserted`` and ``inferred`` of a remote store, copied into an in-memory
     store (``inferred`` under the inferred graph's name), for the computations that walk
     quads: the support of derived links (:mod:`crinkkg.reasoning.support`)."""
-    values = " ".join(f"<{g}>" for g in dict.fromkeys([*asserted, inferred]))
-    response = client.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} "
-                            "GRAPH ?g { ?s ?p ?o } }", accept=RESULTS_JSON)
+    # CONSTRUCT as N-Triples, graph by graph: blank nodes come back as the store publishes
+    # them (Virtuoso's JSON results name them "nodeID://…", which no RDF parser accepts)
     copy = ox.Store()
     quads = []
-    for row in ox.parse_query_results(response.body, format=ox.QueryResultsFormat.JSON):
-        graph = INFERRED if row["g"].value == inferred else row["g"]
-        quads.append(ox.Quad(row["s"], row["p"], row["o"], graph))
+    for name in dict.fromkeys([*asserted, inferred]):
+        body = client.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> "
+                            "{ ?s ?p ?o } }", accept=NTRIPLES).body
+        graph = INFERRED if name == inferred else ox.NamedNode(name)
+        quads += (ox.Quad(t.subject, t.predicate, t.object, graph)
+                  for t in ox.parse(deskolemized_ntriples(body), format=ox.RdfFormat.N_TRIPLES))
     copy.bulk_extend(quads)
     return OxigraphStore(copy, read_only=True)
 
