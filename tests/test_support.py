@@ -397,8 +397,11 @@ def test_the_endpoint_answers_from_the_support_graph_in_every_view(http_server) 
     # an update over HTTP: the support is current when the response returns
     r = requests.post(http_server.sparql, timeout=120, data=f"""PREFIX crink: <{CRINK}>
         PREFIX id: <{ID}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         INSERT DATA {{ GRAPH <https://w3id.org/crinkkg/graph/data/more> {{
-          id:t6 a crink:Transfer ; crink:supplier id:bland ; crink:recipient id:cland ;
+          id:t6 a crink:Transfer ; rdfs:label "Bland supplies Cland (test)"@en ;
+            crink:supplier id:bland ; crink:recipient id:cland ;
+            crink:hasItemKind crink:kind-oil ; crink:hasStatus crink:status-delivered ;
             crink:hasModality crink:modality-asserted ; prov:wasDerivedFrom id:src-a , id:src-b .
         }} }}""".encode(), headers={"Content-Type": "application/sparql-update",
                                      "Authorization": f"Bearer {TOKEN}"})

@@ -26,8 +26,11 @@ STORES = ["oxigraph", "virtuoso"]
 DUMP = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{SUPPORT}> {{ ?s ?p ?o }} }}"
 NEW_CLAIM = """PREFIX crink: <https://w3id.org/crinkkg/ontology#>
 PREFIX id: <https://w3id.org/crinkkg/id/> PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 INSERT DATA { GRAPH <https://w3id.org/crinkkg/graph/data/more> {
-  id:t5 a crink:Transfer ; crink:supplier id:aland ; crink:recipient id:cland ;
+  id:t5 a crink:Transfer ; rdfs:label "Aland supplies Cland (test)"@en ;
+    crink:supplier id:aland ; crink:recipient id:cland ;
+    crink:hasItemKind crink:kind-oil ; crink:hasStatus crink:status-delivered ;
     crink:hasModality crink:modality-asserted ; prov:wasDerivedFrom id:src-b . } }"""
 
 
