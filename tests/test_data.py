@@ -518,3 +518,21 @@ def test_the_shortcuts_are_never_asserted(data: Graph):
 def test_inferred_graph_is_plain_rdf(inferred: Graph):
     assert not [t for t in inferred if isinstance(t[0], Literal)]
     assert not [t for t in inferred.triples((None, OWL.sameAs, None))]
+
+
+def test_every_claim_a_derived_link_may_rest_on_says_how_its_source_states_it(built_store):
+    """Groupings (membership, shared opposition) are claims too: without a modality the
+    links derived from them would count no source stating them as fact."""
+    rows = list(built_store.query(PREFIXES + """
+        SELECT ?claim (COUNT(DISTINCT ?m) AS ?n) WHERE {
+          ?claim prov:wasDerivedFrom ?source . ?source a crink:Source .
+          FILTER NOT EXISTS { ?claim a crink:Source }
+          OPTIONAL { ?claim crink:hasModality ?m }
+        } GROUP BY ?claim"""))
+    assert len(rows) >= 85
+    assert {short(r["claim"].value) for r in rows if int(r["n"].value) != 1} == set()
+    [row] = built_store.query(PREFIXES + """
+        SELECT ?fact WHERE { GRAPH <https://w3id.org/crinkkg/graph/support> {
+          ?link crink:linkSubject id:iran ; crink:linkObject id:us-led-international-order ;
+                crink:factSourceCount ?fact } }""")
+    assert row["fact"].value == "1"
