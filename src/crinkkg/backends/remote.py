@@ -546,8 +546,12 @@ class RemoteBackend(QueryHelpers):
             asserted = sorted((set(manifest.asserted) - set(touched)) | set(after))
             reading = [staging(g) if g in touched else g
                        for g in [*asserted, DEFAULT_GRAPH]]
-            try:  # the build's checks on the staged state, before reasoning or publishing
-                self._check_state(list(zip([*asserted, DEFAULT_GRAPH], reading, strict=True)))
+            # the staged asserted state, read once: for the build's checks (before reasoning
+            # or publishing) and for the support of the derived links
+            staged_quads = read_graphs(self.client, list(zip([*asserted, DEFAULT_GRAPH],
+                                                             reading, strict=True)))
+            try:
+                self._check_state(staged_quads)
             except (ValidationError, AnchorError) as exc:
                 self._drop(scratch)
                 raise write_refused(exc, "update") from None
@@ -559,7 +563,7 @@ class RemoteBackend(QueryHelpers):
                               "nothing was changed",
                               hint="see the problems listed; change the update",
                               extra={"problems": [vars(p) for p in result.inconsistencies]})
-            supported = stage_support(self.client, reading, inferred_stage, support_stage)
+            supported = stage_support(self.client, staged_quads, inferred_stage, support_stage)
             merged = self._merge(reading, merge_stage)
             new = Manifest(manifest.next_version(stage_id),
                            tuple(g for g in asserted if g != DEFAULT_GRAPH),
@@ -587,21 +591,12 @@ class RemoteBackend(QueryHelpers):
                 f"{time.perf_counter() - started:.3f} s)\n").encode()
         return Reply("text/plain; charset=utf-8", body, total, time.perf_counter() - started)
 
-    def _check_state(self, graphs: list[tuple[str, str]]) -> None:
+    def _check_state(self, quads: list[ox.Quad]) -> None:
         """:func:`~crinkkg.build.conformance.check_state` on the asserted graphs an update
-        would leave: each ``(name, where it is read)``, fetched from the store (blank nodes
-        as they are published, as blank nodes), checked here with the shapes of the
+        would leave (read by :func:`read_graphs`), checked here with the shapes of the
         ontology folder."""
         if self._shapes is None:
             self._shapes = load_shapes(self.settings.ontology_dir, self.settings.data_dir)
-        quads: list[ox.Quad] = []
-        for name, where in graphs:
-            body = self.client.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{where}> "
-                                     "{ ?s ?p ?o } }", accept=NTRIPLES).body
-            node = ox.DefaultGraph() if name == DEFAULT_GRAPH else ox.NamedNode(name)
-            quads += (ox.Quad(t.subject, t.predicate, t.object, node)
-                      for t in ox.parse(deskolemized_ntriples(body),
-                                        format=ox.RdfFormat.N_TRIPLES))
         check_state(quads, self._shapes)
 
     def reason(self) -> InStoreResult:
@@ -620,7 +615,8 @@ class RemoteBackend(QueryHelpers):
                 result = reason_in_store(ClientStore(self.client), reading, stage)
                 if result.inconsistencies:
                     raise InconsistencyError(result.inconsistencies)
-                supported = stage_support(self.client, reading, stage, support_stage)
+                published = read_graphs(self.client, [(g, g) for g in reading])
+                supported = stage_support(self.client, published, stage, support_stage)
                 new = Manifest(manifest.next_version(stage_id),
                                manifest.asserted, manifest.inferred, manifest.merge,
                                SUPPORT_GRAPH_IRI if supported else None)
@@ -675,32 +671,35 @@ class RemoteBackend(QueryHelpers):
                 "updates_enabled": self.updates_enabled}
 
 
-def fetch_copy(client: SparqlClient, asserted: list[str], inferred: str) -> OxigraphStore:
-    """The graphs ``asserted`` and ``inferred`` of a remote store, copied into an in-memory
-    store (``inferred`` under the inferred graph's name), for the computations that walk
-    quads: the support of derived links (:mod:`crinkkg.reasoning.support`)."""
-    # CONSTRUCT as N-Triples, graph by graph: blank nodes come back as the store publishes
-    # them (Virtuoso's JSON results name them "nodeID://…", which no RDF parser accepts)
-    copy = ox.Store()
-    quads = []
-    for name in dict.fromkeys([*asserted, inferred]):
-        body = client.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> "
+def read_graphs(client: SparqlClient, graphs: list[tuple[str, str]]) -> list[ox.Quad]:
+    """The quads of a remote store's graphs, each ``(name, where it is read)``: the triples
+    read at ``where`` (a staging graph, or the graph itself) under the name ``name``
+    (:data:`DEFAULT_GRAPH` as the default graph). Read as N-Triples graph by graph, so that
+    blank nodes come back as the store publishes them (Virtuoso names them "nodeID://…" in
+    JSON results, which no RDF parser accepts)."""
+    quads: list[ox.Quad] = []
+    for name, where in graphs:
+        body = client.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{where}> "
                             "{ ?s ?p ?o } }", accept=NTRIPLES).body
-        graph = INFERRED if name == inferred else ox.NamedNode(name)
-        quads += (ox.Quad(t.subject, t.predicate, t.object, graph)
+        node = ox.DefaultGraph() if name == DEFAULT_GRAPH else ox.NamedNode(name)
+        quads += (ox.Quad(t.subject, t.predicate, t.object, node)
                   for t in ox.parse(deskolemized_ntriples(body), format=ox.RdfFormat.N_TRIPLES))
-    copy.bulk_extend(quads)
-    return OxigraphStore(copy, read_only=True)
+    return quads
 
 
-def stage_support(client: SparqlClient, asserted: list[str], inferred: str, target: str,
+def stage_support(client: SparqlClient, asserted: list[ox.Quad], inferred: str, target: str,
                   per: int = 2000) -> bool:
-    """Compute the support graph of a remote state (the graphs ``asserted``, the inferred
-    graph ``inferred``) from the same derivations the embedded store follows, and write it
-    into ``target``; False when there is nothing to write. Computed here, not in the store:
-    the derivations are the rule instances of :mod:`crinkkg.reasoning.explain`, which walk
-    quads, and one copy of the rules is enough."""
-    triples = support_graph(fetch_copy(client, asserted, inferred))
+    """Compute the support graph of a remote state (its asserted quads, already read, and
+    the inferred graph ``inferred``, read here) from the same derivations the embedded store
+    follows, and write it into ``target``; False when there is nothing to write. Computed
+    here, not in the store: the derivations are the rule instances of
+    :mod:`crinkkg.reasoning.explain`, which walk quads, and one copy of the rules is
+    enough."""
+    copy = ox.Store()
+    copy.bulk_extend(asserted)
+    copy.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, INFERRED)
+                     for q in read_graphs(client, [(inferred, inferred)]))
+    triples = support_graph(OxigraphStore(copy, read_only=True))
     ops = [f"INSERT DATA {{ GRAPH <{target}> {{\n"
            + (ox.serialize(triples[i:i + per], format=ox.RdfFormat.N_TRIPLES) or b"").decode()
            + "} }" for i in range(0, len(triples), per)]

@@ -1,4 +1,4 @@
-"""The build: load -> validate -> reason -> clean -> write the store -> support (atomic
+"""The build: load -> validate -> reason -> clean -> support -> write the store (atomic
 and cached).
 
 Nothing here knows about HTTP. The store is written into a fresh directory beside the
