@@ -59,13 +59,24 @@ def __getattr__(name: str) -> object:
     return value
 
 
+#: the W3C namespaces, as strings: every module that needs them imports them from here
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL_NS = "http://www.w3.org/2002/07/owl#"
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = RDF_NS + "type"
+RDF_LANGSTRING = RDF_NS + "langString"
+RDFS_LABEL = RDFS_NS + "label"
+RDFS_COMMENT = RDFS_NS + "comment"
+RDFS_SUBCLASS_OF = RDFS_NS + "subClassOf"
+
 PREFIXES: dict[str, str] = {
     "crink": _NAMESPACES["CRINK"],
     "id": _NAMESPACES["ID"],
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdf": RDF_NS,
+    "rdfs": RDFS_NS,
+    "owl": OWL_NS,
+    "xsd": XSD_NS,
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "prov": _NAMESPACES["PROV"],
     "dcterms": "http://purl.org/dc/terms/",
