@@ -219,13 +219,12 @@ def test_bad_front_settings_are_refused(project) -> None:
 
 def test_access_log_keeps_one_line_per_request() -> None:
     import io
+    import time
 
     from crinkkg.web.http.access_log import AccessLog
 
     stream = io.StringIO()
-    app = AccessLog(lambda environ, start: start("200 OK", [("Content-Length", "2")])
-                    or [b"ok"], stream)
-    assert app({"PATH_INFO": "/a\nb\r", "REQUEST_METHOD": "GET", "REMOTE_ADDR": "::1"},
-               lambda *_: None) == [b"ok"]
+    AccessLog(stream).write({"PATH_INFO": "/a\nb\r", "REQUEST_METHOD": "GET",
+                             "REMOTE_ADDR": "::1"}, "200", "2", time.perf_counter())
     assert stream.getvalue().count("\n") == 1
     assert stream.getvalue().startswith('::1 "GET /a\\x0ab\\x0d" 200 2 ')

@@ -371,7 +371,7 @@ def _expected_graph(path: Path) -> Graph:
 
 def _form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue."""
-    from crinkkg.web.routes.pages import query_form
+    from crinkkg.web.services.editor import query_form
 
     return query_form(text)
 

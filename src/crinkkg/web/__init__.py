@@ -1,54 +1,60 @@
 """The Flask application: SPARQL protocol, graph store, linked data and pages.
 
-``create_app`` is the only way to make an app; everything it needs comes from the
-:class:`~crinkkg.settings.Settings` and the :class:`~crinkkg.backends.contract.Backend` it
-is given, and per-app services (the backend, metrics) live in ``app.extensions``, never in
-module globals. The web layer imports the backend contract only: the same app serves the
-embedded store and a remote SPARQL store.
+:func:`create_app` is the only way to make an app, and the one place it is assembled:
+everything it needs comes from the :class:`~crinkkg.settings.Settings` and the
+:class:`~crinkkg.backends.contract.Backend` it is given, the per-app services live in one
+typed :class:`~crinkkg.web.context.WebContext` (never in module globals), and every request
+takes the one :class:`~crinkkg.web.pipeline.Pipeline`. The web layer imports the backend
+contract only: the same app serves the embedded store and a remote SPARQL store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TextIO
 
-from flask import Flask
+from flask import Response, request
 
 from crinkkg.backends.contract import Backend
 from crinkkg.settings import Settings
-from crinkkg.web.backend import EXTENSION
+from crinkkg.web.context import CrinkApp, WebContext
+from crinkkg.web.http import responses
 from crinkkg.web.http.access_log import AccessLog
-from crinkkg.web.http.caching import HttpCache
+from crinkkg.web.http.caching import Validators
 from crinkkg.web.http.guard import RequestGuard
-from crinkkg.web.http.query_lane import QueryLane
-from crinkkg.web.routes import graph_store, ops, pages, resources, sparql
+from crinkkg.web.http.metrics import Metrics
+from crinkkg.web.pipeline import ENDPOINT, Pipeline
+from crinkkg.web.render import pages
+from crinkkg.web.routes import graph_store, ops, resources, sparql
 
 
-def create_app(settings: Settings, backend: Backend, *,
-               build_error: str | None = None) -> Flask:
+def create_app(settings: Settings, backend: Backend, *, build_error: str | None = None,
+               access_log: TextIO | None = None) -> CrinkApp:
     """Make the web application over ``backend``.
 
     ``build_error``: the last build failed and the store is an earlier one (``/health``
-    says it is stale, and why).
+    says it is stale, and why). ``access_log``: where the access log's lines go (none
+    without it).
     """
-    app = Flask(__name__)
-    app.config["CRINKKG"] = settings
+    app = CrinkApp(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["CRINKKG_BUILD_ERROR"] = build_error
-    app.extensions[EXTENSION] = backend
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(graph_store.bp)
-    app.register_blueprint(ops.bp)
-    app.register_blueprint(resources.bp)
-    app.register_blueprint(pages.bp)
-    # around the fast path too: validators, 304s and gzip for every answer; outermost, the
-    # Host and body checks that every request meets first
-    cache = app.extensions["crinkkg.cache"] = HttpCache(app.wsgi_app, settings)
-    guard = app.extensions["crinkkg.guard"] = RequestGuard(cache, settings)
-    app.wsgi_app = guard  # type: ignore[method-assign]
+    metrics = Metrics()
+    metrics.gauge("crinkkg_queries_in_flight", "Queries admitted and not yet answered.",
+                  lambda: backend.in_flight)
+    for name, (text, read) in backend.gauges().items():
+        metrics.gauge(name, text, read)
+    app.context = WebContext(settings, backend, metrics, Validators(settings),
+                             RequestGuard(settings), build_error)
+    responses.install(app)
+    for blueprint in (sparql.bp, graph_store.bp, ops.bp, resources.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_name_endpoint)
+    app.wsgi_app = Pipeline(  # type: ignore[method-assign]
+        app.context, app.wsgi_app, AccessLog(access_log) if access_log is not None else None)
     return app
 
 
-def serving_app(app: Flask, log_stream=None) -> Callable:
-    """The WSGI callable a server runs: ``app`` behind its access log (``log_stream``,
-    default stderr), with the query lane in front for the busiest requests."""
-    return QueryLane(AccessLog(app, log_stream), app)
+def _name_endpoint(response: Response) -> Response:
+    """Tell the pipeline which route answered (the metrics' endpoint label)."""
+    rule = request.url_rule
+    request.environ[ENDPOINT] = rule.rule if rule is not None else "unmatched"
+    return response

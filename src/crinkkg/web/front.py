@@ -37,7 +37,7 @@ from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.web import create_app, serving_app
+from crinkkg.web import create_app
 
 log = logging.getLogger("crinkkg.front")
 
@@ -78,7 +78,8 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
     folder = tempfile.mkdtemp(prefix="crinkkg-serve-")
     share = backend.share(folder)
     try:
-        app = create_app(settings, share.front, build_error=build_error)
+        app = create_app(settings, share.front, build_error=build_error,
+                         access_log=sys.stderr)
         backend.start()
         share.start()
     except Problem as problem:  # a query worker could not open the store
@@ -92,13 +93,12 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         backend.close()
         reserved.close()
         raise
-    wsgi = serving_app(app)
-    metrics = app.extensions["crinkkg.metrics"]
+    metrics = app.context.metrics
 
     def load(_target: str) -> Callable:
         """Runs in each HTTP process, just after the fork."""
         share.in_child(metrics.snapshot)
-        return wsgi
+        return app
 
     server = Granian(
         "crinkkg", address=address, port=port, interface=Interfaces.WSGI,

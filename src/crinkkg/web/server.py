@@ -2,7 +2,7 @@
 
 granian (``--front granian``, the default; :mod:`crinkkg.web.front`) runs the Flask app in
 several HTTP processes; waitress (``--front waitress``) in threads of one process. Either
-way the query engine's worker processes evaluate the queries, so the HTTP side only
+way the query backend's worker processes evaluate the queries, so the HTTP side only
 parses, dispatches, answers lookups and writes.
 """
 
@@ -18,7 +18,7 @@ from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.web import create_app, serving_app
+from crinkkg.web import create_app
 from crinkkg.web.front import serve_granian
 from crinkkg.web.http.guard import check_public_url
 
@@ -87,28 +87,28 @@ def _announce(settings: Settings, host: str, port: int, how: str,
               file=sys.stderr, flush=True)
 
 
-def _serve_waitress(settings: Settings, engine: Backend, *,
+def _serve_waitress(settings: Settings, backend: Backend, *,
                     build_error: str | None = None) -> None:
     """One process of waitress threads (``--front waitress``), pinned to one CPU."""
     cpu = pin_server() if settings.pin_cpu else None  # before any thread or worker starts
-    engine.launch()  # the workers boot while the web app is imported
+    backend.launch()  # the workers boot while the web app is imported
     try:
-        app = create_app(settings, engine, build_error=build_error)
-        engine.start()
+        app = create_app(settings, backend, build_error=build_error, access_log=sys.stderr)
+        backend.start()
     except Problem as problem:  # a query worker could not open the store
-        engine.close()
+        backend.close()
         raise CrinkError(f"cannot start the query workers: {problem.message}",
                          hint="rebuild the store with `crinkkg build`") from None
     try:
         server = create_server(
-            serving_app(app), host=settings.host, port=settings.port,
+            app, host=settings.host, port=settings.port,
             threads=settings.http_threads,
             ident="crinkkg", channel_timeout=max(120, int(settings.timeout) + 30),
             connection_limit=max(100, settings.max_concurrent * 4),
             max_request_body_size=settings.max_body_bytes * 4 + 65536,
             clear_untrusted_proxy_headers=True)
     except OSError as exc:
-        engine.close()
+        backend.close()
         raise CrinkError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
                          hint="choose another --port, or stop what is using it") from None
 
@@ -126,4 +126,4 @@ def _serve_waitress(settings: Settings, engine: Backend, *,
         pass
     finally:
         server.close()
-        engine.close()
+        backend.close()

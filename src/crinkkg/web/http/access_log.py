@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
-from collections.abc import Callable, Iterable
+from typing import TextIO
 from urllib.parse import unquote
-
-log = logging.getLogger("crinkkg.access")
-
-
 
 #: request targets remembered per process, forgotten all at once
 _TARGETS = 512
@@ -19,42 +13,12 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
 
 class AccessLog:
-    """WSGI middleware: one line per request (client, request line, status, bytes, time).
+    """One line per request (client, request line, status, bytes, time) on ``stream``;
+    the pipeline writes it once the answer is sent."""
 
-    It returns the app's iterable itself (or a thin wrapper), never a generator of its
-    own: granian reads the status as soon as the app returns, so ``start_response`` must
-    have been called by then, as PEP 3333 allows servers to expect.
-    """
-
-    def __init__(self, app: Callable, stream=None) -> None:
-        self.app = app
-        self.stream = stream or sys.stderr
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
         self._targets: dict[tuple[str, str], str] = {}
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        started = time.perf_counter()
-        seen: dict[str, object] = {}
-
-        def recording_start(status: str, headers: list, exc_info=None):
-            seen["status"] = status.split(" ", 1)[0]
-            for key, value in headers:
-                if key.lower() == "content-length":
-                    seen["length"] = value
-            return start_response(status, headers, exc_info)
-
-        try:
-            body = self.app(environ, recording_start)
-        except BaseException:
-            self._write(environ, seen, started)
-            raise
-        if isinstance(body, list):  # complete already (the fast path's answers)
-            self._write(environ, seen, started)
-            return body
-        return _Logged(body, lambda: self._write(environ, seen, started))
-
-    def _write(self, environ: dict, seen: dict, started: float) -> None:
-        self.write(environ, seen.get("status", "-"), seen.get("length", "-"),  # type: ignore[arg-type]
-                   started)
 
     def write(self, environ: dict, status: str, length: str, started: float) -> None:
         """Write the line of one request (``started``: its ``time.perf_counter()``)."""
@@ -80,21 +44,3 @@ class AccessLog:
                 self._targets.clear()
             self._targets[key] = target
         return target
-
-
-class _Logged:
-    """An app's response body that writes the access-log line when the server closes it."""
-
-    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
-        self.body = body
-        self.done = done
-
-    def __iter__(self):
-        return iter(self.body)
-
-    def close(self) -> None:
-        try:
-            if hasattr(self.body, "close"):
-                self.body.close()  # type: ignore[union-attr]
-        finally:
-            self.done()

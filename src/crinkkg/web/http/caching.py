@@ -1,4 +1,4 @@
-"""HTTP caching and compression for every answer, the fast path's included.
+"""HTTP caching and compression for every answer, whichever handler makes it.
 
 **Validators tied to the store version.** Every answer to a cacheable ``GET``/``HEAD``
 (query answers, linked data, the ontology, pages, the graph store) depends only on the
@@ -22,7 +22,8 @@ gzip-compressed when ``Accept-Encoding`` allows it (``Vary: Accept-Encoding``).
 Conditional logic and header parsing are werkzeug's (``is_resource_modified``,
 ``quote_etag``, ``http_date``, ``parse_accept_header``); gzip is the standard library's.
 flask-compress cannot be used: it is a Flask ``after_request`` hook, and the busiest
-answers (queries by the fast path) never pass through Flask.
+answers (queries at ``/sparql``) never pass through Flask. :mod:`crinkkg.web.pipeline`
+applies what this module decides, once per answer.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ import gzip
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -41,7 +43,6 @@ from werkzeug.http import http_date, is_resource_modified, parse_accept_header, 
 
 from crinkkg import __version__
 from crinkkg.settings import Settings
-from crinkkg.web.http.cors import EXPOSED_HEADERS, allowed_origin
 
 #: Smaller bodies are sent as they are (gzip's header and the CPU cost outweigh the gain).
 MIN_SIZE = 1024
@@ -56,6 +57,7 @@ _COMPRESSIBLE = re.compile(r"text/|application/(?:[\w.+-]*(?:json|xml|turtle|tri
                            r"quads|javascript|sparql[\w.+-]*))|image/svg\+xml")
 
 
+@lru_cache(maxsize=1024)  # clients repeat their queries
 def volatile(query_string: str) -> bool:
     """True when a query's answer may change without the store changing."""
     if not query_string:
@@ -66,6 +68,7 @@ def volatile(query_string: str) -> bool:
     return bool(_VOLATILE.search(unquote_plus(query_string)))
 
 
+@lru_cache(maxsize=64)  # clients repeat their Accept-Encoding
 def accepts_gzip(header: str | None) -> bool:
     """True when ``Accept-Encoding`` allows gzip (``gzip``, ``x-gzip`` or ``*``, q > 0)."""
     if not header or "gzip" not in header and "*" not in header:
@@ -74,19 +77,16 @@ def accepts_gzip(header: str | None) -> bool:
     return max(accepted["gzip"], accepted["x-gzip"]) > 0
 
 
-def compress(content_type: str, headers: list[tuple[str, str]], data: bytes,
-             gzip_ok: bool) -> bytes:
-    """What :class:`HttpCache` does to a complete ``200`` answer with a ``Content-Length``
-    (for the query lane, which answers without it): ``Vary: Accept-Encoding`` on a
-    compressible body of :data:`MIN_SIZE` bytes or more, and gzip when the client takes it.
+def compressible(content_type: str, length: int | None) -> bool:
+    """Whether an answer of this type and length is worth gzip (``None``: length unknown).
+
+    >>> compressible("application/sparql-results+json", 4096), compressible("image/png", 4096)
+    (True, False)
     """
-    if len(data) < MIN_SIZE or not _COMPRESSIBLE.match(content_type):
-        return data
-    headers.append(("Vary", "Accept-Encoding"))
-    return _gzipped(headers, data) if gzip_ok else data
+    return (length is None or length >= MIN_SIZE) and bool(_COMPRESSIBLE.match(content_type))
 
 
-def _gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:
+def gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:
     """``data`` gzip-compressed, its ``Content-Length`` and ``Content-Encoding`` set."""
     data = gzip.compress(data, compresslevel=5, mtime=0)
     headers[:] = [(k, v) for k, v in headers if k.lower() != "content-length"]
@@ -94,12 +94,24 @@ def _gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:
     return data
 
 
-class HttpCache:
-    """WSGI middleware: validators, 304s, ``Cache-Control`` and gzip (module docstring)."""
+@dataclass(frozen=True)
+class Cacheability:
+    """What caching says of one request before it is answered."""
 
-    def __init__(self, app: Callable, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
+    #: added to its ``200`` answer: the validators and ``Cache-Control``, or ``no-store``
+    headers: tuple[tuple[str, str], ...] = ()
+    #: the client's copy is current: the answer is a ``304`` (``headers`` are its validators)
+    not_modified: bool = False
+
+
+UNCACHEABLE = Cacheability()
+VOLATILE = Cacheability((("Cache-Control", NO_STORE),))
+
+
+class Validators:
+    """The validators and caching policy of every answer (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
         link = Path(settings.store).absolute()
         self.link, self.link_dir = str(link), str(link.parent)
         self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
@@ -126,7 +138,7 @@ class HttpCache:
         self._version, self._raw = (target, published, http_date(published)), raw
         return self._version
 
-    def etag(self, target: str, environ: dict, path: str, qs: str) -> str:
+    def _etag(self, target: str, environ: dict, path: str, qs: str) -> str:
         """The validator of this request's answer under store version ``target``
         (remembered for the requests clients repeat, which are most of them)."""
         key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
@@ -140,68 +152,19 @@ class HttpCache:
             self._etags[key] = tag
         return tag
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD")
+    def of(self, environ: dict) -> Cacheability:
+        """What caching says of this request: its answer's validators, or a ``304``."""
         path = environ.get("PATH_INFO", "")
-        extra: list[tuple[str, str]] = []
-        if method in ("GET", "HEAD") and path not in UNCACHED \
-                and not path.startswith("/static/"):
-            qs = environ.get("QUERY_STRING", "")
-            if volatile(qs):
-                extra = [("Cache-Control", NO_STORE)]
-            else:
-                target, published, published_text = self.version()
-                etag = self.etag(target, environ, path, qs)
-                extra = [("ETag", quote_etag(etag, weak=True)),
-                         ("Last-Modified", published_text),
-                         ("Cache-Control", REVALIDATE)]
-                if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
-                        and not is_resource_modified(environ, etag, last_modified=published):
-                    headers = [*extra, ("Vary", "Accept, Accept-Encoding")]
-                    origin = allowed_origin(self.settings, environ.get("HTTP_ORIGIN"))
-                    if origin is not None:  # as the 200 said (a read)
-                        headers += [("Access-Control-Allow-Origin", origin),
-                                    ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
-                    start_response("304 Not Modified", headers)
-                    return []
-        gzip_ok = method != "HEAD" and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
-        seen: dict[str, object] = {}
-
-        def starting(status: str, headers: list, exc_info=None):
-            seen["status"], seen["headers"], seen["exc_info"] = status, headers, exc_info
-            return _never_write
-
-        body = self.app(environ, starting)
-        status: str = seen["status"]  # type: ignore[assignment]
-        headers: list[tuple[str, str]] = seen["headers"]  # type: ignore[assignment]
-        names = set()
-        ctype, length = "", None
-        for key, value in headers:
-            lower = key.lower()
-            names.add(lower)
-            if lower == "content-type" and not ctype:  # the first, as a client reads it
-                ctype = value
-            elif lower == "content-length" and length is None:
-                length = value
-        if status.startswith("200") and extra and "etag" not in names:
-            headers += [h for h in extra if h[0].lower() not in names]
-        elif extra and extra[0][1] == NO_STORE and "cache-control" not in names:
-            headers += extra
-        if _COMPRESSIBLE.match(ctype) and "content-encoding" not in names \
-                and (length is None or int(length) >= MIN_SIZE) \
-                and not status.startswith(("204", "304")):
-            headers.append(("Vary", "Accept-Encoding"))
-            if gzip_ok:
-                data = b"".join(body)
-                if hasattr(body, "close"):
-                    body.close()
-                if len(data) >= MIN_SIZE:
-                    data = _gzipped(headers, data)
-                start_response(status, headers, seen["exc_info"])
-                return [data]
-        start_response(status, headers, seen["exc_info"])
-        return body
-
-
-def _never_write(data: bytes) -> None:  # pragma: no cover - no part of the app writes
-    raise RuntimeError("write() is not supported behind HttpCache: return the body instead")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or path in UNCACHED \
+                or path.startswith("/static/"):
+            return UNCACHEABLE
+        qs = environ.get("QUERY_STRING", "")
+        if volatile(qs):
+            return VOLATILE
+        target, published, published_text = self.version()
+        etag = self._etag(target, environ, path, qs)
+        headers = (("ETag", quote_etag(etag, weak=True)), ("Last-Modified", published_text),
+                   ("Cache-Control", REVALIDATE))
+        not_modified = ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
+            and not is_resource_modified(environ, etag, last_modified=published)
+        return Cacheability(headers, not_modified)

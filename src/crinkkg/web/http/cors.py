@@ -11,7 +11,7 @@ a write's response carries no ``Access-Control-Allow-Origin`` for it.
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Response, request
 
 from crinkkg.settings import Settings
 
@@ -56,45 +56,44 @@ def write_origin(settings: Settings, origin: str | None) -> str | None:
     return origin if origin in settings.cors_write_origins else None
 
 
-def mark_write() -> None:
-    """Say that this request is a write (its response opens only to write origins)."""
-    g.crinkkg_write = True
+#: the WSGI environ key that marks a request as a write
+WRITE = "crinkkg.write"
 
 
-def is_preflight() -> bool:
-    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+def mark_write(environ: dict) -> None:
+    """Say that this request is a write (its answer opens only to write origins)."""
+    environ[WRITE] = True
+
+
+def answer_headers(settings: Settings, environ: dict) -> tuple[tuple[str, str], ...]:
+    """The CORS headers of any answer to this request: a read's for reads, a write's for
+    writes (:func:`mark_write`); none for an origin that is not allowed."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not environ.get(WRITE):
+        return read_headers(settings, origin)
+    allowed = write_origin(settings, origin)
+    if allowed is None:
+        return ()
+    headers = (("Access-Control-Allow-Origin", allowed),
+               ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    return headers if allowed == "*" else (*headers, ("Vary", "Origin"))
+
+
+def preflight_headers(settings: Settings, origin: str | None) -> list[tuple[str, str]]:
+    """The headers of the ``204`` answer to an ``OPTIONS`` preflight (or a plain
+    ``OPTIONS``) from ``origin``; the pipeline adds the allowed origin."""
+    headers = [("Allow", ALLOWED_METHODS)]
+    if write_origin(settings, origin):
+        headers += [("Access-Control-Allow-Methods", ALLOWED_METHODS),
+                    ("Access-Control-Allow-Headers", WRITE_HEADERS),
+                    ("Access-Control-Max-Age", "600")]
+    elif allowed_origin(settings, origin):
+        headers += [("Access-Control-Allow-Methods", READ_METHODS),
+                    ("Access-Control-Allow-Headers", READ_HEADERS),
+                    ("Access-Control-Max-Age", "600")]
+    return headers
 
 
 def preflight(settings: Settings) -> Response:
-    """The answer to an ``OPTIONS`` preflight (or a plain ``OPTIONS``)."""
-    response = Response(status=204)
-    response.headers["Allow"] = ALLOWED_METHODS
-    origin = request.headers.get("Origin")
-    if write_origin(settings, origin):
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Access-Control-Allow-Headers"] = WRITE_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-    elif allowed_origin(settings, origin):
-        response.headers["Access-Control-Allow-Methods"] = READ_METHODS
-        response.headers["Access-Control-Allow-Headers"] = READ_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-    return response
-
-
-def install(app: Flask) -> None:
-    """Add CORS headers to every response whose request came from an allowed origin."""
-    settings: Settings = app.config["CRINKKG"]
-
-    @app.after_request
-    def add_cors(response: Response) -> Response:
-        origin_header = request.headers.get("Origin")
-        if g.get("crinkkg_write"):
-            origin = write_origin(settings, origin_header)
-        else:
-            origin = allowed_origin(settings, origin_header)
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-            if origin != "*":
-                response.headers.add("Vary", "Origin")
-        return response
+    """The answer to an ``OPTIONS`` preflight, for Flask routes."""
+    return Response(status=204, headers=preflight_headers(settings, request.headers.get("Origin")))

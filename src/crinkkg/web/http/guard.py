@@ -1,4 +1,4 @@
-"""What every request meets first, whichever route answers it (Flask or the fast path):
+"""What every request meets first, whichever handler answers it:
 
 - the ``Host`` header is checked before anything can use it as an IRI: a repeated,
   malformed, IDNA-invalid or unlisted host is a 400 (the allowed hosts: loopback names, the
@@ -16,14 +16,12 @@ import io
 import ipaddress
 import re
 import zlib
-from collections.abc import Callable, Iterable
 from functools import lru_cache
-from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import idna
 
-from crinkkg.problems import Problem, render
+from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -43,7 +41,6 @@ PAGE_HEADERS = [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
 
 _HOST = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))"
                    r"(?::(?P<port>[0-9]{1,5}))?")
-_REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
 @lru_cache(maxsize=128)  # clients repeat their Host; errors are raised, never cached
@@ -113,28 +110,19 @@ def check_public_url(url: str) -> str | None:
 
 
 class RequestGuard:
-    """WSGI middleware around the whole application (see the module docstring)."""
+    """The checks every request meets first, whichever handler answers it (see the module
+    docstring); the pipeline answers the :class:`Problem` they raise."""
 
-    def __init__(self, app: Callable, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.hosts = allowed_hosts(settings)
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        try:
-            self.check_host(environ)
-            if environ.get("HTTP_CONTENT_ENCODING") is not None:
-                self._decode_body(environ)
-        except Problem as problem:
-            return self._refuse(problem, environ, start_response)
-
-        def secured(status: str, headers: list, exc_info=None):
-            if any(v.startswith("text/html") for k, v in headers if k == "Content-Type"):
-                headers.extend(PAGE_HEADERS)
-            headers.extend(SECURITY_HEADERS)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, secured)
+    def check(self, environ: dict) -> None:
+        """Raise the :class:`Problem` this request earns before anything reads it; decode
+        a gzip-compressed body in place."""
+        self.check_host(environ)
+        if environ.get("HTTP_CONTENT_ENCODING") is not None:
+            self._decode_body(environ)
 
     def check_host(self, environ: dict) -> None:
         """Raise the 400 a request with an unusable or unknown ``Host`` earns."""
@@ -194,11 +182,3 @@ class RequestGuard:
                               hint="send the whole compressed body")
         environ["wsgi.input"] = io.BytesIO(out)
         environ["CONTENT_LENGTH"] = str(len(out))
-
-    def _refuse(self, problem: Problem, environ: dict, start_response: Callable
-                ) -> Iterable[bytes]:
-        content_type, body = render(problem, environ.get("HTTP_ACCEPT"))
-        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                   *SECURITY_HEADERS, *problem.headers.items()]
-        start_response(_REASONS.get(problem.status, str(problem.status)), headers)
-        return [body] if environ.get("REQUEST_METHOD") != "HEAD" else []

@@ -1,6 +1,6 @@
 """Counters and latency histograms, written in the Prometheus text exposition format.
 
-One :class:`Metrics` per app (``app.extensions["crinkkg.metrics"]``); thread-safe.
+One :class:`Metrics` per app (its :class:`~crinkkg.web.context.WebContext`); thread-safe.
 
 >>> m = Metrics()
 >>> m.observe_request("/sparql", "GET", 200, 0.004)

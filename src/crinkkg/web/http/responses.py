@@ -1,8 +1,8 @@
-"""Turning answers and :class:`Problem` errors into HTTP responses, app-wide.
+"""Turning :class:`Problem` errors into HTTP answers, for every handler.
 
-``install(app)`` (called once when the SPARQL blueprint is registered) makes every
-:class:`Problem`, every oversized body and every unexpected exception answer with a JSON
-or plain-text body that says what went wrong and what to do.
+:func:`problem_answer` is the one form of an error's answer (a JSON or plain-text body
+that says what went wrong and what to do); :func:`install` makes every Flask route's
+:class:`Problem`, oversized body and unexpected exception answer with it.
 """
 
 from __future__ import annotations
@@ -13,23 +13,33 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from crinkkg.problems import Problem, render, wants_json
+from crinkkg.web.context import context
 
-__all__ = ["install", "problem_response", "wants_json"]
+__all__ = ["install", "problem_answer", "problem_response", "unexpected", "wants_json"]
 
 log = logging.getLogger("crinkkg.web")
 
 
+def problem_answer(problem: Problem, accept: str | None
+                   ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body of the answer a problem earns, by ``Accept``."""
+    content_type, body = render(problem, accept)
+    return problem.status, [("Content-Type", content_type), ("Vary", "Accept"),
+                            *problem.headers.items()], body
+
+
+def unexpected(exc: Exception, method: str | None, path: str | None) -> Problem:
+    """The problem an unexpected exception (a bug) is answered with, logged."""
+    log.exception("unhandled error on %s %s", method, path, exc_info=exc)
+    return Problem(500, "internal", f"{type(exc).__name__}: {exc}",
+                   hint="this is a bug in the server: please report it")
+
+
 def problem_response(problem: Problem) -> Response:
-    """The response for a problem, in JSON or text by the request's ``Accept``."""
-    content_type, body = render(problem, request.headers.get("Accept"))
-    response = Response(body, problem.status, content_type=content_type)
-    for key, value in problem.headers.items():
-        response.headers[key] = value
-    response.headers.add("Vary", "Accept")
-    metrics = current_app.extensions.get("crinkkg.metrics")
-    if metrics is not None:
-        metrics.count_error(problem.kind)
-    return response
+    """The Flask response for a problem (:func:`problem_answer`), counted in the metrics."""
+    status, headers, body = problem_answer(problem, request.headers.get("Accept"))
+    context().metrics.count_error(problem.kind)
+    return Response(body, status, headers=headers)
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:
@@ -43,9 +53,7 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return exc  # type: ignore[return-value]
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    return problem_response(Problem(500, "internal", f"{type(exc).__name__}: {exc}",
-                                    hint="this is a bug in the server: please report it"))
+    return problem_response(unexpected(exc, request.method, request.path))
 
 
 def install(app: Flask) -> None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app, request
+from flask import request
 
 from crinkkg.settings import Settings
-
-
-def settings() -> Settings:
-    return current_app.config["CRINKKG"]
+from crinkkg.web.context import settings
 
 
 def base_iri() -> str:
@@ -31,6 +28,22 @@ def root_url() -> str:
     if public:
         return public.rstrip("/") + "/"
     return request.host_url.rstrip("/") + request.script_root + "/"
+
+
+def endpoint_url(settings: Settings, environ: dict) -> str:
+    """The SPARQL endpoint's URL as this request names it (``--public-url`` when given): the
+    base IRI of its queries and updates.
+
+    >>> endpoint_url(Settings(), {"HTTP_HOST": "example.org:8000", "wsgi.url_scheme": "https",
+    ...                           "SCRIPT_NAME": "/kg"})
+    'https://example.org:8000/kg/sparql'
+    """
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/sparql"
+    host = environ.get("HTTP_HOST") or \
+        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" \
+           f"{environ.get('SCRIPT_NAME', '')}/sparql"
 
 
 def local_path(iri: str) -> str | None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import uuid
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from crinkkg.formats import body_format, check_format, formats_for
 from crinkkg.problems import Problem, syntax_problem
-from crinkkg.settings import Settings
 from crinkkg.vocab import GRAPH_BASE
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend, settings
 from crinkkg.web.http import cors
 from crinkkg.web.http.protocol import graph_iri
 from crinkkg.web.http.safety import check_body_size, check_rdfxml, check_update_allowed
@@ -33,10 +32,6 @@ INPUT_TYPES = {m: f.oxigraph for f in formats_for("graph") if not f.graph_aware
                for m in (f.media_type, *f.aliases) if body_format(m) is f}
 DATASET_TYPES = {m: f.oxigraph for f in formats_for("graph") if f.graph_aware
                  for m in (f.media_type, *f.aliases) if body_format(m) is f}
-
-
-def _settings() -> Settings:
-    return current_app.config["CRINKKG"]
 
 
 def _target() -> str | None:
@@ -63,7 +58,7 @@ def _parse(body: bytes, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
 
 
 def _body() -> bytes:
-    s = _settings()
+    s = settings()
     check_body_size(request.content_length, s)
     body = request.get_data(cache=True)
     check_body_size(len(body), s)
@@ -126,7 +121,7 @@ def _graph_clause(graph: str | None, body: str) -> str:
 def store() -> Response:
     """Read (GET/HEAD) or write (PUT/POST/DELETE) one graph."""
     if request.method == "OPTIONS":
-        return cors.preflight(_settings())
+        return cors.preflight(settings())
     whole = "graph" not in request.args and "default" not in request.args
     if request.method in ("GET", "HEAD") and whole:
         reply = get_backend().read_dataset(accept=request.headers.get("Accept"),
@@ -142,19 +137,19 @@ def store() -> Response:
         response = Response(reply.body, 200, content_type=reply.content_type)
         response.headers["Vary"] = "Accept"
         return response
-    s = _settings()
-    cors.mark_write()
+    s = settings()
+    cors.mark_write(request.environ)
     check_update_allowed(s, request.headers.get("Authorization"))
-    engine = get_backend()
+    backend = get_backend()
     if request.method == "POST" and whole:
         fmt = DATASET_TYPES.get((request.mimetype or "").lower())
         if fmt is not None:  # quads into their graphs
             quads = _parse(_body(), fmt, request.base_url)
             if quads:
-                engine.update(_quads_insert(quads))
+                backend.update(_quads_insert(quads))
             return Response(status=204)
         graph: str | None = f"{GRAPH_BASE}uploads/{uuid.uuid4()}"
-        engine.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
+        backend.update(f"INSERT DATA {{ {_graph_clause(graph, _parse_body(graph))} }}")
         response = Response(f"created <{graph}>\n", 201,
                             content_type="text/plain; charset=utf-8")
         response.headers["Location"] = str(graph)  # the new graph's IRI (GSP 5.5)
@@ -165,7 +160,7 @@ def store() -> Response:
         if not existed:
             raise Problem(404, "no-such-graph", f"there is no graph <{graph}>",
                           hint="list graphs with SELECT DISTINCT ?g { GRAPH ?g {} }")
-        engine.update("DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>")
+        backend.update("DROP DEFAULT" if graph is None else f"DROP GRAPH <{graph}>")
         return Response(status=204)
     data = _parse_body(graph or root_url() + "store")
     insert = f"INSERT DATA {{ {_graph_clause(graph, data)} }}"
@@ -173,7 +168,7 @@ def store() -> Response:
     create = "" if graph is None else f"CREATE SILENT GRAPH <{graph}> ;\n"
     if request.method == "PUT":
         drop = "DROP SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}>"
-        engine.update(f"{drop} ;\n{create}{insert}")
+        backend.update(f"{drop} ;\n{create}{insert}")
     else:
-        engine.update(f"{create}{insert}")
+        backend.update(f"{create}{insert}")
     return Response(status=204 if existed else 201)

@@ -4,39 +4,13 @@
 from __future__ import annotations
 
 import json
-import time
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response
 
 from crinkkg.problems import Problem
-from crinkkg.web.backend import EXTENSION, get_backend
-from crinkkg.web.http.metrics import Metrics
+from crinkkg.web.context import context, get_backend
 
 bp = Blueprint("operations", __name__)
-
-
-@bp.record_once
-def _install(state) -> None:
-    app = state.app
-    metrics = app.extensions.setdefault("crinkkg.metrics", Metrics())
-    backend = app.extensions[EXTENSION]
-    metrics.gauge("crinkkg_queries_in_flight", "Queries admitted and not yet answered.",
-                  lambda: backend.in_flight)
-    for name, (text, read) in backend.gauges().items():
-        metrics.gauge(name, text, read)
-
-    @app.before_request
-    def _start_timer() -> None:
-        g.crinkkg_started = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        started = g.get("crinkkg_started")
-        if started is not None:
-            rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            metrics.observe_request(rule, request.method, response.status_code,
-                                    time.perf_counter() - started)
-        return response
 
 
 @bp.route("/health")
@@ -48,7 +22,7 @@ def health() -> Response:
         body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
         return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
     body = {"status": "ok", **info}
-    build_error = current_app.config.get("CRINKKG_BUILD_ERROR")
+    build_error = context().build_error
     if build_error:  # still serving: the last good store answers
         body.update(status="stale", build_error=build_error,
                     hint="the last build failed: this is the store of an earlier build; fix "
@@ -59,7 +33,7 @@ def health() -> Response:
 @bp.route("/metrics")
 def metrics() -> Response:
     """Prometheus text exposition format."""
-    metrics = current_app.extensions["crinkkg.metrics"]
+    metrics = context().metrics
     try:
         others = get_backend().peer_metrics()
     except Problem as problem:

@@ -25,9 +25,16 @@ from werkzeug.exceptions import NotFound
 from crinkkg.formats import best_of, format_names, prefers_html
 from crinkkg.problems import Problem
 from crinkkg.views import View, parse_view
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.http.responses import problem_response
 from crinkkg.web.http.urls import base_iri, iri_for, local_path, root_url
+from crinkkg.web.render.pages import (
+    entity_page,
+    graph_page,
+    not_found_page,
+    ontology_page,
+    overview_page,
+)
 from crinkkg.web.render.rdfio import (
     FORMATS,
     HTML,
@@ -41,13 +48,6 @@ from crinkkg.web.render.rdfio import (
     empty_document,
     jsonld_context,
     write,
-)
-from crinkkg.web.routes.pages import (
-    entity_page,
-    graph_page,
-    not_found_page,
-    ontology_page,
-    overview_page,
 )
 from crinkkg.web.services.describe import Description, describe, safe_iri, search
 from crinkkg.web.services.ontology_doc import find_ontology_graph, version_iri_of

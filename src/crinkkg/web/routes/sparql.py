@@ -1,102 +1,204 @@
 """The SPARQL 1.1 endpoint at ``/sparql``: query, update and the service description.
 
-The protocol rules live in :mod:`.protocol`, the safety rules in :mod:`.safety`, format
-negotiation in :mod:`.formats` (applied inside the query workers), evaluation in
-:mod:`.engine`. This module wires them to HTTP.
+One handler answers every request to ``/sparql`` (:meth:`SparqlEndpoint.answer`, called
+by :mod:`crinkkg.web.pipeline` as Oxigraph's server calls its ``handle_request``); the
+query page a browser gets there is the one route this module gives Flask. The protocol
+rules live in :mod:`..http.protocol`, the safety rules in :mod:`..http.safety`, format
+negotiation in :mod:`crinkkg.formats` (applied by the backend), evaluation in the backend.
+
+What a request's query string, ``Accept`` and ``Host`` decide before the query runs (the
+operation, its checks, the page-or-results choice, the base IRI) is the handler's plan,
+remembered for the requests clients repeat: a repeated lookup costs the lookup, its
+headers and its log line.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from crinkkg.backends.contract import Reply
-from crinkkg.formats import HTML, check_format, format_names, negotiate, prefers_html
-from crinkkg.problems import Problem
-from crinkkg.settings import Settings
+from crinkkg.formats import HTML, Override, check_format, format_names, negotiate, prefers_html
+from crinkkg.problems import Problem, wants_json
 from crinkkg.sparqltext import DatasetConflict, Unreadable, add_using
-from crinkkg.web.backend import get_backend
-from crinkkg.web.http import cors, responses
-from crinkkg.web.http.fast_sparql import FastQueries
-from crinkkg.web.http.metrics import Metrics
-from crinkkg.web.http.protocol import Operation, parse_operation
-from crinkkg.web.http.safety import check_body_size, check_update, check_update_allowed
+from crinkkg.views import View, parse_view
+from crinkkg.web.context import WebContext
+from crinkkg.web.http.cors import mark_write, preflight_headers
+from crinkkg.web.http.protocol import Operation, parse_operation, query_string
+from crinkkg.web.http.responses import problem_answer, unexpected
+from crinkkg.web.http.safety import check_body_size, check_query, check_update, check_update_allowed
+from crinkkg.web.http.urls import endpoint_url
 from crinkkg.web.services.query import execute_query, format_override
 
 bp = Blueprint("sparql", __name__)
 
-
-@bp.record_once
-def _install(state) -> None:
-    app = state.app
-    app.extensions.setdefault("crinkkg.metrics", Metrics())
-    responses.install(app)
-    cors.install(app)
-    app.wsgi_app = FastQueries(app.wsgi_app, app)  # type: ignore[method-assign]
+#: the WSGI environ key under which the handler hands its parsed operation to the page
+OPERATION = "crinkkg.operation"
+#: plans remembered per process (each a few hundred bytes), forgotten all at once
+PLANS = 1024
 
 
-def settings() -> Settings:
-    return current_app.config["CRINKKG"]
+@dataclass(frozen=True)
+class Answer:
+    """A complete answer: the pipeline adds the headers every answer gets."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
 
 
-def metrics() -> Metrics:
-    return current_app.extensions["crinkkg.metrics"]
+@dataclass(frozen=True)
+class Plan:
+    """What a request decides before anything runs, checked once."""
+
+    op: Operation
+    page: bool  # a browser's request: the query page answers it
+    endpoint: str  # the base IRI of the query or update
+    view: View = "all"
+    fmt: Override = None
 
 
-def endpoint_url() -> str:
-    """The URL of this endpoint as clients see it (``--public-url`` if given)."""
-    public = settings().public_url
-    if public:
-        return public.rstrip("/") + "/sparql"
-    return request.base_url
+class SparqlEndpoint:
+    """The handler of every request to ``/sparql``."""
 
+    def __init__(self, context: WebContext) -> None:
+        self.settings = context.settings
+        self.backend = context.backend
+        self.metrics = context.metrics
+        self._plans: dict[tuple, Plan] = {}
 
-def read_body() -> bytes:
-    """The request body, refused with 413 beyond ``max_body_bytes``."""
-    check_body_size(request.content_length, settings())
-    body = request.get_data(cache=True)
-    check_body_size(len(body), settings())
-    return body
+    def answer(self, environ: dict) -> Answer | None:
+        """The answer to this request, or ``None`` for a browser's request (the query
+        page's route answers it, with the operation under :data:`OPERATION`)."""
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        accept = environ.get("HTTP_ACCEPT")
+        try:
+            if method == "OPTIONS":
+                return Answer(204, preflight_headers(self.settings, environ.get("HTTP_ORIGIN")))
+            plan = self._planned(environ, method, accept)
+            op = plan.op
+            if plan.page:
+                environ[OPERATION] = op
+                return None
+            if op.kind == "query":
+                return self._query(plan, accept)
+            if op.kind == "update":
+                return self._update(environ, plan, accept)
+            return self._describe(plan, accept)
+        except Problem as problem:
+            self.metrics.count_error(problem.kind)
+            return Answer(*problem_answer(problem, accept))
+        except Exception as exc:  # a bug: said as such, as Flask's routes say it
+            problem = unexpected(exc, method, "/sparql")
+            self.metrics.count_error(problem.kind)
+            return Answer(*problem_answer(problem, accept))
 
+    def _planned(self, environ: dict, method: str, accept: str | None) -> Plan:
+        """The plan of this request: remembered for a ``GET``/``HEAD`` (all it depends on
+        is in the key), made afresh for a ``POST`` (it depends on the body)."""
+        if method not in ("GET", "HEAD"):
+            return self._plan(environ, method, accept, self._body(environ) if method == "POST"
+                              else b"")
+        get = environ.get
+        key = (method, get("QUERY_STRING", ""), accept, get("HTTP_HOST"),
+               get("wsgi.url_scheme"), get("SCRIPT_NAME"), get("SERVER_NAME"),
+               get("SERVER_PORT"))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(environ, method, accept, b"")
+            if len(self._plans) >= PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
 
-def _query_string() -> str:
-    raw = request.query_string
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(400, "not-utf8", "the query string is not UTF-8",
-                      hint="percent-encode UTF-8 bytes") from None
+    def _plan(self, environ: dict, method: str, accept: str | None, body: bytes) -> Plan:
+        """Parse and check a request as the protocol and the safety rules say."""
+        op = parse_operation(method, query_string(environ), environ.get("CONTENT_TYPE") or None,
+                             body)
+        endpoint = endpoint_url(self.settings, environ)
+        if op.kind == "update":
+            return Plan(op, False, endpoint)
+        if wants_page(op, method, accept):
+            return Plan(op, True, endpoint)
+        if op.kind == "description":
+            return Plan(op, False, endpoint, fmt=format_override(op))
+        check_query(op.text, self.settings)
+        fmt = format_override(op)
+        check_format(fmt)
+        return Plan(op, False, endpoint, parse_view(op.param("view")), fmt)
 
+    def _body(self, environ: dict) -> bytes:
+        """The request body, refused with 413 beyond ``max_body_bytes``."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise Problem(400, "bad-content-length", "the Content-Length header is not a "
+                          "number", hint="send the body's length in bytes") from None
+        stream = environ["wsgi.input"]
+        if length:
+            check_body_size(length, self.settings)
+            return stream.read(length)
+        if environ.get("wsgi.input_terminated"):  # chunked: read up to the limit
+            body = stream.read(self.settings.max_body_bytes + 1)
+            check_body_size(len(body), self.settings)
+            return body
+        return b""
 
-def _html_page(op: Operation) -> Response:
-    from crinkkg.web.routes.pages import render_query_page
+    def _query(self, plan: Plan, accept: str | None) -> Answer:
+        reply = execute_query(plan.op, view=plan.view, fmt=plan.fmt, accept=accept,
+                              endpoint=plan.endpoint, backend=self.backend,
+                              metrics=self.metrics)
+        return Answer(200, [("Content-Type", reply.content_type), ("Vary", "Accept"),
+                            ("Server-Timing", f"query;dur={reply.seconds * 1000:.2f}")],
+                      reply.body)
 
-    response = render_query_page(query=op.text or None)
-    response.headers.add("Vary", "Accept")
-    return response
+    def _update(self, environ: dict, plan: Plan, accept: str | None) -> Answer:
+        """Apply an update (enabled and authorised only); answer once the inferred graph
+        is current."""
+        mark_write(environ)
+        check_update_allowed(self.settings, environ.get("HTTP_AUTHORIZATION"))
+        op = plan.op
+        check_update(op.text, self.settings)
+        try:
+            text = add_using(op.text, op.using_graphs, op.using_named_graphs)
+        except DatasetConflict as exc:
+            raise Problem(400, "dataset-conflict", str(exc),
+                          hint="name the graphs in one place: the update text or the request"
+                          ) from None
+        except Unreadable as exc:
+            raise Problem(400, "syntax-error", f"the update does not parse: {exc}") from None
+        prologue = f"BASE <{plan.endpoint}> "
+        started = time.perf_counter()
+        try:
+            reply = self.backend.update(prologue + text, column_shift=len(prologue))
+        except Problem:
+            self.metrics.count_query("update-error")
+            raise
+        self.metrics.count_query("update")
+        message = reply.body.decode().strip()
+        if wants_json(accept):
+            body = json.dumps({"status": "ok", "message": message, "quads": reply.count,
+                               "seconds": round(time.perf_counter() - started, 3)})
+            return Answer(200, [("Content-Type", "application/json")], (body + "\n").encode())
+        return Answer(200, [("Content-Type", "text/plain; charset=utf-8")],
+                      (message + "\n").encode())
 
+    def _describe(self, plan: Plan, accept: str | None) -> Answer:
+        """``GET /sparql`` without a query: the service description."""
+        from crinkkg.web.services.service_description import service_description
 
-def _answer(reply: Reply) -> Response:
-    response = Response(reply.body, 200, content_type=reply.content_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["Server-Timing"] = f"query;dur={reply.seconds * 1000:.2f}"
-    return response
-
-
-@bp.route("/sparql", methods=["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"])
-def endpoint() -> Response:
-    """Query (GET, form POST, direct POST), update (POST) or describe the service (GET)."""
-    if request.method == "OPTIONS":
-        return cors.preflight(settings())
-    op = parse_operation(request.method, _query_string(), request.content_type,
-                         read_body() if request.method == "POST" else b"")
-    if op.kind == "description":
-        return describe(op)
-    if op.kind == "update":
-        return run_update(op)
-    return run_query(op)
+        check_format(plan.fmt)
+        chosen = negotiate("graph", accept, plan.fmt)
+        if chosen is None:
+            raise Problem(406, "not-acceptable",
+                          "the service description is RDF: none of the accepted types is an "
+                          "RDF format", hint="accept text/turtle, application/rdf+xml or "
+                                             "application/ld+json")
+        body = service_description(plan.endpoint, self.settings, self.backend,
+                                   chosen.oxigraph)
+        return Answer(200, [("Content-Type", chosen.content_type), ("Vary", "Accept")], body)
 
 
 def wants_page(op: Operation, method: str, accept: str | None) -> bool:
@@ -110,62 +212,12 @@ def wants_page(op: Operation, method: str, accept: str | None) -> bool:
     return prefers_html(accept)
 
 
-def run_query(op: Operation) -> Response:
-    """Evaluate a query in a worker and send its result in the negotiated format."""
-    accept = request.headers.get("Accept")
-    if wants_page(op, request.method, accept):
-        return _html_page(op)
-    return _answer(execute_query(op, accept=accept, endpoint=endpoint_url(),
-                                 settings=settings(), engine=get_backend(), metrics=metrics()))
+@bp.route("/sparql", methods=["GET"])
+def query_page() -> Response:
+    """The query page, for a browser's ``GET /sparql`` (the handler decided it)."""
+    from crinkkg.web.render.pages import render_query_page
 
-
-def run_update(op: Operation) -> Response:
-    """Apply an update (enabled and authorised only); answer once the inferred graph is
-    current."""
-    s = settings()
-    cors.mark_write()
-    check_update_allowed(s, request.headers.get("Authorization"))
-    check_update(op.text, s)
-    try:
-        text = add_using(op.text, op.using_graphs, op.using_named_graphs)
-    except DatasetConflict as exc:
-        raise Problem(400, "dataset-conflict", str(exc),
-                      hint="name the graphs in one place: the update text or the request"
-                      ) from None
-    except Unreadable as exc:
-        raise Problem(400, "syntax-error", f"the update does not parse: {exc}") from None
-    prologue = f"BASE <{endpoint_url()}> "
-    started = time.perf_counter()
-    try:
-        reply = get_backend().update(prologue + text, column_shift=len(prologue))
-    except Problem:
-        metrics().count_query("update-error")
-        raise
-    metrics().count_query("update")
-    message = reply.body.decode().strip()
-    if responses.wants_json(request.headers.get("Accept")):
-        body = json.dumps({"status": "ok", "message": message, "quads": reply.count,
-                           "seconds": round(time.perf_counter() - started, 3)})
-        return Response(body + "\n", 200, mimetype="application/json")
-    return Response(message + "\n", 200, content_type="text/plain; charset=utf-8")
-
-
-def describe(op: Operation) -> Response:
-    """``GET /sparql`` without a query: the service description, or a page for browsers."""
-    from crinkkg.web.services.service_description import service_description
-
-    accept = request.headers.get("Accept")
-    fmt = format_override(op)
-    if wants_page(op, request.method, accept):
-        return _html_page(op)
-    check_format(fmt)
-    chosen = negotiate("graph", accept, fmt)
-    if chosen is None:
-        raise Problem(406, "not-acceptable",
-                      "the service description is RDF: none of the accepted types is an RDF "
-                      "format", hint="accept text/turtle, application/rdf+xml or "
-                                     "application/ld+json")
-    body = service_description(endpoint_url(), settings(), get_backend(), chosen.oxigraph)
-    response = Response(body, 200, content_type=chosen.content_type)
-    response.headers["Vary"] = "Accept"
+    op: Operation = request.environ[OPERATION]
+    response = render_query_page(query=op.text or None)
+    response.headers.add("Vary", "Accept")
     return response

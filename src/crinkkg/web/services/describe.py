@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 import pyoxigraph as ox
 
 from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, is_derived_graph
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import RDF_TYPE, Term, shorten, term
 
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.settings import Settings
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import LD_PREFIXES, shorten, term
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.http.urls import base_iri, href
 from crinkkg.web.render.diagram import (
     BASE_STYLES,

@@ -1,31 +1,23 @@
-"""Check and run one SPARQL query: shared by the ``/sparql`` route and its WSGI fast path."""
+"""Run one checked SPARQL query against the backend, counting its outcome."""
 
 from __future__ import annotations
 
 from crinkkg.backends.contract import Backend, Reply
-from crinkkg.formats import check_format
+from crinkkg.formats import Override
 from crinkkg.problems import Problem
-from crinkkg.settings import Settings
-from crinkkg.views import View, parse_view
+from crinkkg.views import View
 from crinkkg.web.http.metrics import Metrics
 from crinkkg.web.http.protocol import Operation
-from crinkkg.web.http.safety import check_query
 
 
-def _view(op: Operation) -> View:
-    return parse_view(op.param("view"))
-
-
-def execute_query(op: Operation, *, accept: str | None, endpoint: str, settings: Settings,
-                  engine: Backend, metrics: Metrics) -> Reply:
-    """Check and evaluate a query (shared by the Flask route and the WSGI fast path)."""
-    check_query(op.text, settings)
-    fmt = format_override(op)
-    check_format(fmt)
+def execute_query(op: Operation, *, view: View, fmt: Override, accept: str | None,
+                  endpoint: str, backend: Backend, metrics: Metrics) -> Reply:
+    """Evaluate a query that passed the safety and format checks (the ``/sparql``
+    handler's plan) and count its outcome."""
     try:
-        reply = engine.query(op.text, view=_view(op), default_graphs=op.default_graphs,
-                             named_graphs=op.named_graphs, base_iri=endpoint,
-                             accept=accept, fmt=fmt)
+        reply = backend.query(op.text, view=view, default_graphs=op.default_graphs,
+                              named_graphs=op.named_graphs, base_iri=endpoint,
+                              accept=accept, fmt=fmt)
     except Problem as problem:
         metrics.count_query("timeout" if problem.kind == "timeout" else
                             "rejected" if problem.status == 503 else "error")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from crinkkg.vocab import PREFIXES
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.http.urls import href
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from crinkkg.problems import Problem
 from crinkkg.vocab import SUPPORT_GRAPH_IRI
-from crinkkg.web.backend import get_backend
+from crinkkg.web.context import get_backend
 from crinkkg.web.services.describe import safe_iri
 
 #: the largest threshold a filter takes (more sources than any graph will hold)

@@ -1,0 +1,191 @@
+"""The one path every request takes, from the WSGI server to a handler and back.
+
+:class:`Pipeline` is the app's WSGI callable (``app.wsgi_app``). For each request it
+runs, in order and once each:
+
+1. the request guard (:mod:`.http.guard`): ``Host``, body coding; a refusal is answered
+   here;
+2. the validators (:mod:`.http.caching`): a client whose copy is current gets its
+   ``304`` here;
+3. one handler: :class:`~.routes.sparql.SparqlEndpoint` for ``/sparql``, Flask's routes
+   for everything else (and for the query page the ``/sparql`` handler leaves to them);
+4. :meth:`Pipeline.finish`, the one function that gives an answer its shared headers
+   (validators, CORS, security) and its compression;
+5. the metrics and the access-log line.
+
+This is Oxigraph's server's shape (one ``handle_request``); the walk, file by file, is in
+``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+
+from crinkkg.problems import Problem
+from crinkkg.web.context import WebContext
+from crinkkg.web.http.access_log import AccessLog
+from crinkkg.web.http.caching import (
+    MIN_SIZE,
+    VOLATILE,
+    Cacheability,
+    accepts_gzip,
+    compressible,
+    gzipped,
+)
+from crinkkg.web.http.cors import answer_headers
+from crinkkg.web.http.guard import PAGE_HEADERS, SECURITY_HEADERS
+from crinkkg.web.http.responses import problem_answer
+from crinkkg.web.routes.sparql import SparqlEndpoint
+
+#: the WSGI environ key where Flask's routes leave the name the metrics count them under
+ENDPOINT = "crinkkg.endpoint"
+_REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+_NOT_MODIFIED_VARY = ("Vary", "Accept, Accept-Encoding")
+
+
+class Pipeline:
+    """The WSGI callable of a crinkkg app (see the module docstring)."""
+
+    def __init__(self, context: WebContext, routes: Callable,
+                 access_log: AccessLog | None = None) -> None:
+        self.settings = context.settings
+        self.metrics = context.metrics
+        self.guard = context.guard
+        self.validators = context.validators
+        self.sparql = SparqlEndpoint(context)
+        self.routes = routes  # Flask's own WSGI app: its routes, hooks and error handlers
+        self.log = access_log
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        try:
+            self.guard.check(environ)
+        except Problem as problem:
+            self.metrics.count_error(problem.kind)
+            status, headers, body = problem_answer(problem, environ.get("HTTP_ACCEPT"))
+            return self._send(environ, start_response, status, headers, [body], None,
+                              started, None)
+        cache = self.validators.of(environ)
+        if cache.not_modified:
+            return self._send(environ, start_response, 304,
+                              [*cache.headers, _NOT_MODIFIED_VARY], [], cache, started, None)
+        if environ.get("PATH_INFO") == "/sparql":
+            answer = self.sparql.answer(environ)
+            if answer is not None:
+                return self._send(environ, start_response, answer.status, answer.headers,
+                                  [answer.body], cache, started, "/sparql")
+        return self._route(environ, start_response, cache, started)
+
+    def _route(self, environ: dict, start_response: Callable, cache: Cacheability,
+               started: float) -> Iterable[bytes]:
+        """Let Flask's routes answer, then finish their answer as any other."""
+        seen: list = []
+
+        def starting(status: str, headers: list, exc_info=None) -> Callable:
+            seen[:] = [status, headers, exc_info]
+            return _no_write
+
+        try:
+            body = self.routes(environ, starting)
+        except BaseException:
+            if self.log is not None:
+                self.log.write(environ, "-", "-", started)
+            raise
+        status, headers, exc_info = seen
+        return self._send(environ, start_response, int(status.split(" ", 1)[0]), headers,
+                          body, cache, started, environ.get(ENDPOINT, "unmatched"),
+                          exc_info)
+
+    def _send(self, environ: dict, start_response: Callable, status: int,
+              headers: list[tuple[str, str]], body: Iterable[bytes],
+              cache: Cacheability | None, started: float, endpoint: str | None,
+              exc_info=None) -> Iterable[bytes]:
+        if isinstance(body, list) and len(body) <= 1 and status not in (204, 304) \
+                and not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("Content-Length", str(len(body[0]) if body else 0)))
+        body = self.finish(environ, status, headers, body, cache)
+        method = environ.get("REQUEST_METHOD")
+        if method == "HEAD" and isinstance(body, list):
+            body = []
+        start_response(_REASONS.get(status, str(status)), headers, exc_info)
+        if endpoint is not None:
+            self.metrics.observe_request(endpoint, method, status,
+                                         time.perf_counter() - started)
+        if self.log is None:
+            return body
+        length = next((v for k, v in headers if k.lower() == "content-length"), "-")
+        if isinstance(body, list):  # complete: logged now
+            self.log.write(environ, str(status), length, started)
+            return body
+        return _Closing(body, lambda: self.log.write(environ, str(status), length, started))
+
+    def finish(self, environ: dict, status: int, headers: list[tuple[str, str]],
+               body: Iterable[bytes], cache: Cacheability | None) -> Iterable[bytes]:
+        """Give an answer the headers every answer gets, whichever handler made it:
+        validators or ``no-store``, CORS, the security headers, and gzip when it pays."""
+        names, content_type, length = described(headers)
+        if cache is not None:
+            if status == 200 and cache.headers and "etag" not in names:
+                headers += [h for h in cache.headers if h[0].lower() not in names]
+            elif cache is VOLATILE and "cache-control" not in names:
+                headers += cache.headers
+        if "access-control-allow-origin" not in names:
+            headers += answer_headers(self.settings, environ)
+        if "content-encoding" not in names and status not in (204, 304) \
+                and compressible(content_type, length):
+            headers.append(("Vary", "Accept-Encoding"))
+            if environ.get("REQUEST_METHOD") != "HEAD" \
+                    and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
+                data = b"".join(body)
+                if hasattr(body, "close"):
+                    body.close()  # type: ignore[union-attr]
+                body = [gzipped(headers, data) if len(data) >= MIN_SIZE else data]
+        if content_type.startswith("text/html"):
+            headers += PAGE_HEADERS
+        headers += SECURITY_HEADERS
+        return body
+
+
+def described(headers: list[tuple[str, str]]) -> tuple[set[str], str, int | None]:
+    """The header names an answer has (lower case), its type and its length as a client
+    reads them (the first of each).
+
+    >>> names, content_type, length = described([("Content-Type", "text/html"),
+    ...                                          ("Content-Length", "12")])
+    >>> sorted(names), content_type, length
+    (['content-length', 'content-type'], 'text/html', 12)
+    """
+    names: set[str] = set()
+    content_type, length = "", None
+    for key, value in headers:
+        lower = key.lower()
+        if lower == "content-type" and "content-type" not in names:
+            content_type = value
+        elif lower == "content-length" and "content-length" not in names:
+            length = int(value)
+        names.add(lower)
+    return names, content_type, length
+
+
+class _Closing:
+    """A streamed body that calls ``done`` when the server closes it (PEP 3333)."""
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
+        self.body = body
+        self.done = done
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()  # type: ignore[union-attr]
+        finally:
+            self.done()
+
+
+def _no_write(data: bytes) -> None:  # pragma: no cover - no route writes
+    raise RuntimeError("write() is not supported: return the body instead")
