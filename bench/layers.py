@@ -3,12 +3,12 @@
 ``python -m bench.layers STORE [--n 3000] [--iri IRI]`` builds the web application over a
 built store (``crinkkg build`` or the harness's ``.crinkkg/bench/<scale>/store``) as an
 HTTP process of ``crinkkg serve`` has it, and times the benchmark's lookup through each
-layer from the inside out: the backend (engine and, separately, the engine-free lookup of
-``crinkkg.backends.lookup``), the ``/sparql`` fast path, the HTTP cache, the request guard,
-the access log (written to ``/dev/null``) and the query lane in front of them all
-(``--memory-quads N``: from a memory copy, as ``--front-memory-quads``). Medians of five
-interleaved rounds, in µs per request of CPU time of the calling thread (steadier than
-wall time on a shared machine). Not a test: figures for bench/README.md.
+layer from the inside out: the backend (the SPARQL engine and, separately, the engine-free
+lookup of ``crinkkg.backends.lookup``), the ``/sparql`` handler with its remembered plan,
+the whole pipeline, and the pipeline with its access log (written to ``/dev/null``), as a
+server runs it (``--memory-quads N``: from a memory copy, as ``--front-memory-quads``).
+Medians of five interleaved rounds, in µs per request of CPU time of the calling thread
+(steadier than wall time on a shared machine). Not a test: figures for bench/README.md.
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ def main() -> None:
     from crinkkg.backends.evaluation import run_bounded_query
     from crinkkg.settings import Settings
     from crinkkg.store.current import CurrentStore
-    from crinkkg.web import create_app, serving_app
-    from crinkkg.web.http.access_log import AccessLog
+    from crinkkg.web import create_app
 
     settings = Settings(store=args.store, query_workers=1)
     iri = args.iri
@@ -64,13 +63,12 @@ def main() -> None:
     while args.memory_quads > 0 and time.monotonic() < deadline and \
             backend.health()["in_process_answers_from"] != "memory":
         time.sleep(0.05)  # the copy is made in the background: time what it answers
-    app = create_app(settings, backend)
     sink = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
-    stack = {"query lane (what a server runs)": serving_app(app, sink),
-             "access log + guard + cache + fast path": AccessLog(app.wsgi_app, sink),
-             "guard + cache + fast path": app.wsgi_app,
-             "cache + fast path": app.wsgi_app.app,
-             "fast path": app.wsgi_app.app.app}
+    logged = create_app(settings, backend, access_log=sink)
+    app = create_app(settings, backend)
+    handler = app.wsgi_app.sparql
+    stack = {"pipeline with its access log (what a server runs)": logged,
+             "pipeline": app}
     qs = "query=" + quote(text, safe="")
     store = backend._local_store().current()
     job = ("query", text, "all", None, None, "http://127.0.0.1:8000/sparql", SELECT_ACCEPT,
@@ -88,6 +86,7 @@ def main() -> None:
                                       lookups=True),
         "backend.query": lambda: backend.query(text, accept=SELECT_ACCEPT,
                                                base_iri="http://127.0.0.1:8000/sparql"),
+        "/sparql handler (remembered plan)": lambda: handler.answer(_environ(qs)).body,
         **{name: (lambda w=w: b"".join(w(_environ(qs), start_response)))
            for name, w in stack.items()},
     }

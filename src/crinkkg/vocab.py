@@ -25,7 +25,7 @@ LINK_BASE = BASE + "id/link/"
 MERGE_GRAPH_PREFIX = "urn:x-crinkkg:merge:"
 
 # rdflib namespaces, made on first use: the query workers need only the strings, and
-# importing rdflib would cost each of them about 20 MB
+# importing rdflib would cost each of them memory
 _NAMESPACES = {
     "CRINK": ONTOLOGY_IRI + "#",
     "ID": BASE + "id/",
@@ -36,7 +36,7 @@ _NAMESPACES = {
     "VOID": "http://rdfs.org/ns/void#",
 }
 #: the same namespaces as strings, for code that must not import rdflib (the web app:
-#: rdflib costs each HTTP process about 20 MB, counted again in every process forked)
+#: rdflib costs each HTTP process memory, counted again in every process forked)
 NAMESPACE_IRIS: dict[str, str] = dict(_NAMESPACES)
 CRINK: Namespace
 ID: Namespace

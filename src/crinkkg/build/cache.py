@@ -2,8 +2,8 @@
 
 Kept apart from :mod:`crinkkg.build.pipeline` so that ``crinkkg serve`` on a current
 store never imports the build (rdflib, owlrl, pySHACL): what the serving process imports,
-every HTTP process forked from it holds too, and at about 20 MB for rdflib alone that was
-counted three times in the server's memory.
+every HTTP process forked from it holds too, and rdflib alone would be counted once per
+process in the server's memory.
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ def _write_store(layout: StoreLayout, quads: list[ox.Quad], shapes: list[ox.Trip
     work = layout.work_dir("build")
     try:
         store = ox.Store(str(work / "db"))
-        # one bulk load writes sorted files directly: 2-3x faster than transactional inserts
+        # one bulk load writes sorted files directly, faster than transactional inserts
         store.bulk_extend(quads)
         store.flush()
         del store

@@ -1,16 +1,16 @@
 """SHACL validation of the asserted data, reported in terms a data editor can act on.
 
 pySHACL checks each constraint focus node by focus node in Python, and evaluates a
-SHACL-SPARQL constraint once per focus node with rdflib's SPARQL engine: on a 5k-triple
-synthetic graph it took 13.6 s, on 50k about a minute. Here each constraint of a shape
-with class targets is compiled into one SPARQL query over all its focus nodes together and
-run in Oxigraph: SHACL-SPARQL constraints (the focus nodes joined in place of the
-pre-bound ``$this``, equivalent for constraints that use ``$this`` in basic graph patterns
-and filters, as these shapes do) and the common core components on a plain property path
-(minCount, maxCount, class, datatype, pattern, languageIn, uniqueLang, disjoint). What is
-left (sh:or, sh:in, sh:nodeKind, complex paths, other targets) goes to pySHACL. Both
-halves report in the same :class:`Violation` form, and tests check the results equal
-pySHACL's own on the curated data, on a broken sample and on synthetic data.
+SHACL-SPARQL constraint once per focus node with rdflib's SPARQL engine, which grows too
+slow for the synthetic graphs of the benchmark (bench/README.md). Here each constraint of
+a shape with class targets is compiled into one SPARQL query over all its focus nodes
+together and run in Oxigraph: SHACL-SPARQL constraints (the focus nodes joined in place of
+the pre-bound ``$this``, equivalent for constraints that use ``$this`` in basic graph
+patterns and filters, as these shapes do) and the common core components on a plain
+property path (minCount, maxCount, class, datatype, pattern, languageIn, uniqueLang,
+disjoint). What is left (sh:or, sh:in, sh:nodeKind, complex paths, other targets) goes to
+pySHACL. Both halves report in the same :class:`Violation` form, and tests check the
+results equal pySHACL's own on the curated data, on a broken sample and on synthetic data.
 """
 
 from __future__ import annotations
@@ -297,8 +297,7 @@ def _pyshacl_results(data: Graph, shapes: Graph, ontology: Graph | None,
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="none",
         abort_on_first=False, allow_warnings=True, advanced=True,
-        # without inference pySHACL does not change the data graph; copying it first cost
-        # 0.76 s at 50k triples (0.11 s in place)
+        # without inference pySHACL does not change the data graph: no need to copy it
         inplace=ontology is None, focus_nodes=focus,
     )
     violations = []
@@ -324,8 +323,8 @@ def check(data: Graph, shapes: Graph, ontology: Graph | None = None, *,
 
     ``data`` must include the ontology's class and property hierarchy (the build passes
     the asserted union, which does): class targets and ``rdfs:subPropertyOf*`` paths follow
-    it, so no RDFS inference is run (8x the time at 50k triples). ``triples`` is the same
-    data as Oxigraph triples, when the caller has them, to skip a conversion. ``focus``:
+    it, so no RDFS inference is run (it would cost far more than the checks). ``triples``
+    is the same data as Oxigraph triples, when the caller has them, to skip a conversion. ``focus``:
     check only these focus nodes (of those the shapes target), over the whole data.
     ``store``: a store that holds exactly the data already (in any of its graphs), read in
     place of a copy.

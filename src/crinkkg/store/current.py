@@ -1,6 +1,6 @@
 """The store version a process answers from, reopened when a build or an update moves the
-store link, and optionally copied into memory where scans, joins and aggregates run 3-4x
-faster (transitive paths run faster on disk: both stay open).
+store link, and optionally copied into memory where scans, joins and aggregates run
+faster (transitive paths run faster on disk: both stay open; bench/README.md).
 
 Used by the query workers (with a memory copy) and by the server process itself for the
 queries it answers in-process (read-only database only; see

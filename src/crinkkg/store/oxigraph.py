@@ -207,7 +207,7 @@ class OxigraphStore:
             kwargs.update(self.dataset_for(view))
         if "PREFIX" in sparql or "prefix" in sparql:
             # a query that declares its prefixes usually needs none of ours, and handing
-            # pyoxigraph our prefix table costs a lookup 6 µs (15% of it): parse without
+            # pyoxigraph our prefix table is a cost every lookup pays: parse without
             # it first; declared prefixes win over ours, so where that parses, it means
             # the same with them
             try:
@@ -245,9 +245,9 @@ class OxigraphStore:
     def memory_copy(self, max_quads: int) -> OxigraphStore | None:
         """The same dataset in an in-memory Oxigraph store, read-only; None when too large.
 
-        Joins and aggregates run 3-4x faster over Oxigraph's memory backend than over the
+        Joins and aggregates run faster over Oxigraph's memory backend than over the
         read-only RocksDB database (bench/README.md has the figures), at the cost of
-        about 0.4 kB of memory and 10 µs of copying per quad. ``max_quads`` bounds both.
+        memory and copying time in proportion to the quads. ``max_quads`` bounds both.
 
         >>> s = OxigraphStore.in_memory()
         >>> s.add_triples([ox.Triple(ox.NamedNode("http://ex/a"), ox.NamedNode("http://ex/p"),

@@ -20,7 +20,7 @@ from crinkkg.examples import examples
 from crinkkg.formats import formats_for
 from crinkkg.problems import Problem
 from crinkkg.views import VIEWS
-from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES
+from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, RDF_TYPE
 from crinkkg.web.context import settings
 from crinkkg.web.http.urls import base_iri, href, iri_for, local_path
 from crinkkg.web.render.diagram import (
@@ -31,7 +31,7 @@ from crinkkg.web.render.diagram import (
     node_sample,
 )
 from crinkkg.web.render.diagram import timeline_svg as draw_timeline
-from crinkkg.web.render.rdfio import RDF_FORMATS, RDF_TYPE, shorten
+from crinkkg.web.render.rdfio import RDF_FORMATS, shorten
 from crinkkg.web.render.values import Fact, Value
 from crinkkg.web.services.claims import (
     STATED_IN,

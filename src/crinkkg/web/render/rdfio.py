@@ -33,11 +33,9 @@ from crinkkg.formats import (
     TURTLE,
     Format,
 )
-from crinkkg.vocab import PREFIXES, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 #: Prefixes of the written documents: the project's, plus a few that the data links to.
 LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity/",

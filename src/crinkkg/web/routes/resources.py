@@ -254,14 +254,14 @@ def graph(name: str) -> Response:
     stem, suffix = split_suffix(name)
     fmt, negotiated = choose(suffix)
     iri = iri_for("graph/" + stem)
-    engine = get_backend()
-    if not safe_iri(iri) or not engine.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+    backend = get_backend()
+    if not safe_iri(iri) or not backend.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
         return not_found(fmt, iri, f"<{iri}> is not a graph of this store")
     path = local_path(iri) or request.path
     if fmt is HTML:
         response = graph_page(iri)
     else:
-        nt = engine.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> "
+        nt = backend.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> "
                               f"{{ ?s ?p ?o }} }}", ox.RdfFormat.N_TRIPLES)
         g = ox.NamedNode(iri)
         quads = [ox.Quad(t.subject, t.predicate, t.object, g)

@@ -1,4 +1,4 @@
-"""What the server says about one resource: its description, read through the engine.
+"""What the server says about one resource: its description, read through the backend.
 
 The description of ``<x>`` is its concise bounded description (every statement with ``x``
 as subject, and those of the blank nodes it points to, two levels deep: a claim's
@@ -20,12 +20,17 @@ from difflib import SequenceMatcher
 
 import pyoxigraph as ox
 
-from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, is_derived_graph
+from crinkkg.vocab import (
+    INFERRED_GRAPH_IRI,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SUPPORT_GRAPH_IRI,
+    is_derived_graph,
+)
 from crinkkg.web.context import get_backend
-from crinkkg.web.render.rdfio import RDF_TYPE, Term, shorten, term
+from crinkkg.web.render.rdfio import Term, shorten, term
 
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 LABEL_PROPERTIES = (RDFS_LABEL, "http://www.w3.org/2004/02/skos/core#prefLabel",
                     "http://purl.org/dc/terms/title")
 MAX_ROWS = 5000

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.settings import Settings
+from crinkkg.vocab import OWL_NS, RDF_NS, RDFS_NS
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import LD_PREFIXES, shorten, term
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
+RDF, RDFS, OWL = RDF_NS, RDFS_NS, OWL_NS
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
 VANN = "http://purl.org/vocab/vann/"
@@ -157,12 +156,12 @@ def _list(index: dict, node: object) -> list[str]:
 
 
 def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
-    """Read the ontology and its usage through the engine; ``None`` when not in the store."""
+    """Read the ontology and its usage through the backend; ``None`` when not in the store."""
     graph = find_ontology_graph(ontology_iri)
     if graph is None:
         return None
-    engine = get_backend()
-    rows = engine.select_json(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    backend = get_backend()
+    rows = backend.select_json(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     index: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     count = 0
     for b in rows["results"]["bindings"]:
@@ -272,8 +271,8 @@ _lock = threading.Lock()
 
 def ontology_doc(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
     """The model for the current store version (built on first use, then reused)."""
-    engine = get_backend()
-    key = (str(getattr(engine, "version", lambda: "")()), ontology_iri)
+    backend = get_backend()
+    key = (str(getattr(backend, "version", lambda: "")()), ontology_iri)
     with _lock:
         if key in _cache:
             return _cache[key]

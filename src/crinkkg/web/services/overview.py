@@ -146,11 +146,11 @@ def derived_edges(keys: set[str], shown: SupportFilter) -> tuple[list[Edge], set
 def network(shown: SupportFilter | None = None) -> tuple[list[Node], list[Edge], dict[str, Style]]:
     """Actors, the claims between them and the derived links with their support, with a
     style per edge kind; ``shown`` leaves out the derived links it does not pass."""
-    engine = get_backend()
-    actors = engine.select_json(_ACTORS)["results"]["bindings"]
-    rows = engine.select_json(_EDGES)["results"]["bindings"]
+    backend = get_backend()
+    actors = backend.select_json(_ACTORS)["results"]["bindings"]
+    rows = backend.select_json(_EDGES)["results"]["bindings"]
     supers: dict[str, set[str]] = defaultdict(set)
-    for b in engine.select_json(_SUBCLASSES)["results"]["bindings"]:
+    for b in backend.select_json(_SUBCLASSES)["results"]["bindings"]:
         supers[b["c"]["value"]].add(b["sup"]["value"])
     keys = {b["a"]["value"] for b in actors}
     mention = set(keys)
@@ -290,10 +290,10 @@ def timeline() -> list[Dated]:
 
 def counts() -> dict[str, int]:
     """States, groupings, claims, sources, and triples asserted and inferred."""
-    engine = get_backend()
+    backend = get_backend()
     out = {b["what"]["value"]: int(b["n"]["value"])
-           for b in engine.select_json(_COUNTS)["results"]["bindings"]}
-    triples = engine.triple_counts()  # the same figures as /health and the VoID
+           for b in backend.select_json(_COUNTS)["results"]["bindings"]}
+    triples = backend.triple_counts()  # the same figures as /health and the VoID
     out["asserted triples"] = triples["asserted"]
     out["inferred triples"] = triples["inferred"]
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from crinkkg import vocab
 from crinkkg.backends.contract import Backend, Statistics
 from crinkkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from crinkkg.settings import Settings
@@ -19,9 +20,9 @@ from crinkkg.vocab import INFERRED_GRAPH_IRI, NAMESPACE_IRIS, SUPPORT_GRAPH_IRI
 SD = NAMESPACE_IRIS["SD"]
 VOID = NAMESPACE_IRIS["VOID"]
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+RDF_TYPE = ox.NamedNode(vocab.RDF_TYPE)
+RDFS_COMMENT = ox.NamedNode(vocab.RDFS_COMMENT)
+RDFS_LABEL = ox.NamedNode(vocab.RDFS_LABEL)
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 ENTAILMENT_OWL_RDF_BASED = ox.NamedNode("http://www.w3.org/ns/entailment/OWL-RDF-Based")
 PROFILE_OWL2_RL = ox.NamedNode("http://www.w3.org/ns/owl-profile/RL")
@@ -34,7 +35,7 @@ FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
                "trig": "TriG", "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
 INPUT_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
 PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS_NS,
-            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "rdfs": vocab.RDFS_NS,
             "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
@@ -127,10 +128,10 @@ def description_triples(endpoint: str, settings: Settings, stats: Statistics
     return t
 
 
-def service_description(endpoint: str, settings: Settings, engine: Backend,
+def service_description(endpoint: str, settings: Settings, backend: Backend,
                         fmt: ox.RdfFormat) -> bytes:
     """The service description serialised in ``fmt``."""
-    triples = description_triples(endpoint, settings, engine.statistics())
+    triples = description_triples(endpoint, settings, backend.statistics())
     if fmt == ox.RdfFormat.JSON_LD:
         # keep JSON-LD plain (no @context from prefixes): every client reads it
         return ox.serialize(triples, format=fmt) or b""
