@@ -28,11 +28,11 @@ from pathlib import Path
 import click
 import pytest
 import rdflib
+from conftest import ROOT, require
+from servers import start_server
 
 from crinkkg.cli.main import cli
 from crinkkg.settings import Settings
-from conftest import ROOT, require
-from servers import start_server
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md"]
 LANGUAGES = {"sh", "sparql", "turtle", "python", "ini", "text", "json"}
@@ -202,11 +202,8 @@ def test_the_shell_blocks_run(page: Path, docs_store: Path, read_only_server,
         (work / name).symlink_to(ROOT / name)
     (work / ".venv").symlink_to(VENV_BIN.parent)
     data = _project(page, tmp_path)
-    if data == ROOT / "data":
-        (work / "data").symlink_to(data)
-    else:
-        (work / "data").symlink_to(data)
-    shutil.copytree(docs_store, tmp_path / "store", symlinks=True)
+    (work / "data").symlink_to(data)
+    shutil.copytree(docs_store, tmp_path / "copy", symlinks=True)
     runnable = [b for b in blocks(page) if b.language == "sh" and not b.tags]
     script = PRELUDE
     for block in runnable:
@@ -215,7 +212,7 @@ def test_the_shell_blocks_run(page: Path, docs_store: Path, read_only_server,
         script += f"\nDOCS_AT='{block}'\n{text}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRINKKG_")}
     env.update(PATH=f"{VENV_BIN}:{env['PATH']}", DOCS_TMP=str(tmp_path),
-               DOCS_URL=read_only_server.url, CRINKKG_STORE=str(tmp_path / "store"),
+               DOCS_URL=read_only_server.url, CRINKKG_STORE=str(tmp_path / "copy" / "store"),
                CRINKKG_ONTOLOGY_DIR=str(ROOT / "ontology"), CRINKKG_DATA_DIR=str(data))
     try:
         done = subprocess.run(["bash", "-c", script + "\necho DOCS-DONE\n"], cwd=work,
@@ -229,7 +226,7 @@ def test_the_shell_blocks_run(page: Path, docs_store: Path, read_only_server,
     statuses = re.findall(r"^DOCS-STATUS (\d+)$", done.stderr, re.M)
     curls = [line for b in runnable for line in commands(b.text) if line.startswith("curl ")]
     assert len(statuses) == len(curls), (statuses, curls)
-    for line, status in zip(curls, statuses):
+    for line, status in zip(curls, statuses, strict=True):
         expected = set(re.findall(r"\b([1-5]\d\d)\b", line.split("#", 1)[-1])) \
             if "#" in line else set()
         assert status.startswith("2") or status in expected, f"{status} for: {line}"
