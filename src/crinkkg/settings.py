@@ -41,7 +41,7 @@ class CheckContext(NamedTuple):
     test of a URL the server will answer to (this shared module may not import the web
     layer, see ``tests/test_layout.py``; :func:`check_serving` receives it)."""
 
-    settings: Settings | None
+    settings: Settings
     url_problem: Callable[[str], str | None] | None = None
 
 
@@ -158,14 +158,13 @@ def _usable_url(value: str | None, context: CheckContext) -> str | None:
 
 
 def _token_set(value: str | None, context: CheckContext) -> str | None:
-    if context.settings is not None and context.settings.enable_update and not value:
+    if context.settings.enable_update and not value:
         return "updates are enabled but no token is set"
     return None
 
 
 def _token_long(value: str | None, context: CheckContext) -> str | None:
-    if context.settings is not None and context.settings.enable_update \
-            and len(value or "") < 8:
+    if context.settings.enable_update and len(value or "") < 8:
         return "the update token is too short (fewer than 8 characters)"
     return None
 
@@ -354,9 +353,8 @@ class Settings:
             for check in spec.all_checks if spec.checked_on_read else ():
                 wrong = check.problem(getattr(settings, spec.name), CheckContext(settings))
                 if wrong:
-                    hint = check.hint.format(flag=spec.option, env=spec.env,
-                                             default=spec.default_text)
-                    raise ValueError(f"{source.get(spec.name, spec.name)} {wrong}: {hint}")
+                    error = spec.error(check, f"{source.get(spec.name, spec.name)} {wrong}")
+                    raise ValueError(f"{error.message}: {error.hint}")
         return settings
 
     @property
@@ -384,7 +382,8 @@ def check_serving(settings: Settings, *,
     :class:`CrinkError` found, in the order of the fields, saying what to do.
 
     ``url_problem``: what is wrong with a URL the server will answer to (the web layer's
-    test, ``crinkkg.web.http.guard.check_public_url``), for ``--public-url``.
+    test, ``crinkkg.web.http.guard.check_public_url``), for ``--public-url`` (not checked
+    without it).
 
     >>> check_serving(Settings(http_processes=0))
     Traceback (most recent call last):
