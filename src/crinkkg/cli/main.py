@@ -12,11 +12,12 @@ import pyoxigraph as ox
 from crinkkg import __version__
 from crinkkg.backends.contract import Backend
 from crinkkg.backends.embedded.direct import DirectBackend
+from crinkkg.cli.options import given_settings, setting_options
 from crinkkg.errors import CrinkError
 from crinkkg.formats import formats_for
 from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS, format_statistics, render
 from crinkkg.problems import Problem
-from crinkkg.settings import Settings
+from crinkkg.settings import SETTINGS, Settings
 from crinkkg.views import VIEWS
 
 #: a command's answers are not capped: the caps protect a server from its clients
@@ -55,21 +56,10 @@ class _Group(click.Group):
             _fail(exc, as_json=bool(ctx.obj and ctx.obj.get("_json")))
 
 
-def _location_options(func):
-    """``--store``, ``--ontology``, ``--data``: accepted before the command (the global
-    form) and after it, where users type them; the one after the command wins."""
-    options = [
-        click.option("--store", type=click.Path(path_type=Path), default=None,
-                     help="Store location (env CRINKKG_STORE; default .crinkkg/store)."),
-        click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path),
-                     default=None,
-                     help="Ontology folder (env CRINKKG_ONTOLOGY_DIR; default ontology/)."),
-        click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-                     help="Data folder (env CRINKKG_DATA_DIR; default data/)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+#: ``--store``, ``--ontology``, ``--data``: accepted before the command (the global form) and
+#: after it, where users type them; the one after the command wins (:func:`_locations`)
+_location_options = setting_options("inputs")
+_LOCATIONS = tuple(s.name for s in SETTINGS if s.group == "inputs" and s.flag)
 
 
 def _no_build_option(func):
@@ -80,7 +70,7 @@ def _no_build_option(func):
 
 def _locations(ctx: click.Context, given: dict[str, object]) -> None:
     """Merge the location options given after the command into ``ctx.obj``."""
-    for key in ("store", "ontology_dir", "data_dir"):
+    for key in _LOCATIONS:
         value = given.pop(key, None)
         if value is not None:
             ctx.obj[key] = value
@@ -89,26 +79,16 @@ def _locations(ctx: click.Context, given: dict[str, object]) -> None:
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="crinkkg")
 @_location_options
-@click.option("--backend", metavar="URL", default=None,
-              help="Read (and publish to) a remote SPARQL 1.1 store: its query endpoint "
-                   "(env CRINKKG_BACKEND). Credentials: CRINKKG_BACKEND_USER and "
-                   "CRINKKG_BACKEND_PASSWORD, or CRINKKG_BACKEND_TOKEN.")
-@click.option("--backend-update", metavar="URL", default=None,
-              help="The store's SPARQL update endpoint (default: the query endpoint).")
-@click.option("--backend-graph-store", metavar="URL", default=None,
-              help="The store's Graph Store Protocol endpoint (for publish).")
+@setting_options("remote")
 @click.pass_context
-def cli(ctx: click.Context, store: Path | None, ontology_dir: Path | None,
-        data_dir: Path | None, backend: str | None, backend_update: str | None,
-        backend_graph_store: str | None) -> None:
+def cli(ctx: click.Context, **options: object) -> None:
     """The CRINK knowledge graph: build it, query it, serve it.
 
     The location options (--store, --ontology, --data) may be given before the command
-    or after it; --backend and its companions before it.
+    or after it; --backend and its companions before it. Every setting:
+    docs/settings.md.
     """
-    ctx.obj = {"store": store, "ontology_dir": ontology_dir, "data_dir": data_dir,
-               "backend": backend, "backend_update": backend_update,
-               "backend_graph_store": backend_graph_store}
+    ctx.obj = given_settings(options)
 
 
 def _progress_printer(quiet: bool, *, always: bool = False):
@@ -133,8 +113,7 @@ def _progress_printer(quiet: bool, *, always: bool = False):
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("--memory", is_flag=True, help="Measure peak Python memory (slower).")
-@click.option("--reasoner", type=click.Choice(["rules", "owlrl"]), default=None,
-              help="rules (default: compiled OWL 2 RL, fast) or owlrl (the reference).")
+@setting_options("build")
 @_location_options
 @click.pass_context
 def build(ctx: click.Context, force: bool, quiet: bool, as_json: bool, memory: bool,
@@ -529,51 +508,7 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
 
 
 @cli.command()
-@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--threads", type=int, default=None,
-              help="HTTP threads per HTTP process (default: granian 2, waitress 8).")
-@click.option("--front", type=click.Choice(["granian", "waitress"]), default=None,
-              help="The HTTP server: granian (several processes, default) or waitress "
-                   "(one process).")
-@click.option("--http-processes", type=int, default=None,
-              help="granian's HTTP processes; all share the query workers (default 2).")
-@click.option("--front-memory-quads", type=int, default=None,
-              help="granian's HTTP processes answer lookups from a memory copy of stores "
-                   "up to this many quads, each its own (default 2,000,000; 0: from the "
-                   "database).")
-@click.option("--pin-cpu/--no-pin-cpu", default=None,
-              help="waitress: keep the HTTP threads on one CPU, query workers on all "
-                   "(default on).")
-@click.option("--enable-update", is_flag=True, default=None,
-              help="Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN).")
-@click.option("--timeout", type=float, default=None, help="Query timeout in seconds (30).")
-@click.option("--query-workers", type=int, default=None,
-              help="Processes that evaluate queries (killed on timeout).")
-@click.option("--memory-quads", type=int, default=None,
-              help="The server and its query workers copy stores of up to this many quads "
-                   "into memory, where joins run 3-4x faster (2,000,000; 0 = never).")
-@click.option("--max-rows", type=int, default=None, help="Largest result, in rows.")
-@click.option("--max-nesting", type=int, default=None,
-              help="Deepest nesting of { } ( ) [ ] in a query or update (64).")
-@click.option("--worker-memory-mb", type=int, default=None,
-              help="Memory (heap) of each query worker in MB; a query that needs more is "
-                   "stopped with a clear error (4096; 0 = unbounded).")
-@click.option("--max-body-bytes", type=int, default=None, help="Largest request body.")
-@click.option("--max-concurrent", type=int, default=None, help="Queries at once before 503.")
-@click.option("--service-allow", "service_allowlist", multiple=True,
-              help="An endpoint SERVICE may call (repeat the option; none by default).")
-@click.option("--allow-load", is_flag=True, default=None, help="Accept LOAD in updates.")
-@click.option("--cors-origin", "cors_origins", multiple=True,
-              help="Origins allowed by CORS (default *; give 'none' to switch it off).")
-@click.option("--cors-write-origin", "cors_write_origins", multiple=True,
-              help="An origin whose pages may send updates and graph-store writes "
-                   "(repeat the option; none by default).")
-@click.option("--public-url", default=None,
-              help="The URL the base IRI maps to (default: the request's checked Host).")
-@click.option("--allowed-host", "allowed_hosts", multiple=True,
-              help="A host name the server answers to besides localhost, --host and "
-                   "--public-url's (repeat the option; '*' for any valid name).")
+@setting_options("serve")
 @_location_options
 @_no_build_option
 @click.pass_context
@@ -588,8 +523,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     from crinkkg.web.server import serve as run_server
 
     _locations(ctx, options)  # type: ignore[arg-type]
-    for key in ("service_allowlist", "cors_origins", "cors_write_origins", "allowed_hosts"):
-        options[key] = tuple(options[key]) or None  # type: ignore[arg-type]
+    options = given_settings(options)
     if options["cors_origins"] == ("none",):
         options["cors_origins"] = ()
     settings = _settings(ctx, **options)

@@ -17,43 +17,10 @@ from crinkkg.affinity import pin_server
 from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
-from crinkkg.settings import Settings
+from crinkkg.settings import Settings, check_serving
 from crinkkg.web import create_app
 from crinkkg.web.front import serve_granian
 from crinkkg.web.http.guard import check_public_url
-
-#: the HTTP servers ``crinkkg serve`` can run on (``--front``)
-FRONTS = ("granian", "waitress")
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse settings that would make an unsafe or broken server."""
-    if settings.enable_update and not settings.update_token:
-        raise CrinkError("updates are enabled but no token is set",
-                         hint="export CRINKKG_UPDATE_TOKEN=<a long random string> (every "
-                              "update must send it as Authorization: Bearer <token>)")
-    if settings.enable_update and len(settings.update_token or "") < 8:
-        raise CrinkError("the update token is too short (fewer than 8 characters)",
-                         hint="use a long random string, e.g. "
-                              "python -c 'import secrets; print(secrets.token_urlsafe())'")
-    if 0 < settings.worker_memory_mb < 256:
-        raise CrinkError(f"--worker-memory-mb {settings.worker_memory_mb} is too small: a "
-                         "query worker needs about 200 MB to open the store",
-                         hint="give at least 256 (MB), or 0 for no limit")
-    if settings.max_nesting < 1:
-        raise CrinkError("--max-nesting must be at least 1", hint="e.g. --max-nesting 64")
-    if settings.front not in FRONTS:
-        raise CrinkError(f"--front {settings.front!r} is unknown",
-                         hint="use " + " or ".join(FRONTS))
-    if settings.http_processes < 1:
-        raise CrinkError("--http-processes must be at least 1", hint="e.g. --http-processes 2")
-    if settings.timeout <= 0:
-        raise CrinkError("--timeout must be positive", hint="e.g. --timeout 30")
-    if settings.public_url:
-        wrong = check_public_url(settings.public_url)
-        if wrong:
-            raise CrinkError(f"--public-url {settings.public_url!r} is not usable: {wrong}",
-                             hint="e.g. --public-url https://kg.example.org/")
 
 
 def serve(settings: Settings, backend: Backend, *, build_error: str | None = None) -> None:
@@ -62,7 +29,7 @@ def serve(settings: Settings, backend: Backend, *, build_error: str | None = Non
 
     ``build_error``: the last build failed; the earlier store is served, marked stale.
     """
-    check_settings(settings)
+    check_serving(settings, url_problem=check_public_url)
     if settings.front == "granian":
         def announce(host: str, port: int) -> None:
             _announce(settings, host, port, f"granian, {settings.http_processes} HTTP "
