@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from crinkkg.backends.dialects import GENID
 from crinkkg.backends.remote import (
-    GENID,
     MANIFEST,
     MANIFEST_GRAPH,
     Manifest,
@@ -48,8 +48,8 @@ STAGING = "urn:x-crinkkg:staging:"
 #: triples per request: big enough to amortise a round trip, small enough for any store
 BATCH = 50_000
 #: above this many graphs the swap moves them by one pattern instead of one MOVE each:
-#: Virtuoso compiles a request of 1,400 MOVEs (a 500k synthetic build, one graph per stored
-#: text) into more than its 10,000 lines of SQL and refuses it
+#: Virtuoso compiles a request of 1,400 MOVEs into more than its 10,000 lines of SQL and
+#: refuses it, and a large build has a graph per stored text
 SWAP_MOVES = 100
 
 Progress = Callable[[str, int], None]
