@@ -38,7 +38,8 @@ from crinkkg.backends.remote import (
     graph_sizes,
     read_manifest,
 )
-from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
+from crinkkg.backends.remote_errors import RemoteStoreError
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.build.conformance import check_stored
 from crinkkg.errors import CrinkError
 from crinkkg.store.oxigraph import MERGE, OxigraphStore

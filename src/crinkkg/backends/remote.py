@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import Graph
 
+from crinkkg.backends.auth import Credentials
 from crinkkg.backends.contract import Admission, ProcessShare, QueryHelpers, Reply
 from crinkkg.backends.dialects import (
     ask_answer,
@@ -45,6 +46,7 @@ from crinkkg.backends.dialects import (
     with_prologue,
 )
 from crinkkg.backends.embedded.broker import Broker, BrokerClient
+from crinkkg.backends.endpoints import Endpoints
 from crinkkg.backends.evaluation import (
     dataset_format,
     serialize_boolean,
@@ -52,13 +54,9 @@ from crinkkg.backends.evaluation import (
     serialize_triples,
     unsupported,
 )
+from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
-from crinkkg.backends.sparql_client import (
-    Credentials,
-    Endpoints,
-    RemoteStoreError,
-    SparqlClient,
-)
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
