@@ -1,4 +1,4 @@
-"""The engine's two fast paths give the same answers as the general one:
+"""The embedded backend's two fast paths give the same answers as the general one:
 
 - one-pattern queries answered in the server process within a size budget
   (:func:`single_pattern`, :func:`run_bounded_query`);

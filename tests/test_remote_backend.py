@@ -599,7 +599,8 @@ def test_a_dataset_of_many_graphs_is_read(request: pytest.FixtureRequest, name: 
     """Virtuoso echoes each dataset graph as a response header; 120 graphs (more headers
     than http.client takes by default) still give an answer. The graphs go into the
     session's store beside what other tests published, and are dropped after."""
-    from crinkkg.backends.sparql_client import Endpoints, SparqlClient
+    from crinkkg.backends.endpoints import Endpoints
+    from crinkkg.backends.sparql_client import SparqlClient
 
     remote = request.getfixturevalue(f"{name}_server")
     graphs = [f"urn:x-test:many:{i}" for i in range(120)]

@@ -22,13 +22,10 @@ import pytest
 import requests
 
 from crinkkg.backends import sparql_client
-from crinkkg.backends.sparql_client import (
-    Credentials,
-    Endpoints,
-    RemoteStoreError,
-    SparqlClient,
-    credentials_from_env,
-)
+from crinkkg.backends.auth import Credentials, credentials_from_env
+from crinkkg.backends.endpoints import Endpoints
+from crinkkg.backends.remote_errors import RemoteStoreError
+from crinkkg.backends.sparql_client import SparqlClient
 
 JSON = "application/sparql-results+json"
 NT = "application/n-triples"
@@ -108,7 +105,8 @@ def _rows(client: SparqlClient, sparql: str, **kw: object) -> list[dict[str, str
 def test_docstring_examples_run_against_the_server(client: SparqlClient) -> None:
     result = doctest.testmod(sparql_client, extraglobs={"client": client},
                              optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 25
+    # (the examples of endpoints, auth and remote_errors need no store: test_layout runs them)
+    assert result.attempted >= 20
     assert result.failed == 0
 
 

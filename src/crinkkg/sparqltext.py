@@ -72,7 +72,7 @@ def tokenize(text: str) -> list[Token]:
 def short_tokens(text: str) -> tuple[Token, ...]:
     """:func:`tokenize` for a short query, remembered: one request has its text read by
     several checks in turn (one pattern? which lookup? a LIMIT?), each of which would
-    tokenize it again (20 µs for a 300-character lookup)."""
+    tokenize it again, and tokenizing costs more than the lookup it serves."""
     if len(text) > SHORT:
         return tuple(tokenize(text))
     return _short_tokens(text)
@@ -137,6 +137,25 @@ def has_keyword(text: str, word: str) -> bool:
         return any(t.is_word(word.upper()) for t in tokenize(text))
     except Unreadable:
         return True
+
+
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def query_form(sparql: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue;
+    None when the text has none or cannot be read (each caller picks its own default:
+    the remote backend asks the store for results, the query page shows a table).
+
+    >>> query_form("PREFIX a: <x:> # SELECT\\nASK { ?s ?p ?o }")
+    'ASK'
+    >>> query_form("INSERT DATA { <a> <b> <c> }") is None, query_form('ASK { "') is None
+    (True, True)
+    """
+    try:
+        return next((t.value.upper() for t in tokenize(sparql) if t.is_word(*_FORMS)), None)
+    except Unreadable:
+        return None
 
 
 def _operations(tokens: list[Token]) -> list[list[Token]]:
@@ -283,7 +302,7 @@ _SPACE = r"[ \t\r\n]"
 _IRIREF = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
 #: the usual lookup, ``PREFIX …* SELECT ?a ?b [WHERE] { <iri> ?a ?b [.] }``, spelled in a
 #: way its tokens cannot be misread (ASCII names, plain spaces, no comment): a subset of
-#: what the tokenizer accepts, read in one match instead of 20 µs of tokens
+#: what the tokenizer accepts, read in one match instead of a list of tokens
 _LOOKUP_SHAPE = re.compile(
     rf"""(?P<prologue>(?:{_SPACE}*PREFIX{_SPACE}+(?:[A-Za-z][A-Za-z0-9_-]*)?:{_SPACE}*{_IRIREF})*)
     {_SPACE}*SELECT{_SPACE}+\?(?P<v1>[A-Za-z0-9_]+){_SPACE}+\?(?P<v2>[A-Za-z0-9_]+){_SPACE}+
@@ -391,8 +410,8 @@ def with_limit(text: str, limit: int) -> str:
 def transitive_path(text: str) -> bool:
     """True when the query has a ``+`` or ``*`` property path (a transitive closure).
 
-    Oxigraph's in-memory store answers such paths 1.1-2.4x slower than its on-disk one
-    (bench/README.md), while it answers scans, joins and aggregates 3-4x faster; the
+    Oxigraph's in-memory store answers such paths more slowly than its on-disk one, while
+    it answers scans, joins and aggregates faster (bench/README.md measures both); the
     query workers keep both and ask this. Arithmetic after ``)`` also counts: it only
     changes which copy of the same data answers.
 
@@ -420,9 +439,9 @@ def deepest_nesting(text: str, limit: int) -> tuple[int, int] | None:
     when that is deeper than ``limit``: ``(depth, offset)`` with the offset of the first
     bracket past the limit; None when the text stays within it.
 
-    Oxigraph's SPARQL parser recurses once per level: about 2,200 nested groups overflow
-    a worker's stack, and nested lists or blank nodes take time growing with the fourth
-    power of their depth (150 levels: 5-10 s), so this is checked before any parsing.
+    Oxigraph's SPARQL parser recurses once per level: deep enough nesting overflows a
+    worker's stack, and nested lists or blank nodes take time growing with the fourth
+    power of their depth, so this is checked before any parsing.
 
     >>> deepest_nesting("SELECT * { { ?s ?p ?o } }", 1)
     (2, 11)

@@ -216,8 +216,9 @@ class Statistics:
                 "instances_per_class": self.classes, "properties_used": self.properties}
 
 
-#: every row of a statistics query, whatever the client's row limit
-_ALL_ROWS = 2**31
+#: a ``max_rows`` that lifts the row limit: every row of a statistics query, or of a
+#: command-line query, whatever the server's limit for its clients
+ALL_ROWS = 2**31
 
 
 class QueryHelpers:
@@ -246,7 +247,7 @@ class QueryHelpers:
         return self.query(sparql, view=view, fmt=GRAPH_FORMAT_NAMES[fmt.media_type]).body
 
     def _rows(self: Backend, sparql: str, **dataset: object) -> list[dict]:
-        reply = self.query(sparql, fmt="json", max_rows=_ALL_ROWS, **dataset)  # type: ignore
+        reply = self.query(sparql, fmt="json", max_rows=ALL_ROWS, **dataset)  # type: ignore
         return json.loads(reply.body)["results"]["bindings"]
 
     def _counts(self) -> tuple[dict[str, int], int]:

@@ -244,10 +244,9 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int, 
 
     With ``lookups`` the queries :mod:`crinkkg.backends.lookup` can answer exactly skip
     the SPARQL engine: the embedded backend asks for it over a memory copy, where a
-    lookup's index scan costs 6 µs against the engine's 20 of parse and plan; over the
-    database the scan is the slower (pyoxigraph makes a Python object of every quad it
-    reads there, 5-8 µs each; bench/README.md, "The query lane and lookups without the
-    engine")."""
+    lookup's index scan costs less than the engine's parse and plan; over the database the
+    scan is the slower (pyoxigraph makes a Python object of every quad it reads there;
+    bench/README.md measures both)."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)

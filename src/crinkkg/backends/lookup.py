@@ -239,7 +239,7 @@ _LAYOUTS = count()
 #: the JSON of rows already written (short ones only), per layout and quad, forgotten all
 #: at once: the resources clients look up are looked up again
 _ROWS: dict[tuple[int, ox.Quad], str] = {}
-_ROWS_MAX = 4096  # about 3 MB: a quad object and its row each
+_ROWS_MAX = 4096  # bounds the memory it holds: a quad object and its row each
 _ROW_CHARS = 400
 
 

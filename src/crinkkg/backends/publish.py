@@ -30,15 +30,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from crinkkg.backends.dialects import GENID
 from crinkkg.backends.remote import (
-    GENID,
     MANIFEST,
     MANIFEST_GRAPH,
     Manifest,
     graph_sizes,
     read_manifest,
 )
-from crinkkg.backends.sparql_client import RemoteStoreError, SparqlClient
+from crinkkg.backends.remote_errors import RemoteStoreError
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.build.conformance import check_stored
 from crinkkg.errors import CrinkError
 from crinkkg.store.oxigraph import MERGE, OxigraphStore
@@ -48,8 +49,8 @@ STAGING = "urn:x-crinkkg:staging:"
 #: triples per request: big enough to amortise a round trip, small enough for any store
 BATCH = 50_000
 #: above this many graphs the swap moves them by one pattern instead of one MOVE each:
-#: Virtuoso compiles a request of 1,400 MOVEs (a 500k synthetic build, one graph per stored
-#: text) into more than its 10,000 lines of SQL and refuses it
+#: Virtuoso compiles a request of 1,400 MOVEs into more than its 10,000 lines of SQL and
+#: refuses it, and a large build has a graph per stored text
 SWAP_MOVES = 100
 
 Progress = Callable[[str, int], None]

@@ -14,7 +14,8 @@ into an answer, and the views (all, asserted, inferred) mean what they mean loca
 
 Answers are fetched in one canonical format (SPARQL JSON results, N-Triples) and written
 for the client by the same code the embedded workers use, so caps, formats and errors are
-the same. What differs, and what replaces it:
+the same; the few rewritings a store needs to answer as the embedded engine does, both ways,
+are in :mod:`crinkkg.backends.dialects`. What differs, and what replaces it:
 
 - a remote query cannot be stopped for certain: on ``--timeout`` the client stops waiting
   and answers 503 "timeout", while the store may still run the query until its own limit
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 import uuid
@@ -36,8 +36,17 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import Graph
 
+from crinkkg.backends.auth import Credentials
 from crinkkg.backends.contract import Admission, ProcessShare, QueryHelpers, Reply
+from crinkkg.backends.dialects import (
+    ask_answer,
+    deskolemized_ntriples,
+    deskolemized_results,
+    with_blank_tests,
+    with_prologue,
+)
 from crinkkg.backends.embedded.broker import Broker, BrokerClient
+from crinkkg.backends.endpoints import Endpoints
 from crinkkg.backends.evaluation import (
     dataset_format,
     serialize_boolean,
@@ -45,13 +54,9 @@ from crinkkg.backends.evaluation import (
     serialize_triples,
     unsupported,
 )
+from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
-from crinkkg.backends.sparql_client import (
-    Credentials,
-    Endpoints,
-    RemoteStoreError,
-    SparqlClient,
-)
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
@@ -60,18 +65,15 @@ from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
-from crinkkg.sparqltext import Unreadable, declared_prefixes, has_keyword, tokenize
+from crinkkg.sparqltext import has_keyword, query_form
 from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
-from crinkkg.vocab import BASE, INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
 
 #: the graph that says what is published: the version and the graphs of each role
 MANIFEST_GRAPH = "urn:x-crinkkg:manifest"
 #: the manifest's own terms (never shown: the manifest graph is outside every view)
 MANIFEST = "urn:x-crinkkg:manifest#"
-#: the RDF 1.1 skolem IRIs that stand for blank nodes in the store (see publish)
-GENID = BASE + ".well-known/genid/"
-_GENID_NT = re.compile(rb"<" + re.escape(GENID.encode()) + rb"([A-Za-z0-9_-]+)>")
 #: where an update stages the graphs it changes (``<prefix><id>:<graph>``)
 STAGING_UPDATE = "urn:x-crinkkg:update:"
 MERGE_GRAPH = MERGE.value
@@ -79,7 +81,6 @@ MERGE_GRAPH = MERGE.value
 EMPTY_GRAPH = "urn:x-crinkkg:empty"
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
-_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Manifest:
     def inserts(self, per: int = 1000) -> list[str]:
         """The manifest as ``INSERT DATA`` operations of at most ``per`` triples each, to send
         in one request: Virtuoso's SPARQL parser runs out of memory on one ``INSERT DATA``
-        of 14,000 triples (a 5M synthetic build names 14,174 graphs).
+        of 14,000 triples, which the manifest of a large build reaches (one graph per text).
 
         >>> len(Manifest("v", tuple(f"urn:g{i}" for i in range(2500))).inserts())
         3
@@ -179,128 +180,6 @@ def graph_sizes(client: SparqlClient, graphs: list[str]) -> dict[str, int]:
     rows = json.loads(response.body)["results"]["bindings"]
     found = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
     return {g: found.get(g, 0) for g in graphs}
-
-
-def query_form(sparql: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue.
-
-    >>> query_form("PREFIX a: <x:> # SELECT\\nASK { ?s ?p ?o }")
-    'ASK'
-    """
-    try:
-        return next((t.value.upper() for t in tokenize(sparql)
-                     if any(t.is_word(f) for f in _FORMS)), None)
-    except Unreadable:
-        return None
-
-
-def with_prologue(sparql: str, base_iri: str | None) -> str:
-    """The query with the predeclared prefixes it uses but does not declare (and the
-    endpoint as its base), since a remote store knows neither.
-
-    >>> with_prologue("ASK { id:iran ?p ?o }", None).splitlines()[0]
-    'PREFIX id: <https://w3id.org/crinkkg/id/>'
-    >>> with_prologue("BASE <http://h/> INSERT DATA { id:a id:b 1 }", None).splitlines()[:2]
-    ['BASE <http://h/>', 'PREFIX id: <https://w3id.org/crinkkg/id/>']
-    """
-    try:
-        tokens = tokenize(sparql)
-    except Unreadable:
-        return sparql
-    declared = declared_prefixes(tokens)
-    used = {m.group(1) for m in re.finditer(r"(?<![\w<])([A-Za-z][\w.-]*|):[^\s/]", sparql)}
-    lines = [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items()
-             if p in used and p not in declared]
-    if base_iri and not has_keyword(sparql, "BASE"):
-        lines.insert(0, f"BASE <{base_iri}>")
-    if not lines:
-        return sparql
-    # after a leading BASE (the server's, before an update): Virtuoso refuses a BASE that
-    # follows a PREFIX, which SPARQL allows
-    head = 0
-    if len(tokens) > 1 and tokens[0].is_word("BASE") and tokens[1].kind == "iri":
-        head = tokens[1].end
-    return "\n".join([sparql[:head], *lines, sparql[head:]]) if head else \
-        "\n".join([*lines, sparql])
-
-
-def deskolemized_results(body: bytes) -> bytes:
-    """SPARQL JSON results with each skolem IRI turned back into its blank node.
-
-    >>> body = deskolemized_results(b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":'
-    ...     b'{"type":"uri","value":"https://w3id.org/crinkkg/.well-known/genid/v-b1"}}]}}')
-    >>> json.loads(body)["results"]["bindings"]
-    [{'x': {'type': 'bnode', 'value': 'v-b1'}}]
-    """
-    if GENID.encode() not in body:
-        return body
-    data = json.loads(body)
-    for row in data.get("results", {}).get("bindings", ()):
-        for term in row.values():
-            if term.get("type") == "uri" and term["value"].startswith(GENID):
-                term["type"], term["value"] = "bnode", term["value"][len(GENID):]
-    return json.dumps(data).encode()
-
-
-def deskolemized_ntriples(body: bytes) -> bytes:
-    """N-Triples with each skolem IRI turned back into its blank node.
-
-    >>> deskolemized_ntriples(b"<https://w3id.org/crinkkg/.well-known/genid/v-b1> <urn:p> 1 .")
-    b'_:v-b1 <urn:p> 1 .'
-    """
-    return _GENID_NT.sub(rb"_:\1", body)
-
-
-_TESTS = {"isblank": "(isBlank({0}) || STRSTARTS(STR({0}), {1}))",
-          "isiri": "(isIRI({0}) && !STRSTARTS(STR({0}), {1}))",
-          "isuri": "(isIRI({0}) && !STRSTARTS(STR({0}), {1}))"}
-
-
-def with_blank_tests(sparql: str) -> str:
-    """The query with ``isBlank``/``isIRI``/``isURI`` answering for the skolem IRIs as
-    they would for the blank nodes they stand for.
-
-    >>> with_blank_tests("ASK { ?s ?p ?o FILTER(isBlank(?o)) }")  # doctest: +ELLIPSIS
-    'ASK { ?s ?p ?o FILTER((isBlank(?o) || STRSTARTS(STR(?o), "https://...genid/"))) }'
-    """
-    try:
-        tokens = tokenize(sparql)
-    except Unreadable:
-        return sparql
-    out: list[str] = []
-    pos = 0
-    for i, t in enumerate(tokens):
-        template = _TESTS.get(t.value.lower()) if t.kind == "word" else None
-        if template is None or i + 1 >= len(tokens) or tokens[i + 1].value != "(":
-            continue
-        depth, j = 0, i + 1
-        while j < len(tokens):
-            depth += {"(": 1, ")": -1}.get(tokens[j].value, 0)
-            if depth == 0:
-                break
-            j += 1
-        if j >= len(tokens) or t.start < pos:
-            continue
-        argument = sparql[tokens[i + 1].end:tokens[j].start]
-        out.append(sparql[pos:t.start])
-        out.append(template.format(argument, json.dumps(GENID)))
-        pos = tokens[j].end
-    out.append(sparql[pos:])
-    return "".join(out)
-
-
-def ask_answer(doc: dict) -> bool:
-    """The boolean of an ASK answer in SPARQL JSON; Virtuoso 7.2 sends a one-row result
-    (``__ask_retval`` 1) or no row instead of ``{"boolean": ...}``.
-
-    >>> ask_answer({"boolean": True}), ask_answer({"head": {"vars": ["__ask_retval"]},
-    ...     "results": {"bindings": [{"__ask_retval": {"type": "literal", "value": "0"}}]}})
-    (True, False)
-    """
-    if "boolean" in doc:
-        return doc["boolean"] in (True, 1, "1", "true")
-    rows = doc.get("results", {}).get("bindings", [])
-    return any(v.get("value") not in ("0", "false") for row in rows for v in row.values())
 
 
 def problem_of(error: RemoteStoreError, what: str = "query") -> Problem:

@@ -1,31 +1,25 @@
 """A typed HTTP client for a remote SPARQL 1.1 store: Protocol, Update and Graph Store.
 
-The remote backend (issue 12) sits on this module, so that crinkkg can serve over Virtuoso,
-an Oxigraph server, Fuseki, GraphDB... It speaks only the W3C protocols, over ``requests``:
-
-- :class:`Endpoints`: where the store answers (query, update and Graph Store URLs).
-- :class:`Credentials`: HTTP basic or digest (user and password) or a bearer token, read
-  from the environment by :func:`credentials_from_env`; never logged, never in a repr.
-- :class:`SparqlClient`: ``query``, ``update``, ``get_graph``, ``put_graph``,
-  ``post_graph``, ``delete_graph``, ``graph_exists``, and ``query_stream`` and
-  ``get_graph_stream`` that read a large answer as it arrives; every failure is a
-  :class:`RemoteStoreError` that says what, where and what to do, with a ``kind``.
+The remote backend sits on this module, so that crinkkg can serve over Virtuoso, an
+Oxigraph server, Fuseki, GraphDB... It speaks only the W3C protocols, over ``requests``.
+:class:`SparqlClient` has ``query``, ``update``, ``get_graph``, ``put_graph``,
+``post_graph``, ``delete_graph``, ``graph_exists``, and ``query_stream`` and
+``get_graph_stream`` that read a large answer as it arrives. It is given the store's
+:class:`~crinkkg.backends.endpoints.Endpoints` and
+:class:`~crinkkg.backends.auth.Credentials`; every failure is a
+:class:`~crinkkg.backends.remote_errors.RemoteStoreError` that says what, where and what to
+do, with a ``kind``.
 
 Threads: a ``requests.Session`` is not documented as thread-safe (its cookie jar and
 adapters are shared mutable state), so each thread that uses a client gets a session of its
 own (``threading.local``), each with its own pool of keep-alive connections. A lock around
-one shared session would serialise every request behind the slowest one. Measured with
-``bench/client_sessions.py`` against an Oxigraph server on a 2-CPU machine: with small
-queries only, per-thread sessions answered 10-35% more per second than the lock; with one
-thread running longer queries beside them, 4-8 times more small queries got through
-(810-1,180/s against 140-280/s).
+one shared session would serialise every request behind the slowest one
+(``bench/client_sessions.py`` measures the two).
 
-Digest: user and password are sent as basic credentials first (most stores behind a proxy
-use basic) unless the URL is one of Virtuoso's ``...-auth`` endpoints, which use digest. When
-a store answers 401 with a ``WWW-Authenticate: Digest`` challenge the client switches to
-digest for good and retries that request once. A body that cannot be replayed (an iterable
-of chunks) is spooled (memory up to 8 MiB, then a temporary file) while a retry may still be
-needed, and streamed as it comes once the scheme is known.
+Authentication may ask for a request to be sent twice (a digest challenge to basic
+credentials, :class:`~crinkkg.backends.auth.Authenticator`): a body that cannot be replayed
+(an iterable of chunks) is spooled (memory up to 8 MiB, then a temporary file) while a retry
+may still be needed, and streamed as it comes once the scheme is known.
 """
 
 from __future__ import annotations
@@ -39,37 +33,20 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from crinkkg.errors import CrinkError
+from crinkkg.backends.auth import ENV_PASSWORD, ENV_TOKEN, ENV_USER, Authenticator, Credentials
+from crinkkg.backends.endpoints import Endpoints, redact
+from crinkkg.backends.remote_errors import Kind, RemoteStoreError
 
-__all__ = [
-    "Credentials",
-    "Endpoints",
-    "RemoteStoreError",
-    "Response",
-    "StreamedResponse",
-    "SparqlClient",
-    "credentials_from_env",
-]
+__all__ = ["Response", "SparqlClient", "StreamedResponse"]
 
 log = logging.getLogger(__name__)
 
-ENV_USER = "CRINKKG_BACKEND_USER"
-ENV_PASSWORD = "CRINKKG_BACKEND_PASSWORD"
-ENV_TOKEN = "CRINKKG_BACKEND_TOKEN"
-
-#: Virtuoso's Graph Store endpoint names its graph ``graph-uri``; the W3C protocol ``graph``.
-_VIRTUOSO_GRAPH_CRUD = re.compile(r"/sparql-graph-crud(-auth)?/?$")
-#: Virtuoso's authenticated endpoints (``/sparql-auth``, ``/sparql-graph-crud-auth``) use
-#: digest: starting with it never sends the password in clear as basic would.
-_VIRTUOSO_AUTH = re.compile(r"/sparql(-graph-crud)?-auth/?$")
-_DIGEST_CHALLENGE = re.compile(r"(^|,)\s*digest\s", re.IGNORECASE)
 #: a body up to this size is spooled in memory, beyond it in a temporary file
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 #: how much of a store's own error message goes into ours
@@ -78,185 +55,11 @@ _STORE_MESSAGE_CHARS = 400
 # Virtuoso echoes every default-graph-uri and named-graph-uri of a query back as a response
 # header (X-SPARQL-default-graph, X-SPARQL-named-graph), and http.client refuses a response
 # with more than 100 headers ("got more than 100 headers": the connection is dropped), so a
-# published dataset of ~50 graphs or more could not be read (the 50k synthetic build has
-# 149). The limit guards against a hostile server; the stores we talk to are configured.
+# published dataset of ~50 graphs or more could not be read (a large build has one graph
+# per stored text). The limit guards against a hostile server; the stores we talk to are configured.
 http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
 
-Kind = Literal["configuration", "unreachable", "timeout", "unauthorised", "refused",
-               "not_found", "store_failure"]
 Body = bytes | Iterable[bytes]
-
-
-class RemoteStoreError(CrinkError):
-    """A remote SPARQL store could not do what was asked: what, where, what to do.
-
-    ``kind`` tells the caller how to react without parsing the message:
-
-    - ``configuration``: an endpoint URL is not usable as given;
-    - ``unreachable``: no connection (refused, unknown host, TLS failure, connect timeout);
-    - ``timeout``: connected, but no answer within the client's timeout;
-    - ``unauthorised``: HTTP 401 or 403;
-    - ``refused``: another 4xx (a query or data the store rejects, 406, 413, 415...);
-    - ``not_found``: HTTP 404 (a graph that does not exist, or a wrong endpoint path);
-    - ``store_failure``: 5xx, a redirect, or an answer cut short.
-
-    >>> e = RemoteStoreError("refused", "query", "POST", "http://h/sparql", "bad query",
-    ...                      status=400, hint="fix the query")
-    >>> print(e)
-    query: bad query (POST http://h/sparql)
-      hint: fix the query
-    >>> e.as_dict()["kind"], e.exit_code
-    ('refused', 7)
-    """
-
-    exit_code = 7
-
-    def __init__(self, kind: Kind, operation: str, method: str, url: str, what: str, *,
-                 hint: str, status: int | None = None, store_message: str | None = None
-                 ) -> None:
-        super().__init__(f"{operation}: {what} ({method} {url})", hint=hint)
-        self.kind: Kind = kind
-        self.operation = operation
-        self.method = method
-        self.url = url
-        self.status = status
-        self.store_message = store_message
-
-    def as_dict(self) -> dict[str, object]:
-        return {**super().as_dict(), "kind": self.kind, "operation": self.operation,
-                "method": self.method, "url": self.url, "status": self.status,
-                "store_message": self.store_message}
-
-
-def _check_url(name: str, url: str) -> None:
-    """Refuse a URL that cannot work, before any request, naming the setting to fix."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RemoteStoreError(
-            "configuration", "endpoints", "-", url or "(empty)",
-            f"the {name} URL is not an http(s) URL with a host",
-            hint=f"give the {name} URL in full, like http://localhost:7878/query")
-    if parts.username is not None or parts.password is not None:
-        raise RemoteStoreError(
-            "configuration", "endpoints", "-", _redact(url),
-            f"the {name} URL holds a user name or password",
-            hint=f"remove them from the URL and set {ENV_USER} and {ENV_PASSWORD} "
-                 "instead, so they are never logged")
-
-
-def _redact(url: str) -> str:
-    """The URL without any user information, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc="***@" + host).geturl()
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where a remote store answers: query, update and (optionally) Graph Store URLs.
-
-    ``update`` defaults to ``query`` (one URL for both, as Virtuoso and Fuseki's
-    ``/dataset`` do); ``graph_param`` is the Graph Store's graph parameter: ``graph``
-    (the W3C name) unless the Graph Store URL is Virtuoso's ``/sparql-graph-crud[-auth]``,
-    which calls it ``graph-uri``. Empty strings mean "derive it", and are filled in.
-
-    >>> Endpoints("http://localhost:7878/query", "http://localhost:7878/update",
-    ...           "http://localhost:7878/store").graph_param
-    'graph'
-    >>> e = Endpoints("http://localhost:8890/sparql",
-    ...               graph_store="http://localhost:8890/sparql-graph-crud")
-    >>> (e.update, e.graph_param)
-    ('http://localhost:8890/sparql', 'graph-uri')
-    >>> Endpoints("localhost:7878/query")
-    Traceback (most recent call last):
-    ...
-    crinkkg.backends.sparql_client.RemoteStoreError: endpoints: the query URL is not an \
-http(s) URL with a host (- localhost:7878/query)
-      hint: give the query URL in full, like http://localhost:7878/query
-    """
-
-    query: str
-    update: str = ""
-    graph_store: str | None = None
-    graph_param: str = ""
-
-    def __post_init__(self) -> None:
-        _check_url("query", self.query)
-        if not self.update:
-            object.__setattr__(self, "update", self.query)
-        _check_url("update", self.update)
-        if self.graph_store is not None:
-            _check_url("Graph Store", self.graph_store)
-        if not self.graph_param:
-            virtuoso = (self.graph_store is not None
-                        and _VIRTUOSO_GRAPH_CRUD.search(urlsplit(self.graph_store).path))
-            object.__setattr__(self, "graph_param", "graph-uri" if virtuoso else "graph")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate: user and password (basic or digest), a bearer token, or none.
-
-    The secrets never show in a repr, a log line or an error message:
-
-    >>> Credentials(user="dba", password="s3cret")
-    Credentials(user='dba', password=***)
-    >>> Credentials(token="abc")
-    Credentials(token=***)
-    >>> bool(Credentials())
-    False
-    """
-
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if (self.user is None) != (self.password is None):
-            missing = ENV_PASSWORD if self.password is None else ENV_USER
-            raise RemoteStoreError(
-                "configuration", "credentials", "-", "(environment)",
-                "a user name and a password go together, one is missing",
-                hint=f"set {missing} too, or unset both {ENV_USER} and {ENV_PASSWORD}")
-        if self.token is not None and self.user is not None:
-            raise RemoteStoreError(
-                "configuration", "credentials", "-", "(environment)",
-                "both a bearer token and a user name and password are set",
-                hint=f"keep one: {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}")
-
-    def __bool__(self) -> bool:
-        return self.user is not None or self.token is not None
-
-    def __repr__(self) -> str:
-        if self.token is not None:
-            return "Credentials(token=***)"
-        if self.user is not None:
-            return f"Credentials(user={self.user!r}, password=***)"
-        return "Credentials()"
-
-
-def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
-    """Read ``CRINKKG_BACKEND_USER``/``_PASSWORD`` or ``CRINKKG_BACKEND_TOKEN``.
-
-    Takes the environment as an argument, so that only the settings layer reads
-    ``os.environ``. Empty values count as unset.
-
-    >>> credentials_from_env({"CRINKKG_BACKEND_TOKEN": "t0k"})
-    Credentials(token=***)
-    >>> credentials_from_env({"CRINKKG_BACKEND_USER": "dba"})
-    Traceback (most recent call last):
-    ...
-    crinkkg.backends.sparql_client.RemoteStoreError: credentials: a user name and a \
-password go together, one is missing (- (environment))
-      hint: set CRINKKG_BACKEND_PASSWORD too, or unset both CRINKKG_BACKEND_USER and \
-CRINKKG_BACKEND_PASSWORD
-    """
-    def get(name: str) -> str | None:
-        return environ.get(name) or None
-
-    return Credentials(user=get(ENV_USER), password=get(ENV_PASSWORD), token=get(ENV_TOKEN))
 
 
 @dataclass(frozen=True)
@@ -335,20 +138,6 @@ class StreamedResponse:
         self.close()
 
 
-class _BearerAuth(AuthBase):
-    """``Authorization: Bearer TOKEN``; its repr hides the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(***)"
-
-
 def _spool(chunks: Iterable[bytes]) -> IO[bytes]:
     """Collect chunks into a seekable file, so a digest challenge can replay the body."""
     buffer: IO[bytes] = io.BytesIO()
@@ -378,7 +167,7 @@ def _store_message(response: requests.Response) -> str:
 
 def _cut_short(operation: str, method: str, url: str) -> RemoteStoreError:
     return RemoteStoreError(
-        "store_failure", operation, method, _redact(url), "the store's answer was cut short",
+        "store_failure", operation, method, redact(url), "the store's answer was cut short",
         hint="the store may have crashed or hit one of its limits: see its log")
 
 
@@ -403,20 +192,8 @@ class SparqlClient:
         self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
         self._closed = False
-        creds = self.credentials
-        self._basic: AuthBase | None = None
-        self._digest: AuthBase | None = None
-        self._bearer: AuthBase | None = None
-        # "digest" once a store asked for it; "basic" proven once a store accepted it
-        self._scheme: str | None = None
-        if creds.token is not None:
-            self._bearer = _BearerAuth(creds.token)
-        elif creds.user is not None and creds.password is not None:
-            self._basic = HTTPBasicAuth(creds.user, creds.password)
-            self._digest = HTTPDigestAuth(creds.user, creds.password)
-            urls = [endpoints.query, endpoints.update, endpoints.graph_store or ""]
-            if any(_VIRTUOSO_AUTH.search(urlsplit(u).path) for u in urls):
-                self._scheme = "digest"
+        self._authenticator = Authenticator(
+            self.credentials, [endpoints.query, endpoints.update, endpoints.graph_store or ""])
 
     def __repr__(self) -> str:
         return (f"SparqlClient({self.endpoints!r}, {self.credentials!r}, "
@@ -598,18 +375,11 @@ class SparqlClient:
                 self._sessions.add(session)
         return session
 
-    def _auth(self) -> AuthBase | None:
-        if self._bearer is not None:
-            return self._bearer
-        if self._basic is None:
-            return None
-        return self._digest if self._scheme == "digest" else self._basic
-
     def _replayable(self, data: Any) -> Any:
         """A body a retry can send again, unless no retry can happen with these credentials."""
         if data is None or isinstance(data, (bytes, bytearray, list, str)):
             return data
-        if self._basic is None or self._scheme == "basic":
+        if not self._authenticator.may_retry:
             return data  # stream it: nothing will ask for it twice
         return _spool(data)
 
@@ -620,21 +390,14 @@ class SparqlClient:
         body = self._replayable(data)
         try:
             response = self._exchange(operation, method, url, body, headers, stream)
-            if (response.status_code == 401 and self._basic is not None
-                    and self._scheme != "digest"
-                    and _DIGEST_CHALLENGE.search(
-                        response.headers.get("WWW-Authenticate", "") + " ")):
-                log.info("%s asks for digest authentication: switching to it", _redact(url))
-                self._scheme = "digest"
+            if self._authenticator.answered(response):
+                log.info("%s asks for digest authentication: switching to it", redact(url))
                 # a stream already sent cannot be sent again: its 401 is the answer
                 if body is None or isinstance(body, (bytes, list)) or hasattr(body, "seek"):
                     if hasattr(body, "seek"):
                         body.seek(0)
                     response.close()
                     response = self._exchange(operation, method, url, body, headers, stream)
-            elif 200 <= response.status_code < 300 and self._basic is not None \
-                    and self._scheme is None:
-                self._scheme = "basic"
         finally:
             if hasattr(body, "close") and body is not data:
                 body.close()
@@ -661,8 +424,9 @@ class SparqlClient:
         connect = min(self.timeout, 10.0)
         try:
             response = self._session().request(
-                method, url, data=body, headers=dict(headers or {}), auth=self._auth(),
-                timeout=(connect, self.timeout), allow_redirects=False, stream=stream)
+                method, url, data=body, headers=dict(headers or {}),
+                auth=self._authenticator.auth(), timeout=(connect, self.timeout),
+                allow_redirects=False, stream=stream)
         except requests.exceptions.ConnectTimeout as error:
             raise self._unreachable(operation, method, url,
                                     f"no connection within {connect:g} s") from error
@@ -677,21 +441,21 @@ class SparqlClient:
             raise _cut_short(operation, method, url) from error
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
             raise RemoteStoreError(
-                "configuration", operation, method, _redact(url), f"bad URL: {error}",
+                "configuration", operation, method, redact(url), f"bad URL: {error}",
                 hint="fix the store's endpoint URL") from error
-        log.debug("%s %s %s -> %s", operation, method, _redact(url), response.status_code)
+        log.debug("%s %s %s -> %s", operation, method, redact(url), response.status_code)
         return response
 
     def _unreachable(self, operation: str, method: str, url: str, what: str
                      ) -> RemoteStoreError:
         return RemoteStoreError(
-            "unreachable", operation, method, _redact(url), f"cannot reach the store: {what}",
+            "unreachable", operation, method, redact(url), f"cannot reach the store: {what}",
             hint="check the endpoint URL (host, port, http or https) and that the store "
                  "is running and reachable from this machine")
 
     def _timeout(self, operation: str, method: str, url: str) -> RemoteStoreError:
         return RemoteStoreError(
-            "timeout", operation, method, _redact(url),
+            "timeout", operation, method, redact(url),
             f"no answer within the client's timeout of {self.timeout:g} s",
             hint="the remote query may still be running on the store: only the store's "
                  "own limit (e.g. Virtuoso's MaxQueryExecutionTime, Fuseki's --timeout) "
@@ -715,7 +479,7 @@ class SparqlClient:
         if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
             return self._timeout(operation, method, url)
         return RemoteStoreError(
-            "store_failure", operation, method, _redact(url),
+            "store_failure", operation, method, redact(url),
             "the connection broke before the store answered",
             hint="the store may have crashed, restarted or refused the request's size: "
                  "see its log")
@@ -725,7 +489,7 @@ class SparqlClient:
         status = response.status_code
         message = _store_message(response)
         said = f": {message}" if message else ""
-        where = _redact(url)
+        where = redact(url)
         kind: Kind
         if status in (401, 403):
             kind = "unauthorised"
@@ -755,7 +519,7 @@ class SparqlClient:
         elif 300 <= status < 400:
             kind = "store_failure"
             location = response.headers.get("Location", "(no Location)")
-            what = f"the store redirects (HTTP {status}) to {_redact(location)}"
+            what = f"the store redirects (HTTP {status}) to {redact(location)}"
             hint = "configure the URL it redirects to (requests are not re-sent there)"
         else:
             kind = "store_failure"

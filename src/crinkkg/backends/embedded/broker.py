@@ -18,7 +18,9 @@ processes reach over a Unix socket (:mod:`crinkkg.backends.embedded.channel` mes
   ``/metrics`` that adds up the whole server.
 
 Lookups answered in-process never cross it; a job that goes to a worker pays one more
-local hop (~0.1 ms) than in a single-process server.
+local hop than in a single-process server (a Unix socket, no network).
+An HTTP process reaches the pools through a :class:`BrokeredPool` each, which stands in for
+a :class:`~crinkkg.backends.embedded.pool.WorkerPool`.
 """
 
 from __future__ import annotations
@@ -60,12 +62,12 @@ _SNAPSHOT_WAIT = 2.0
 
 
 class Broker:
-    """Serves the engine's worker pools to HTTP processes over a Unix socket (in the
+    """Serves the backend's worker pools to HTTP processes over a Unix socket (in the
     serving process, one thread per connection), and gathers every HTTP process's metrics.
-    With ``engine`` None (a remote backend: no local workers) it only gathers metrics."""
+    With ``backend`` None (a remote backend: no local workers) it only gathers metrics."""
 
-    def __init__(self, engine: Pools | None, path: str) -> None:
-        self.engine = engine
+    def __init__(self, backend: Pools | None, path: str) -> None:
+        self.backend = backend
         self.path = path
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(path)
@@ -101,10 +103,10 @@ class Broker:
                              daemon=True).start()
 
     def _pool(self, role: str) -> WorkerPool:
-        if self.engine is None:
+        if self.backend is None:
             raise Problem(500, "internal", "this server has no local query workers",
                           hint="a bug: report it")
-        pool = self.engine.updates if role == "update" else self.engine.queries
+        pool = self.backend.updates if role == "update" else self.backend.queries
         if pool is None:
             raise Problem(403, "updates-disabled", "this server does not accept updates",
                           hint="start it with --enable-update and CRINKKG_UPDATE_TOKEN set")
@@ -114,12 +116,12 @@ class Broker:
         started = time.perf_counter()
         try:
             pool = self._pool(role)
-            assert self.engine is not None
-            self.engine._admit()
+            assert self.backend is not None
+            self.backend._admit()
             try:
-                reply, _ = pool.run(job, timeout=timeout, wait=self.engine.settings.queue_wait)
+                reply, _ = pool.run(job, timeout=timeout, wait=self.backend.settings.queue_wait)
             finally:
-                self.engine._leave()
+                self.backend._leave()
         except Problem as problem:
             reply = problem.to_wire()
         return ("done", reply, time.perf_counter() - started)
@@ -157,11 +159,11 @@ class Broker:
 
     def stats(self) -> dict[str, int]:
         """The shared pool as ``/health`` and ``/metrics`` show it."""
-        engine = self.engine
-        if engine is None:
+        backend = self.backend
+        if backend is None:
             return {"channels": len(self._channels)}
-        return {"alive": engine.queries.alive, "restarts": engine.queries.restarts,
-                "size": engine.queries.size, "in_flight": engine.in_flight,
+        return {"alive": backend.queries.alive, "restarts": backend.queries.restarts,
+                "size": backend.queries.size, "in_flight": backend.in_flight,
                 "channels": len(self._channels)}
 
     def collect(self) -> list[dict]:
@@ -247,9 +249,10 @@ class BrokerClient:
         threading.Thread(target=serve, name="crinkkg-metrics-channel", daemon=True).start()
 
 
-class RemotePool:
-    """Stands in for a :class:`~crinkkg.backends.embedded.pool.WorkerPool` in an HTTP process: the
-    same ``run``, ``alive`` and ``restarts``, answered by the broker's pool."""
+class BrokeredPool:
+    """The broker's pool as an HTTP process sees it: stands in for a
+    :class:`~crinkkg.backends.embedded.pool.WorkerPool` there, with the same ``run``,
+    ``alive`` and ``restarts``, answered by the pool in the serving process."""
 
     def __init__(self, client: BrokerClient, role: str, size: int) -> None:
         self.client = client
@@ -272,7 +275,7 @@ class RemotePool:
         if answer[0] != "done":
             raise Problem.from_wire(answer)
         _, reply, seconds = answer
-        return reply, seconds  # an error reply is raised by the engine, as a worker's is
+        return reply, seconds  # an error reply is raised by the backend, as a worker's is
 
     def stats(self) -> dict[str, int]:
         return self.client.ask(("stats",), 10)[1]  # type: ignore[return-value]

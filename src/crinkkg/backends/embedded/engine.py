@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crinkkg.backends.contract import Admission, QueryHelpers, Reply
-from crinkkg.backends.embedded.broker import Broker, BrokerClient, RemotePool
+from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.backends.evaluation import OverBudget, run_bounded_query
 from crinkkg.errors import CrinkError
@@ -51,7 +51,7 @@ class EmbeddedBackend(QueryHelpers):
     def __init__(self, settings: Settings, *, start: bool = True,
                  broker: str | None = None, local_quads: int | None = None) -> None:
         """``broker``: the Unix socket of a :class:`~crinkkg.backends.embedded.broker.Broker` whose
-        worker pools this engine uses (an HTTP process of a multi-process server) instead
+        worker pools this backend uses (an HTTP process of a multi-process server) instead
         of starting its own. ``local_quads``: the largest store this process copies into
         memory for the lookups it answers itself (default ``settings.memory_quads``)."""
         self.settings = settings
@@ -59,16 +59,16 @@ class EmbeddedBackend(QueryHelpers):
         self.link = Path(settings.store).absolute()
         self._admission = Admission(settings.max_concurrent)
         self._admit_lock = threading.Lock()
-        self.remote: RemotePool | None = None
-        self.queries: WorkerPool | RemotePool
-        self.updates: WorkerPool | RemotePool | None = None
+        self.brokered: BrokeredPool | None = None
+        self.queries: WorkerPool | BrokeredPool
+        self.updates: WorkerPool | BrokeredPool | None = None
         if broker is not None:
             client = BrokerClient(broker)
             self.client: BrokerClient | None = client
-            self.queries = self.remote = RemotePool(client, "query",
-                                                    max(1, settings.query_workers))
+            self.queries = self.brokered = BrokeredPool(client, "query",
+                                                        max(1, settings.query_workers))
             if settings.enable_update:
-                self.updates = RemotePool(client, "update", 1)
+                self.updates = BrokeredPool(client, "update", 1)
         else:
             self.client = None
             self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
@@ -145,8 +145,8 @@ class EmbeddedBackend(QueryHelpers):
     @property
     def in_flight(self) -> int:
         """Queries admitted and not yet answered (server-wide with a shared pool)."""
-        if self.remote is not None:
-            return self.remote.stats()["in_flight"] + self._admission.count
+        if self.brokered is not None:
+            return self.brokered.stats()["in_flight"] + self._admission.count
         return self._admission.count
 
     def after_fork(self) -> None:
@@ -219,9 +219,9 @@ class EmbeddedBackend(QueryHelpers):
         self._admit()
         try:
             store = self._local_store().current()
-            # from a memory copy, a lookup is answered faster without the SPARQL engine
-            # (an index scan costs 6 µs there, the engine's parse and plan 20); from the
-            # database, slower (bench/README.md, "Lookups without the engine")
+            # from a memory copy, a lookup is answered faster by an index scan than by the
+            # SPARQL engine's parse and plan; from the database, slower (bench/README.md
+            # measures both)
             reply = run_bounded_query(store, job, form, self.settings.inline_bytes,
                                       lookups=not store.on_disk)
         except OverBudget:
@@ -290,8 +290,8 @@ class EmbeddedShare:
         settings = backend.settings
         self.backend = backend
         # the serving process answers no query itself, so it opens no store of its own: a
-        # memory copy there (35-40 MB at 50k) would be inherited by every HTTP process
-        # forked from it and counted in each one's RSS
+        # memory copy there would be inherited by every HTTP process forked from it and
+        # counted in each one's RSS
         backend.answers_lookups = False
         self.broker = Broker(backend, os.path.join(folder, "broker.sock"))
         self.front = EmbeddedBackend(settings, start=False, broker=self.broker.path,
@@ -300,7 +300,7 @@ class EmbeddedShare:
     def start(self) -> None:
         # the HTTP processes open the store after the fork (a RocksDB handle does not
         # survive one), each with its own memory copy: one made here before the fork
-        # would be shared, but the fork would wait for it (start-up 0.6 -> 1.6 s at 50k)
+        # would be shared, but the fork, and so the server's start-up, would wait for it
         self.broker.start()
 
     def in_child(self, snapshot) -> None:

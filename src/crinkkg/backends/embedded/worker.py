@@ -57,8 +57,8 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-#: memory a quad of the in-memory copy takes (0.4 kB measured, with room to spare), and
-#: what a worker needs besides: ~90 MB to run, and making the copy allocates 200 MB at once
+#: the memory a quad of the in-memory copy takes (measured, with room to spare), and what a
+#: worker needs besides: its own running, and the one large allocation that makes the copy
 _BYTES_PER_COPIED_QUAD = 600
 _WORKER_BASE_MB = 300
 
