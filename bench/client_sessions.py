@@ -32,7 +32,8 @@ from collections.abc import Callable
 
 import requests
 
-from crinkkg.backends.sparql_client import Endpoints, SparqlClient
+from crinkkg.backends.endpoints import Endpoints
+from crinkkg.backends.sparql_client import SparqlClient
 
 from .servers import _bin, free_port
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import requests
 
+from crinkkg.backends.endpoints import Endpoints
 from crinkkg.backends.remote import ClientStore
-from crinkkg.backends.sparql_client import Endpoints, SparqlClient
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.reasoning import in_store
 
 ROOT = Path(__file__).resolve().parent.parent

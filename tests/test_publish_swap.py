@@ -13,9 +13,10 @@ import pyoxigraph as ox
 import pytest
 from remote_stores import RemoteStore
 
+from crinkkg.backends.endpoints import Endpoints
 from crinkkg.backends.publish import STAGING, publish
 from crinkkg.backends.remote import MANIFEST_GRAPH, Manifest, read_manifest
-from crinkkg.backends.sparql_client import Endpoints, SparqlClient
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.vocab import INFERRED_GRAPH_IRI
 

@@ -371,9 +371,9 @@ def _expected_graph(path: Path) -> Graph:
 
 def _form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue."""
-    from crinkkg.web.services.editor import query_form
+    from crinkkg.sparqltext import query_form
 
-    return query_form(text)
+    return query_form(text) or "SELECT"
 
 
 def _query(server, text: str, accept: str) -> requests.Response:

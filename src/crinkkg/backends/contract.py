@@ -72,13 +72,6 @@ class Backend(Protocol):
               max_rows: int | None = None) -> Reply:
         """Evaluate a query; serialise its result for this ``Accept`` or ``fmt``."""
 
-    def query_now(self, sparql: str, *, base_iri: str | None = None,
-                  accept: str | None = None) -> Reply | None:
-        """The answer to a query over the default view that this process can give at once,
-        at a cost bounded without a timeout (a lookup); ``None`` when :meth:`query` must
-        run it (or for any error: :meth:`query` reports it). The web's busiest requests
-        are answered this way without its middleware (``crinkkg.web.http.query_lane``)."""
-
     def read_graph(self, graph: str | None, *, accept: str | None = None,
                    fmt: Override = None) -> Reply:
         """One named graph (``None``: the default graph, the union of all)."""
@@ -228,11 +221,6 @@ class QueryHelpers:
 
     _figures: tuple[str, tuple[dict[str, int], int]] | None = None
     _statistics: tuple[str, Statistics] | None = None
-
-    def query_now(self, sparql: str, *, base_iri: str | None = None,
-                  accept: str | None = None) -> Reply | None:
-        """None: no query is answered at once unless the backend says how."""
-        return None
 
     def select_json(self: Backend, sparql: str, view: View = "all") -> dict:
         """SELECT results as parsed SPARQL 1.1 JSON."""

@@ -10,7 +10,7 @@ import click
 import pyoxigraph as ox
 
 from crinkkg import __version__
-from crinkkg.backends.contract import Backend
+from crinkkg.backends.contract import ALL_ROWS, Backend
 from crinkkg.backends.embedded.direct import DirectBackend
 from crinkkg.cli.options import given_settings, setting_options
 from crinkkg.errors import CrinkError
@@ -21,7 +21,6 @@ from crinkkg.settings import SETTINGS, Settings
 from crinkkg.views import VIEWS
 
 #: a command's answers are not capped: the caps protect a server from its clients
-_ALL_ROWS = 2**31
 RESULTS_JSON = "application/sparql-results+json"
 _RESULT_TYPES = tuple(f.media_type for f in formats_for("results"))
 
@@ -188,7 +187,7 @@ def _backend(settings: Settings, no_build: bool = False) -> Backend:
     if settings.backend:
         from crinkkg.backends import open_backend
 
-        return _answer(lambda: open_backend(settings.with_(max_rows=_ALL_ROWS)))
+        return _answer(lambda: open_backend(settings.with_(max_rows=ALL_ROWS)))
     return _local_backend(settings, no_build)
 
 
@@ -196,7 +195,7 @@ def _local_backend(settings: Settings, no_build: bool = False) -> DirectBackend:
     """The local store, built first unless ``no_build``, read in this process."""
     if not no_build:
         _build_or_stale(settings)
-    backend = DirectBackend(settings, max_rows=_ALL_ROWS)
+    backend = DirectBackend(settings, max_rows=ALL_ROWS)
     backend.start()
     return backend
 
@@ -244,7 +243,7 @@ def query(ctx: click.Context, query: str | None, query_file, fmt: str | None,
     table = fmt in (None, "table")
     # a table is drawn from JSON results; a graph comes as Turtle unless --format says
     reply = _answer(lambda: backend.query(
-        text, view=view or "all", max_rows=_ALL_ROWS,
+        text, view=view or "all", max_rows=ALL_ROWS,
         fmt=("json", "turtle") if table else fmt))
     result_kind = reply.content_type.split(";")[0] in (RESULTS_JSON, *_RESULT_TYPES)
     if fmt is not None and fmt != "table" and fmt not in (RESULT_FORMATS if result_kind
@@ -298,7 +297,7 @@ def export(ctx: click.Context, fmt: str, view: str | None, output: Path | None,
         data = _answer(lambda: backend.read_dataset(fmt=fmt)).body
     else:
         data = _answer(lambda: backend.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                                             view=view, fmt=fmt, max_rows=_ALL_ROWS)).body
+                                             view=view, fmt=fmt, max_rows=ALL_ROWS)).body
     if output is None:
         sys.stdout.buffer.write(data)
     else:

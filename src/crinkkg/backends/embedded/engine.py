@@ -186,21 +186,6 @@ class EmbeddedBackend(QueryHelpers):
                 return reply
         return self._run(self.queries, job, self.settings.timeout)
 
-    def query_now(self, sparql: str, *, base_iri: str | None = None,
-                  accept: str | None = None) -> Reply | None:
-        """A one-pattern query answered in this process (:meth:`_inline`), else None."""
-        if self.settings.inline_bytes <= 0 or not self.answers_lookups:
-            return None
-        form = single_pattern(sparql)
-        if form is None:
-            return None
-        job = ("query", sparql, "all", None, None, base_iri, accept, None,
-               self.settings.max_rows)
-        try:
-            return self._inline(job, form)
-        except Problem:
-            return None  # query() gives the same answer, counted where errors are counted
-
     def _local_store(self) -> CurrentStore:
         local = self._local
         if local is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.problems import Problem
-from crinkkg.sparqltext import Unreadable, tokenize
+from crinkkg.sparqltext import query_form
 from crinkkg.vocab import PREFIXES
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import shorten, term
@@ -25,17 +25,6 @@ _TERMS = """SELECT DISTINCT ?t ?kind WHERE {
 } ORDER BY ?t"""
 
 
-def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside the prologue."""
-
-    try:
-        for token in tokenize(sparql):
-            if token.is_word("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                return token.value.upper()
-    except Unreadable:
-        pass
-    return "SELECT"
-
 @dataclass
 class Outcome:
     """What running the page's query gave: a table, a boolean, or a problem."""
@@ -50,7 +39,7 @@ class Outcome:
 
 def run(sparql: str, view: str) -> Outcome:
     """Evaluate the page's query through the backend; errors become part of the outcome."""
-    form = query_form(sparql)
+    form = query_form(sparql) or "SELECT"
     outcome = Outcome(form)
     backend = get_backend()
     started = time.perf_counter()
