@@ -31,21 +31,6 @@ def allowed_origin(settings: Settings, origin: str | None) -> str | None:
     return origin if origin in settings.cors_origins else None
 
 
-def read_headers(settings: Settings, origin: str | None) -> tuple[tuple[str, str], ...]:
-    """The CORS headers of a read's answer to a request from ``origin`` (none when it is
-    not allowed), as the query answers write them.
-
-    >>> read_headers(Settings(), "https://a.example")[0]
-    ('Access-Control-Allow-Origin', '*')
-    """
-    allowed = allowed_origin(settings, origin)
-    if allowed is None:
-        return ()
-    headers = (("Access-Control-Allow-Origin", allowed),
-               ("Access-Control-Expose-Headers", EXPOSED_HEADERS))
-    return headers if allowed == "*" else (*headers, ("Vary", "Origin"))
-
-
 def write_origin(settings: Settings, origin: str | None) -> str | None:
     """The ``Access-Control-Allow-Origin`` value for writes from ``origin``, or ``None``
     (the default: no other origin may write)."""
@@ -67,11 +52,16 @@ def mark_write(environ: dict) -> None:
 
 def answer_headers(settings: Settings, environ: dict) -> tuple[tuple[str, str], ...]:
     """The CORS headers of any answer to this request: a read's for reads, a write's for
-    writes (:func:`mark_write`); none for an origin that is not allowed."""
+    writes (:func:`mark_write`); none for an origin that is not allowed.
+
+    >>> answer_headers(Settings(), {"HTTP_ORIGIN": "https://a.example"})[0]
+    ('Access-Control-Allow-Origin', '*')
+    >>> answer_headers(Settings(), {"HTTP_ORIGIN": "https://a.example", WRITE: True})
+    ()
+    """
     origin = environ.get("HTTP_ORIGIN")
-    if not environ.get(WRITE):
-        return read_headers(settings, origin)
-    allowed = write_origin(settings, origin)
+    allowed = write_origin(settings, origin) if environ.get(WRITE) \
+        else allowed_origin(settings, origin)
     if allowed is None:
         return ()
     headers = (("Access-Control-Allow-Origin", allowed),
