@@ -132,7 +132,8 @@ class RuleInstances:
 
     # -- looking things up -----------------------------------------------------------------
 
-    def _quads(self, s, p, o) -> tuple:
+    def quads(self, s, p, o) -> tuple:
+        """The quads matching a pattern in the store (outside the skipped graph), remembered."""
         key = (s, p, o)
         found = self._seen.get(key)
         if found is None:
@@ -143,10 +144,10 @@ class RuleInstances:
         return found
 
     def graphs_of(self, s, p, o) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [q.graph_name for q in self._quads(s, p, o)]
+        return [q.graph_name for q in self.quads(s, p, o)]
 
     def holds(self, s, p, o) -> bool:
-        return bool(self._quads(s, p, o))
+        return bool(self.quads(s, p, o))
 
     def objects(self, s, p) -> list:
         """The distinct objects of ``s p ?o`` (a list the caller must not change)."""
@@ -154,7 +155,7 @@ class RuleInstances:
         found = self._lists.get(key)
         if found is None:
             found = self._lists[key] = list(dict.fromkeys(q.object
-                                                          for q in self._quads(s, p, None)))
+                                                          for q in self.quads(s, p, None)))
         return found
 
     def subjects(self, p, o) -> list:
@@ -163,12 +164,12 @@ class RuleInstances:
         found = self._lists.get(key)
         if found is None:
             found = self._lists[key] = list(dict.fromkeys(q.subject
-                                                          for q in self._quads(None, p, o)))
+                                                          for q in self.quads(None, p, o)))
         return found
 
     def pairs(self, p) -> Iterator[tuple[object, object]]:
         seen = set()
-        for q in self._quads(None, p, None):
+        for q in self.quads(None, p, None):
             if (q.subject, q.object) not in seen:
                 seen.add((q.subject, q.object))
                 yield q.subject, q.object

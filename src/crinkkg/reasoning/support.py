@@ -135,7 +135,7 @@ def link_iri(subject: str, prop: str, obj: str) -> str:
 
 def shortcut_properties(rules: RuleInstances) -> list[ox.NamedNode]:
     """The properties with a property chain and their super-properties, from the TBox."""
-    found = {q.subject for q in rules._quads(None, CHAIN, None)
+    found = {q.subject for q in rules.quads(None, CHAIN, None)
              if isinstance(q.subject, ox.NamedNode)}
     frontier = list(found)
     while frontier:
