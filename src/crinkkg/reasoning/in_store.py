@@ -388,8 +388,8 @@ class _InStore:
             seen.add(dt)
             used.add(dt)
             used.update(SUBSUMPTIONS.get(dt, ()))
-            check = LEXICAL_CHECKS.get(URIRef(dt))
-            if check is None:
+            lexical = LEXICAL_CHECKS.get(URIRef(dt))
+            if lexical is None:
                 continue
             props = " ".join(f"<{r['p']['value']}>" for r in rows
                              if r.get("d", {}).get("value") == dt)
@@ -399,7 +399,7 @@ class _InStore:
             for lit in lits:
                 value = lit["o"]["value"]
                 try:
-                    check(value)
+                    lexical(value)
                 except ValueError:
                     self.messages.add("Lexical value of the literal '%s' does not match its "
                                       "datatype (%s)" % (value, dt))

@@ -375,3 +375,8 @@ class RuleCompiler:
                         "?x ?p ?s"),
         ]
         return [Rule(u, None, None) for u in ups]
+
+
+def compile_rules(schema: Schema, terms: Terms, form: UpdateForm) -> RuleSet:
+    """The rules of the closed ``schema``, each update written by ``form``."""
+    return RuleCompiler(Consequences(schema, terms), form).rule_set()

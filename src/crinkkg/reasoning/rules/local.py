@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal
@@ -22,10 +23,9 @@ from rdflib.namespace import OWL, RDF
 from crinkkg.datatypes import LEXICAL_CHECKS
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning.rules.checks import Messages, check
-from crinkkg.reasoning.rules.compiler import Consequences, Rule, RuleCompiler, RuleSet
+from crinkkg.reasoning.rules.compiler import Rule, compile_rules
 from crinkkg.reasoning.rules.fixpoint import close
 from crinkkg.reasoning.rules.proxies import Terms
-from crinkkg.reasoning.rules.tbox import Schema
 from crinkkg.reasoning.rules.vocabulary import (
     DATATYPE_DISJOINTNESS,
     DISJOINT_WITH,
@@ -131,10 +131,6 @@ class MemoryStore:
                 triples.append((ox.NamedNode(a), DISJOINT_WITH, ox.NamedNode(b)))
         return triples
 
-    def compile(self, schema: Schema) -> RuleSet:
-        """The rules of ``schema``, as local updates."""
-        return RuleCompiler(Consequences(schema, self.terms), insert_update).rule_set()
-
     # -- RuleStore ---------------------------------------------------------------------------
 
     def apply(self, rule: Rule) -> bool:
@@ -204,7 +200,8 @@ def run(triples: Iterable[tuple]) -> tuple[list[tuple], Counter, list[str], set]
     axiom_nodes = reasoning.axiom_blank_nodes(axiom_graph)
     messages = Messages()
     store.add(store.datatype_axioms(messages))
-    schema = close(store, store.schema_input, terms, store.compile)
+    schema = close(store, store.schema_input, terms,
+                   partial(compile_rules, terms=terms, form=insert_update))
     check(schema, store, terms, messages)
     kept: list[tuple] = []
     removed: Counter[str] = Counter()
