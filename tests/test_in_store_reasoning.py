@@ -21,6 +21,7 @@ from crinkkg.backends.remote import ClientStore
 from crinkkg.backends.sparql_client import Endpoints, RemoteStoreError, SparqlClient
 from crinkkg.inputs.loading import load_inputs
 from crinkkg.reasoning import in_store, rules
+from crinkkg.vocab import RDF_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/crinkkg/"
@@ -232,7 +233,7 @@ def test_generalized_difference_is_exactly_the_documented_one() -> None:
     in_store.reason_in_store(store, list(graphs), graph)
     expected, _ = _local(graphs)
     got = _inferred(store, graph)
-    x_is_s = ox.Triple(ox.NamedNode("http://example.org/x"), ox.NamedNode(rules.TYPE.value),
+    x_is_s = ox.Triple(ox.NamedNode("http://example.org/x"), ox.NamedNode(RDF_TYPE),
                        ox.NamedNode("http://example.org/S"))
     assert x_is_s in expected
     assert expected - got == {x_is_s}

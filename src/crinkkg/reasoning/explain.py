@@ -20,32 +20,40 @@ import pyoxigraph as ox
 
 from crinkkg.errors import CrinkError
 from crinkkg.output import short
-from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import (
+    INFERRED_GRAPH,
+    NAMESPACE_IRIS,
+    OWL_NS,
+    PREFIXES,
+    RDF_NS,
+    RDF_TYPE,
+    RDFS_NS,
+    RDFS_SUBCLASS_OF,
+    SUPPORT_GRAPH_IRI,
+)
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-PROV_DERIVED = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+PROV_DERIVED = ox.NamedNode(NAMESPACE_IRIS["PROV"] + "wasDerivedFrom")
 
 
 def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
-TYPE, FIRST, REST, NIL = _n(RDF + "type"), _n(RDF + "first"), _n(RDF + "rest"), _n(RDF + "nil")
-SUBCLASS, SUBPROP = _n(RDFS + "subClassOf"), _n(RDFS + "subPropertyOf")
-DOMAIN, RANGE = _n(RDFS + "domain"), _n(RDFS + "range")
-INVERSE, SYMMETRIC = _n(OWL + "inverseOf"), _n(OWL + "SymmetricProperty")
-TRANSITIVE, CHAIN = _n(OWL + "TransitiveProperty"), _n(OWL + "propertyChainAxiom")
-EQ_CLASS, EQ_PROP, SAME = _n(OWL + "equivalentClass"), _n(OWL + "equivalentProperty"), \
-    _n(OWL + "sameAs")
-HAS_VALUE, ON_PROPERTY = _n(OWL + "hasValue"), _n(OWL + "onProperty")
-SOME_VALUES, INTERSECTION, UNION = _n(OWL + "someValuesFrom"), _n(OWL + "intersectionOf"), \
-    _n(OWL + "unionOf")
+TYPE, FIRST, REST, NIL = (_n(RDF_TYPE), _n(RDF_NS + "first"), _n(RDF_NS + "rest"),
+                          _n(RDF_NS + "nil"))
+SUBCLASS, SUBPROP = _n(RDFS_SUBCLASS_OF), _n(RDFS_NS + "subPropertyOf")
+DOMAIN, RANGE = _n(RDFS_NS + "domain"), _n(RDFS_NS + "range")
+INVERSE, SYMMETRIC = _n(OWL_NS + "inverseOf"), _n(OWL_NS + "SymmetricProperty")
+TRANSITIVE, CHAIN = _n(OWL_NS + "TransitiveProperty"), _n(OWL_NS + "propertyChainAxiom")
+EQ_CLASS, EQ_PROP, SAME = (_n(OWL_NS + "equivalentClass"), _n(OWL_NS + "equivalentProperty"),
+                           _n(OWL_NS + "sameAs"))
+HAS_VALUE, ON_PROPERTY = _n(OWL_NS + "hasValue"), _n(OWL_NS + "onProperty")
+SOME_VALUES, INTERSECTION, UNION = (_n(OWL_NS + "someValuesFrom"),
+                                    _n(OWL_NS + "intersectionOf"), _n(OWL_NS + "unionOf"))
 INFERRED = _n(str(INFERRED_GRAPH))
 SUPPORT = _n(SUPPORT_GRAPH_IRI)
-OA = "http://www.w3.org/ns/oa#"
-STATED_IN = _n("https://w3id.org/crinkkg/ontology#statedIn")
+OA = PREFIXES["oa"]
+STATED_IN = _n(NAMESPACE_IRIS["CRINK"] + "statedIn")
 HAS_SOURCE, HAS_SELECTOR = _n(OA + "hasSource"), _n(OA + "hasSelector")
 EXACT, START, END = _n(OA + "exact"), _n(OA + "start"), _n(OA + "end")
 MAX_DEPTH = 25
@@ -124,7 +132,8 @@ class RuleInstances:
 
     # -- looking things up -----------------------------------------------------------------
 
-    def _quads(self, s, p, o) -> tuple:
+    def quads(self, s, p, o) -> tuple:
+        """The quads matching a pattern in the store (outside the skipped graph), remembered."""
         key = (s, p, o)
         found = self._seen.get(key)
         if found is None:
@@ -135,10 +144,10 @@ class RuleInstances:
         return found
 
     def graphs_of(self, s, p, o) -> list[ox.NamedNode | ox.DefaultGraph]:
-        return [q.graph_name for q in self._quads(s, p, o)]
+        return [q.graph_name for q in self.quads(s, p, o)]
 
     def holds(self, s, p, o) -> bool:
-        return bool(self._quads(s, p, o))
+        return bool(self.quads(s, p, o))
 
     def objects(self, s, p) -> list:
         """The distinct objects of ``s p ?o`` (a list the caller must not change)."""
@@ -146,7 +155,7 @@ class RuleInstances:
         found = self._lists.get(key)
         if found is None:
             found = self._lists[key] = list(dict.fromkeys(q.object
-                                                          for q in self._quads(s, p, None)))
+                                                          for q in self.quads(s, p, None)))
         return found
 
     def subjects(self, p, o) -> list:
@@ -155,12 +164,12 @@ class RuleInstances:
         found = self._lists.get(key)
         if found is None:
             found = self._lists[key] = list(dict.fromkeys(q.subject
-                                                          for q in self._quads(None, p, o)))
+                                                          for q in self.quads(None, p, o)))
         return found
 
     def pairs(self, p) -> Iterator[tuple[object, object]]:
         seen = set()
-        for q in self._quads(None, p, None):
+        for q in self.quads(None, p, None):
             if (q.subject, q.object) not in seen:
                 seen.add((q.subject, q.object))
                 yield q.subject, q.object

@@ -6,7 +6,12 @@ Why: a graph too large for this process gets the same closure as the local build
 TBox (the schema triples the rules compile from, small) comes into this process; every
 instance rule runs in the store, so this process's memory stays flat whatever the data size.
 
-How (everything else is :mod:`crinkkg.reasoning.rules`, reused, not copied):
+How: the compiled rules, the fixpoint and the checks are :mod:`crinkkg.reasoning.rules`'s,
+composed, not copied; this module supplies the store they run against (the fixpoint's
+:class:`~crinkkg.reasoning.rules.fixpoint.RuleStore`, the checks'
+:class:`~crinkkg.reasoning.rules.checks.Queryable`) and the form of the rules' updates (the
+compiler's :class:`~crinkkg.reasoning.rules.compiler.UpdateForm`), and what only a remote
+store needs:
 
 - The store is reached through :class:`SparqlStore` (``select``, ``ask``, ``update``), with two
   implementations: :class:`LocalStore` over a :class:`pyoxigraph.Store` (the reference, used by
@@ -45,7 +50,7 @@ How (everything else is :mod:`crinkkg.reasoning.rules`, reused, not copied):
   ``SELECT``/``ASK`` over the merge, with the same messages.
 """
 
-# ruff: noqa: UP031  (the inconsistency messages are owlrl's, %-formatted as rules.py does)
+# ruff: noqa: UP031  (the inconsistency messages are owlrl's, %-formatted as owlrl does)
 
 from __future__ import annotations
 
@@ -62,10 +67,28 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from crinkkg.datatypes import LEXICAL_CHECKS
 from crinkkg.errors import CrinkError, Inconsistency
 from crinkkg.reasoning import owlrl_closure as reasoning
-from crinkkg.reasoning import rules
-from crinkkg.terms import RDF_LANG_STRING, XSD_STRING, to_oxigraph
+from crinkkg.reasoning.rules.checks import Messages, check
+from crinkkg.reasoning.rules.compiler import Consequences, Rule, RuleCompiler, RuleSet
+from crinkkg.reasoning.rules.fixpoint import close
+from crinkkg.reasoning.rules.proxies import LITERAL_PROXY, PROXY_PREFIX, Terms
+from crinkkg.reasoning.rules.tbox import Schema
+from crinkkg.reasoning.rules.vocabulary import (
+    ALL_DISJOINT_CLASSES,
+    DATATYPE_DISJOINTNESS,
+    DISJOINT_WITH,
+    MEMBERS,
+    RL_DATATYPES,
+    SCHEMA_PREDICATES,
+    SCHEMA_TYPES,
+    SUBSUMPTIONS,
+    TYPE,
+    UnsupportedConstruct,
+)
+from crinkkg.terms import XSD_STRING, to_oxigraph
+from crinkkg.vocab import OWL_NS, RDF_LANGSTRING
 
 __all__ = ["InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
            "reason_in_store"]
@@ -74,15 +97,12 @@ MARKER_GRAPH = "urn:x-crinkkg:in-store:fired"  # + ":" + a digest of the inferre
 #: where the merge of many asserted graphs is copied for the rules to read (per inferred graph)
 WORK_GRAPH = "urn:x-crinkkg:in-store:asserted:"
 #: above this many asserted graphs the rules read one copy of their merge: Virtuoso's cost
-#: of a query grows with the graphs of its dataset (a two-pattern join over a 500k build:
-#: 0.11 s over its 8 big graphs, 3.4 s over all 1,436, one per stored text), and every rule
-#: update names them all
+#: of a query grows with the number of graphs in its dataset, and every rule update names
+#: them all (measured in bench/README.md, reasoning inside a remote store)
 MERGE_ABOVE = 50
-PROXY_PREFIX = "urn:x-crinkkg:rules:"
-_LITERAL_PROXY = re.compile(r"<" + re.escape(rules.LITERAL_PROXY) + r"\d+>")
+_LITERAL_PROXY = re.compile(r"<" + re.escape(LITERAL_PROXY) + r"\d+>")
 _TRANSITIVE = re.compile(r"(\?\w+) (<[^>]+>)\+ (\?\w+) \.")
 _SVF_TYPED = re.compile(r" \?v a (<[^>]+>) \.")
-_OWL, _RDF = str(OWL), str(RDF)
 
 
 def marker_graph(inferred: str) -> str:
@@ -163,56 +183,38 @@ def _nt(term) -> str:
     return str(to_oxigraph(term))
 
 
-class _RemoteQuads:
-    """Stands in for the local engine's store where :meth:`rules._Engine.run` adds the schema
-    closure and the datatype axioms: keeps them here (TBox-sized) and writes to the inferred
-    graph those that the clean-up would keep."""
+class _InStore:
+    """One run of the compiled rules in a SPARQL store.
 
-    def __init__(self, engine: _RemoteEngine) -> None:
-        self.engine = engine
-        self.extra: list[ox.Quad] = []
-
-    def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
-        e = self.engine
-        lines = []
-        for q in quads:
-            self.extra.append(q)
-            t = (e.terms.back(q.subject), e.terms.back(q.predicate), e.terms.back(q.object))
-            why = reasoning.removal_reason(t, e.axiom_nodes)
-            if why:
-                e.removed[why] += 1
-            elif any(isinstance(x, BNode) for x in t):
-                e.removed["unstorable-blank-node"] += 1  # a fresh blank node would not be it
-            else:
-                lines.append(" ".join(_nt(x) for x in t) + " .")
-        for i in range(0, len(lines), 5000):
-            e.remote.update(f"INSERT DATA {{ GRAPH <{e.inferred}> {{ "
-                            + "\n".join(lines[i:i + 5000]) + " } }")
-
-    def quads_for_pattern(self, s, p, o, g) -> list[ox.Quad]:
-        found = [q for q in self.extra if q.predicate == p]
-        found += [ox.Quad(a, p, b) for a, _, b in self.engine.remote_triples(
-            f"?s <{p.value}> ?o", "?s ?o", p)]
-        return found
-
-
-class _RemoteEngine(rules._Engine):
-    """The local engine with its store, its updates and its queries sent to a remote store."""
+    Composes the pieces of :mod:`crinkkg.reasoning.rules`: it is the fixpoint's
+    :class:`~crinkkg.reasoning.rules.fixpoint.RuleStore` and the checks'
+    :class:`~crinkkg.reasoning.rules.checks.Queryable`, each request sent to the store, and
+    :meth:`insert` is the :class:`~crinkkg.reasoning.rules.compiler.UpdateForm` its rules are
+    compiled with. Only the TBox, and the schema closure and datatype axioms derived from it,
+    are kept in this process.
+    """
 
     def __init__(self, remote: SparqlStore, graphs: Sequence[str], inferred: str) -> None:
-        super().__init__(rules._Terms())
+        self.terms = Terms()
         self.remote, self.graphs, self.inferred = remote, list(graphs), inferred
-        self.store = _RemoteQuads(self)  # type: ignore[assignment]
         self.from_all = " ".join(f"FROM <{g}>" for g in [*self.graphs, inferred])
         self.from_asserted = " ".join(f"FROM <{g}>" for g in self.graphs)
         self.using = " ".join(f"USING <{g}>" for g in [*self.graphs, inferred])
         self.axiom_nodes: set = set()
         self.removed: Counter[str] = Counter()
+        self.messages = Messages()
+        #: the asserted schema triples, as the engine's terms (read by :meth:`read_schema`)
+        self.schema_input: set[tuple] = set()
+        #: the schema closure and the datatype axioms: TBox-sized, kept here
+        self.extra: list[tuple] = []
+        #: what the last compiled TBox implies (read by the update form and the literal checks)
+        self.consequences: Consequences | None = None
         self.literal_props: set[str] = set()
         self.reads_anything: set[str] = set()
         self.asserted_literal_props: set[str] = set()
         self.markers = marker_graph(inferred)
-        self._fired = 0
+        #: rule updates sent so far
+        self.fired = 0
 
     # -- terms ---------------------------------------------------------------------------
 
@@ -236,15 +238,36 @@ class _RemoteEngine(rules._Engine):
             else:
                 yield self.node(r["s"]), p, self.node(r["o"])
 
-    # -- the local engine's hooks, sent to the store ---------------------------------------
+    # -- the compiled rules, in the store's form -------------------------------------------
 
-    def _insert(self, template: list[str], where: str, guard: str | None,
-                project: str | None = None) -> str:  # type: ignore[override]
+    def compile(self, schema: Schema) -> RuleSet:
+        """The local rules in the store's form, and the types that the local engine reaches
+        through an inverse of a literal-valued triple (``"v" p- ?x``, then p-'s range):
+        straight from ``?x p "v"``. A rule that reads a literal's class reads more than it
+        says."""
+        cons = self.consequences = Consequences(schema, self.terms)
+        compiler = RuleCompiler(cons, self.insert)
+        singles = compiler.single_premise_rules()
+        pairs = [f"({p} {c})" for p, (_f, bwd, st, _ot) in cons.prop_closure.items()
+                 if bwd and p.value in self.asserted_literal_props for c in st]
+        if pairs:
+            singles.append(Rule(self.insert(
+                ["?x a ?c ."], "VALUES (?p ?c) { %s } ?x ?p ?y . FILTER(isLiteral(?y))"
+                % " ".join(pairs), "?x a ?c .", "?x ?c"), None, None))
+        joins, producers = compiler.join_rules()
+        joins = [r._replace(reads=None) if any(w in r.sparql for w in self.reads_anything)
+                 else r for r in joins]
+        return RuleSet(singles, joins, compiler.equality_rules(), producers)
+
+    def insert(self, template: list[str], where: str, guard: str | None,
+               project: str | None = None) -> str:
+        """The store's :class:`~crinkkg.reasoning.rules.compiler.UpdateForm`: the derived
+        triples into the inferred graph, the rule reading the merge through ``USING``."""
         binds: dict[str, str] = {}
         body = []
         for item in dict.fromkeys(template):
             s, p, rest = item.split(" ", 2)
-            if s.startswith("<" + rules.LITERAL_PROXY):
+            if s.startswith("<" + LITERAL_PROXY):
                 continue  # a literal subject: owlrl's generalized triple, not storable
             if s.startswith("?"):
                 binds[s] = f"BIND(IF(isLiteral({s}), ?unbound__, {s}) AS {s}__s)"
@@ -276,54 +299,82 @@ class _RemoteEngine(rules._Engine):
         """When a literal ``?v`` is a ``c`` for the local engine (which types literals, dt-type2
         and ranges), as a SPARQL condition; None when no literal can be."""
         dts = self._datatypes_of(c)
-        props = sorted(str(p) for p, (_f, _b, _st, ot) in self.prop_closure.items() if c in ot)
+        props = sorted(str(p) for p, (_f, _b, _st, ot) in self._consequences.prop_closure.items()
+                       if c in ot)
         tests = [f"DATATYPE(?v) IN ({', '.join(dts)})"] if dts else []
         if props:
             tests.append(f"EXISTS {{ ?s__ ?q__ ?v VALUES ?q__ {{ {' '.join(props)} }} }}")
         return " || ".join(tests) or None
 
-    def single_premise_updates(self) -> list[rules._Rule]:
-        """The local ones, and the types that the local engine reaches through an inverse of
-        a literal-valued triple (``"v" p- ?x``, then p-'s range): straight from ``?x p "v"``."""
-        ups = super().single_premise_updates()
-        pairs = [f"({p} {c})" for p, (_f, bwd, st, _ot) in self.prop_closure.items()
-                 if bwd and p.value in self.asserted_literal_props for c in st]
-        if pairs:
-            ups.append(rules._Rule(self._insert(
-                ["?x a ?c ."], "VALUES (?p ?c) { %s } ?x ?p ?y . FILTER(isLiteral(?y))"
-                % " ".join(pairs), "?x a ?c .", "?x ?c"), None, None))
-        return ups
+    @property
+    def _consequences(self) -> Consequences:
+        assert self.consequences is not None, "read after the rules are compiled"
+        return self.consequences
 
-    def join_updates(self) -> tuple[list[rules._Rule], bool]:
-        """The local ones; a rule that reads a literal's class reads more than it says."""
-        ups, producers = super().join_updates()
-        return [r._replace(reads=None) if any(w in r.sparql for w in self.reads_anything)
-                else r for r in ups], producers
+    # -- the fixpoint's RuleStore --------------------------------------------------------------
 
-    def _apply(self, rule: rules._Rule) -> bool:
-        self._fired += 1
-        marker = f"<{MARKER_GRAPH}:{self._fired}>"
-        self.remote.update(f"PREFIX owl: <{_OWL}> "
+    def apply(self, rule: Rule) -> bool:
+        self.fired += 1
+        marker = f"<{MARKER_GRAPH}:{self.fired}>"
+        self.remote.update(f"PREFIX owl: <{OWL_NS}> "
                            + self.text(rule.sparql.replace("{marker}", marker)))
         return self.remote.ask(f"ASK {{ GRAPH <{self.markers}> {{ <{MARKER_GRAPH}> "
                                f"<{MARKER_GRAPH}> {marker} }} }}")
 
-    def _schema_in_store(self) -> set[tuple]:
-        preds = " ".join(str(p) for p in rules.SCHEMA_PREDICATES)
-        types = " ".join(str(c) for c in rules.SCHEMA_TYPES)
+    def add(self, triples: Iterable[tuple]) -> None:
+        """Keeps the schema closure and the datatype axioms here, and writes to the inferred
+        graph those that the clean-up would keep."""
+        lines = []
+        back = self.terms.back
+        for triple in triples:
+            self.extra.append(triple)
+            t = tuple(back(x) for x in triple)
+            why = reasoning.removal_reason(t, self.axiom_nodes)
+            if why:
+                self.removed[why] += 1
+            elif any(isinstance(x, BNode) for x in t):
+                self.removed["unstorable-blank-node"] += 1  # a fresh blank node would not be it
+            else:
+                lines.append(" ".join(_nt(x) for x in t) + " .")
+        for i in range(0, len(lines), 5000):
+            self.remote.update(f"INSERT DATA {{ GRAPH <{self.inferred}> {{ "
+                               + "\n".join(lines[i:i + 5000]) + " } }")
+
+    def triples_with(self, p: ox.NamedNode) -> list[tuple]:
+        found = [t for t in self.extra if t[1] == p]
+        found += self.remote_triples(f"?s <{p.value}> ?o", "?s ?o", p)
+        return found
+
+    def schema_triples(self) -> set[tuple]:
+        preds = " ".join(str(p) for p in SCHEMA_PREDICATES)
+        types = " ".join(str(c) for c in SCHEMA_TYPES)
         where = (f"{{ VALUES ?p {{ {preds} }} ?s ?p ?o }} UNION "
-                 f"{{ VALUES ?o {{ {types} }} ?s a ?o BIND({rules.TYPE} AS ?p) }}")
+                 f"{{ VALUES ?o {{ {types} }} ?s a ?o BIND({TYPE} AS ?p) }}")
         return set(self.remote_triples(where, "?s ?p ?o"))
 
-    def _has_same_as(self) -> bool:
+    def has_same_as(self) -> bool:
         return self.remote.ask(f"ASK {self.from_all} {{ ?x <{OWL.sameAs}> ?y }}")
 
-    def _datatypes(self) -> list[ox.Quad]:
+    # -- the checks' Queryable -------------------------------------------------------------
+
+    def select(self, where: str) -> list[dict]:
+        rows = self.remote.select(f"PREFIX owl: <{OWL_NS}> SELECT * {self.from_all} "
+                                  f"WHERE {{ {self.text(where)} }}")
+        return [{k: self.node(v) for k, v in r.items()} for r in rows]
+
+    def ask(self, pattern: str) -> bool:
+        return self.remote.ask(f"PREFIX owl: <{OWL_NS}> ASK {self.from_all} "
+                               f"{{ {self.text(pattern)} }}")
+
+    # -- what the local engine does with its store, done in the store ---------------------
+
+    def datatype_axioms(self) -> list[tuple]:
         """owlrl's datatype axioms for the datatypes in use; ill-typed literals reported.
 
         Literals are not typed in the store (they cannot be subjects): see
         :meth:`check_literals`."""
-        # GROUP BY, not DISTINCT over an expression: 0.1 s instead of 4.8 s on Virtuoso at 50k
+        # GROUP BY, not DISTINCT over an expression, which Virtuoso evaluates slowly on
+        # large graphs (bench/README.md)
         rows = self.remote.select(f"SELECT ?p ?d {self.from_asserted} WHERE {{ ?s ?p ?o "
                                   "FILTER(isLiteral(?o)) BIND(DATATYPE(?o) AS ?d) } GROUP BY ?p ?d")
         self.asserted_literal_props = {r["p"]["value"] for r in rows}
@@ -331,14 +382,14 @@ class _RemoteEngine(rules._Engine):
         seen: set[str] = set()
         for r in rows:
             dt = r.get("d", {}).get("value")
-            if dt in (None, XSD_STRING, RDF_LANG_STRING) or dt not in rules.RL_DATATYPES \
+            if dt in (None, XSD_STRING, RDF_LANGSTRING) or dt not in RL_DATATYPES \
                     or dt in seen:  # rdflib gives plain and language strings no datatype
                 continue
             seen.add(dt)
             used.add(dt)
-            used.update(rules.SUBSUMPTIONS.get(dt, ()))
-            check = rules.LEXICAL_CHECKS.get(URIRef(dt))
-            if check is None:
+            used.update(SUBSUMPTIONS.get(dt, ()))
+            lexical = LEXICAL_CHECKS.get(URIRef(dt))
+            if lexical is None:
                 continue
             props = " ".join(f"<{r['p']['value']}>" for r in rows
                              if r.get("d", {}).get("value") == dt)
@@ -348,29 +399,18 @@ class _RemoteEngine(rules._Engine):
             for lit in lits:
                 value = lit["o"]["value"]
                 try:
-                    check(value)
+                    lexical(value)
                 except ValueError:
-                    self._error("Lexical value of the literal '%s' does not match its datatype "
-                                "(%s)" % (value, dt))
-        return [ox.Quad(ox.NamedNode(a), rules.DISJOINT_WITH, ox.NamedNode(b))
-                for a, b in rules.DATATYPE_DISJOINTNESS if a in used and b in used]
-
-    def _select(self, where: str) -> list:
-        rows = self.remote.select(f"PREFIX owl: <{_OWL}> SELECT * {self.from_all} "
-                                  f"WHERE {{ {self.text(where)} }}")
-        return [{k: self.node(v) for k, v in r.items()} for r in rows]
-
-    def _ask(self, pattern: str) -> bool:
-        return self.remote.ask(f"PREFIX owl: <{_OWL}> ASK {self.from_all} "
-                               f"{{ {self.text(pattern)} }}")
-
-    # -- what the local engine does with its store, done in the store ---------------------
+                    self.messages.add("Lexical value of the literal '%s' does not match its "
+                                      "datatype (%s)" % (value, dt))
+        return [(ox.NamedNode(a), DISJOINT_WITH, ox.NamedNode(b))
+                for a, b in DATATYPE_DISJOINTNESS if a in used and b in used]
 
     def read_schema(self) -> None:
         """The TBox and the blank nodes that encode axioms, from the asserted graphs."""
         owl_typed = " ".join(f"<{c}>" for c in (OWL.Restriction, OWL.Class,
                                                 OWL.AllDisjointClasses))
-        where = (f"{{ ?s ?p ?o FILTER(isBlank(?s) && (STRSTARTS(STR(?p), \"{_OWL}\") "
+        where = (f"{{ ?s ?p ?o FILTER(isBlank(?s) && (STRSTARTS(STR(?p), \"{OWL_NS}\") "
                  f"|| ?p IN (<{RDF.first}>, <{RDF.rest}>) || (?p = <{RDF.type}> && "
                  f"?o IN ({owl_typed.replace('> <', '>, <')})))) }} "
                  f"UNION {{ ?s ?p ?o FILTER(?p = <{RDF.rest}>) }}")
@@ -382,8 +422,8 @@ class _RemoteEngine(rules._Engine):
         for r in rows:
             g.add((_term(r["s"]), _term(r["p"]), _term(r["o"])))
         self.axiom_nodes = reasoning.axiom_blank_nodes(g)
-        self.schema_input = set(self._schema_in_store())
-        explicit = " ".join(f"<{d}>" for d in sorted(rules.RL_DATATYPES))
+        self.schema_input = self.schema_triples()
+        explicit = " ".join(f"<{d}>" for d in sorted(RL_DATATYPES))
         if self.remote.ask(f"ASK {self.from_asserted} {{ {{ ?x a ?d VALUES ?d {{ {explicit} }} }}"
                            f" UNION {{ ?x <{OWL.sameAs}> ?y FILTER(isLiteral(?y)) }} }}"):
             raise InStoreUnsupported(
@@ -402,17 +442,17 @@ class _RemoteEngine(rules._Engine):
                 "would miss what follows from it",
                 hint="give the class expression an IRI, or reason locally (crinkkg build)")
 
-    def check_literals(self) -> None:
+    def check_literals(self, schema: Schema) -> None:
         """cax-dw/cax-adc for literals: the local engine types each literal with its datatype
         (dt-type2) and with its property's ranges, then finds one typed with two disjoint
         classes; here both typings are patterns of one query."""
-        sc = self.final_schema
+        sc = schema
         rows = self.remote.select(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{self.inferred}> "
                                   "{ ?s ?p ?o FILTER(isLiteral(?o)) } }")
         self.literal_props = self.asserted_literal_props | {r["p"]["value"] for r in rows}
-        pairs = list(sc.by_p.get(rules.DISJOINT_WITH, ()))
-        for x in sc.subjects(rules.TYPE, rules.ALL_DISJOINT_CLASSES):
-            for head in sc.objects(x, rules.MEMBERS):
+        pairs = list(sc.by_p.get(DISJOINT_WITH, ()))
+        for x in sc.subjects(TYPE, ALL_DISJOINT_CLASSES):
+            for head in sc.objects(x, MEMBERS):
                 classes = sc.items(head)
                 pairs += [(classes[i], c2) for i in range(len(classes) - 1)
                           for c2 in classes[i + 1:]]
@@ -433,21 +473,21 @@ class _RemoteEngine(rules._Engine):
                 continue
             for r in self.remote.select(f"SELECT DISTINCT ?x {self.from_all} WHERE "
                                         f"{{ {' UNION '.join(parts)} }}"):
-                self._error("Disjoint classes %s and %s have a common individual %s"
-                            % (self._text(c1), self._text(c2), _term(r["x"])))
+                self.messages.add("Disjoint classes %s and %s have a common individual %s"
+                            % (self.terms.back(c1), self.terms.back(c2), _term(r["x"])))
 
     def _range_props(self, c) -> list[str]:
         """Properties with a literal value whose range makes that value a ``c``."""
-        return sorted(str(p) for p, (_f, _b, _st, ot) in self.prop_closure.items()
+        return sorted(str(p) for p, (_f, _b, _st, ot) in self._consequences.prop_closure.items()
                       if c in ot and p.value in self.literal_props)
 
     def _datatypes_of(self, c) -> list[str]:
         out = []
-        for d in sorted(rules.RL_DATATYPES):
-            if d in (XSD_STRING, str(RDF.langString), str(RDF.PlainLiteral)):
+        for d in sorted(RL_DATATYPES):
+            if d in (XSD_STRING, RDF_LANGSTRING, str(RDF.PlainLiteral)):
                 continue  # an untyped literal in the local engine
-            own = [d, *rules.SUBSUMPTIONS.get(d, ())]
-            if any(c in self.types_of(ox.NamedNode(x)) for x in own):
+            own = [d, *SUBSUMPTIONS.get(d, ())]
+            if any(c in self._consequences.types_of(ox.NamedNode(x)) for x in own):
                 out.append(f"<{d}>")
         return out
 
@@ -462,7 +502,7 @@ class _RemoteEngine(rules._Engine):
         top = ", ".join(f"<{c}>" for c in reasoning.TOP_CLASSES)
         top_p = ", ".join(f"<{p}>" for p in (RDF.type, RDFS.subClassOf, RDFS.domain,
                                               RDFS.range))
-        axiom = (f"{{ ?n ?q ?r FILTER(STRSTARTS(STR(?q), \"{_OWL}\") || ?q IN (<{RDF.first}>, "
+        axiom = (f"{{ ?n ?q ?r FILTER(STRSTARTS(STR(?q), \"{OWL_NS}\") || ?q IN (<{RDF.first}>, "
                  f"<{RDF.rest}>) || (?q = <{RDF.type}> && ?r IN (<{OWL.Restriction}>, "
                  f"<{OWL.Class}>, <{OWL.AllDisjointClasses}>))) }} UNION {{ ?m <{RDF.rest}> ?n }}")
         axiom_s, axiom_o = axiom.replace("?n", "?s"), axiom.replace("?n", "?o")
@@ -488,9 +528,6 @@ class _RemoteEngine(rules._Engine):
         src = using.replace("USING NAMED", "FROM NAMED").replace("USING", "FROM")
         rows = self.remote.select(f"SELECT (COUNT(*) AS ?n) {src} WHERE {{ {pattern} }}")
         return int(rows[0]["n"]["value"]) if rows else 0
-
-    def _text(self, node) -> str:
-        return str(self.terms.back(node)) if isinstance(node, ox.NamedNode) else str(node)
 
 
 def _copy_merge(store: SparqlStore, graphs: Sequence[str], work: str) -> None:
@@ -528,17 +565,18 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     try:
         if work:
             _copy_merge(store, asserted_graphs, work)
-        engine = _RemoteEngine(store, [work] if work else asserted_graphs, inferred_graph)
+        engine = _InStore(store, [work] if work else asserted_graphs, inferred_graph)
         engine.read_schema()
         try:
-            engine.run()
-        except rules.UnsupportedConstruct as exc:
+            engine.add(engine.datatype_axioms())
+            schema = close(engine, engine.schema_input, engine.terms, engine.compile)
+        except UnsupportedConstruct as exc:
             raise InStoreUnsupported(f"the TBox uses a construct the compiled rules do not "
                                      f"reproduce: {exc}",
                                      hint="reason locally (crinkkg build), which falls back "
                                           "to owlrl for it") from None
-        engine.check()
-        engine.check_literals()
+        check(schema, engine, engine.terms, engine.messages)
+        engine.check_literals(schema)
         engine.clean()
     finally:
         store.update(f"DROP SILENT GRAPH <{markers}>"
@@ -546,5 +584,5 @@ def reason_in_store(store: SparqlStore, asserted_graphs: Sequence[str], inferred
     rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred_graph}> "
                         "{ ?s ?p ?o } }")
     return InStoreResult(int(rows[0]["n"]["value"]), engine.removed,
-                         reasoning.inconsistencies_from(engine.messages), engine._fired,
+                         reasoning.inconsistencies_from(engine.messages), engine.fired,
                          time.perf_counter() - started)

@@ -40,7 +40,14 @@ from crinkkg.reasoning.explain import (
     RuleInstances,
     Triple,
 )
-from crinkkg.vocab import LINK_BASE, NAMESPACE_IRIS, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import (
+    LINK_BASE,
+    NAMESPACE_IRIS,
+    RDF_TYPE,
+    RDFS_LABEL,
+    SUPPORT_GRAPH_IRI,
+    XSD_NS,
+)
 
 CRINK = NAMESPACE_IRIS["CRINK"]
 ID = NAMESPACE_IRIS["ID"]
@@ -48,9 +55,9 @@ SUPPORT = ox.NamedNode(SUPPORT_GRAPH_IRI)
 HAS_MODALITY = ox.NamedNode(CRINK + "hasModality")
 STRENGTH = ox.NamedNode(CRINK + "modalityStrength")
 FACT = CRINK + "modality-asserted"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+TYPE = ox.NamedNode(RDF_TYPE)
+LABEL = ox.NamedNode(RDFS_LABEL)
+XSD_INTEGER = ox.NamedNode(XSD_NS + "integer")
 _READABLE = re.compile(r"[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+)*")
 
 
@@ -128,7 +135,7 @@ def link_iri(subject: str, prop: str, obj: str) -> str:
 
 def shortcut_properties(rules: RuleInstances) -> list[ox.NamedNode]:
     """The properties with a property chain and their super-properties, from the TBox."""
-    found = {q.subject for q in rules._quads(None, CHAIN, None)
+    found = {q.subject for q in rules.quads(None, CHAIN, None)
              if isinstance(q.subject, ox.NamedNode)}
     frontier = list(found)
     while frontier:
@@ -290,7 +297,7 @@ def support_triples(links: Iterable[LinkSupport], labels: dict[str, str] | None 
         put(ox.Triple(s, p, o) if graph is None else ox.Quad(s, p, o, graph))
     for link in links:
         s = ox.NamedNode(link.iri)
-        add(s, RDF_TYPE, DERIVED_LINK)
+        add(s, TYPE, DERIVED_LINK)
         add(s, LINK_SUBJECT, node(link.subject))
         add(s, LINK_PROPERTY, node(link.property))
         add(s, LINK_OBJECT, node(link.object))
@@ -303,7 +310,7 @@ def support_triples(links: Iterable[LinkSupport], labels: dict[str, str] | None 
             add(s, WEAKEST, node(link.weakest_modality))
         names = [labels.get(x) for x in (link.subject, link.property, link.object)]
         if all(names):
-            add(s, RDFS_LABEL, ox.Literal(" ".join(names),  # type: ignore[arg-type]
+            add(s, LABEL, ox.Literal(" ".join(names),  # type: ignore[arg-type]
                                           language="en"))
     return out
 
@@ -315,7 +322,7 @@ def labels_for(store, links: Iterable[LinkSupport]) -> dict[str, str]:
         for iri in (link.subject, link.property, link.object):
             if iri in out:
                 continue
-            found = sorted(q.object.value for q in store.quads(ox.NamedNode(iri), RDFS_LABEL,
+            found = sorted(q.object.value for q in store.quads(ox.NamedNode(iri), LABEL,
                                                                None, None)
                            if isinstance(q.object, ox.Literal)
                            and q.object.language in (None, "en") and q.graph_name != SUPPORT)
