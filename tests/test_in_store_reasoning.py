@@ -17,8 +17,10 @@ import pytest
 import test_rules as rules_cases
 from remote_stores import RemoteStore, free_port
 
+from crinkkg.backends.endpoints import Endpoints
 from crinkkg.backends.remote import ClientStore
-from crinkkg.backends.sparql_client import Endpoints, RemoteStoreError, SparqlClient
+from crinkkg.backends.remote_errors import RemoteStoreError
+from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.inputs.loading import load_inputs
 from crinkkg.reasoning import in_store, rules
 from crinkkg.vocab import RDF_TYPE

@@ -87,8 +87,8 @@ from crinkkg.reasoning.rules.vocabulary import (
     TYPE,
     UnsupportedConstruct,
 )
-from crinkkg.terms import XSD_STRING, to_oxigraph
-from crinkkg.vocab import OWL_NS, RDF_LANGSTRING
+from crinkkg.terms import to_oxigraph
+from crinkkg.vocab import OWL_NS, RDF_LANGSTRING, XSD_STRING
 
 __all__ = ["InStoreResult", "InStoreUnsupported", "LocalStore", "SparqlStore",
            "reason_in_store"]

@@ -33,9 +33,7 @@ from crinkkg.formats import (
     TURTLE,
     Format,
 )
-from crinkkg.vocab import PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+from crinkkg.vocab import PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI, XSD_STRING
 
 #: Prefixes of the written documents: the project's, plus a few that the data links to.
 LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity/",
