@@ -43,7 +43,7 @@ def main() -> None:
 
     import pyoxigraph as ox
 
-    from crinkkg.backends.embedded.engine import EmbeddedBackend
+    from crinkkg.backends.embedded.backend import EmbeddedBackend
     from crinkkg.backends.evaluation import run_bounded_query
     from crinkkg.settings import Settings
     from crinkkg.store.current import CurrentStore

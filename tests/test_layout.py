@@ -128,7 +128,7 @@ def test_no_import_cycles_even_through_function_level_imports() -> None:
 
 def test_the_checks_above_can_fail() -> None:
     """The layer rule refuses a web -> embedded import and a store -> build import."""
-    assert not allowed("crinkkg.web.routes.sparql", "crinkkg.backends.embedded.engine")
+    assert not allowed("crinkkg.web.routes.sparql", "crinkkg.backends.embedded.backend")
     assert not allowed("crinkkg.store.oxigraph", "crinkkg.build.updates")
     assert not allowed("crinkkg.vocab", "crinkkg.store.oxigraph")
     assert allowed("crinkkg.web.routes.sparql", "crinkkg.backends.contract")

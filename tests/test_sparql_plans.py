@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from crinkkg.backends.embedded.engine import EmbeddedBackend
+from crinkkg.backends.embedded.backend import EmbeddedBackend
 from crinkkg.web import create_app
 
 ID = "https://w3id.org/crinkkg/id/"

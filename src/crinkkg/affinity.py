@@ -2,10 +2,9 @@
 
 Python threads of one process take turns holding the GIL; spread over several CPUs they
 wake each other across CPUs on every hand-over, and a waitress server answering small
-queries spends a third of its time in the kernel doing so. Measured on the 2-CPU bench
-machine: the 50k lookup went from 1,498 to 3,206 answers/s, and a bare Flask app from 2,402
-to 4,606, when the process was confined to one CPU (bench/README.md). Query evaluation
-that needs CPUs runs in worker processes, which are released to every CPU again.
+queries spends much of its time in the kernel doing so (bench/README.md, "One CPU for
+waitress's threads"). Query evaluation that needs CPUs runs in worker processes, which are
+released to every CPU again.
 """
 
 from __future__ import annotations

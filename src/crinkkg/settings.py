@@ -274,7 +274,8 @@ class Settings:
         32 * 1024, "One-pattern queries with answers up to this many bytes are answered in "
                    "the server process, without a query worker; 0: never", "serve")
     max_concurrent: int = _setting(
-        16, "Queries at once (in each HTTP process); one more gets a 503 with Retry-After",
+        16, "Queries at once (the whole server, every HTTP process); one more gets a 503 with "
+        "Retry-After",
         "serve", flag="--max-concurrent")
     queue_wait: float = _setting(
         2.0, "Seconds a query waits for an idle query worker before a 503", "serve")

@@ -26,14 +26,21 @@ MERGE_GRAPH_PREFIX = "urn:x-crinkkg:merge:"
 
 # rdflib namespaces, made on first use: the query workers need only the strings, and
 # importing rdflib would cost each of them memory
+CRINK_NS = ONTOLOGY_IRI + "#"
+PROV_NS = "http://www.w3.org/ns/prov#"
+VANN_NS = "http://purl.org/vocab/vann/"
+VOID_NS = "http://rdfs.org/ns/void#"
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+DCT_NS = "http://purl.org/dc/terms/"
+OA_NS = "http://www.w3.org/ns/oa#"
 _NAMESPACES = {
-    "CRINK": ONTOLOGY_IRI + "#",
+    "CRINK": CRINK_NS,
     "ID": BASE + "id/",
     "GRAPH": GRAPH_BASE,
-    "PROV": "http://www.w3.org/ns/prov#",
-    "VANN": "http://purl.org/vocab/vann/",
+    "PROV": PROV_NS,
+    "VANN": VANN_NS,
     "SD": "http://www.w3.org/ns/sparql-service-description#",
-    "VOID": "http://rdfs.org/ns/void#",
+    "VOID": VOID_NS,
 }
 #: the same namespaces as strings, for code that must not import rdflib (the web app:
 #: rdflib costs each HTTP process memory, counted again in every process forked)
@@ -78,11 +85,11 @@ PREFIXES: dict[str, str] = {
     "rdfs": RDFS_NS,
     "owl": OWL_NS,
     "xsd": XSD_NS,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "skos": SKOS_NS,
     "prov": _NAMESPACES["PROV"],
-    "dcterms": "http://purl.org/dc/terms/",
+    "dcterms": DCT_NS,
     "time": "http://www.w3.org/2006/time#",
-    "oa": "http://www.w3.org/ns/oa#",
+    "oa": OA_NS,
     "vann": _NAMESPACES["VANN"],
 }
 

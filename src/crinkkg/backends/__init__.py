@@ -23,6 +23,6 @@ def open_backend(settings: Settings, *, start: bool = True) -> Backend:
         if start:
             remote.start()
         return remote
-    from crinkkg.backends.embedded.engine import EmbeddedBackend
+    from crinkkg.backends.embedded.backend import EmbeddedBackend
 
     return EmbeddedBackend(settings, start=start)

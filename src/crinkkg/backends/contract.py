@@ -2,7 +2,7 @@
 
 Two implementations stand behind it, chosen by one setting (``--backend URL``):
 
-- :class:`crinkkg.backends.embedded.engine.EmbeddedBackend`: the built Oxigraph store on
+- :class:`crinkkg.backends.embedded.backend.EmbeddedBackend`: the built Oxigraph store on
   this machine, queried by killable worker processes (the default);
 - :class:`crinkkg.backends.remote.RemoteBackend`: any SPARQL 1.1 store reached over the
   SPARQL 1.1 Protocol and the Graph Store HTTP Protocol (Virtuoso, Oxigraph server, ...).

@@ -37,9 +37,8 @@ from operator import attrgetter
 import pyoxigraph as ox
 
 from crinkkg.sparqltext import SHORT, Unreadable, lookup_shape, short_tokens
-from crinkkg.vocab import PREFIXES, XSD_STRING
+from crinkkg.vocab import PREFIXES, RDF_TYPE, XSD_STRING
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _DOT_SEGMENT = re.compile(r"(?:^|[/:])\.\.?(?:$|[/?#])")
 _PLAIN_PREFIX = re.compile(r"(?:[A-Za-z](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?")
 _PLAIN_LOCAL = re.compile(r"(?:[A-Za-z0-9_:](?:[A-Za-z0-9_:\-.]*[A-Za-z0-9_:\-])?)?")

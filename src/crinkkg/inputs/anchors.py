@@ -19,10 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import AnchorError, CrinkError, Drift
+from crinkkg.vocab import CRINK_NS, OA_NS, RDF_TYPE
 
-OA = "http://www.w3.org/ns/oa#"
-CRINK = "https://w3id.org/crinkkg/ontology#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 CONTEXT = 32  # characters of prefix and suffix: enough to tell repeated passages apart
 
 
@@ -99,13 +97,14 @@ def document_parts(files: list[tuple[str, list[ox.Triple]]]) -> list[Part]:
     for name, triples in files:
         index = _index(triples)
         for subject, props in index.items():
-            for source in props.get(CRINK + "partOf", []):
+            for source in props.get(CRINK_NS + "partOf", []):
                 start = end = None
-                for selector in props.get(OA + "hasSelector", []):
+                for selector in props.get(OA_NS + "hasSelector", []):
                     sel = index.get(selector, {})
-                    if OA + "TextPositionSelector" in sel.get(RDF_TYPE, []):
+                    if OA_NS + "TextPositionSelector" in sel.get(RDF_TYPE, []):
                         try:
-                            start, end = int(_one(sel, OA + "start")), int(_one(sel, OA + "end"))
+                            start = int(_one(sel, OA_NS + "start"))
+                            end = int(_one(sel, OA_NS + "end"))
                         except (TypeError, ValueError):
                             start = end = None
                 found.append(Part(subject, source, start, end, name))
@@ -137,8 +136,8 @@ def stored_texts(files: list[tuple[str, list[ox.Triple]]], data_dir: Path) -> li
     for name, triples in files:
         index = _index(triples)
         for subject, props in index.items():
-            for path in props.get(CRINK + "storedText", []):
-                sha = props.get(CRINK + "sha256", [None])[0]
+            for path in props.get(CRINK_NS + "storedText", []):
+                sha = props.get(CRINK_NS + "sha256", [None])[0]
                 found.append(StoredText(subject, data_dir / path, sha, name))
     return found
 
@@ -201,7 +200,7 @@ def check_anchors(files: list[tuple[str, list[ox.Triple]]], texts: dict[str, str
     for name, triples in files:
         index = _index(triples)
         for claim, props in index.items():
-            for anchor in props.get(CRINK + "statedIn", []):
+            for anchor in props.get(CRINK_NS + "statedIn", []):
                 checked += 1
                 drifts += _check_anchor(name, claim, index.get(anchor, {}), index, texts)
     return checked, drifts
@@ -209,7 +208,7 @@ def check_anchors(files: list[tuple[str, list[ox.Triple]]], texts: dict[str, str
 
 def _check_anchor(name: str, claim: str, anchor: dict, index: dict,
                   texts: dict[str, str]) -> list[Drift]:
-    sources = anchor.get(OA + "hasSource", [])
+    sources = anchor.get(OA_NS + "hasSource", [])
     if len(sources) != 1:
         return [Drift(name, claim, f"a crink:statedIn passage needs exactly one oa:hasSource "
                                    f"(found {len(sources)})")]
@@ -220,21 +219,21 @@ def _check_anchor(name: str, claim: str, anchor: dict, index: dict,
     text = texts[source]
     quote: dict = {}
     position: dict = {}
-    for selector in anchor.get(OA + "hasSelector", []):
+    for selector in anchor.get(OA_NS + "hasSelector", []):
         props = index.get(selector, {})
         kinds = props.get(RDF_TYPE, [])
-        if OA + "TextQuoteSelector" in kinds:
+        if OA_NS + "TextQuoteSelector" in kinds:
             quote = props
-        elif OA + "TextPositionSelector" in kinds:
+        elif OA_NS + "TextPositionSelector" in kinds:
             position = props
     if not quote or not position:
         return [Drift(name, claim, "a passage needs an oa:TextQuoteSelector and an "
                                    "oa:TextPositionSelector")]
-    exact = _one(quote, OA + "exact")
-    prefix = _one(quote, OA + "prefix") or ""
-    suffix = _one(quote, OA + "suffix") or ""
+    exact = _one(quote, OA_NS + "exact")
+    prefix = _one(quote, OA_NS + "prefix") or ""
+    suffix = _one(quote, OA_NS + "suffix") or ""
     try:
-        start, end = int(_one(position, OA + "start")), int(_one(position, OA + "end"))
+        start, end = int(_one(position, OA_NS + "start")), int(_one(position, OA_NS + "end"))
     except (TypeError, ValueError):
         return [Drift(name, claim, "oa:start and oa:end must be integers")]
     problems = []

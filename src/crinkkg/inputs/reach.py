@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.paths import InvPath, Path
 from rdflib.plugins.sparql.algebra import translateGroupGraphPattern
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -42,8 +42,8 @@ MAX_ROUTE = 4
 
 #: what a shape may say besides what is analysed below, without changing what it reads
 _NOISE = {str(RDF.type), str(SH.message), str(SH.severity), str(SH.name), str(SH.description),
-          str(SH.order), str(SH.group), "http://www.w3.org/2000/01/rdf-schema#label",
-          "http://www.w3.org/2000/01/rdf-schema#comment", str(SH.deactivated)}
+          str(SH.order), str(SH.group), str(RDFS.label),
+          str(RDFS.comment), str(SH.deactivated)}
 #: property-shape components that read only the values of the path
 _ON_VALUES = {SH.minCount, SH.maxCount, SH.datatype, SH.pattern, SH.flags, SH.languageIn,
               SH.uniqueLang, SH["in"], SH.nodeKind, SH.hasValue, SH.minLength, SH.maxLength,
@@ -88,8 +88,8 @@ def reach(shapes: Graph) -> Reach | None:
     """What each shape reads and how it is routed to its focus node; ``None`` when some
     shape uses a construct that is not analysed (then only the full check is sound)."""
     found = Reach()
-    rdfs_class = URIRef("http://www.w3.org/2000/01/rdf-schema#Class")
-    owl_class = URIRef("http://www.w3.org/2002/07/owl#Class")
+    rdfs_class = RDFS.Class
+    owl_class = OWL.Class
     if any(shapes.subjects(RDF.type, rdfs_class)) or any(shapes.subjects(RDF.type, owl_class)):
         return None  # a shape that is a class targets its instances implicitly
     try:
@@ -108,7 +108,7 @@ def _shape(shapes: Graph, shape, found: Reach) -> None:
     for prop, value in shapes.predicate_objects(shape):
         if prop == SH.targetClass:
             found.readers.append(Reader(str(RDF.type), "s"))
-            found.unrouted.add("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+            found.unrouted.add(str(RDFS.subClassOf))
         elif prop == SH.targetSubjectsOf:
             found.readers.append(Reader(str(value), "s"))
         elif prop == SH.targetObjectsOf:
@@ -121,7 +121,7 @@ def _shape(shapes: Graph, shape, found: Reach) -> None:
             _sparql(shapes, value, found)
         elif prop == SH["class"]:  # on the focus node itself
             found.readers.append(Reader(str(RDF.type), "s"))
-            found.unrouted.add("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+            found.unrouted.add(str(RDFS.subClassOf))
         elif prop in _ON_VALUES or prop in (SH.closed, SH.ignoredProperties) or \
                 str(prop) in _NOISE or prop == SH.declare or prop == SH.prefixes:
             if prop == SH.closed:
@@ -145,7 +145,7 @@ def _property(shapes: Graph, prop, found: Reach) -> None:
     for component, value in shapes.predicate_objects(prop):
         if component == SH["class"]:  # the value's types: one step from the focus
             found.readers.append(Reader(str(RDF.type), "s", ((p, not back),)))
-            found.unrouted.add("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+            found.unrouted.add(str(RDFS.subClassOf))
         elif component in _ON_FOCUS:
             found.readers.append(Reader(str(value), "s"))
         elif component == SH.sparql:

@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from crinkkg.errors import ValidationError, Violation
 from crinkkg.terms import graph_to_triples, to_rdflib
-from crinkkg.vocab import PREFIXES
+from crinkkg.vocab import PREFIXES, XSD_NS
 
 _THIS = re.compile(r"\$this\b")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
@@ -118,7 +118,7 @@ def _checks_left(shapes: Graph, shape: Node) -> bool:
     return any(p not in _QUIET for p in shapes.predicates(shape))
 
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD = XSD_NS
 SH_CLASS = URIRef(str(SH) + "class")
 #: datatypes whose well-formedness Oxigraph can check with a cast
 _CASTABLE = {XSD + n for n in ("date", "dateTime", "gYear", "integer", "decimal", "boolean",

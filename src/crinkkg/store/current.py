@@ -4,7 +4,7 @@ faster (transitive paths run faster on disk: both stay open; bench/README.md).
 
 Used by the query workers (with a memory copy) and by the server process itself for the
 queries it answers in-process (read-only database only; see
-:mod:`crinkkg.backends.embedded.engine`).
+:mod:`crinkkg.backends.embedded.backend`).
 """
 
 from __future__ import annotations

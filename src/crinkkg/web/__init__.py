@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from flask import Response, request
+from werkzeug.exceptions import NotFound
 
 from crinkkg.backends.contract import Backend
 from crinkkg.settings import Settings
@@ -24,12 +25,14 @@ from crinkkg.web.http.guard import RequestGuard
 from crinkkg.web.http.metrics import Metrics
 from crinkkg.web.pipeline import ENDPOINT, Pipeline
 from crinkkg.web.render import pages
+from crinkkg.web.render.rdfio import shorten
 from crinkkg.web.routes import graph_store, ops, resources, sparql
 
 
 def create_app(settings: Settings, backend: Backend, *, build_error: str | None = None,
                access_log: TextIO | None = None) -> CrinkApp:
-    """Make the web application over ``backend``.
+    """Make the web application over ``backend``: everything it is made of is installed
+    here, in one place (its routes are the blueprints' route tables).
 
     ``build_error``: the last build failed and the store is an earlier one (``/health``
     says it is stale, and why). ``access_log``: where the access log's lines go (none
@@ -45,7 +48,11 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
     app.context = WebContext(settings, backend, metrics, Validators(settings),
                              RequestGuard(settings), build_error)
     responses.install(app)
-    for blueprint in (sparql.bp, graph_store.bp, ops.bp, resources.bp, pages.bp):
+    app.register_error_handler(NotFound, resources.unrouted)
+    app.add_template_filter(pages.href_filter, "href")
+    app.add_template_filter(shorten, "short")
+    app.context_processor(pages.template_globals)
+    for blueprint in (sparql.bp, graph_store.bp, ops.bp, resources.bp):
         app.register_blueprint(blueprint)
     app.after_request(_name_endpoint)
     app.wsgi_app = Pipeline(  # type: ignore[method-assign]

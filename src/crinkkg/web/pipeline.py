@@ -4,7 +4,7 @@
 runs, in order and once each:
 
 1. the request guard (:mod:`.http.guard`): ``Host``, body coding; a refusal is answered
-   here;
+   here (a refused write as a write: CORS for write origins only);
 2. the validators (:mod:`.http.caching`): a client whose copy is current gets its
    ``304`` here;
 3. one handler: :class:`~.routes.sparql.SparqlEndpoint` for ``/sparql``, Flask's routes
@@ -26,15 +26,9 @@ from http import HTTPStatus
 from crinkkg.problems import Problem
 from crinkkg.web.context import WebContext
 from crinkkg.web.http.access_log import AccessLog
-from crinkkg.web.http.caching import (
-    MIN_SIZE,
-    VOLATILE,
-    Cacheability,
-    accepts_gzip,
-    compressible,
-    gzipped,
-)
-from crinkkg.web.http.cors import answer_headers
+from crinkkg.web.http.caching import VOLATILE, Cacheability
+from crinkkg.web.http.compression import MIN_SIZE, accepts_gzip, compressible, gzipped
+from crinkkg.web.http.cors import answer_headers, mark_write
 from crinkkg.web.http.guard import PAGE_HEADERS, SECURITY_HEADERS
 from crinkkg.web.http.responses import problem_answer
 from crinkkg.web.routes.sparql import SparqlEndpoint
@@ -43,6 +37,9 @@ from crinkkg.web.routes.sparql import SparqlEndpoint
 ENDPOINT = "crinkkg.endpoint"
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 _NOT_MODIFIED_VARY = ("Vary", "Accept, Accept-Encoding")
+_READS = ("GET", "HEAD", "OPTIONS")
+#: the metrics' endpoint label of the requests the guard refuses
+REFUSED = "refused"
 
 
 class Pipeline:
@@ -62,11 +59,13 @@ class Pipeline:
         started = time.perf_counter()
         try:
             self.guard.check(environ)
-        except Problem as problem:
+        except Problem as problem:  # refused before any handler: counted as "refused"
+            if environ.get("REQUEST_METHOD") not in _READS:
+                mark_write(environ)  # a refused write opens only to write origins
             self.metrics.count_error(problem.kind)
             status, headers, body = problem_answer(problem, environ.get("HTTP_ACCEPT"))
             return self._send(environ, start_response, status, headers, [body], None,
-                              started, None)
+                              started, REFUSED)
         cache = self.validators.of(environ)
         if cache.not_modified:
             return self._send(environ, start_response, 304,

@@ -42,7 +42,7 @@ from crinkkg.settings import Settings
 
 class Pools(Protocol):
     """What the broker serves: the serving process's pools and admission (an
-    :class:`~crinkkg.backends.embedded.engine.EmbeddedBackend`)."""
+    :class:`~crinkkg.backends.embedded.backend.EmbeddedBackend`)."""
 
     queries: WorkerPool
     updates: WorkerPool | None

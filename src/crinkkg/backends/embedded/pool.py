@@ -19,7 +19,7 @@ from pathlib import Path
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.problems import Problem
 
-log = logging.getLogger("crinkkg.engine")
+log = logging.getLogger("crinkkg.backend")
 
 class _Worker:
     def __init__(self, process: subprocess.Popen, conn: socket.socket, pid: int) -> None:

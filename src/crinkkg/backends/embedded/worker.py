@@ -4,7 +4,7 @@ Each query worker opens the store read-only (and answers from an in-memory copy 
 has made one), receives one job at a time over a pipe, evaluates it, serialises the
 result to the negotiated format (:mod:`crinkkg.backends.evaluation`) and sends back bytes.
 pyoxigraph cannot cancel a query, so the server enforces timeouts by killing the worker
-(see :mod:`crinkkg.backends.embedded.engine`).
+(see :mod:`crinkkg.backends.embedded.backend`).
 
 Updates never write a database that anyone reads. The update worker copies the current
 store (a RocksDB checkpoint: hard links), applies the update to the copy through

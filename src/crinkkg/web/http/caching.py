@@ -1,4 +1,4 @@
-"""HTTP caching and compression for every answer, whichever handler makes it.
+"""HTTP caching for every answer, whichever handler makes it: validators and policy.
 
 **Validators tied to the store version.** Every answer to a cacheable ``GET``/``HEAD``
 (query answers, linked data, the ontology, pages, the graph store) depends only on the
@@ -16,19 +16,13 @@ read-your-writes); queries whose answer changes by itself (``NOW()``, ``RAND()``
 validators; ``/health``, ``/metrics`` and errors get none; ``/static/`` files keep Flask's
 own file validators, ``/context.jsonld`` its ``max-age``.
 
-**Compression.** A body of at least :data:`MIN_SIZE` bytes in a text-like type is sent
-gzip-compressed when ``Accept-Encoding`` allows it (``Vary: Accept-Encoding``).
-
-Conditional logic and header parsing are werkzeug's (``is_resource_modified``,
-``quote_etag``, ``http_date``, ``parse_accept_header``); gzip is the standard library's.
-flask-compress cannot be used: it is a Flask ``after_request`` hook, and the busiest
-answers (queries at ``/sparql``) never pass through Flask. :mod:`crinkkg.web.pipeline`
-applies what this module decides, once per answer.
+Conditional logic is werkzeug's (``is_resource_modified``, ``quote_etag``, ``http_date``);
+compression is :mod:`.compression`'s. :mod:`crinkkg.web.pipeline` applies what this module
+decides, once per answer.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import re
@@ -38,14 +32,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote_plus
 
-from werkzeug.datastructures import Accept
-from werkzeug.http import http_date, is_resource_modified, parse_accept_header, quote_etag
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from crinkkg import __version__
 from crinkkg.settings import Settings
 
-#: Smaller bodies are sent as they are (gzip's header and the CPU cost outweigh the gain).
-MIN_SIZE = 1024
 REVALIDATE = "no-cache"
 NO_STORE = "no-store"
 UNCACHED = ("/health", "/metrics")
@@ -53,8 +44,6 @@ UNCACHED = ("/health", "/metrics")
 _ETAGS = 1024
 _VOLATILE_WORDS = ("NOW", "RAND", "UUID", "BNODE", "SERVICE")
 _VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(|\bSERVICE\b", re.IGNORECASE)
-_COMPRESSIBLE = re.compile(r"text/|application/(?:[\w.+-]*(?:json|xml|turtle|trig|triples|"
-                           r"quads|javascript|sparql[\w.+-]*))|image/svg\+xml")
 
 
 @lru_cache(maxsize=1024)  # clients repeat their queries
@@ -66,32 +55,6 @@ def volatile(query_string: str) -> bool:
     if not any(word in upper for word in _VOLATILE_WORDS):
         return False  # the common case: no such word even percent-encoded
     return bool(_VOLATILE.search(unquote_plus(query_string)))
-
-
-@lru_cache(maxsize=64)  # clients repeat their Accept-Encoding
-def accepts_gzip(header: str | None) -> bool:
-    """True when ``Accept-Encoding`` allows gzip (``gzip``, ``x-gzip`` or ``*``, q > 0)."""
-    if not header or "gzip" not in header and "*" not in header:
-        return False
-    accepted = parse_accept_header(header, Accept)  # "*" matches gzip too
-    return max(accepted["gzip"], accepted["x-gzip"]) > 0
-
-
-def compressible(content_type: str, length: int | None) -> bool:
-    """Whether an answer of this type and length is worth gzip (``None``: length unknown).
-
-    >>> compressible("application/sparql-results+json", 4096), compressible("image/png", 4096)
-    (True, False)
-    """
-    return (length is None or length >= MIN_SIZE) and bool(_COMPRESSIBLE.match(content_type))
-
-
-def gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:
-    """``data`` gzip-compressed, its ``Content-Length`` and ``Content-Encoding`` set."""
-    data = gzip.compress(data, compresslevel=5, mtime=0)
-    headers[:] = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(data)))]
-    return data
 
 
 @dataclass(frozen=True)

@@ -24,21 +24,21 @@ EXPOSED_HEADERS = "Content-Type, Retry-After, Server-Timing, Location, ETag, Las
 
 def allowed_origin(settings: Settings, origin: str | None) -> str | None:
     """The ``Access-Control-Allow-Origin`` value for reads from ``origin``, or ``None``."""
-    if not origin or not settings.cors_origins:
-        return None
-    if "*" in settings.cors_origins:
-        return "*"
-    return origin if origin in settings.cors_origins else None
+    return _allow(settings.cors_origins, origin)
 
 
 def write_origin(settings: Settings, origin: str | None) -> str | None:
     """The ``Access-Control-Allow-Origin`` value for writes from ``origin``, or ``None``
     (the default: no other origin may write)."""
-    if not origin or not settings.cors_write_origins:
+    return _allow(settings.cors_write_origins, origin)
+
+
+def _allow(origins: tuple[str, ...], origin: str | None) -> str | None:
+    if not origin or not origins:
         return None
-    if "*" in settings.cors_write_origins:
+    if "*" in origins:
         return "*"
-    return origin if origin in settings.cors_write_origins else None
+    return origin if origin in origins else None
 
 
 #: the WSGI environ key that marks a request as a write

@@ -23,6 +23,7 @@ import idna
 
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
+from crinkkg.web.http.safety import read_body, too_large
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("", "0.0.0.0", "::", "*")
@@ -155,17 +156,7 @@ class RequestGuard:
                                "Content-Encoding: gzip",
                           headers={"Accept-Encoding": "gzip, identity"})
         limit = self.settings.max_body_bytes
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        too_large = Problem(413, "too-large", f"the request body is larger than the "
-                            f"server's limit of {limit} bytes (after decompression)",
-                            hint="send less at once, or ask the operator for a larger "
-                                 "--max-body-bytes", extra={"max_body_bytes": limit})
-        if length > limit:
-            raise too_large
-        data = environ["wsgi.input"].read(length) if length else b""
+        data = read_body(environ, limit)
         out = b""
         if data:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -176,7 +167,7 @@ class RequestGuard:
                               hint="compress the body with gzip, or send it uncompressed "
                                    "without Content-Encoding") from None
             if len(out) > limit or inflater.unconsumed_tail:
-                raise too_large
+                raise too_large(limit)
             if not inflater.eof:
                 raise Problem(400, "bad-gzip", "the gzip body is truncated",
                               hint="send the whole compressed body")

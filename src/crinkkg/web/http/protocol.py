@@ -91,10 +91,10 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def decode_pairs(raw: str) -> list[tuple[str, str]]:
-    """``parse_qsl(raw, keep_blank_values=True, errors="strict")``, in a tenth of the time
-    for the usual query string (ASCII, every ``%`` followed by two hex digits): the
-    percent-escapes are decoded in C by ``codecs.escape_decode`` instead of one by one in
-    Python (bench/README.md times the endpoint's layers). Any other string is decoded by
+    """``parse_qsl(raw, keep_blank_values=True, errors="strict")``, faster for the usual
+    query string (ASCII, every ``%`` followed by two hex digits): the percent-escapes are
+    decoded in C by ``codecs.escape_decode`` instead of one by one in Python
+    (bench/README.md, "Lookups without the engine"). Any other string is decoded by
     ``parse_qsl`` itself.
 
     >>> decode_pairs("query=SELECT+%2A+%7B%7D&x&y=%C3%A9")

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from crinkkg.problems import Problem, render, wants_json
 from crinkkg.web.context import context
+from crinkkg.web.http.safety import too_large
 
 __all__ = ["install", "problem_answer", "problem_response", "unexpected", "wants_json"]
 
@@ -44,10 +45,7 @@ def problem_response(problem: Problem) -> Response:
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return problem_response(Problem(
-        413, "too-large", f"the request body is larger than the server's limit of {limit} bytes",
-        hint="send less at once, or ask the operator for a larger --max-body-bytes",
-        extra={"max_body_bytes": limit}))
+    return problem_response(too_large(limit))
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -110,13 +110,40 @@ def check_update_allowed(settings: Settings, authorization: str | None) -> None:
                       hint="check CRINKKG_UPDATE_TOKEN", headers=challenge)
 
 
+def too_large(limit: int, length: int | None = None) -> Problem:
+    """The 413 a body beyond ``limit`` bytes earns (``length``: its size, when known)."""
+    said = f"has {length} bytes; the limit is {limit}" if length is not None \
+        else f"is larger than the server's limit of {limit} bytes"
+    return Problem(413, "too-large", f"the request body {said}",
+                   hint="send less at once, or ask the operator for a larger --max-body-bytes",
+                   extra={"max_body_bytes": limit})
+
+
 def check_body_size(length: int | None, settings: Settings) -> None:
     """413 for a body larger than ``max_body_bytes``."""
     if length is not None and length > settings.max_body_bytes:
-        raise Problem(413, "too-large", f"the request body has {length} bytes; the limit is "
-                      f"{settings.max_body_bytes}", hint="send less at once, or ask the "
-                      "operator for a larger --max-body-bytes",
-                      extra={"max_body_bytes": settings.max_body_bytes})
+        raise too_large(settings.max_body_bytes, length)
+
+
+def read_body(environ: dict, limit: int) -> bytes:
+    """The request body as sent: ``Content-Length`` bytes, or a chunked body to its end;
+    the 413 of :func:`too_large` beyond ``limit`` bytes, unread."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Problem(400, "bad-content-length", "the Content-Length header is not a number",
+                      hint="send the body's length in bytes") from None
+    stream = environ["wsgi.input"]
+    if length:
+        if length > limit:
+            raise too_large(limit, length)
+        return stream.read(length)
+    if environ.get("wsgi.input_terminated"):  # chunked: read to the end, up to the limit
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise too_large(limit)
+        return body
+    return b""
 
 
 def check_rdfxml(body: bytes) -> None:

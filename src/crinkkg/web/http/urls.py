@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import request
+from werkzeug.wsgi import get_host
 
 from crinkkg.settings import Settings
 from crinkkg.web.context import settings
@@ -32,7 +33,8 @@ def root_url() -> str:
 
 def endpoint_url(settings: Settings, environ: dict) -> str:
     """The SPARQL endpoint's URL as this request names it (``--public-url`` when given): the
-    base IRI of its queries and updates.
+    base IRI of its queries and updates; its host as :func:`root_url`'s (werkzeug's
+    ``get_host``: a scheme's default port left out).
 
     >>> endpoint_url(Settings(), {"HTTP_HOST": "example.org:8000", "wsgi.url_scheme": "https",
     ...                           "SCRIPT_NAME": "/kg"})
@@ -40,9 +42,7 @@ def endpoint_url(settings: Settings, environ: dict) -> str:
     """
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/sparql"
-    host = environ.get("HTTP_HOST") or \
-        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}" \
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}" \
            f"{environ.get('SCRIPT_NAME', '')}/sparql"
 
 

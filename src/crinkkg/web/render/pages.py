@@ -14,13 +14,13 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from crinkkg.examples import examples
 from crinkkg.formats import formats_for
 from crinkkg.problems import Problem
 from crinkkg.views import VIEWS
-from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, RDF_TYPE
+from crinkkg.vocab import DCT_NS, INFERRED_GRAPH_IRI, PREFIXES, RDF_TYPE, SKOS_NS
 from crinkkg.web.context import settings
 from crinkkg.web.http.urls import base_iri, href, iri_for, local_path
 from crinkkg.web.render.diagram import (
@@ -55,14 +55,9 @@ from crinkkg.web.services.overview import network_data, overview
 from crinkkg.web.services.source_text import TEXT_CONTENT, anchors_in, render, stored_text
 from crinkkg.web.services.support import resting_on, support_filter
 
-#: the pages' template filters and globals (the blueprint has no routes)
-bp = Blueprint("pages", __name__)
-
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
 #: Shown in the page's header rather than in the table of facts.
-HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS + "altLabel", SKOS + "prefLabel",
-                     SKOS + "definition", DCT + "description", PROV_DERIVED}
+HEADER_PROPERTIES = {RDF_TYPE, RDFS_LABEL, SKOS_NS + "altLabel", SKOS_NS + "prefLabel",
+                     SKOS_NS + "definition", DCT_NS + "description", PROV_DERIVED}
 MAX_NEIGHBOURS = 12
 #: how derived-link nodes point at resources: shown as each link's support, not as links
 LINK_REFERENCES = {PREFIXES["crink"] + p for p in ("linkSubject", "linkObject", "restsOn")}
@@ -72,28 +67,30 @@ GRAPH_DOWNLOADS = tuple((f.name, f.label) for f in formats_for("graph"))
 
 # -- template helpers --------------------------------------------------------------------------
 
-@bp.app_template_filter("href")
-def _href(iri: str) -> str:
-    return href(iri) or ""  # "" (falsy): templates show the IRI as text
 
-@bp.app_template_filter("short")
-def _short(iri: str) -> str:
-    return shorten(iri)
+def href_filter(iri: str) -> str:
+    """The ``href`` template filter: where a link to ``iri`` goes; "" (falsy) for no link,
+    and templates show the IRI as text."""
+    return href(iri) or ""
 
-@bp.app_context_processor
-def _globals() -> dict:
+
+def template_globals() -> dict:
+    """What every page's template may use (a context processor)."""
     return {"base_iri": base_iri(), "graph_name": graph_name}
+
 
 def graph_name(iri: str) -> str:
     """A graph IRI as a person reads it: ``data/russia-iran`` or ``inferred``."""
     prefix = base_iri() + "graph/"
     return iri[len(prefix):] if iri.startswith(prefix) else shorten(iri)
 
+
 def html(body: str, status: int = 200) -> Response:
     return Response(body, status, content_type="text/html; charset=utf-8")
 
 
 # -- the overview ---------------------------------------------------------------------------------
+
 
 def overview_page() -> Response:
     """The overview page: the network of states and groupings (with the derived links and
@@ -128,12 +125,14 @@ def overview_page() -> Response:
     response.headers.add("Vary", "Accept")
     return response
 
+
 def query_url(sparql: str, **params: str) -> str:
     """A link that runs ``sparql`` on this server's endpoint."""
     return f"{request.script_root}/sparql?" + urlencode({"query": sparql, **params})
 
 
 # -- entity pages ---------------------------------------------------------------------
+
 
 def _facts(desc: Description, statements: list[Statement], *, incoming: bool) -> list[Fact]:
     facts = []
@@ -145,6 +144,7 @@ def _facts(desc: Description, statements: list[Statement], *, incoming: bool) ->
                           st.inferred, st.asserted_in, sources, computed=st.computed))
     facts.sort(key=lambda f: (f.inferred, f.prop.text.lower(), f.value.text.lower()))
     return facts
+
 
 def _neighbours(desc: Description) -> tuple[list[Neighbour], int]:
     """The resources linked to the centre: asserted links first; an inferred link is only
@@ -199,8 +199,8 @@ def entity_page(desc: Description) -> Response:
     resting = resting_on(desc.iri) if desc.values(PROV_DERIVED) else []
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
-        alt_labels=[v.value for v in desc.values(SKOS + "altLabel")],
-        descriptions=[v.value for p in (DCT + "description", SKOS + "definition")
+        alt_labels=[v.value for v in desc.values(SKOS_NS + "altLabel")],
+        descriptions=[v.value for p in (DCT_NS + "description", SKOS_NS + "definition")
                       for v in desc.values(p)],
         passages=found, in_text=in_text,
         quoted_only=[p for p in found if not any(p in t.passages for t in in_text)],
@@ -231,6 +231,7 @@ def not_found_page(iri: str, message: str, suggestions: list[tuple[str, str]]) -
 
 # -- the ontology ----------------------------------------------------------------------------------
 
+
 def ontology_page() -> Response:
     """The ontology's documentation, generated from the ontology and its use in the data."""
     doc = ontology_doc(settings(), iri_for("ontology"))
@@ -251,6 +252,7 @@ def ontology_page() -> Response:
 
 # -- named graphs ----------------------------------------------------------------------------------
 
+
 def graph_page(iri: str) -> Response:
     """A named graph: what it is, how big, which resources it talks about."""
     subjects, count = graph_contents(iri)
@@ -263,6 +265,7 @@ def graph_page(iri: str) -> Response:
 
 # -- the query page --------------------------------------------------------------------------------
 
+
 def editor_config(query: str | None, view: str) -> dict:
     """What the YASGUI editor needs, embedded in the page as JSON (no inline script):
     endpoint, prefixes, our terms, the examples, the query to start with."""
@@ -272,6 +275,7 @@ def editor_config(query: str | None, view: str) -> dict:
             "examples": {e.name: e.sparql for e in examples()},
             "downloads": {"results": [list(d) for d in RESULT_DOWNLOADS],
                           "graph": [list(d) for d in GRAPH_DOWNLOADS]}}
+
 
 def render_query_page(query: str | None = None) -> Response:
     """The query page: editor, one-click examples, the results of ``query`` (if given) as a

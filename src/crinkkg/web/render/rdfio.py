@@ -33,7 +33,7 @@ from crinkkg.formats import (
     TURTLE,
     Format,
 )
-from crinkkg.vocab import PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI, XSD_STRING
+from crinkkg.vocab import DCT_NS, PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI, VOID_NS, XSD_STRING
 
 #: Prefixes of the written documents: the project's, plus a few that the data links to.
 LD_PREFIXES: dict[str, str] = {**PREFIXES, "wd": "http://www.wikidata.org/entity/",
@@ -191,3 +191,18 @@ def empty_document(fmt: LDFormat, message: str) -> bytes:
                 '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
                 ).encode()
     return f"# {one_line}\n".encode()
+
+
+def dataset_description(fmt: LDFormat, base: str, root: str, ontology: str) -> bytes:
+    """A short VoID description of the dataset minted under ``base`` and served at
+    ``root``, for RDF clients at the root."""
+    s = g = ox.NamedNode(base)
+    triples = [
+        (ox.NamedNode(RDF_TYPE), ox.NamedNode(VOID_NS + "Dataset")),
+        (ox.NamedNode(DCT_NS + "title"), ox.Literal("crinkkg: the CRINK knowledge graph",
+                                                    language="en")),
+        (ox.NamedNode(VOID_NS + "sparqlEndpoint"), ox.NamedNode(root + "sparql")),
+        (ox.NamedNode(VOID_NS + "uriSpace"), ox.Literal(base + "id/")),
+        (ox.NamedNode(VOID_NS + "vocabulary"), ox.NamedNode(ontology)),
+    ]
+    return write(fmt, [ox.Quad(s, p, o, g) for p, o in triples], [], note="The dataset")

@@ -35,6 +35,7 @@ class Value:
             "" if t.datatype.value.endswith("#string") else shorten(t.datatype.value))
         return cls(t.value, None, hint)
 
+
 @dataclass
 class Fact:
     """One row of an entity page: a property, a value, where it comes from."""
@@ -47,6 +48,7 @@ class Fact:
     behind: list[Value] = field(default_factory=list)  # claims an inferred link rests on
     support: Support | None = None  # a derived link's support (the support graph)
     computed: bool = False  # a statement of the support graph
+
 
 @dataclass
 class Support:

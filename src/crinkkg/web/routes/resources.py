@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import json
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
 from crinkkg.formats import best_of, format_names, prefers_html
 from crinkkg.problems import Problem
 from crinkkg.views import View, parse_view
-from crinkkg.web.context import get_backend
 from crinkkg.web.http.responses import problem_response
 from crinkkg.web.http.urls import base_iri, iri_for, local_path, root_url
 from crinkkg.web.render.pages import (
@@ -45,11 +43,13 @@ from crinkkg.web.render.rdfio import (
     LDFormat,
     by_name,
     by_suffix,
+    dataset_description,
     empty_document,
     jsonld_context,
     write,
 )
 from crinkkg.web.services.describe import Description, describe, safe_iri, search
+from crinkkg.web.services.graphs import graph_has_triples, graph_quads
 from crinkkg.web.services.ontology_doc import find_ontology_graph, version_iri_of
 
 bp = Blueprint("linked_data", __name__)
@@ -124,10 +124,10 @@ def not_found(fmt: LDFormat, iri: str, message: str | None = None) -> Response:
     return response
 
 
-@bp.app_errorhandler(NotFound)
 def unrouted(exc: NotFound) -> Response:
-    """A path no route matches (e.g. one holding a line break): under the graph's own paths
-    a 404 in the negotiated format, as for any unknown IRI; elsewhere a problem."""
+    """The app's answer to a path no route matches (e.g. one holding a line break): under
+    the graph's own paths a 404 in the negotiated format, as for any unknown IRI; elsewhere
+    a problem."""
 
     path = request.path
     if path.startswith(("/id/", "/graph/", "/ontology/")):
@@ -190,18 +190,6 @@ def ontology_iri() -> str:
     return iri_for("ontology")
 
 
-def ontology_body(fmt: LDFormat, graph: str, iri: str) -> bytes:
-    """The ontology's own graph (as written, without inferences) in ``fmt``."""
-    nt = get_backend().construct(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-        ox.RdfFormat.N_TRIPLES)
-    g = ox.NamedNode(graph)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, g)
-             for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-    return write(fmt, quads, [],
-                 note=f"The ontology <{iri}>, from graph <{graph}>")
-
-
 def _ontology(suffix: LDFormat | None, version: str | None = None) -> Response:
     fmt, negotiated = choose(suffix, no_accept=RDFXML)
     iri = ontology_iri()
@@ -219,8 +207,9 @@ def _ontology(suffix: LDFormat | None, version: str | None = None) -> Response:
     if fmt is HTML:
         response = ontology_page()
     else:
-        response = Response(ontology_body(fmt, graph, iri), 200,
-                            content_type=fmt.content_type)
+        body = write(fmt, graph_quads(graph), [],
+                     note=f"The ontology <{iri}>, from graph <{graph}>")
+        response = Response(body, 200, content_type=fmt.content_type)
     return document_headers(response, path, fmt, negotiated)
 
 
@@ -254,19 +243,13 @@ def graph(name: str) -> Response:
     stem, suffix = split_suffix(name)
     fmt, negotiated = choose(suffix)
     iri = iri_for("graph/" + stem)
-    backend = get_backend()
-    if not safe_iri(iri) or not backend.ask(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+    if not safe_iri(iri) or not graph_has_triples(iri):
         return not_found(fmt, iri, f"<{iri}> is not a graph of this store")
     path = local_path(iri) or request.path
     if fmt is HTML:
         response = graph_page(iri)
     else:
-        nt = backend.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> "
-                              f"{{ ?s ?p ?o }} }}", ox.RdfFormat.N_TRIPLES)
-        g = ox.NamedNode(iri)
-        quads = [ox.Quad(t.subject, t.predicate, t.object, g)
-                 for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-        response = Response(write(fmt, quads, [],
+        response = Response(write(fmt, graph_quads(iri), [],
                                   note=f"The named graph <{iri}>"), 200,
                             content_type=fmt.content_type)
     return document_headers(response, path, fmt, negotiated)
@@ -284,30 +267,10 @@ def root(ext: str | None = None) -> Response:
                       hint="use .html, .ttl, .jsonld, .rdf, .nt, .trig or .nq")
     fmt, negotiated = choose(suffix, no_accept=HTML)
     if fmt is not HTML:
-        response = Response(dataset_description(fmt), 200, content_type=fmt.content_type)
+        response = Response(dataset_description(fmt, base_iri(), root_url(), ontology_iri()), 200,
+                            content_type=fmt.content_type)
         return document_headers(response, "/index", fmt, negotiated)
     return overview_page()
-
-
-def dataset_description(fmt: LDFormat) -> bytes:
-    """A short VoID description of the dataset, for RDF clients at the root."""
-    base = base_iri()
-    void = "http://rdfs.org/ns/void#"
-    dct = "http://purl.org/dc/terms/"
-    s = ox.NamedNode(base)
-    g = ox.NamedNode(base)
-    root = root_url()
-    triples = [
-        (ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-         ox.NamedNode(void + "Dataset")),
-        (ox.NamedNode(dct + "title"), ox.Literal("crinkkg: the CRINK knowledge graph",
-                                                 language="en")),
-        (ox.NamedNode(void + "sparqlEndpoint"), ox.NamedNode(root + "sparql")),
-        (ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")),
-        (ox.NamedNode(void + "vocabulary"), ox.NamedNode(ontology_iri())),
-    ]
-    quads = [ox.Quad(s, p, o, g) for p, o in triples]
-    return write(fmt, quads, [], note="The dataset")
 
 
 # -- the JSON-LD context ----------------------------------------------------------------------
@@ -321,4 +284,4 @@ def context() -> Response:
     return response
 
 
-__all__ = ["bp", "choose", "dataset_description", "RDF_FORMATS", "split_suffix"]
+__all__ = ["bp", "choose", "RDF_FORMATS", "split_suffix", "unrouted"]

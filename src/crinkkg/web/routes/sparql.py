@@ -28,7 +28,7 @@ from crinkkg.web.context import WebContext
 from crinkkg.web.http.cors import mark_write, preflight_headers
 from crinkkg.web.http.protocol import Operation, parse_operation, query_string
 from crinkkg.web.http.responses import problem_answer, unexpected
-from crinkkg.web.http.safety import check_body_size, check_query, check_update, check_update_allowed
+from crinkkg.web.http.safety import check_query, check_update, check_update_allowed, read_body
 from crinkkg.web.http.urls import endpoint_url
 from crinkkg.web.services.query import execute_query, format_override
 
@@ -99,8 +99,8 @@ class SparqlEndpoint:
         """The plan of this request: remembered for a ``GET``/``HEAD`` (all it depends on
         is in the key), made afresh for a ``POST`` (it depends on the body)."""
         if method not in ("GET", "HEAD"):
-            return self._plan(environ, method, accept, self._body(environ) if method == "POST"
-                              else b"")
+            body = read_body(environ, self.settings.max_body_bytes) if method == "POST" else b""
+            return self._plan(environ, method, accept, body)
         get = environ.get
         key = (method, get("QUERY_STRING", ""), accept, get("HTTP_HOST"),
                get("wsgi.url_scheme"), get("SCRIPT_NAME"), get("SERVER_NAME"),
@@ -128,23 +128,6 @@ class SparqlEndpoint:
         fmt = format_override(op)
         check_format(fmt)
         return Plan(op, False, endpoint, parse_view(op.param("view")), fmt)
-
-    def _body(self, environ: dict) -> bytes:
-        """The request body, refused with 413 beyond ``max_body_bytes``."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise Problem(400, "bad-content-length", "the Content-Length header is not a "
-                          "number", hint="send the body's length in bytes") from None
-        stream = environ["wsgi.input"]
-        if length:
-            check_body_size(length, self.settings)
-            return stream.read(length)
-        if environ.get("wsgi.input_terminated"):  # chunked: read up to the limit
-            body = stream.read(self.settings.max_body_bytes + 1)
-            check_body_size(len(body), self.settings)
-            return body
-        return b""
 
     def _query(self, plan: Plan, accept: str | None) -> Answer:
         reply = execute_query(plan.op, view=plan.view, fmt=plan.fmt, accept=accept,

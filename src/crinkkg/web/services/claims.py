@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES
+from crinkkg.vocab import INFERRED_GRAPH_IRI, OA_NS, PREFIXES
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import Term, shorten
 from crinkkg.web.render.values import Fact, Support, Value
@@ -17,7 +17,6 @@ from crinkkg.web.services.source_text import Anchor, Paragraph, render, stored_t
 from crinkkg.web.services.support import LinkSupport, SupportFilter, supports_of
 
 STATED_IN = PREFIXES["crink"] + "statedIn"
-OA = "http://www.w3.org/ns/oa#"
 
 
 @dataclass
@@ -30,6 +29,7 @@ class Passage:
     end: int | None
     source_iri: str | None = None
 
+
 def passages(desc: Description) -> list[Passage]:
     """The claim's ``crink:statedIn`` passages, in text order, from its description."""
     by_subject: dict[Term, dict[str, list[Term]]] = {}
@@ -38,19 +38,20 @@ def passages(desc: Description) -> list[Passage]:
     found = []
     for anchor in desc.values(STATED_IN):
         props = by_subject.get(anchor, {})
-        source = next(iter(props.get(OA + "hasSource", [])), None)
+        source = next(iter(props.get(OA_NS + "hasSource", [])), None)
         exact, start, end = None, None, None
-        for selector in props.get(OA + "hasSelector", []):
+        for selector in props.get(OA_NS + "hasSelector", []):
             sel = by_subject.get(selector, {})
-            exact = exact or next((v.value for v in sel.get(OA + "exact", [])), None)
+            exact = exact or next((v.value for v in sel.get(OA_NS + "exact", [])), None)
             start = start if start is not None else next(
-                (int(v.value) for v in sel.get(OA + "start", [])), None)
-            end = end if end is not None else next((int(v.value) for v in sel.get(OA + "end", [])),
-                                                   None)
+                (int(v.value) for v in sel.get(OA_NS + "start", [])), None)
+            end = end if end is not None else next(
+                (int(v.value) for v in sel.get(OA_NS + "end", [])), None)
         if exact is not None:
             found.append(Passage(exact, Value.of(source, desc.labels) if source else None,
                                  start, end, getattr(source, "value", None)))
     return sorted(found, key=lambda p: (p.start is None, p.start or 0))
+
 
 @dataclass
 class InText:
@@ -59,6 +60,7 @@ class InText:
     source: Value | None
     paragraphs: list[Paragraph]
     passages: list[Passage]
+
 
 def claims_in_context(desc: Description, found: list[Passage]) -> list[InText]:
     """For each source of the claim's passages: the paragraphs that hold them, read from
@@ -82,6 +84,7 @@ def claims_in_context(desc: Description, found: list[Passage]) -> list[InText]:
             (a.start, a.end) for a in anchors]), good))
     return out
 
+
 @dataclass
 class ClaimFacts:
     """How a source states a claim and when: modality (and who says so), time."""
@@ -90,6 +93,7 @@ class ClaimFacts:
     according_to: list[Value] = field(default_factory=list)
     time: list[tuple[Value, str]] = field(default_factory=list)  # (time spec, its precision)
     bounds: list[tuple[str, str]] = field(default_factory=list)  # (earliest, latest)
+
 
 def claim_facts(iri: str) -> ClaimFacts | None:
     """The claim's modality and time, read through the backend; None for other resources."""
@@ -118,6 +122,7 @@ def claim_facts(iri: str) -> ClaimFacts | None:
             if "e" in b and "l" in b:
                 facts.bounds.append((b["e"]["value"], b["l"]["value"]))
     return facts
+
 
 def claims_behind(links: set[tuple[str, str, str]]
                    ) -> dict[tuple[str, str, str], list[Value]]:
@@ -157,6 +162,7 @@ def claims_behind(links: set[tuple[str, str, str]]
         v.sort(key=lambda x: x.text.lower())
     return out
 
+
 def with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
                   shown: SupportFilter) -> tuple[list[Fact], list[Fact], int]:
     """The inferred facts with what they rest on: a derived link's support from the support
@@ -188,6 +194,7 @@ def with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
                 f.behind = behind.get(key(f, out), [])
             kept[0 if out else 1].append(f)
     return kept[0], kept[1], hidden
+
 
 def resting_rows(found: list[LinkSupport]) -> list[tuple[Value, Value, Value, Support]]:
     """The derived links a claim supports, as rows: subject, property, object, support."""

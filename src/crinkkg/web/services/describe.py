@@ -21,18 +21,20 @@ from difflib import SequenceMatcher
 import pyoxigraph as ox
 
 from crinkkg.vocab import (
+    DCT_NS,
     INFERRED_GRAPH_IRI,
+    PROV_NS,
     RDF_TYPE,
     RDFS_LABEL,
+    SKOS_NS,
     SUPPORT_GRAPH_IRI,
     is_derived_graph,
 )
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import Term, shorten, term
 
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-LABEL_PROPERTIES = (RDFS_LABEL, "http://www.w3.org/2004/02/skos/core#prefLabel",
-                    "http://purl.org/dc/terms/title")
+PROV_DERIVED = PROV_NS + "wasDerivedFrom"
+LABEL_PROPERTIES = (RDFS_LABEL, SKOS_NS + "prefLabel", DCT_NS + "title")
 MAX_ROWS = 5000
 _UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 

@@ -37,6 +37,7 @@ class Outcome:
     problem: Problem | None = None
     seconds: float = 0.0
 
+
 def run(sparql: str, view: str) -> Outcome:
     """Evaluate the page's query through the backend; errors become part of the outcome."""
     form = query_form(sparql) or "SELECT"
@@ -72,6 +73,7 @@ def run(sparql: str, view: str) -> Outcome:
     outcome.rows = [[Value.of(b[c], labels) if c in b else None for c in outcome.columns]
                     for b in bindings]
     return outcome
+
 
 def ontology_terms() -> dict[str, list[str]]:
     """The classes and properties the store declares (ours and the reused ones), as

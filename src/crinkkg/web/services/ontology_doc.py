@@ -15,31 +15,26 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.settings import Settings
-from crinkkg.vocab import OWL_NS, RDF_NS, RDFS_NS
+from crinkkg.vocab import DCT_NS, OWL_NS, RDF_NS, RDFS_NS, SKOS_NS, VANN_NS
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import LD_PREFIXES, shorten, term
 from crinkkg.web.services.describe import fetch_labels, safe_iri
 
-RDF, RDFS, OWL = RDF_NS, RDFS_NS, OWL_NS
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-VANN = "http://purl.org/vocab/vann/"
-
 CHARACTERISTICS = {
-    OWL + "SymmetricProperty": "symmetric", OWL + "TransitiveProperty": "transitive",
-    OWL + "FunctionalProperty": "functional",
-    OWL + "InverseFunctionalProperty": "inverse functional",
-    OWL + "AsymmetricProperty": "asymmetric", OWL + "ReflexiveProperty": "reflexive",
-    OWL + "IrreflexiveProperty": "irreflexive",
+    OWL_NS + "SymmetricProperty": "symmetric", OWL_NS + "TransitiveProperty": "transitive",
+    OWL_NS + "FunctionalProperty": "functional",
+    OWL_NS + "InverseFunctionalProperty": "inverse functional",
+    OWL_NS + "AsymmetricProperty": "asymmetric", OWL_NS + "ReflexiveProperty": "reflexive",
+    OWL_NS + "IrreflexiveProperty": "irreflexive",
 }
-KINDS = (("class", OWL + "Class"), ("object property", OWL + "ObjectProperty"),
-         ("datatype property", OWL + "DatatypeProperty"),
-         ("annotation property", OWL + "AnnotationProperty"))
-METADATA = (DCT + "title", DCT + "description", OWL + "versionInfo", OWL + "versionIRI",
-            DCT + "creator", DCT + "license", DCT + "created", DCT + "modified",
-            DCT + "source", VANN + "preferredNamespacePrefix",
-            VANN + "preferredNamespaceUri", RDFS + "comment", RDFS + "seeAlso",
-            OWL + "imports", OWL + "priorVersion")
+KINDS = (("class", OWL_NS + "Class"), ("object property", OWL_NS + "ObjectProperty"),
+         ("datatype property", OWL_NS + "DatatypeProperty"),
+         ("annotation property", OWL_NS + "AnnotationProperty"))
+METADATA = (DCT_NS + "title", DCT_NS + "description", OWL_NS + "versionInfo", OWL_NS + "versionIRI",
+            DCT_NS + "creator", DCT_NS + "license", DCT_NS + "created", DCT_NS + "modified",
+            DCT_NS + "source", VANN_NS + "preferredNamespacePrefix",
+            VANN_NS + "preferredNamespaceUri", RDFS_NS + "comment", RDFS_NS + "seeAlso",
+            OWL_NS + "imports", OWL_NS + "priorVersion")
 USAGE_SHOWN = 12
 
 
@@ -111,7 +106,7 @@ class OntologyDoc:
     @property
     def title(self) -> str:
         for key, values in self.metadata:
-            if key == DCT + "title" and values:
+            if key == DCT_NS + "title" and values:
                 return values[0].value
         return self.label(self.iri)
 
@@ -144,13 +139,13 @@ def _list(index: dict, node: object) -> list[str]:
     """The IRIs of an RDF list starting at ``node``."""
     out: list[str] = []
     seen = set()
-    while node is not None and node not in seen and str(node) != f"<{RDF}nil>":
+    while node is not None and node not in seen and str(node) != f"<{RDF_NS}nil>":
         seen.add(node)
         props = index.get(node, {})
-        first = props.get(RDF + "first", [])
+        first = props.get(RDF_NS + "first", [])
         if first and isinstance(first[0], ox.NamedNode):
             out.append(first[0].value)
-        rest = props.get(RDF + "rest", [])
+        rest = props.get(RDF_NS + "rest", [])
         node = rest[0] if rest else None
     return out
 
@@ -183,30 +178,32 @@ def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
     for subject, props in index.items():
         if not isinstance(subject, ox.NamedNode) or subject.value == ontology_iri:
             continue
-        types = [o.value for o in props.get(RDF + "type", []) if isinstance(o, ox.NamedNode)]
+        types = [o.value for o in props.get(RDF_NS + "type", []) if isinstance(o, ox.NamedNode)]
         kind = next((k for k, t in KINDS if t in types), None)
-        if kind is None and (OWL + "NamedIndividual" in types or
+        if kind is None and (OWL_NS + "NamedIndividual" in types or
                              (types and subject.value.startswith(ns))):
             kind = "individual"
         if kind is None:
             continue
         iri = subject.value
-        labels = texts(subject, RDFS + "label") or texts(subject, SKOS + "prefLabel")
+        labels = texts(subject, RDFS_NS + "label") or texts(subject, SKOS_NS + "prefLabel")
         doc = TermDoc(iri=iri, anchor=_anchor(iri, ns), kind=kind,
                       label=labels[0] if labels else shorten(iri))
-        doc.definitions = texts(subject, SKOS + "definition") or texts(subject, DCT + "description")
-        doc.notes = texts(subject, SKOS + "scopeNote") + texts(subject, RDFS + "comment") + \
-            texts(subject, SKOS + "example")
-        doc.supers = iris(subject, RDFS + "subClassOf") + iris(subject, RDFS + "subPropertyOf")
-        doc.domain = iris(subject, RDFS + "domain")
-        doc.range = iris(subject, RDFS + "range")
+        doc.definitions = texts(subject, SKOS_NS + "definition") or \
+            texts(subject, DCT_NS + "description")
+        doc.notes = texts(subject, SKOS_NS + "scopeNote") + texts(subject, RDFS_NS + "comment") + \
+            texts(subject, SKOS_NS + "example")
+        doc.supers = iris(subject, RDFS_NS + "subClassOf") + \
+            iris(subject, RDFS_NS + "subPropertyOf")
+        doc.domain = iris(subject, RDFS_NS + "domain")
+        doc.range = iris(subject, RDFS_NS + "range")
         doc.characteristics = sorted(CHARACTERISTICS[t] for t in types if t in CHARACTERISTICS)
-        doc.inverse = iris(subject, OWL + "inverseOf")
-        doc.chains = [_list(index, n) for n in props.get(OWL + "propertyChainAxiom", [])]
-        doc.disjoint = iris(subject, OWL + "disjointWith")
-        doc.types = [t for t in types if t != OWL + "NamedIndividual"]
-        doc.schemes = iris(subject, SKOS + "inScheme") + iris(subject, SKOS + "topConceptOf")
-        doc.broader = iris(subject, SKOS + "broader")
+        doc.inverse = iris(subject, OWL_NS + "inverseOf")
+        doc.chains = [_list(index, n) for n in props.get(OWL_NS + "propertyChainAxiom", [])]
+        doc.disjoint = iris(subject, OWL_NS + "disjointWith")
+        doc.types = [t for t in types if t != OWL_NS + "NamedIndividual"]
+        doc.schemes = iris(subject, SKOS_NS + "inScheme") + iris(subject, SKOS_NS + "topConceptOf")
+        doc.broader = iris(subject, SKOS_NS + "broader")
         terms[iri] = doc
     # inverse links: subclasses, inverse-of declared on one side, disjointness groups
     for doc in terms.values():
@@ -220,8 +217,8 @@ def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
             if other in terms and doc.iri not in terms[other].disjoint:
                 terms[other].disjoint.append(doc.iri)
     for props in index.values():
-        if ox.NamedNode(OWL + "AllDisjointClasses") in props.get(RDF + "type", []):
-            for node in props.get(OWL + "members", []):
+        if ox.NamedNode(OWL_NS + "AllDisjointClasses") in props.get(RDF_NS + "type", []):
+            for node in props.get(OWL_NS + "members", []):
                 members = _list(index, node)
                 for m in members:
                     if m in terms:
@@ -239,7 +236,7 @@ def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
         mentioned.update(t.supers + t.domain + t.range + t.types + t.schemes + t.used_by)
     labels, _ = fetch_labels(sorted(mentioned | {p for p, _ in metadata}))
     labels.update({t.iri: t.label for t in terms.values()})
-    version = next((v[0].value for p, v in metadata if p == OWL + "versionIRI"), None)
+    version = next((v[0].value for p, v in metadata if p == OWL_NS + "versionIRI"), None)
     return OntologyDoc(ontology_iri, graph, version, metadata, terms, labels, count)
 
 

@@ -26,7 +26,7 @@ RDFS_LABEL = ox.NamedNode(vocab.RDFS_LABEL)
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 ENTAILMENT_OWL_RDF_BASED = ox.NamedNode("http://www.w3.org/ns/entailment/OWL-RDF-Based")
 PROFILE_OWL2_RL = ox.NamedNode("http://www.w3.org/ns/owl-profile/RL")
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_INTEGER = ox.NamedNode(vocab.XSD_NS + "integer")
 
 # format names of W3C's format registry (http://www.w3.org/ns/formats/)
 FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
@@ -36,7 +36,7 @@ FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
 INPUT_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
 PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS_NS,
             "rdfs": vocab.RDFS_NS,
-            "xsd": "http://www.w3.org/2001/XMLSchema#"}
+            "xsd": vocab.XSD_NS}
 
 
 

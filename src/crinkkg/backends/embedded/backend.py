@@ -40,7 +40,7 @@ from crinkkg.sparqltext import single_pattern
 from crinkkg.store.current import CurrentStore
 from crinkkg.views import View
 
-log = logging.getLogger("crinkkg.engine")
+log = logging.getLogger("crinkkg.backend")
 
 class EmbeddedBackend(QueryHelpers):
     """The built store on this machine: queries and updates in killable worker processes
