@@ -184,3 +184,42 @@ def test_answers_are_counted(served) -> None:
     call(app, query={"query": LOOKUP}, Accept="text/html")  # the page's route: /sparql too
     assert metrics.queries["ok"] >= before + 1
     assert sparql_requests() == requests_before + 2
+
+
+def test_a_refused_write_is_not_opened_to_read_origins(served) -> None:
+    app, _ = served
+    origin = "https://elsewhere.example"
+    status, headers, _ = call(app, "POST", {"query": LOOKUP}, Origin=origin,
+                              **{"Content-Encoding": "br"})
+    assert status.startswith("415")
+    assert "Access-Control-Allow-Origin" not in dict(headers)
+    status, headers, _ = call(app, "GET", {"query": LOOKUP}, Origin=origin,
+                              Host="evil.example")
+    assert status.startswith("400")  # a read: readable by the pages of other origins
+    assert dict(headers)["Access-Control-Allow-Origin"] == "*"
+    counted = app.context.metrics.requests
+    assert any(dict(key)["endpoint"] == "refused" for key in counted)
+
+
+def test_a_chunked_gzip_body_is_read_to_its_end(served) -> None:
+    app, _ = served
+    body = gzip.compress(LOOKUP.encode())
+    environ = EnvironBuilder(path="/sparql", method="POST", input_stream=io.BytesIO(body),
+                             headers={"Host": "localhost:8000", "Accept": JSON,
+                                      "Content-Type": "application/sparql-query",
+                                      "Content-Encoding": "gzip",
+                                      "Transfer-Encoding": "chunked"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input_terminated"] = True
+    seen = {}
+    data = b"".join(app(environ, lambda s, h, e=None: seen.update(status=s)))
+    assert seen["status"].startswith("200"), data
+    _, _, expected = call(app, "GET", {"query": LOOKUP}, Accept=JSON)
+    assert data == expected
+
+
+def test_a_default_port_is_left_out_of_the_base_iri(served) -> None:
+    app, _ = served
+    query = {"query": "SELECT ?x WHERE { BIND(<here> AS ?x) }"}
+    _, _, body = call(app, query=query, Accept="text/csv", Host="localhost:80")
+    assert b"http://localhost/here" in body

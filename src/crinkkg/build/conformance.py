@@ -28,20 +28,20 @@ from crinkkg.inputs.reach import Reach, affected, reach
 from crinkkg.inputs.validation import validate
 from crinkkg.store.oxigraph import OxigraphStore, is_merge_graph
 from crinkkg.terms import triples_to_graph
-from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import CRINK_NS, INFERRED_GRAPH, OA_NS, RDF_TYPE, SUPPORT_GRAPH_IRI
 
 #: the shapes a store version was validated with, beside its ``db/`` (N-Triples)
 SHAPES_FILE = "shapes.nt"
-TEXT_CONTENT = anchors.CRINK + "textContent"
-STORED_TEXT = anchors.CRINK + "storedText"
-SHA256 = anchors.CRINK + "sha256"
+TEXT_CONTENT = CRINK_NS + "textContent"
+STORED_TEXT = CRINK_NS + "storedText"
+SHA256 = CRINK_NS + "sha256"
 
 
 #: what :func:`crinkkg.inputs.anchors.check_anchors` reads of a claim, passage, selector
-_ANCHOR_READS = {anchors.CRINK + "statedIn", TEXT_CONTENT, STORED_TEXT, SHA256} | {
-    anchors.OA + p for p in ("hasSource", "hasSelector", "exact", "prefix", "suffix", "start",
+_ANCHOR_READS = {CRINK_NS + "statedIn", TEXT_CONTENT, STORED_TEXT, SHA256} | {
+    OA_NS + p for p in ("hasSource", "hasSelector", "exact", "prefix", "suffix", "start",
                              "end")}
-_SELECTOR_TYPES = {anchors.OA + "TextQuoteSelector", anchors.OA + "TextPositionSelector"}
+_SELECTOR_TYPES = {OA_NS + "TextQuoteSelector", OA_NS + "TextPositionSelector"}
 
 
 class ShapesMissing(CrinkError):
@@ -149,7 +149,7 @@ def _anchor_quads(store: ox.Store) -> list[ox.Quad]:
     quad costs more than the check itself)."""
     found = [q for p in _ANCHOR_READS
              for q in store.quads_for_pattern(None, ox.NamedNode(p), None, None)]
-    kind = ox.NamedNode(anchors.RDF_TYPE)
+    kind = ox.NamedNode(RDF_TYPE)
     return found + [q for t in _SELECTOR_TYPES
                     for q in store.quads_for_pattern(None, kind, ox.NamedNode(t), None)]
 
@@ -165,7 +165,7 @@ def check_anchors(quads: Sequence[ox.Quad]) -> int:
     digests: dict[str, str] = {}
     for q in quads:
         p = q.predicate.value
-        if p not in _ANCHOR_READS and not (p == anchors.RDF_TYPE
+        if p not in _ANCHOR_READS and not (p == RDF_TYPE
                                            and q.object.value in _SELECTOR_TYPES):
             continue  # the anchor check reads nothing else
         graph = "the default graph" if isinstance(q.graph_name, ox.DefaultGraph) \

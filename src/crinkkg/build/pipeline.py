@@ -33,7 +33,7 @@ from crinkkg.settings import Settings
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import MERGE, OxigraphStore, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
-from crinkkg.vocab import INFERRED_GRAPH, SUPPORT_GRAPH_IRI, graph_iri_for
+from crinkkg.vocab import CRINK_NS, INFERRED_GRAPH, SUPPORT_GRAPH_IRI, graph_iri_for
 
 Progress = Callable[[str, str], None]
 #: changes when the store's layout changes, so that an older store is rebuilt
@@ -182,7 +182,7 @@ def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:
     passage in its context without reading files."""
     data = stored.path.read_bytes()
     relative = _relative(stored.path, root or Path.cwd())
-    triple = ox.Triple(ox.NamedNode(stored.source), ox.NamedNode(anchors.CRINK + "textContent"),
+    triple = ox.Triple(ox.NamedNode(stored.source), ox.NamedNode(CRINK_NS + "textContent"),
                        ox.Literal(data.decode("utf-8")))
     return SourceFile(stored.path, relative, graph_iri_for(relative),
                       hashlib.sha256(data).hexdigest(), [triple], "data")
