@@ -223,3 +223,17 @@ def test_a_default_port_is_left_out_of_the_base_iri(served) -> None:
     query = {"query": "SELECT ?x WHERE { BIND(<here> AS ?x) }"}
     _, _, body = call(app, query=query, Accept="text/csv", Host="localhost:80")
     assert b"http://localhost/here" in body
+
+
+def test_the_paths_flask_routes_to_the_endpoint_reach_its_handler(served) -> None:
+    app, _ = served
+    update = {"update": "CLEAR ALL"}
+    status, _, body = call(app, "GET", update, Accept="application/json")
+    for path in ("//sparql", "///sparql"):
+        environ = EnvironBuilder(path="/", method="GET", query_string=urlencode(update),
+                                 headers={"Host": "localhost:8000",
+                                          "Accept": "application/json"}).get_environ()
+        environ["PATH_INFO"] = path
+        seen = {}
+        data = b"".join(app(environ, lambda s, h, e=None: seen.update(status=s)))
+        assert (seen["status"], data) == (status, body), path

@@ -70,8 +70,9 @@ class Pipeline:
         if cache.not_modified:
             return self._send(environ, start_response, 304,
                               [*cache.headers, _NOT_MODIFIED_VARY], [], cache, started, None)
-        if environ.get("PATH_INFO") == "/sparql":
-            answer = self.sparql.answer(environ)
+        path = environ.get("PATH_INFO", "")
+        if path == "/sparql" or path.startswith("//") and path.lstrip("/") == "sparql":
+            answer = self.sparql.answer(environ)  # Flask's routes merge slashes: so does this
             if answer is not None:
                 return self._send(environ, start_response, answer.status, answer.headers,
                                   [answer.body], cache, started, "/sparql")
