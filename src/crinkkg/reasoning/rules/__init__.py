@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Callable
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -102,14 +103,7 @@ def reason_triples(triples: list[ox.Triple], *, fallback: bool = True
 
     Terms are converted as the build converts them (:mod:`crinkkg.terms`).
     """
-    cache: dict = {}
-
-    def rd(term):
-        found = cache.get(term)
-        if found is None:
-            found = cache[term] = to_rdflib(term)
-        return found
-
+    rd = _memoized(to_rdflib)
     converted = [(rd(t.subject), rd(t.predicate), rd(t.object)) for t in triples]
     try:
         kept, removed, messages, _ = run(converted)
@@ -124,14 +118,19 @@ def reason_triples(triples: list[ox.Triple], *, fallback: bool = True
         kept, removed = list(closure.inferred), closure.removed
         return ([ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in kept],
                 removed, closure.inconsistencies)
-    back: dict = {}
-
-    def ox_term(term):
-        found = back.get(term)
-        if found is None:
-            found = back[term] = to_oxigraph(term)
-        return found
-
+    ox_term = _memoized(to_oxigraph)
     out = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in kept]
     return out, removed, reasoning.inconsistencies_from(messages)
 
+
+def _memoized(convert: Callable) -> Callable:
+    """``convert`` remembering its answers (a term recurs in many triples)."""
+    cache: dict = {}
+
+    def converted(term):
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = convert(term)
+        return found
+
+    return converted

@@ -115,12 +115,7 @@ class Consequences:
             inverse[p].add(q)
             inverse[q].add(p)
         symmetric = schema.subjects(TYPE, SYMMETRIC)
-        domains: dict = defaultdict(set)
-        for p, c in schema.by_p.get(DOMAIN, ()):
-            domains[p].add(c)
-        ranges: dict = defaultdict(set)
-        for p, c in schema.by_p.get(RANGE, ()):
-            ranges[p].add(c)
+        domains, ranges = schema.grouped(DOMAIN), schema.grouped(RANGE)
 
         # classes whose membership some rule or check reads (owl:Thing is dropped otherwise:
         # owlrl's "x a owl:Thing" are removed by the clean-up and feed nothing else)
@@ -245,12 +240,7 @@ class RuleCompiler:
         for p, (fwd, bwd, _st, _ot) in k.prop_closure.items():
             fwd_pairs += [f"({p} {q})" for q in fwd]
             bwd_pairs += [f"({p} {q})" for q in bwd]
-        domains: dict = defaultdict(set)
-        for p, c in sc.by_p.get(DOMAIN, ()):
-            domains[p].add(c)
-        ranges: dict = defaultdict(set)
-        for p, c in sc.by_p.get(RANGE, ()):
-            ranges[p].add(c)
+        domains, ranges = sc.grouped(DOMAIN), sc.grouped(RANGE)
         for p, cs in domains.items():
             if not self.terms.is_literal(p):
                 s_pairs += [f"({p} {c})" for c in k.minimal(cs)]

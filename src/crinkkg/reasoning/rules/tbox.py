@@ -80,6 +80,13 @@ class Schema:
     def subjects(self, p, o) -> set:
         return self.po.get((p, o), set())
 
+    def grouped(self, p) -> dict:
+        """The objects of ``p`` by subject (e.g. each property's domains)."""
+        out: dict = defaultdict(set)
+        for s, o in self.by_p.get(p, ()):
+            out[s].add(o)
+        return out
+
     def value(self, s, p):
         objs = self.sp.get((s, p))
         return next(iter(objs)) if objs else None
