@@ -234,6 +234,6 @@ def test_the_paths_flask_routes_to_the_endpoint_reach_its_handler(served) -> Non
                                  headers={"Host": "localhost:8000",
                                           "Accept": "application/json"}).get_environ()
         environ["PATH_INFO"] = path
-        seen = {}
-        data = b"".join(app(environ, lambda s, h, e=None: seen.update(status=s)))
+        seen: dict = {}
+        data = b"".join(app(environ, lambda s, h, e=None, seen=seen: seen.update(status=s)))
         assert (seen["status"], data) == (status, body), path

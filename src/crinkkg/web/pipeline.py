@@ -30,13 +30,16 @@ from crinkkg.web.http.caching import VOLATILE, Cacheability
 from crinkkg.web.http.compression import MIN_SIZE, accepts_gzip, compressible, gzipped
 from crinkkg.web.http.cors import answer_headers, mark_write
 from crinkkg.web.http.guard import PAGE_HEADERS, SECURITY_HEADERS
-from crinkkg.web.http.responses import problem_answer
+from crinkkg.web.http.responses import Answer, problem_answer
 from crinkkg.web.routes.sparql import SparqlEndpoint
 
 #: the WSGI environ key where Flask's routes leave the name the metrics count them under
 ENDPOINT = "crinkkg.endpoint"
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 _NOT_MODIFIED_VARY = ("Vary", "Accept, Accept-Encoding")
+#: the headers an answer of :meth:`Pipeline._complete` may have that finish() would add
+#: (none: its handlers leave validators, CORS and coding to it)
+_NAMES_OF_HANDLERS: frozenset[str] = frozenset()
 _READS = ("GET", "HEAD", "OPTIONS")
 #: the metrics' endpoint label of the requests the guard refuses
 REFUSED = "refused"
@@ -63,20 +66,36 @@ class Pipeline:
             if environ.get("REQUEST_METHOD") not in _READS:
                 mark_write(environ)  # a refused write opens only to write origins
             self.metrics.count_error(problem.kind)
-            status, headers, body = problem_answer(problem, environ.get("HTTP_ACCEPT"))
-            return self._send(environ, start_response, status, headers, [body], None,
-                              started, REFUSED)
+            return self._complete(environ, start_response,
+                                  problem_answer(problem, environ.get("HTTP_ACCEPT")), None,
+                                  started, REFUSED)
         cache = self.validators.of(environ)
         if cache.not_modified:
-            return self._send(environ, start_response, 304,
-                              [*cache.headers, _NOT_MODIFIED_VARY], [], cache, started, None)
+            return self._complete(environ, start_response,
+                                  Answer(304, "", [*cache.headers, _NOT_MODIFIED_VARY]), cache,
+                                  started, None)
         path = environ.get("PATH_INFO", "")
         if path == "/sparql" or path.startswith("//") and path.lstrip("/") == "sparql":
             answer = self.sparql.answer(environ)  # Flask's routes merge slashes: so does this
             if answer is not None:
-                return self._send(environ, start_response, answer.status, answer.headers,
-                                  [answer.body], cache, started, "/sparql")
+                return self._complete(environ, start_response, answer, cache, started,
+                                      "/sparql")
         return self._route(environ, start_response, cache, started)
+
+    def _complete(self, environ: dict, start_response: Callable, answer: Answer,
+                  cache: Cacheability | None, started: float, endpoint: str | None
+                  ) -> Iterable[bytes]:
+        """Send an answer made here or by the ``/sparql`` handler (its headers known)."""
+        status, content_type, own, data = answer
+        headers = [("Content-Type", content_type), *own] if content_type else list(own)
+        length: int | None = None
+        if status != 204 and status != 304:
+            length = len(data)
+            headers.append(("Content-Length", str(length)))
+        body, length = self.finish(environ, status, headers, [data], cache, content_type,
+                                   length, _NAMES_OF_HANDLERS)
+        return self._respond(environ, start_response, status, headers, body, started,
+                             endpoint, length)
 
     def _route(self, environ: dict, start_response: Callable, cache: Cacheability,
                started: float) -> Iterable[bytes]:
@@ -93,47 +112,50 @@ class Pipeline:
             if self.log is not None:
                 self.log.write(environ, "-", "-", started)
             raise
-        status, headers, exc_info = seen
-        return self._send(environ, start_response, int(status.split(" ", 1)[0]), headers,
-                          body, cache, started, environ.get(ENDPOINT, "unmatched"),
-                          exc_info)
+        status_line, headers, exc_info = seen
+        status = int(status_line.split(" ", 1)[0])
+        names, content_type, length = described(headers)
+        body, length = self.finish(environ, status, headers, body, cache, content_type, length,
+                                   names)
+        return self._respond(environ, start_response, status, headers, body, started,
+                             environ.get(ENDPOINT, "unmatched"), length, exc_info)
 
-    def _send(self, environ: dict, start_response: Callable, status: int,
-              headers: list[tuple[str, str]], body: Iterable[bytes],
-              cache: Cacheability | None, started: float, endpoint: str | None,
-              exc_info=None) -> Iterable[bytes]:
-        if isinstance(body, list) and len(body) <= 1 and status not in (204, 304) \
-                and not any(k.lower() == "content-length" for k, _ in headers):
-            headers.append(("Content-Length", str(len(body[0]) if body else 0)))
-        body = self.finish(environ, status, headers, body, cache)
+    def _respond(self, environ: dict, start_response: Callable, status: int,
+                 headers: list[tuple[str, str]], body: Iterable[bytes], started: float,
+                 endpoint: str | None, length: int | None, exc_info=None) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if method == "HEAD" and isinstance(body, list):
             body = []
         start_response(_REASONS.get(status, str(status)), headers, exc_info)
         if endpoint is not None:
-            self.metrics.observe_request(endpoint, method, status,
+            self.metrics.observe_request(endpoint, method, status,  # type: ignore[arg-type]
                                          time.perf_counter() - started)
-        if self.log is None:
+        log = self.log
+        if log is None:
             return body
-        length = next((v for k, v in headers if k.lower() == "content-length"), "-")
+        logged = str(length) if length is not None else "-"
         if isinstance(body, list):  # complete: logged now
-            self.log.write(environ, str(status), length, started)
+            log.write(environ, str(status), logged, started)
             return body
-        return _Closing(body, lambda: self.log.write(environ, str(status), length, started))
+        return _Closing(body, lambda: log.write(environ, str(status), logged, started))
 
     def finish(self, environ: dict, status: int, headers: list[tuple[str, str]],
-               body: Iterable[bytes], cache: Cacheability | None) -> Iterable[bytes]:
+               body: Iterable[bytes], cache: Cacheability | None, content_type: str,
+               length: int | None, names: set[str] | frozenset[str]
+               ) -> tuple[Iterable[bytes], int | None]:
         """Give an answer the headers every answer gets, whichever handler made it:
-        validators or ``no-store``, CORS, the security headers, and gzip when it pays."""
-        names, content_type, length = described(headers)
+        validators or ``no-store``, CORS, the security headers, and gzip when it pays.
+        ``names``: the (lower-case) names of the headers the answer has already; returns
+        the body and its length as sent (``None``: not known)."""
         if cache is not None:
             if status == 200 and cache.headers and "etag" not in names:
-                headers += [h for h in cache.headers if h[0].lower() not in names]
+                headers += [h for h in cache.headers if h[0].lower() not in names] \
+                    if names else cache.headers
             elif cache is VOLATILE and "cache-control" not in names:
                 headers += cache.headers
-        if "access-control-allow-origin" not in names:
+        if "HTTP_ORIGIN" in environ and "access-control-allow-origin" not in names:
             headers += answer_headers(self.settings, environ)
-        if "content-encoding" not in names and status not in (204, 304) \
+        if "content-encoding" not in names and status != 204 and status != 304 \
                 and compressible(content_type, length):
             headers.append(("Vary", "Accept-Encoding"))
             if environ.get("REQUEST_METHOD") != "HEAD" \
@@ -141,11 +163,13 @@ class Pipeline:
                 data = b"".join(body)
                 if hasattr(body, "close"):
                     body.close()  # type: ignore[union-attr]
-                body = [gzipped(headers, data) if len(data) >= MIN_SIZE else data]
+                if len(data) >= MIN_SIZE:
+                    data = gzipped(headers, data)
+                body, length = [data], len(data)
         if content_type.startswith("text/html"):
             headers += PAGE_HEADERS
         headers += SECURITY_HEADERS
-        return body
+        return body, length
 
 
 def described(headers: list[tuple[str, str]]) -> tuple[set[str], str, int | None]:

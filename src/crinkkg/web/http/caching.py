@@ -26,10 +26,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from werkzeug.http import http_date, is_resource_modified, quote_etag
@@ -57,14 +57,15 @@ def volatile(query_string: str) -> bool:
     return bool(_VOLATILE.search(unquote_plus(query_string)))
 
 
-@dataclass(frozen=True)
-class Cacheability:
+class Cacheability(NamedTuple):
     """What caching says of one request before it is answered."""
 
     #: added to its ``200`` answer: the validators and ``Cache-Control``, or ``no-store``
     headers: tuple[tuple[str, str], ...] = ()
     #: the client's copy is current: the answer is a ``304`` (``headers`` are its validators)
     not_modified: bool = False
+    etag: str | None = None  # the validator, unquoted
+    published: datetime | None = None  # when the store version was published
 
 
 UNCACHEABLE = Cacheability()
@@ -81,7 +82,7 @@ class Validators:
                                       digest_size=12)
         self._version: tuple[str, datetime, str] | None = None
         self._raw = ""
-        self._etags: dict[tuple[str, ...], str] = {}
+        self._known: dict[tuple[str, ...], Cacheability] = {}
 
     def version(self) -> tuple[str, datetime, str]:
         """The store version served now, when it was published, and that time as an HTTP
@@ -101,22 +102,9 @@ class Validators:
         self._version, self._raw = (target, published, http_date(published)), raw
         return self._version
 
-    def _etag(self, target: str, environ: dict, path: str, qs: str) -> str:
-        """The validator of this request's answer under store version ``target``
-        (remembered for the requests clients repeat, which are most of them)."""
-        key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
-        tag = self._etags.get(key)
-        if tag is None:
-            digest = self.hasher.copy()
-            digest.update("\0".join(key).encode("utf-8", "surrogateescape"))
-            tag = digest.hexdigest()
-            if len(self._etags) >= _ETAGS:
-                self._etags.clear()
-            self._etags[key] = tag
-        return tag
-
     def of(self, environ: dict) -> Cacheability:
-        """What caching says of this request: its answer's validators, or a ``304``."""
+        """What caching says of this request: its answer's validators, or a ``304``
+        (remembered per store version for the requests clients repeat, most of them)."""
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or path in UNCACHED \
                 or path.startswith("/static/"):
@@ -125,9 +113,19 @@ class Validators:
         if volatile(qs):
             return VOLATILE
         target, published, published_text = self.version()
-        etag = self._etag(target, environ, path, qs)
-        headers = (("ETag", quote_etag(etag, weak=True)), ("Last-Modified", published_text),
-                   ("Cache-Control", REVALIDATE))
-        not_modified = ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
-            and not is_resource_modified(environ, etag, last_modified=published)
-        return Cacheability(headers, not_modified)
+        key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
+        found = self._known.get(key)
+        if found is None:
+            digest = self.hasher.copy()
+            digest.update("\0".join(key).encode("utf-8", "surrogateescape"))
+            etag = digest.hexdigest()
+            found = Cacheability((("ETag", quote_etag(etag, weak=True)),
+                                  ("Last-Modified", published_text),
+                                  ("Cache-Control", REVALIDATE)), False, etag, published)
+            if len(self._known) >= _ETAGS:
+                self._known.clear()
+            self._known[key] = found
+        if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) \
+                and not is_resource_modified(environ, found.etag, last_modified=published):
+            return found._replace(not_modified=True)
+        return found

@@ -38,7 +38,12 @@ def compressible(content_type: str, length: int | None) -> bool:
     >>> compressible("application/sparql-results+json", 4096), compressible("image/png", 4096)
     (True, False)
     """
-    return (length is None or length >= MIN_SIZE) and bool(_COMPRESSIBLE.match(content_type))
+    return (length is None or length >= MIN_SIZE) and _compressible_type(content_type)
+
+
+@lru_cache(maxsize=64)  # a server answers in a handful of types
+def _compressible_type(content_type: str) -> bool:
+    return bool(_COMPRESSIBLE.match(content_type))
 
 
 def gzipped(headers: list[tuple[str, str]], data: bytes) -> bytes:

@@ -8,6 +8,7 @@ that says what went wrong and what to do); :func:`install` makes every Flask rou
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -16,17 +17,27 @@ from crinkkg.problems import Problem, render, wants_json
 from crinkkg.web.context import context
 from crinkkg.web.http.safety import too_large
 
-__all__ = ["install", "problem_answer", "problem_response", "unexpected", "wants_json"]
+__all__ = ["Answer", "install", "problem_answer", "problem_response", "unexpected",
+           "wants_json"]
 
 log = logging.getLogger("crinkkg.web")
 
 
-def problem_answer(problem: Problem, accept: str | None
-                   ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The status, headers and body of the answer a problem earns, by ``Accept``."""
+class Answer(NamedTuple):
+    """A complete answer of a handler: the pipeline adds the headers every answer gets
+    (``Content-Type`` and ``Content-Length`` from these fields)."""
+
+    status: int
+    content_type: str  # "" for an answer without a body
+    headers: list[tuple[str, str]]  # its own headers besides those two
+    body: bytes = b""
+
+
+def problem_answer(problem: Problem, accept: str | None) -> Answer:
+    """The answer a problem earns, in JSON or text by ``Accept``."""
     content_type, body = render(problem, accept)
-    return problem.status, [("Content-Type", content_type), ("Vary", "Accept"),
-                            *problem.headers.items()], body
+    return Answer(problem.status, content_type, [("Vary", "Accept"), *problem.headers.items()],
+                  body)
 
 
 def unexpected(exc: Exception, method: str | None, path: str | None) -> Problem:
@@ -38,9 +49,10 @@ def unexpected(exc: Exception, method: str | None, path: str | None) -> Problem:
 
 def problem_response(problem: Problem) -> Response:
     """The Flask response for a problem (:func:`problem_answer`), counted in the metrics."""
-    status, headers, body = problem_answer(problem, request.headers.get("Accept"))
+    answer = problem_answer(problem, request.headers.get("Accept"))
     context().metrics.count_error(problem.kind)
-    return Response(body, status, headers=headers)
+    return Response(answer.body, answer.status, headers=answer.headers,
+                    content_type=answer.content_type)
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:

@@ -27,7 +27,7 @@ from crinkkg.views import View, parse_view
 from crinkkg.web.context import WebContext
 from crinkkg.web.http.cors import mark_write, preflight_headers
 from crinkkg.web.http.protocol import Operation, parse_operation, query_string
-from crinkkg.web.http.responses import problem_answer, unexpected
+from crinkkg.web.http.responses import Answer, problem_answer, unexpected
 from crinkkg.web.http.safety import check_query, check_update, check_update_allowed, read_body
 from crinkkg.web.http.urls import endpoint_url
 from crinkkg.web.services.query import execute_query, format_override
@@ -38,15 +38,6 @@ bp = Blueprint("sparql", __name__)
 OPERATION = "crinkkg.operation"
 #: plans remembered per process (each a few hundred bytes), forgotten all at once
 PLANS = 1024
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A complete answer: the pipeline adds the headers every answer gets."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -76,7 +67,7 @@ class SparqlEndpoint:
         accept = environ.get("HTTP_ACCEPT")
         try:
             if method == "OPTIONS":
-                return Answer(204, preflight_headers(self.settings, environ.get("HTTP_ORIGIN")))
+                return Answer(204, "", preflight_headers(self.settings, environ.get("HTTP_ORIGIN")))
             plan = self._planned(environ, method, accept)
             op = plan.op
             if plan.page:
@@ -89,11 +80,11 @@ class SparqlEndpoint:
             return self._describe(plan, accept)
         except Problem as problem:
             self.metrics.count_error(problem.kind)
-            return Answer(*problem_answer(problem, accept))
+            return problem_answer(problem, accept)
         except Exception as exc:  # a bug: said as such, as Flask's routes say it
             problem = unexpected(exc, method, "/sparql")
             self.metrics.count_error(problem.kind)
-            return Answer(*problem_answer(problem, accept))
+            return problem_answer(problem, accept)
 
     def _planned(self, environ: dict, method: str, accept: str | None) -> Plan:
         """The plan of this request: remembered for a ``GET``/``HEAD`` (all it depends on
@@ -133,8 +124,8 @@ class SparqlEndpoint:
         reply = execute_query(plan.op, view=plan.view, fmt=plan.fmt, accept=accept,
                               endpoint=plan.endpoint, backend=self.backend,
                               metrics=self.metrics)
-        return Answer(200, [("Content-Type", reply.content_type), ("Vary", "Accept"),
-                            ("Server-Timing", f"query;dur={reply.seconds * 1000:.2f}")],
+        timing = f"query;dur={reply.seconds * 1000:.2f}"
+        return Answer(200, reply.content_type, [("Vary", "Accept"), ("Server-Timing", timing)],
                       reply.body)
 
     def _update(self, environ: dict, plan: Plan, accept: str | None) -> Answer:
@@ -164,9 +155,8 @@ class SparqlEndpoint:
         if wants_json(accept):
             body = json.dumps({"status": "ok", "message": message, "quads": reply.count,
                                "seconds": round(time.perf_counter() - started, 3)})
-            return Answer(200, [("Content-Type", "application/json")], (body + "\n").encode())
-        return Answer(200, [("Content-Type", "text/plain; charset=utf-8")],
-                      (message + "\n").encode())
+            return Answer(200, "application/json", [], (body + "\n").encode())
+        return Answer(200, "text/plain; charset=utf-8", [], (message + "\n").encode())
 
     def _describe(self, plan: Plan, accept: str | None) -> Answer:
         """``GET /sparql`` without a query: the service description."""
@@ -181,7 +171,7 @@ class SparqlEndpoint:
                                              "application/ld+json")
         body = service_description(plan.endpoint, self.settings, self.backend,
                                    chosen.oxigraph)
-        return Answer(200, [("Content-Type", chosen.content_type), ("Vary", "Accept")], body)
+        return Answer(200, chosen.content_type, [("Vary", "Accept")], body)
 
 
 def wants_page(op: Operation, method: str, accept: str | None) -> bool:
