@@ -84,9 +84,7 @@ def reason(asserted: Graph, *, fallback: bool = True) -> reasoning.Closure:
     try:
         kept, removed, messages, _ = run(asserted)
     except UnsupportedConstruct as exc:
-        if not fallback:
-            raise
-        warnings.warn(f"crinkkg.reasoning.rules: falling back to owlrl: {exc}", stacklevel=2)
+        _fall_back(exc, fallback)
         return reasoning.reason(asserted)
     inferred = Graph()
     for prefix, ns in asserted.namespaces():
@@ -105,22 +103,27 @@ def reason_triples(triples: list[ox.Triple], *, fallback: bool = True
     """
     rd = _memoized(to_rdflib)
     converted = [(rd(t.subject), rd(t.predicate), rd(t.object)) for t in triples]
+    ox_term = _memoized(to_oxigraph)
     try:
         kept, removed, messages, _ = run(converted)
     except UnsupportedConstruct as exc:
-        if not fallback:
-            raise
-        warnings.warn(f"crinkkg.reasoning.rules: falling back to owlrl: {exc}", stacklevel=2)
+        _fall_back(exc, fallback)
         graph = Graph()
         for t in converted:
             graph.add(t)
         closure = reasoning.reason(graph)
-        kept, removed = list(closure.inferred), closure.removed
-        return ([ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in kept],
-                removed, closure.inconsistencies)
-    ox_term = _memoized(to_oxigraph)
+        return ([ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in closure.inferred],
+                closure.removed, closure.inconsistencies)
     out = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in kept]
     return out, removed, reasoning.inconsistencies_from(messages)
+
+
+def _fall_back(exc: UnsupportedConstruct, fallback: bool) -> None:
+    """Raise ``exc`` again unless falling back to owlrl is allowed; warn the caller's caller
+    when it is."""
+    if not fallback:
+        raise exc
+    warnings.warn(f"crinkkg.reasoning.rules: falling back to owlrl: {exc}", stacklevel=3)
 
 
 def _memoized(convert: Callable) -> Callable:
