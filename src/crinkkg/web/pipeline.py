@@ -60,6 +60,9 @@ class Pipeline:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("//"):  # Flask's routes match leading slashes as one: every step
+            environ["PATH_INFO"] = path = "/" + path.lstrip("/")  # sees that one path
         try:
             self.guard.check(environ)
         except Problem as problem:  # refused before any handler: counted as "refused"
@@ -74,9 +77,8 @@ class Pipeline:
             return self._complete(environ, start_response,
                                   Answer(304, "", [*cache.headers, _NOT_MODIFIED_VARY]), cache,
                                   started, None)
-        path = environ.get("PATH_INFO", "")
-        if path == "/sparql" or path.startswith("//") and path.lstrip("/") == "sparql":
-            answer = self.sparql.answer(environ)  # Flask's routes merge slashes: so does this
+        if path == "/sparql":
+            answer = self.sparql.answer(environ)
             if answer is not None:
                 return self._complete(environ, start_response, answer, cache, started,
                                       "/sparql")
