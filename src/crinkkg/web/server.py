@@ -2,8 +2,9 @@
 
 granian (``--front granian``, the default; :mod:`crinkkg.web.front`) runs the Flask app in
 several HTTP processes; waitress (``--front waitress``) in threads of one process. Either
-way the query backend's worker processes evaluate the queries, so the HTTP side only
-parses, dispatches, answers lookups and writes.
+way the backend evaluates the queries (the embedded one in its query worker processes, a
+remote one in its store), so the HTTP side only parses, dispatches, answers lookups and
+writes.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from crinkkg.web.http.protocol import Operation, parse_operation, query_string
 from crinkkg.web.http.responses import Answer, problem_answer, unexpected
 from crinkkg.web.http.safety import check_query, check_update, check_update_allowed, read_body
 from crinkkg.web.http.urls import endpoint_url
+from crinkkg.web.render.pages import render_query_page
 from crinkkg.web.services.query import execute_query, format_override
 
 bp = Blueprint("sparql", __name__)
@@ -188,8 +189,6 @@ def wants_page(op: Operation, method: str, accept: str | None) -> bool:
 @bp.route("/sparql", methods=["GET"])
 def query_page() -> Response:
     """The query page, for a browser's ``GET /sparql`` (the handler decided it)."""
-    from crinkkg.web.render.pages import render_query_page
-
     op: Operation = request.environ[OPERATION]
     response = render_query_page(query=op.text or None)
     response.headers.add("Vary", "Accept")
