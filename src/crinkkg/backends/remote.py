@@ -66,6 +66,7 @@ from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import has_keyword, query_form
+from crinkkg.store.journal import Journal
 from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
@@ -269,6 +270,12 @@ class RemoteBackend(QueryHelpers):
     @property
     def updates_enabled(self) -> bool:
         return self.settings.enable_update
+
+    def journal(self) -> Journal:
+        raise Problem(404, "no-journal",
+                      "this server writes to a remote store, which keeps its own record of "
+                      "changes: crinkkg journals only the writes to its embedded store",
+                      hint="ask the remote store for its changes, or serve the embedded store")
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from crinkkg.errors import StoreError
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
+from crinkkg.store.journal import Journal
 from crinkkg.store.layout import StoreLayout
 
 #: 2: a merge graph when files share triples (store.asserted_merge); 3: the shapes kept with
@@ -44,6 +45,25 @@ def build_record(layout: StoreLayout) -> dict:
 
 
 def is_current(settings: Settings) -> bool:
-    """True when the store was built from exactly these inputs."""
-    record = build_record(StoreLayout(settings.store))
-    return bool(record) and record.get("key") == cache_key(settings)
+    """True when the store was built from exactly these inputs and holds every write of
+    its journal."""
+    return why_rebuild(settings) is None
+
+
+def why_rebuild(settings: Settings) -> str | None:
+    """Why the store must be built again (``None``: it is current), in words for the
+    operator: a rebuild replays the journal, so none of these loses a write."""
+    layout = StoreLayout(settings.store)
+    if layout.current() is None:
+        return "never built, or the store link or its version folder is missing"
+    try:
+        record = layout.build_record()
+    except StoreError:
+        return "the store's build record is unreadable"
+    if not record:
+        return "the store's build record is missing"
+    if record.get("key") != cache_key(settings):
+        return "the inputs changed"
+    if record.get("journal") != Journal(settings.store).head():
+        return "the journal holds writes this store version does not"
+    return None

@@ -30,6 +30,7 @@ from crinkkg.inputs.validation import validate
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning import rules, support
 from crinkkg.settings import Settings
+from crinkkg.store.journal import Journal
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import MERGE, OxigraphStore, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
@@ -62,6 +63,9 @@ class BuildReport:
     steps: list[StepTiming] = field(default_factory=list)
     seconds: float = 0.0
     peak_memory_mb: float | None = None
+    #: the journal of writes replayed on the files: how many patches, the newest one's id,
+    #: and those that did not apply cleanly (by id, with what did not apply)
+    journal: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,7 +99,9 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     layout = StoreLayout(settings.store)
     key = cache_key(settings)
     record = _record(layout)  # a corrupt record is rebuilt, not trusted
-    if not force and record.get("key") == key and "report" in record:
+    journal = Journal(layout.link)
+    if not force and record.get("key") == key and "report" in record \
+            and record.get("journal") == journal.head():
         report = BuildReport(**{k: v for k, v in record["report"].items() if k != "steps"})
         report.cached, report.steps = True, []
         report.seconds = round(time.perf_counter() - started, 4)
@@ -111,12 +117,56 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
             tracemalloc.stop()
     if measure_memory:
         report.peak_memory_mb = round(report_peak, 1)
-    report.seconds = round(time.perf_counter() - started, 4)
-    # the record is written with the version, under the writer lock: an update published
-    # in between cannot get this build's record, nor this build an update's
-    record = {"key": key, "version": __version__, "report": report.as_dict()}
-    layout.publish_version(work, lambda _current: record)
+    # the journal is replayed and the record written with the version under the writer
+    # lock: an update published in between is neither lost nor given this build's record
+    with layout.writer_lock():
+        try:
+            head = _replay(journal, work, report, progress)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        report.seconds = round(time.perf_counter() - started, 4)
+        record = {"key": key, "version": __version__, "report": report.as_dict(),
+                  "journal": head}
+        layout.publish_version(work, lambda _current: record, locked=True)
     return report
+
+
+def _replay(journal: Journal, work: Path, report: BuildReport, progress: Progress) -> str | None:
+    """Replay the journal of writes on the version built in ``work``; return the id of the
+    newest patch replayed. Every patch that does not apply cleanly is reported by name."""
+    patches = journal.patches()
+    if not patches:
+        return None
+    from crinkkg.build.conformance import read_shapes
+    from crinkkg.build.updates import replay
+
+    with _timed(report, "journal", progress) as step:
+        target = OxigraphStore(ox.Store(str(work / "db")), path=work / "db", read_only=False)
+        try:
+            unclean = replay(target, patches, shapes=read_shapes(work))
+            target.flush()
+        finally:
+            target.close()
+            del target
+        report.journal = {
+            "patches": len(patches), "head": patches[-1].id,
+            "unclean": [{"id": u.patch.id, "created": u.patch.created,
+                         "deletes_not_held": [str(q) for q in u.missing],
+                         "adds_held_already": [str(q) for q in u.present]}
+                        for u in unclean]}
+        step.detail = f"{len(patches)} journalled writes replayed on the input files"
+        if unclean:
+            step.detail += f"; {len(unclean)} did not apply cleanly"
+    for u in unclean:
+        what = []
+        if u.missing:
+            what.append(f"{len(u.missing)} deleted triple(s) the files no longer hold")
+        if u.present:
+            what.append(f"{len(u.present)} added triple(s) the files hold already")
+        progress("journal", f"the journalled write {u.patch.name} did not apply cleanly: "
+                            f"{' and '.join(what)} (`crinkkg journal show` lists them)")
+    return patches[-1].id
 
 
 def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress,

@@ -7,13 +7,17 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import pyoxigraph as ox
 from rdflib import Graph
 
 from crinkkg.build.conformance import check_state, read_shapes
-from crinkkg.errors import CrinkError, InconsistencyError
+from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
 from crinkkg.reasoning.rules import reason
 from crinkkg.reasoning.support import replace_support, support_graph
+from crinkkg.store.journal import Patch
 from crinkkg.store.oxigraph import OxigraphStore, is_merge_graph, write_merge
 from crinkkg.terms import graph_to_triples, to_rdflib
 from crinkkg.vocab import INFERRED_GRAPH, MERGE_GRAPH_PREFIX, PREFIXES, SUPPORT_GRAPH_IRI
@@ -148,7 +152,29 @@ def _derived_name(graph: str) -> str:
     return "support" if graph == SUPPORT_GRAPH_IRI else "inferred"
 
 
-def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = None) -> None:
+class Change(NamedTuple):
+    """What a write did to the asserted graphs: the quads it removed and those it added."""
+
+    removed: frozenset[ox.Quad]
+    added: frozenset[ox.Quad]
+
+
+class Unclean(NamedTuple):
+    """A journalled write that no longer applies cleanly to the input files: the triples it
+    deletes that they no longer hold, and those it adds that they hold already."""
+
+    patch: Patch
+    missing: tuple[ox.Quad, ...]
+    present: tuple[ox.Quad, ...]
+
+
+class JournalConflict(CrinkError):
+    """A journalled write cannot be replayed on the changed input files."""
+
+    exit_code = 7
+
+
+def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = None) -> Change:
     """Run ``sparql`` against the asserted graphs of ``target`` (opened for writing), then
     re-reason: the inferred graph and the support graph are current when it returns.
 
@@ -163,11 +189,7 @@ def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = N
         shapes = read_shapes(target.path.parent) if target.path is not None else Graph()
     store = target.database
     before = asserted_quads(store)
-    scratch = ox.Store()
-    scratch.extend(before)
-    for graph in store.named_graphs():  # empty graphs exist too (CREATE GRAPH)
-        if graph not in DERIVED and not is_merge_graph(graph):
-            scratch.add_graph(graph)
+    scratch = _scratch(store, before)
     _run(scratch, sparql)  # raises SyntaxError before anything changes
     for graph in DERIVED:
         if next(iter(scratch.quads_for_pattern(None, None, None, graph)), None) is not None:
@@ -179,6 +201,79 @@ def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = N
     if any(is_merge_graph(g) for g in scratch.named_graphs()):
         raise UpdateRefused(f"graphs named {MERGE_GRAPH_PREFIX}… belong to the store itself",
                             hint="write to another graph")
+    return _commit(store, before, scratch, shapes)
+
+
+def replay(target: OxigraphStore, patches: Sequence[Patch], *, shapes: Graph) -> list[Unclean]:
+    """Apply the journal's ``patches`` to the asserted graphs of ``target`` (a fresh build,
+    opened for writing) in order, then re-reason once, as :func:`apply_update` does.
+
+    A deletion of a triple the store does not hold, or an addition of one it holds, leaves
+    it as the write meant it to be; the patch is returned as :class:`Unclean` so that the
+    build reports it by name. When the result breaks the shapes, the anchors or
+    consistency, nothing is written and :class:`JournalConflict` names the first patch
+    after which it does.
+    """
+    store = target.database
+    before = asserted_quads(store)
+    scratch = _scratch(store, before)
+    unclean = [_apply(scratch, patch) for patch in patches]
+    try:
+        _commit(store, before, scratch, shapes)
+    except (ValidationError, AnchorError, InconsistencyError) as exc:
+        raise _conflict(store, before, patches, shapes, exc) from None
+    return [u for u in unclean if u.missing or u.present]
+
+
+def _apply(scratch: ox.Store, patch: Patch) -> Unclean:
+    missing = tuple(q for q in patch.deletes if q not in scratch)
+    present = tuple(q for q in patch.adds if q in scratch)
+    for quad in patch.deletes:
+        scratch.remove(quad)
+    scratch.extend(patch.adds)
+    return Unclean(patch, missing, present)
+
+
+def _conflict(store: ox.Store, before: list[ox.Quad], patches: Sequence[Patch],
+              shapes: Graph, error: CrinkError) -> JournalConflict:
+    """Name the first patch whose replay breaks the checks (found by replaying them one
+    more at a time: only when the whole journal failed)."""
+    culprit, error_of = patches[-1], error
+    scratch = _scratch(store, before)
+    for patch in patches:
+        _apply(scratch, patch)
+        after = asserted_quads(scratch)
+        try:
+            data = rdflib_graph(after)
+            check_state(after, shapes, data=data)
+            closure = reason(data)
+            if closure.inconsistencies:
+                raise InconsistencyError(closure.inconsistencies)
+        except (ValidationError, AnchorError, InconsistencyError) as exc:
+            culprit, error_of = patch, exc
+            break
+    return JournalConflict(
+        f"the journalled write {culprit.name} no longer applies to the input files as they "
+        f"are now: {error_of.message}",
+        hint="change the input files so that it applies, or fold or discard the journal "
+             "(`crinkkg journal show`, `crinkkg journal discard`); the store served until "
+             "then keeps every write")
+
+
+def _scratch(store: ox.Store, before: list[ox.Quad]) -> ox.Store:
+    """An in-memory copy of the asserted graphs, empty named graphs included."""
+    scratch = ox.Store()
+    scratch.extend(before)
+    for graph in store.named_graphs():  # empty graphs exist too (CREATE GRAPH)
+        if graph not in DERIVED and not is_merge_graph(graph):
+            scratch.add_graph(graph)
+    return scratch
+
+
+def _commit(store: ox.Store, before: list[ox.Quad], scratch: ox.Store,
+            shapes: Graph) -> Change:
+    """Check the asserted state held in ``scratch``, reason over it and write it, with its
+    inferred and support graphs, over ``store``; nothing is written when a check fails."""
     after = asserted_quads(scratch)
     data = rdflib_graph(after)
     # held to the build's checks before reasoning: nothing is published when they fail
@@ -189,9 +284,10 @@ def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = N
     # store exactly what was reasoned over: running the update text again could differ
     # (UUID(), NOW(), RAND(), BNODE() give new values each time)
     old, new = set(before), set(after)
-    for quad in old - new:
+    removed, added = frozenset(old - new), frozenset(new - old)
+    for quad in removed:
         store.remove(quad)
-    store.extend(new - old)
+    store.extend(added)
     # graphs themselves (CREATE / DROP GRAPH), not only their triples
     for graph in list(store.named_graphs()):
         if graph not in DERIVED and not is_merge_graph(graph) \
@@ -208,3 +304,4 @@ def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = N
     scratch.extend(store.quads_for_pattern(None, None, None, INFERRED))  # the new state, in memory
     replace_support(store, support_graph(OxigraphStore(scratch)))
     store.flush()
+    return Change(removed, added)

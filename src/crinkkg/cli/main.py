@@ -506,6 +506,112 @@ def anchor(ctx: click.Context, source: str, exact: str, occurrence: int) -> None
     click.echo(selectors.turtle(name, indent="    ", part=part and _curie(part.iri)))
 
 
+
+@cli.group()
+def journal() -> None:
+    """The journal of acknowledged writes, replayed on every rebuild: show, fold, discard.
+
+    Every write the server answers as applied (a SPARQL update, a graph store write) is
+    recorded in STORE.journal (RDF Patch) before it is answered; a build from the input
+    files replays it. Fold it into the files, or discard it, to end it.
+    """
+
+
+@journal.command("show")
+@click.option("--since", default=None, metavar="ID|DATE",
+              help="Only the writes after this one (its id), or since this date (UTC).")
+@click.option("--rdf-patch", "as_patch", is_flag=True,
+              help="Print the writes themselves, in RDF Patch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@_location_options
+@click.pass_context
+def journal_show(ctx: click.Context, since: str | None, as_patch: bool, as_json: bool,
+                 **locations: Path | None) -> None:
+    """List the journalled writes, oldest first, and whether the store holds them yet."""
+    from crinkkg.store.journal import Journal
+    from crinkkg.store.layout import StoreLayout
+
+    _locations(ctx, locations)
+    settings = _settings(ctx)
+    log = Journal(settings.store)
+    patches = log.patches()
+    if since is not None:
+        try:
+            patches = log.since(since)
+        except KeyError:
+            raise CrinkError(f"no journalled write has the id <{since}>",
+                             hint="give an id that `crinkkg journal show` lists, or a date "
+                                  "such as 2026-11-29") from None
+    try:
+        stored = StoreLayout(settings.store).build_record().get("journal")
+    except CrinkError:
+        stored = None
+    ids = [p.id for p in log.patches()]
+    held = set(ids[:ids.index(stored) + 1]) if stored in ids else set()
+    if as_patch:
+        click.echo("".join(p.text() for p in patches), nl=False)
+        return
+    rows = [{"id": p.id, "created": p.created, "deletes": len(p.deletes), "adds": len(p.adds),
+             "in_store": p.id in held} for p in patches]
+    if as_json:
+        click.echo(json.dumps({"journal": str(log.path), "writes": rows}, indent=2))
+        return
+    if not rows:
+        click.echo(f"no journalled writes{' after ' + since if since else ''} "
+                   f"({log.path.name})")
+        return
+    for row in rows:
+        where = "in the store" if row["in_store"] else "replayed at the next build"
+        click.echo(f"<{row['id']}>  {row['created']}  -{row['deletes']} +{row['adds']}  "
+                   f"{where}")
+
+
+@journal.command("fold")
+@_location_options
+@click.pass_context
+def journal_fold(ctx: click.Context, **locations: Path | None) -> None:
+    """Append the journal's added triples to the input files they belong to.
+
+    What cannot be appended stays in the journal (deletions, graphs no file holds, blank
+    nodes) and is listed; the journal as it was is kept beside it.
+    """
+    from crinkkg.build.fold import fold
+
+    _locations(ctx, locations)
+    outcome = fold(_settings(ctx))
+    if not outcome.patches:
+        click.echo("no journalled writes: nothing to fold")
+        return
+    for path, count in outcome.written.items():
+        click.echo(f"{count} triple(s) appended to {path}")
+    for quad in outcome.kept_deletes:
+        click.echo(f"kept in the journal (remove it from its file by hand): D {quad}")
+    for quad in outcome.kept_adds:
+        click.echo(f"kept in the journal (no input file holds its graph, or a blank node): "
+                   f"A {quad}")
+    click.echo(f"the journal of {outcome.patches} write(s) is kept as {outcome.archive}; "
+               "the next build (`crinkkg build`) reads the files and replays what is left")
+
+
+@journal.command("discard")
+@click.option("--yes", is_flag=True, help="Confirm: the next build will not replay the writes.")
+@_location_options
+@click.pass_context
+def journal_discard(ctx: click.Context, yes: bool, **locations: Path | None) -> None:
+    """Stop replaying the journalled writes: the next build holds the input files only."""
+    from crinkkg.build.fold import discard
+
+    _locations(ctx, locations)
+    if not yes:
+        raise click.UsageError("discarding drops the journalled writes from the next build: "
+                               "add --yes to confirm (`crinkkg journal show` lists them)")
+    count, archive = discard(_settings(ctx))
+    if not count:
+        click.echo("no journalled writes: nothing to discard")
+        return
+    click.echo(f"{count} journalled write(s) discarded (kept as {archive}); the store still "
+               "holds them until it is rebuilt: run `crinkkg build`")
+
 @cli.command()
 @setting_options("serve")
 @_location_options
@@ -518,7 +624,7 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     start-up message and /health say it is stale and why.
     """
     from crinkkg.backends import open_backend
-    from crinkkg.build.cache import is_current  # not the build: see crinkkg.build.cache
+    from crinkkg.build.cache import why_rebuild  # not the build: see crinkkg.build.cache
     from crinkkg.web.server import serve as run_server
 
     _locations(ctx, options)  # type: ignore[arg-type]
@@ -528,20 +634,22 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     settings = _settings(ctx, **options)
     build_error = None
     if not no_build and not settings.backend:  # a remote store is published, not built
-        if not _quietly(is_current, settings):
+        why = _reason(why_rebuild, settings)
+        if why is not None:
             click.echo(f"building the store in {settings.store} from {settings.ontology_dir}/ "
-                       f"and {settings.data_dir}/ (never built, or the inputs changed); the "
-                       "server starts when it is done", err=True)
+                       f"and {settings.data_dir}/ ({why}), then replaying the journal of "
+                       "writes; the server starts when it is done", err=True)
             build_error = _build_or_stale(settings, _progress_printer(False, always=True))
     run_server(settings, open_backend(settings, start=False), build_error=build_error)
 
 
-def _quietly(check, settings: Settings) -> bool:
-    """``check(settings)``, False when it cannot tell (a missing folder, a bad record)."""
+def _reason(check, settings: Settings) -> str | None:
+    """``check(settings)``: why to build, or ``None``; when it cannot tell (a missing folder,
+    an unreadable journal), the build says why."""
     try:
-        return bool(check(settings))
-    except (CrinkError, OSError, ValueError):
-        return False
+        return check(settings)
+    except (CrinkError, OSError, ValueError) as exc:
+        return str(exc.message if isinstance(exc, CrinkError) else exc)
 
 
 def main() -> None:

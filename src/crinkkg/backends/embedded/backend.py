@@ -32,12 +32,14 @@ from crinkkg.backends.contract import Admission, QueryHelpers, Reply
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.backends.evaluation import OverBudget, run_bounded_query
-from crinkkg.errors import CrinkError
+from crinkkg.errors import CrinkError, StoreError
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import single_pattern
 from crinkkg.store.current import CurrentStore
+from crinkkg.store.journal import Journal, JournalDamaged
+from crinkkg.store.layout import StoreLayout
 from crinkkg.views import View
 
 log = logging.getLogger("crinkkg.backend")
@@ -243,6 +245,9 @@ class EmbeddedBackend(QueryHelpers):
         timeout = max(self.settings.update_timeout, self.settings.timeout)
         return self._run(self.updates, ("update", sparql, column_shift), timeout)
 
+    def journal(self) -> Journal:
+        return Journal(self.link)
+
     # -- operations ------------------------------------------------------------------------
 
     def version(self) -> str:
@@ -261,7 +266,22 @@ class EmbeddedBackend(QueryHelpers):
                 "http_process": os.getpid(),
                 "in_process_answers_from": ("memory" if self._local and self._local.in_memory
                                             else "disk" if self._local else "off"),
-                "updates_enabled": self.updates is not None}
+                "updates_enabled": self.updates is not None, "journal": self._journal_state()}
+
+    def _journal_state(self) -> dict:
+        """How many writes the journal holds, and whether the store version served holds
+        the newest of them (a rebuild replays them all)."""
+        try:
+            patches = self.journal().patches()
+        except JournalDamaged as exc:
+            return {"status": "damaged", "message": exc.message}
+        head = patches[-1].id if patches else None
+        try:
+            stored = StoreLayout(self.link).build_record().get("journal")
+        except StoreError:
+            stored = None
+        return {"status": "ok", "writes": len(patches), "newest": head,
+                "in_store": head == stored}
 
 
 class EmbeddedShare:

@@ -17,6 +17,7 @@ from crinkkg.backends.evaluation import run_dataset, run_graph, run_query
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
+from crinkkg.store.journal import Journal
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.views import View
 
@@ -93,6 +94,9 @@ class DirectBackend(QueryHelpers):
         raise Problem(403, "updates-disabled", "the command line reads the store only",
                       hint="run updates through `crinkkg serve --enable-update`, or edit the "
                            "input files and rebuild")
+
+    def journal(self) -> Journal:
+        return Journal(self.link)
 
     def version(self) -> str:
         return os.path.realpath(self.link)

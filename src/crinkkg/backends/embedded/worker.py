@@ -44,6 +44,7 @@ from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreErr
 from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
+from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
 
@@ -180,16 +181,20 @@ def disk_problem(exc: OSError) -> Problem:
 
 
 def apply_versioned_update(link: Path, sparql: str) -> dict:
-    """Apply a SPARQL update to a copy of the store and publish the copy.
+    """Apply a SPARQL update to a copy of the store, journal it, and publish the copy.
 
-    Raises what :func:`~crinkkg.build.updates.apply_update` raises (``SyntaxError``,
-    ``UpdateRefused``, ``InconsistencyError``); then nothing is published and the store is
+    The write is in the journal (on disk) before the copy is published, and taken out of it
+    again if publishing fails: a write that is answered as applied survives every rebuild,
+    and one that is not is never replayed. Raises what
+    :func:`~crinkkg.build.updates.apply_update` raises (``SyntaxError``, ``UpdateRefused``,
+    ``InconsistencyError``); then nothing is journalled or published and the store is
     unchanged.
     """
     from crinkkg.build.conformance import SHAPES_FILE, read_shapes
     from crinkkg.build.updates import apply_update  # update workers only: owlrl is heavy
 
     layout = StoreLayout(link)
+    journal = Journal(link)
     with layout.writer_lock():  # from the copy to the publish: no build or update between
         current = layout.current()
         if current is None:
@@ -204,7 +209,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
             shutil.copyfile(current / SHAPES_FILE, work / SHAPES_FILE)
             target = OxigraphStore(ox.Store(str(work / "db")), path=work / "db",
                                    read_only=False)
-            apply_update(target, sparql, shapes=shapes)
+            change = apply_update(target, sparql, shapes=shapes)
             target.flush()
             count = target.count()
             target.close()
@@ -213,13 +218,29 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+        patch, size = None, 0
+        if change.removed or change.added:
+            try:
+                patch, size = journal.append(change.removed, change.added)
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
 
         def record(previous: dict) -> dict:
-            return {**previous, "updates": int(previous.get("updates", 0)) + 1,
-                    "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            updated = {**previous, "updates": int(previous.get("updates", 0)) + 1,
+                       "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            if patch is not None:
+                updated["journal"] = patch.id
+            return updated
 
-        layout.publish_version(work, record, locked=True)
-        return {"quads": count, "seconds": round(time.perf_counter() - started, 3)}
+        try:
+            layout.publish_version(work, record, locked=True)
+        except BaseException:
+            if patch is not None:  # not published, not answered as applied: not replayed
+                journal.truncate(size)
+            raise
+        return {"quads": count, "seconds": round(time.perf_counter() - started, 3),
+                "patch": patch.id if patch is not None else None}
 
 
 def run_update(link: Path, job: tuple) -> tuple:
@@ -249,6 +270,11 @@ def run_update(link: Path, job: tuple) -> tuple:
         raise write_refused(exc, "update") from None
     except ShapesMissing as exc:
         raise Problem(409, "shapes-missing", exc.message, exc.hint) from None
+    except JournalDamaged as exc:  # a write that cannot be journalled is not applied
+        raise Problem(503, "journal-damaged", f"the update was not applied: {exc.message}",
+                      "the operator must repair or move aside the store's journal of "
+                      "writes; queries are still answered",
+                      headers={"Retry-After": "60"}) from None
     body = (f"update applied; the inferred graph is current ({info['quads']} quads, "
             f"{info['seconds']} s)\n").encode()
     return ("ok", "text/plain; charset=utf-8", body, info["quads"])

@@ -39,7 +39,7 @@ from crinkkg.settings import Settings
 
 REVALIDATE = "no-cache"
 NO_STORE = "no-store"
-UNCACHED = ("/health", "/metrics")
+UNCACHED = ("/health", "/metrics", "/changes")  # /changes: its own validators
 #: validators remembered per process (a few hundred bytes each), forgotten all at once
 _ETAGS = 1024
 _VOLATILE_WORDS = ("NOW", "RAND", "UUID", "BNODE", "SERVICE")

@@ -1,0 +1,224 @@
+"""The journal of writes: every acknowledged update, kept beside the store as an RDF Patch
+log, so that a rebuild from the input files can replay it.
+
+``STORE.journal`` (beside the store link ``STORE``, outside the versions, which a rebuild
+replaces) is a sequence of patches in the RDF Patch text format (as Apache Jena's RDF
+Delta writes them): each patch is headed by ``H id``, ``H prev`` (the patch before it)
+and ``H created``, then one transaction of ``D`` (delete) and ``A`` (add) rows, one quad
+a row in N-Quads syntax. A patch is appended and forced to disk before the update that
+made it is published and answered; a patch cut short by a crash (no ``TC``) was never
+acknowledged and is dropped by the next append. Blank nodes keep their store labels, as
+RDF Patch requires, so a later patch can delete what an earlier one added.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from crinkkg.errors import CrinkError
+
+#: the media type RDF Delta serves patches as
+MEDIA_TYPE = "application/rdf-patch"
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+_HEADER = re.compile(r'^H\s+(\S+)\s+(<[^>]*>|"[^"]*"(?:\^\^<[^>]*>)?)\s*\.\s*$')
+
+
+class JournalDamaged(CrinkError):
+    """The journal file cannot be read as RDF Patch: nothing is replayed from it."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One acknowledged write: what it removed and added, in the asserted graphs."""
+
+    id: str
+    prev: str | None
+    created: str  # xsd:dateTime, UTC
+    deletes: tuple[ox.Quad, ...]
+    adds: tuple[ox.Quad, ...]
+
+    def text(self) -> str:
+        """The patch in RDF Patch syntax (one row a line, each ending in ``.``)."""
+        rows = [f"H id <{self.id}> ."]
+        if self.prev:
+            rows.append(f"H prev <{self.prev}> .")
+        rows += [f'H created "{self.created}"^^<{XSD_DATETIME}> .', "TX ."]
+        rows += [f"D {_row(q)} ." for q in self.deletes]
+        rows += [f"A {_row(q)} ." for q in self.adds]
+        rows.append("TC .")
+        return "\n".join(rows) + "\n"
+
+    @property
+    def name(self) -> str:
+        """How a message names the patch: its id and when it was written."""
+        return f"<{self.id}> (written {self.created})"
+
+
+def _row(quad: ox.Quad) -> str:
+    if isinstance(quad.graph_name, ox.DefaultGraph):
+        return f"{quad.subject} {quad.predicate} {quad.object}"
+    return f"{quad.subject} {quad.predicate} {quad.object} {quad.graph_name}"
+
+
+def journal_path(link: Path) -> Path:
+    """Where the journal of the store at ``link`` lives."""
+    return link.with_name(link.name + ".journal")
+
+
+class Journal:
+    """The journal of the store whose link is ``link``. Writers hold the store's writer
+    lock (:meth:`~crinkkg.store.layout.StoreLayout.writer_lock`) while appending."""
+
+    def __init__(self, link: Path) -> None:
+        self.path = journal_path(Path(link))
+
+    def patches(self) -> list[Patch]:
+        """Every complete patch, oldest first (``[]`` when there is no journal)."""
+        return self._read()[0]
+
+    def head(self) -> str | None:
+        """The id of the newest patch: a store version that includes it is current."""
+        patches = self.patches()
+        return patches[-1].id if patches else None
+
+    def since(self, ref: str) -> list[Patch]:
+        """The patches after ``ref``: a patch id, or a date or date-time (UTC) before which
+        patches are left out. :class:`KeyError` when ``ref`` names no patch."""
+        patches = self.patches()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?", ref):
+            start = ref if "T" in ref else ref + "T00:00:00"
+            start = start.replace(" ", "T").removesuffix("Z")
+            return [p for p in patches if p.created.removesuffix("Z") >= start]
+        ref = ref.removeprefix("<").removesuffix(">")
+        for i, patch in enumerate(patches):
+            if patch.id == ref:
+                return patches[i + 1:]
+        raise KeyError(ref)
+
+    def append(self, deletes: Iterable[ox.Quad], adds: Iterable[ox.Quad]) -> tuple[Patch, int]:
+        """Write one patch and force it to disk; return it and the journal's size before
+        it (to :meth:`truncate` to if the write it records cannot be published)."""
+        patches, complete = self._read()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
+        patch = Patch(id=f"urn:uuid:{uuid.uuid4()}", prev=patches[-1].id if patches else None,
+                      created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      deletes=tuple(sorted(deletes, key=str)),
+                      adds=tuple(sorted(adds, key=str)))
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(fd, complete)  # a patch cut short by a crash was never acknowledged
+            os.lseek(fd, complete, os.SEEK_SET)
+            data = patch.text().encode("utf-8")
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        except BaseException:
+            os.ftruncate(fd, complete)
+            raise
+        finally:
+            os.close(fd)
+        if created:
+            _sync_dir(self.path.parent)
+        return patch, complete
+
+    def truncate(self, size: int) -> None:
+        """Take back what was appended after ``size`` bytes (a write that was not
+        published), durably."""
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def replace(self, patches: Sequence[Patch]) -> None:
+        """Make the journal hold exactly ``patches`` (written whole beside it, then
+        renamed over it): used when the operator folds or discards it."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for patch in patches:
+                handle.write(patch.text())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        _sync_dir(self.path.parent)
+
+    def _read(self) -> tuple[list[Patch], int]:
+        """The complete patches and the byte offset where the last of them ends."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], 0
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._damaged(data[:exc.start].count(b"\n") + 1, "not UTF-8") from None
+        patches: list[Patch] = []
+        complete = 0
+        headers: dict[str, str] = {}
+        rows: dict[str, list[str]] = {"A": [], "D": []}
+        in_tx = False
+        offset = 0
+        for number, line in enumerate(text.splitlines(keepends=True), start=1):
+            offset += len(line.encode("utf-8"))
+            row = line.strip()
+            if not row or row.startswith("#"):
+                continue
+            code = row.split(None, 1)[0]
+            if code == "H" and not in_tx:
+                match = _HEADER.match(row)
+                if match is None:
+                    raise self._damaged(number, "a header row is not `H name term .`")
+                headers[match.group(1)] = match.group(2)
+            elif code == "TX" and not in_tx:
+                in_tx = True
+            elif code in ("A", "D") and in_tx:
+                rows[code].append(row[1:].strip())
+            elif code == "TC" and in_tx:
+                patches.append(self._patch(headers, rows, number))
+                complete = offset
+                headers, rows, in_tx = {}, {"A": [], "D": []}, False
+            elif code == "TA" and in_tx:  # an aborted transaction changes nothing
+                headers, rows, in_tx = {}, {"A": [], "D": []}, False
+            else:
+                raise self._damaged(number, f"unexpected row {row[:60]!r}")
+        return patches, complete
+
+    def _patch(self, headers: dict[str, str], rows: dict[str, list[str]], line: int) -> Patch:
+        if "id" not in headers or "created" not in headers:
+            raise self._damaged(line, "a patch without its `H id` and `H created` headers")
+        try:
+            deletes = tuple(ox.parse("\n".join(rows["D"]), format=ox.RdfFormat.N_QUADS))
+            adds = tuple(ox.parse("\n".join(rows["A"]), format=ox.RdfFormat.N_QUADS))
+        except SyntaxError as exc:
+            raise self._damaged(line, f"a row is not a quad ({exc})") from None
+        prev = headers.get("prev")
+        return Patch(id=headers["id"][1:-1], prev=prev[1:-1] if prev else None,
+                     created=headers["created"].split('"')[1], deletes=deletes, adds=adds)
+
+    def _damaged(self, line: int, why: str) -> JournalDamaged:
+        return JournalDamaged(
+            f"the journal of writes {self.path.name} cannot be read at line {line}: {why}",
+            hint=f"nothing was replayed or changed; repair the line or move {self.path.name} "
+                 "aside (its writes are then not replayed), then build again")
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make a new or renamed file's name durable too."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
