@@ -65,9 +65,8 @@ def parse_file(path: Path, root: Path, role: str, *, base_iri: str) -> SourceFil
     fmt = FORMATS[path.suffix.lower()]
     try:
         quads = ox.parse(data, format=fmt, base_iri=base_iri + relative)
-        scope = "b" + hashlib.sha1(relative.encode()).hexdigest()[:8] + "_"
-        triples = [ox.Triple(_scoped(q.subject, scope), q.predicate, _scoped(q.object, scope))
-                   for q in quads]
+        scoped = _Scope("b" + hashlib.sha1(relative.encode()).hexdigest()[:8] + "_")
+        triples = [ox.Triple(scoped(q.subject), q.predicate, scoped(q.object)) for q in quads]
     except SyntaxError as exc:
         line, column = _position(exc)
         text = _line_text(data, line)
@@ -84,9 +83,23 @@ def load_inputs(ontology_dir: Path, data_dir: Path, *, base_iri: str,
             for p, role in discover(ontology_dir, data_dir)]
 
 
-def _scoped(term, scope: str):
-    """Blank node labels are local to a file: keep two files' ``_:b0`` apart."""
-    return ox.BlankNode(scope + term.value) if isinstance(term, ox.BlankNode) else term
+class _Scope:
+    """Blank node labels are local to a file: keep two files' ``_:b0`` apart, and number
+    them in the order the file gives them (the parser names ``[]`` nodes at random), so
+    that a file read again gives the same labels: a journalled write that names one of
+    its blank nodes still applies after a rebuild (:mod:`crinkkg.store.journal`)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.labels: dict[str, ox.BlankNode] = {}
+
+    def __call__(self, term):
+        if not isinstance(term, ox.BlankNode):
+            return term
+        label = self.labels.get(term.value)
+        if label is None:
+            label = self.labels[term.value] = ox.BlankNode(f"{self.prefix}{len(self.labels)}")
+        return label
 
 
 def _under(path: Path, root: Path) -> bool:
