@@ -108,6 +108,10 @@ def test_full_disk_is_507_queries_go_on_nothing_acknowledged_is_lost(server) -> 
     acknowledged.add(marker)
     assert present(server) == acknowledged
     assert requests.get(server.url + "/health", timeout=30).json()["status"] == "ok"
+    # the journal holds each acknowledged write, and none of the refused ones
+    journal = (server.disk / "store.journal").read_text()
+    assert journal.count("TC .") == len(acknowledged)
+    assert all(m in journal for m in acknowledged) and not any(m in journal for m in refused)
 
 
 def test_read_only_disk_is_507_and_queries_go_on(server) -> None:

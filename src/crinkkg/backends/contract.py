@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -26,9 +26,6 @@ from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.views import View
 from crinkkg.vocab import INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI
-
-if TYPE_CHECKING:
-    from crinkkg.store.journal import Journal
 
 #: ``fmt=`` names for graph answers, by the pyoxigraph format a caller asks for
 GRAPH_FORMAT_NAMES = {"text/turtle": "turtle", "application/n-triples": "ntriples",
@@ -88,9 +85,10 @@ class Backend(Protocol):
     def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
         """Apply an update; return once the inferred graph is current and published."""
 
-    def journal(self) -> Journal:
-        """The journal of the writes this store acknowledged (the change feed); a Problem
-        (404 ``no-journal``) when the store keeps none."""
+    def changes(self, since: str | None = None) -> Reply:
+        """The writes this store acknowledged (all, or those after ``since``: an id or a
+        date), in RDF Patch: the change feed; a Problem (404 ``no-journal``) when the store
+        keeps no journal."""
 
     @property
     def updates_enabled(self) -> bool:

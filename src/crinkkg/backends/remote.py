@@ -66,7 +66,6 @@ from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import has_keyword, query_form
-from crinkkg.store.journal import Journal
 from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
@@ -271,7 +270,7 @@ class RemoteBackend(QueryHelpers):
     def updates_enabled(self) -> bool:
         return self.settings.enable_update
 
-    def journal(self) -> Journal:
+    def changes(self, since: str | None = None) -> Reply:
         raise Problem(404, "no-journal",
                       "this server writes to a remote store, which keeps its own record of "
                       "changes: crinkkg journals only the writes to its embedded store",

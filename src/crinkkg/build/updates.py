@@ -171,7 +171,7 @@ class Unclean(NamedTuple):
 class JournalConflict(CrinkError):
     """A journalled write cannot be replayed on the changed input files."""
 
-    exit_code = 7
+    exit_code = 8
 
 
 def apply_update(target: OxigraphStore, sparql: str, *, shapes: Graph | None = None) -> Change:

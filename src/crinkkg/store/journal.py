@@ -34,7 +34,7 @@ _HEADER = re.compile(r'^H\s+(\S+)\s+(<[^>]*>|"[^"]*"(?:\^\^<[^>]*>)?)\s*\.\s*$')
 class JournalDamaged(CrinkError):
     """The journal file cannot be read as RDF Patch: nothing is replayed from it."""
 
-    exit_code = 7
+    exit_code = 8
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import Admission, QueryHelpers, Reply
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
@@ -245,8 +246,8 @@ class EmbeddedBackend(QueryHelpers):
         timeout = max(self.settings.update_timeout, self.settings.timeout)
         return self._run(self.updates, ("update", sparql, column_shift), timeout)
 
-    def journal(self) -> Journal:
-        return Journal(self.link)
+    def changes(self, since: str | None = None) -> Reply:
+        return journal_feed(self.link, since)
 
     # -- operations ------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class EmbeddedBackend(QueryHelpers):
         """How many writes the journal holds, and whether the store version served holds
         the newest of them (a rebuild replays them all)."""
         try:
-            patches = self.journal().patches()
+            patches = Journal(self.link).patches()
         except JournalDamaged as exc:
             return {"status": "damaged", "message": exc.message}
         head = patches[-1].id if patches else None

@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import ProcessShare, QueryHelpers, Reply
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.store.journal import Journal
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.views import View
 
@@ -95,8 +95,8 @@ class DirectBackend(QueryHelpers):
                       hint="run updates through `crinkkg serve --enable-update`, or edit the "
                            "input files and rebuild")
 
-    def journal(self) -> Journal:
-        return Journal(self.link)
+    def changes(self, since: str | None = None) -> Reply:
+        return journal_feed(self.link, since)
 
     def version(self) -> str:
         return os.path.realpath(self.link)
