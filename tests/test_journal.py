@@ -126,6 +126,26 @@ def test_damaged_metadata_rebuilds_and_replays_never_drops(project, damage) -> N
     assert state(settings) == before
 
 
+def test_graphs_created_empty_or_dropped_are_journalled_too(project) -> None:
+    root, settings = project
+    empty = "http://example.org/empty"
+    apply_versioned_update(settings.store, f"CREATE GRAPH <{empty}>")
+    apply_versioned_update(settings.store, f"DROP GRAPH <{FACTS}>")
+    [created, dropped] = Journal(settings.store).patches()
+    assert created.graphs_created == (empty,) and not created.adds
+    assert dropped.graphs_dropped == (FACTS,) and len(dropped.deletes) == 4
+    assert f'H graphsCreated "<{empty}>" .' in journal_path(settings.store).read_text()
+
+    def graphs() -> set[str]:
+        store = ox.Store.read_only(str(StoreLayout(settings.store).db()))
+        return {g.value for g in store.named_graphs()}
+
+    assert empty in graphs() and FACTS not in graphs()
+    touch_inputs(root)
+    build(settings, root=root)
+    assert empty in graphs() and FACTS not in graphs()
+
+
 def test_a_write_that_no_longer_applies_cleanly_is_named(project) -> None:
     root, settings = project
     apply_versioned_update(settings.store, f"DELETE DATA {{ GRAPH <{FACTS}> "

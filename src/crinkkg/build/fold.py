@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -25,6 +27,8 @@ from crinkkg.settings import Settings
 from crinkkg.store.journal import Journal, Patch
 from crinkkg.store.layout import StoreLayout
 from crinkkg.vocab import graph_iri_for
+
+T = TypeVar("T")
 
 #: the files folding appends to: their syntax takes N-Triples lines as they are
 _APPENDABLE = (".ttl", ".nt")
@@ -45,15 +49,25 @@ class Folded:
 def net_change(patches: list[Patch]) -> tuple[set[ox.Quad], set[ox.Quad]]:
     """What the patches remove and add, taken together (an addition undone by a later
     deletion is neither)."""
-    removed: set[ox.Quad] = set()
-    added: set[ox.Quad] = set()
-    for patch in patches:
-        for quad in patch.deletes:
+    return _net([(p.deletes, p.adds) for p in patches])
+
+
+def net_graphs(patches: list[Patch]) -> tuple[set[str], set[str]]:
+    """The graphs the patches create and drop, taken together (as :func:`net_change`)."""
+    dropped, created = _net([(p.graphs_dropped, p.graphs_created) for p in patches])
+    return created, dropped
+
+
+def _net(steps: list[tuple[Iterable[T], Iterable[T]]]) -> tuple[set[T], set[T]]:
+    removed: set[T] = set()
+    added: set[T] = set()
+    for deletes, adds in steps:
+        for quad in deletes:
             if quad in added:
                 added.discard(quad)
             else:
                 removed.add(quad)
-        for quad in patch.adds:
+        for quad in adds:
             if quad in removed:
                 removed.discard(quad)
             else:
@@ -88,6 +102,7 @@ def fold(settings: Settings, root: Path | None = None) -> Folded:
         if not patches:
             return outcome
         removed, added = net_change(patches)
+        created, dropped = net_graphs(patches)
         files = file_graphs(settings, root)
         per_file: dict[Path, list[ox.Quad]] = {}
         kept_adds: list[ox.Quad] = []
@@ -109,9 +124,11 @@ def fold(settings: Settings, root: Path | None = None) -> Folded:
             _append(path, block)
             outcome.written[str(path)] = len(quads)
         rest = []
-        if removed or kept_adds:
+        if removed or kept_adds or created or dropped:
             rest = [Patch(id=f"urn:uuid:{uuid.uuid4()}", prev=None, created=stamp,
-                          deletes=tuple(sorted(removed, key=str)), adds=tuple(kept_adds))]
+                          deletes=tuple(sorted(removed, key=str)), adds=tuple(kept_adds),
+                          graphs_created=tuple(sorted(created)),
+                          graphs_dropped=tuple(sorted(dropped)))]
         journal.replace(rest)
         outcome.kept_deletes = [str(q) for q in sorted(removed, key=str)]
         outcome.kept_adds = [str(q) for q in kept_adds]

@@ -157,6 +157,8 @@ class Change(NamedTuple):
 
     removed: frozenset[ox.Quad]
     added: frozenset[ox.Quad]
+    graphs_created: frozenset[str] = frozenset()
+    graphs_dropped: frozenset[str] = frozenset()
 
 
 class Unclean(NamedTuple):
@@ -231,6 +233,10 @@ def _apply(scratch: ox.Store, patch: Patch) -> Unclean:
     for quad in patch.deletes:
         scratch.remove(quad)
     scratch.extend(patch.adds)
+    for graph in patch.graphs_dropped:
+        scratch.remove_graph(ox.NamedNode(graph))
+    for graph in patch.graphs_created:
+        scratch.add_graph(ox.NamedNode(graph))
     return Unclean(patch, missing, present)
 
 
@@ -289,13 +295,13 @@ def _commit(store: ox.Store, before: list[ox.Quad], scratch: ox.Store,
         store.remove(quad)
     store.extend(added)
     # graphs themselves (CREATE / DROP GRAPH), not only their triples
-    for graph in list(store.named_graphs()):
-        if graph not in DERIVED and not is_merge_graph(graph) \
-                and not scratch.contains_named_graph(graph):
-            store.remove_graph(graph)
-    for graph in scratch.named_graphs():
-        if not store.contains_named_graph(graph):
-            store.add_graph(graph)
+    dropped = [g for g in store.named_graphs() if g not in DERIVED and not is_merge_graph(g)
+               and not scratch.contains_named_graph(g)]
+    created = [g for g in scratch.named_graphs() if not store.contains_named_graph(g)]
+    for graph in dropped:
+        store.remove_graph(graph)
+    for graph in created:
+        store.add_graph(graph)
     write_merge(store, after)
     store.clear_graph(INFERRED)
     asserted = {q.triple for q in after}  # the inferred graph holds no asserted triple
@@ -304,4 +310,5 @@ def _commit(store: ox.Store, before: list[ox.Quad], scratch: ox.Store,
     scratch.extend(store.quads_for_pattern(None, None, None, INFERRED))  # the new state, in memory
     replace_support(store, support_graph(OxigraphStore(scratch)))
     store.flush()
-    return Change(removed, added)
+    return Change(removed, added, frozenset(g.value for g in created),
+                  frozenset(g.value for g in dropped))

@@ -8,7 +8,11 @@ and ``H created``, then one transaction of ``D`` (delete) and ``A`` (add) rows, 
 a row in N-Quads syntax. A patch is appended and forced to disk before the update that
 made it is published and answered; a patch cut short by a crash (no ``TC``) was never
 acknowledged and is dropped by the next append. Blank nodes keep their store labels, as
-RDF Patch requires, so a later patch can delete what an earlier one added.
+RDF Patch requires, so a later patch can delete what an earlier one added. RDF Patch
+records triples, not graphs: the named graphs a write created or dropped (``CREATE
+GRAPH``, ``DROP GRAPH``: a graph exists empty) go in two headers of crinkkg's own,
+``H graphsCreated "<iri> …"`` and ``H graphsDropped "<iri> …"``, which other RDF Patch
+readers skip as they skip any header they do not know.
 """
 
 from __future__ import annotations
@@ -46,13 +50,20 @@ class Patch:
     created: str  # xsd:dateTime, UTC
     deletes: tuple[ox.Quad, ...]
     adds: tuple[ox.Quad, ...]
+    graphs_created: tuple[str, ...] = ()
+    graphs_dropped: tuple[str, ...] = ()
 
     def text(self) -> str:
         """The patch in RDF Patch syntax (one row a line, each ending in ``.``)."""
         rows = [f"H id <{self.id}> ."]
         if self.prev:
             rows.append(f"H prev <{self.prev}> .")
-        rows += [f'H created "{self.created}"^^<{XSD_DATETIME}> .', "TX ."]
+        rows.append(f'H created "{self.created}"^^<{XSD_DATETIME}> .')
+        for key, graphs in (("graphsCreated", self.graphs_created),
+                            ("graphsDropped", self.graphs_dropped)):
+            if graphs:
+                rows.append(f'H {key} "{" ".join(f"<{g}>" for g in graphs)}" .')
+        rows.append("TX .")
         rows += [f"D {_row(q)} ." for q in self.deletes]
         rows += [f"A {_row(q)} ." for q in self.adds]
         rows.append("TC .")
@@ -105,7 +116,9 @@ class Journal:
                 return patches[i + 1:]
         raise KeyError(ref)
 
-    def append(self, deletes: Iterable[ox.Quad], adds: Iterable[ox.Quad]) -> tuple[Patch, int]:
+    def append(self, deletes: Iterable[ox.Quad], adds: Iterable[ox.Quad],
+               graphs_created: Iterable[str] = (),
+               graphs_dropped: Iterable[str] = ()) -> tuple[Patch, int]:
         """Write one patch and force it to disk; return it and the journal's size before
         it (to :meth:`truncate` to if the write it records cannot be published)."""
         patches, complete = self._read()
@@ -114,7 +127,9 @@ class Journal:
         patch = Patch(id=f"urn:uuid:{uuid.uuid4()}", prev=patches[-1].id if patches else None,
                       created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                       deletes=tuple(sorted(deletes, key=str)),
-                      adds=tuple(sorted(adds, key=str)))
+                      adds=tuple(sorted(adds, key=str)),
+                      graphs_created=tuple(sorted(graphs_created)),
+                      graphs_dropped=tuple(sorted(graphs_dropped)))
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.ftruncate(fd, complete)  # a patch cut short by a crash was never acknowledged
@@ -206,13 +221,20 @@ class Journal:
             raise self._damaged(line, f"a row is not a quad ({exc})") from None
         prev = headers.get("prev")
         return Patch(id=headers["id"][1:-1], prev=prev[1:-1] if prev else None,
-                     created=headers["created"].split('"')[1], deletes=deletes, adds=adds)
+                     created=headers["created"].split('"')[1], deletes=deletes, adds=adds,
+                     graphs_created=_graphs(headers.get("graphsCreated")),
+                     graphs_dropped=_graphs(headers.get("graphsDropped")))
 
     def _damaged(self, line: int, why: str) -> JournalDamaged:
         return JournalDamaged(
             f"the journal of writes {self.path.name} cannot be read at line {line}: {why}",
             hint=f"nothing was replayed or changed; repair the line or move {self.path.name} "
                  "aside (its writes are then not replayed), then build again")
+
+
+def _graphs(header: str | None) -> tuple[str, ...]:
+    """The IRIs of a ``graphsCreated``/``graphsDropped`` header (a string of ``<iri>``s)."""
+    return tuple(re.findall(r"<([^>]*)>", header.split('"')[1])) if header else ()
 
 
 def _sync_dir(folder: Path) -> None:

@@ -219,9 +219,9 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
             shutil.rmtree(work, ignore_errors=True)
             raise
         patch, size = None, 0
-        if change.removed or change.added:
+        if any(change):
             try:
-                patch, size = journal.append(change.removed, change.added)
+                patch, size = journal.append(*change)
             except BaseException:
                 shutil.rmtree(work, ignore_errors=True)
                 raise
