@@ -99,7 +99,7 @@ class Journal:
 
     def head(self) -> str | None:
         """The id of the newest patch: a store version that includes it is current."""
-        patches = self.patches()
+        patches = self._read(rows=False)[0]
         return patches[-1].id if patches else None
 
     def since(self, ref: str) -> list[Patch]:
@@ -121,7 +121,7 @@ class Journal:
                graphs_dropped: Iterable[str] = ()) -> tuple[Patch, int]:
         """Write one patch and force it to disk; return it and the journal's size before
         it (to :meth:`truncate` to if the write it records cannot be published)."""
-        patches, complete = self._read()
+        patches, complete = self._read(rows=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
         patch = Patch(id=f"urn:uuid:{uuid.uuid4()}", prev=patches[-1].id if patches else None,
@@ -170,8 +170,9 @@ class Journal:
         os.replace(tmp, self.path)
         _sync_dir(self.path.parent)
 
-    def _read(self) -> tuple[list[Patch], int]:
-        """The complete patches and the byte offset where the last of them ends."""
+    def _read(self, rows: bool = True) -> tuple[list[Patch], int]:
+        """The complete patches and the byte offset where the last of them ends (without
+        ``rows``, the patches' headers only: what a write needs to append one)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -183,7 +184,7 @@ class Journal:
         patches: list[Patch] = []
         complete = 0
         headers: dict[str, str] = {}
-        rows: dict[str, list[str]] = {"A": [], "D": []}
+        changes: dict[str, list[str]] = {"A": [], "D": []}
         in_tx = False
         offset = 0
         for number, line in enumerate(text.splitlines(keepends=True), start=1):
@@ -200,13 +201,14 @@ class Journal:
             elif code == "TX" and not in_tx:
                 in_tx = True
             elif code in ("A", "D") and in_tx:
-                rows[code].append(row[1:].strip())
+                if rows:
+                    changes[code].append(row[1:].strip())
             elif code == "TC" and in_tx:
-                patches.append(self._patch(headers, rows, number))
+                patches.append(self._patch(headers, changes, number))
                 complete = offset
-                headers, rows, in_tx = {}, {"A": [], "D": []}, False
+                headers, changes, in_tx = {}, {"A": [], "D": []}, False
             elif code == "TA" and in_tx:  # an aborted transaction changes nothing
-                headers, rows, in_tx = {}, {"A": [], "D": []}, False
+                headers, changes, in_tx = {}, {"A": [], "D": []}, False
             else:
                 raise self._damaged(number, f"unexpected row {row[:60]!r}")
         return patches, complete
