@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from servers import CRINKKG, ROOT, generated_project, start_server
 
 TOKEN = "test-token-processes"
 SCAN = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?o > 3) }"  # goes to a worker
+CROSS = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +75,30 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+def _ask_quietly(sparql: str, query: str) -> None:
+    """A request whose answer does not matter (its server is killed meanwhile)."""
+    try:
+        requests.get(sparql, params={"query": query}, timeout=60)
+    except requests.RequestException:
+        pass
+
+
+def _wait_for_a_busy_worker(pgid: int) -> None:
+    """Until a query worker of the group is running (on a CPU)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for pid, command in _group(pgid).items():
+            if "worker query" not in command:
+                continue
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R":
+                    return
+            except OSError:
+                continue
+        time.sleep(0.05)
+    raise AssertionError("no query worker started the query")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,6 +115,10 @@ def test_kill_9_leaves_no_process_behind(project) -> None:
         before = _group(pgid)
         # the serving process, 2 HTTP processes, 2 query workers, the update worker
         assert len(before) >= 6, before
+        # a query worker busy in Rust (minutes of cross product), an HTTP process waiting
+        busy = threading.Thread(target=_ask_quietly, args=(server.sparql, CROSS), daemon=True)
+        busy.start()
+        _wait_for_a_busy_worker(pgid)
         server.process.kill()
         server.process.wait(timeout=10)
         left = _left_after(pgid, 1.0)
@@ -237,3 +267,49 @@ def test_a_crash_loop_degrades_the_server_and_does_not_stop_it(project) -> None:
             time.sleep(0.2)
         assert health["http_processes"]["running"] == 2, health
         assert server.process.poll() is None
+
+
+@pytest.mark.slow
+def test_kill_9_in_many_rounds_leaves_nothing_running_and_publishes_nothing(tmp_path) -> None:
+    """Ten rounds, each killed at another moment (starting, idle, mid-update, mid-query):
+    nothing runs 1 s later, and no update is published after the server died."""
+    ontology, data, store = generated_project(tmp_path, 50)
+    env = {"CRINKKG_UPDATE_TOKEN": TOKEN}
+    auth = {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"}
+    for round_ in range(10):
+        if round_ % 3 == 0:  # during start-up
+            process = subprocess.Popen(
+                [CRINKKG, "--store", str(store), "--ontology", str(ontology), "--data",
+                 str(data), "serve", "--host", "127.0.0.1", "--port", "0", "--enable-update"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                env={**os.environ, **env}, start_new_session=True)
+            time.sleep(0.2 + 0.4 * round_ / 3)
+        else:
+            server = start_server(store, "--enable-update", ontology=ontology, data=data,
+                                  env=env)
+            process = server.process
+            for i in range(3):  # updates in flight
+                text = f"INSERT DATA {{ <http://example.org/r{round_}-{i}> " \
+                       "<http://example.org/p> 1 }"
+                threading.Thread(target=_post_quietly, args=(server.sparql, text, auth),
+                                 daemon=True).start()
+            threading.Thread(target=_ask_quietly, args=(server.sparql, CROSS),
+                             daemon=True).start()
+            time.sleep(0.1 * round_)
+        try:
+            process.kill()
+            process.wait(timeout=10)
+            left = _left_after(process.pid, 1.0)
+            assert left == {}, f"round {round_}: still running 1 s after kill -9: {left}"
+            version = os.path.realpath(store)
+            time.sleep(2)
+            assert os.path.realpath(store) == version, f"round {round_}: published after"
+        finally:
+            _kill_group(process.pid)
+
+
+def _post_quietly(url: str, text: str, headers: dict) -> None:
+    try:
+        requests.post(url, data=text.encode(), headers=headers, timeout=60)
+    except requests.RequestException:
+        pass

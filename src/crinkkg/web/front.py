@@ -157,7 +157,8 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         backpressure=settings.http_connections,
         http1_settings=HTTP1Settings(
             header_read_timeout=int(settings.header_timeout * 1000)),
-        respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=30,
+        # a dead HTTP process is replaced by SupervisedGranian's own loop, not granian's
+        respawn_interval=0.5, workers_kill_timeout=30,
         log_level=LogLevels.error, log_access=False, census=census)
     announce(address, port)
     gc.collect()
