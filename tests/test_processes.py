@@ -220,6 +220,46 @@ def test_a_thousand_idle_keep_alives_do_not_starve_other_clients(idle_server) ->
     assert seen.failures == 0 and seen.quantile(0.99) < 0.5, str(seen)
 
 
+def _closed_within(url: str, first: bytes, seconds: float) -> float | None:
+    """The seconds until the server closes a connection that sent ``first`` (then only a
+    header line now and then, if ``first`` is an unfinished head); None: still open."""
+    host, port = url.split("//")[1].rsplit(":", 1)
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(first)
+        s.settimeout(0.5)
+        while time.monotonic() - started < seconds:
+            try:
+                if not s.recv(65536):
+                    return time.monotonic() - started
+            except TimeoutError:
+                if first and not first.endswith(b"\r\n\r\n"):
+                    try:
+                        s.sendall(b"X-Slow: y\r\n")
+                    except OSError:
+                        return time.monotonic() - started
+            except OSError:
+                return time.monotonic() - started
+    return None
+
+
+def test_idle_and_slow_connections_are_closed_after_the_header_timeout(project) -> None:
+    """Silent, slow (slowloris) and idle keep-alive connections are all closed once
+    --header-timeout has passed (2 s here; closed by 10 s is the test's margin)."""
+    with _start(project, "--header-timeout", "2") as server:
+        kinds = {"silent": b"", "slowloris": b"GET / HTTP/1.1\r\nHost: localhost\r\n",
+                 "idle keep-alive": idle_clients.REQUEST}
+        closed: dict[str, float | None] = {}
+        threads = [threading.Thread(target=lambda k=k, f=f: closed.__setitem__(
+            k, _closed_within(server.url, f, 10))) for k, f in kinds.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(seconds is not None and seconds >= 1.5 for seconds in closed.values()), \
+            closed
+
+
 # -- crash loops ----------------------------------------------------------------------------
 
 def _http_processes(server) -> set[int]:

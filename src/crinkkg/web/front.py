@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
@@ -155,6 +155,11 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         # 64 to each, and 128 idle clients stopped the server: issue 23); requests beyond
         # the threads wait in line, and the server-wide cap on queries stays the broker's
         backpressure=settings.http_connections,
+        # HTTP/1.1 only: granian's "auto" mode waits for a first byte to tell HTTP/1.1
+        # from HTTP/2 with no timer, so a socket that never sends one was held for ever;
+        # in HTTP/1.1 mode the header timeout runs from the accept (nothing here speaks
+        # cleartext HTTP/2, which is all "auto" added)
+        http=HTTPModes.http1,
         http1_settings=HTTP1Settings(
             header_read_timeout=int(settings.header_timeout * 1000)),
         # a dead HTTP process is replaced by SupervisedGranian's own loop, not granian's
