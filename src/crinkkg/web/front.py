@@ -151,8 +151,8 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
     server = SupervisedGranian(
         "crinkkg", address=address, port=port, interface=Interfaces.WSGI,
         workers=settings.http_processes, blocking_threads=settings.http_threads,
-        # connections held at once, idle ones included (granian's default ties one of
-        # 64 to each, and 128 idle clients stopped the server: issue 23); requests beyond
+        # connections held at once, idle ones included (it was --max-concurrent x 4 = 64
+        # per process, and 128 idle clients stopped the server: issue 23); requests beyond
         # the threads wait in line, and the server-wide cap on queries stays the broker's
         backpressure=settings.http_connections,
         # HTTP/1.1 only: granian's "auto" mode waits for a first byte to tell HTTP/1.1
