@@ -20,7 +20,8 @@ PACKAGE = SRC / "crinkkg"
 #: the shared, pure modules every layer may use
 SHARED = {"crinkkg", "crinkkg.errors", "crinkkg.settings", "crinkkg.vocab", "crinkkg.formats",
           "crinkkg.sparqltext", "crinkkg.views", "crinkkg.problems", "crinkkg.terms",
-          "crinkkg.datatypes", "crinkkg.output", "crinkkg.affinity", "crinkkg.examples"}
+          "crinkkg.datatypes", "crinkkg.output", "crinkkg.affinity", "crinkkg.examples",
+          "crinkkg.lifeline"}
 
 #: each layer (a sub-package) and the layers it may import besides itself and SHARED
 MAY_IMPORT = {

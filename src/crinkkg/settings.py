@@ -250,6 +250,14 @@ class Settings:
     http_processes: int = _setting(
         2, "granian's HTTP processes: each answers lookups itself; all share the query "
            "workers", "serve", flag="--http-processes", checks=(_at_least(1),))
+    http_connections: int = _setting(
+        4096, "Connections each granian HTTP process holds open at once, idle keep-alive "
+              "ones included; more wait in the listen queue (the open-file limit is raised "
+              "to fit)", "serve", flag="--http-connections", checks=(_at_least(1),))
+    header_timeout: float = _setting(
+        10.0, "Seconds a client has to send a request's headers on granian, and the "
+              "longest a connection may stay idle between requests; then it is closed",
+        "serve", flag="--header-timeout", checks=(_positive(),))
     front_memory_quads: int = _setting(
         2_000_000, "granian's HTTP processes answer lookups from a memory copy of stores up "
                    "to this many quads, each its own, made in the background once it has "

@@ -147,6 +147,10 @@ class ProcessShare(Protocol):
     def in_child(self, snapshot: Callable[[], dict]) -> None:
         """In each HTTP process, just after the fork; ``snapshot`` gives its metrics."""
 
+    def report_processes(self, census: Callable[[], dict]) -> None:
+        """``census()``: the HTTP processes that run, of how many, for every process's
+        ``/health`` (before :meth:`start`)."""
+
     def close(self) -> None:
         """Stop what :meth:`start` started."""
 

@@ -553,7 +553,16 @@ class RemoteBackend(QueryHelpers):
                 "triples": triples["all"], "inferred_triples": triples["inferred"],
                 "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"], "http_process": os.getpid(),
-                "updates_enabled": self.updates_enabled}
+                "updates_enabled": self.updates_enabled,
+                **self._http_processes()}
+
+    def _http_processes(self) -> dict:
+        """Several HTTP processes: how many run, of how many (the serving process says)."""
+        if self.peers is None:
+            return {}
+        shared = self.peers.ask(("stats",), 10)[1]
+        return {"http_processes": shared["http_processes"]} \
+            if "http_processes" in shared else {}  # type: ignore[operator, index]
 
 
 def read_graphs(client: SparqlClient, graphs: list[tuple[str, str]]) -> list[ox.Quad]:
@@ -622,6 +631,9 @@ class RemoteShare:
 
     def start(self) -> None:
         self.broker.start()
+
+    def report_processes(self, census: Callable[[], dict]) -> None:
+        self.broker.census = census
 
     def in_child(self, snapshot: Callable[[], dict]) -> None:
         self.front.after_fork()

@@ -21,23 +21,28 @@ server. The order of events keeps memory and the caps shared:
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
+import resource
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 
-from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
+from crinkkg import lifeline
 from crinkkg.backends.contract import Backend
 from crinkkg.errors import CrinkError
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 from crinkkg.web import create_app
+from crinkkg.web.supervisor import Census, SupervisedGranian
 
 log = logging.getLogger("crinkkg.front")
 
@@ -52,20 +57,57 @@ def _address(host: str) -> str:
     return infos[0][4][0]
 
 
-def reserve_port(address: str, port: int) -> socket.socket:
-    """Bind ``address:port`` (0: a free port) with ``SO_REUSEPORT`` and keep it bound, not
-    listening: the port is ours, and granian's processes bind it beside us."""
+def reserve_port(address: str, port: int, wait: float = 3.0) -> socket.socket:
+    """Bind ``address:port`` (0: a free port) and keep it bound, not listening: the port is
+    ours, and granian's processes bind it beside us (``SO_REUSEPORT``).
+
+    The bind itself is exclusive: ``SO_REUSEPORT`` is set only once the port is ours. Set
+    before, it would let this server share a port with any process of the same user
+    listening there, such as an earlier server's HTTP process that outlived it: a share
+    of the new server's requests would go to it (issue 23). A port that is busy is tried
+    again for ``wait`` seconds (an earlier server's processes take up to a second to
+    exit after it), then refused.
+    """
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    deadline = time.monotonic() + wait
+    while True:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        try:
+            sock.bind((address, port))
+            break
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE and port and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            busy = exc.errno == errno.EADDRINUSE
+            raise CrinkError(
+                f"cannot listen on {address}:{port}: "
+                + ("another process is listening on it (an earlier crinkkg server still "
+                   "stopping? another server?)" if busy else str(exc.strerror)),
+                hint="choose another --port, or stop what is using it (`ss -ltnp` shows "
+                     "it)") from None
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((address, port))
-    except OSError as exc:
-        sock.close()
-        raise CrinkError(f"cannot listen on {address}:{port}: {exc.strerror}",
-                         hint="choose another --port, or stop what is using it") from None
     return sock
+
+
+def raise_file_limit(connections: int) -> None:
+    """Room for ``connections`` sockets in each HTTP process: the soft limit of open files
+    up to the hard one (the soft default, 1,024 on many systems, is below a busy HTTP
+    process's connections); a warning when the hard limit is lower still."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = connections + 256  # the store's files, the broker's sockets, the log
+    if soft != resource.RLIM_INFINITY and soft < want:
+        target = want if hard == resource.RLIM_INFINITY else min(hard, max(want, soft))
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            target = soft
+        if target < want:
+            log.warning("crinkkg: %s open files per process allow fewer than the %s "
+                        "connections of --http-connections; raise the limit (ulimit -n) "
+                        "or lower --http-connections", target, connections)
 
 
 def serve_granian(settings: Settings, backend: Backend, *, build_error: str | None = None,
@@ -94,18 +136,35 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         reserved.close()
         raise
     metrics = app.context.metrics
+    census = Census(settings.http_processes)
+    share.report_processes(census)
+    serving = os.getpid()
 
     def load(_target: str) -> Callable:
         """Runs in each HTTP process, just after the fork."""
+        lifeline.die_with_parent(serving)  # never answer once the serving process is gone
+        reserved.close()  # the serving process's: the port is free once it is gone
         share.in_child(metrics.snapshot)
         return app
 
-    server = Granian(
+    raise_file_limit(settings.http_connections)
+    server = SupervisedGranian(
         "crinkkg", address=address, port=port, interface=Interfaces.WSGI,
         workers=settings.http_processes, blocking_threads=settings.http_threads,
-        backpressure=max(settings.http_threads, settings.max_concurrent * 4),
-        respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=30,
-        log_level=LogLevels.error, log_access=False)
+        # connections held at once, idle ones included (it was --max-concurrent x 4 = 64
+        # per process, and 128 idle clients stopped the server: issue 23); requests beyond
+        # the threads wait in line, and the server-wide cap on queries stays the broker's
+        backpressure=settings.http_connections,
+        # HTTP/1.1 only: granian's "auto" mode waits for a first byte to tell HTTP/1.1
+        # from HTTP/2 with no timer, so a socket that never sends one was held for ever;
+        # in HTTP/1.1 mode the header timeout runs from the accept (nothing here speaks
+        # cleartext HTTP/2, which is all "auto" added)
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.header_timeout * 1000)),
+        # a dead HTTP process is replaced by SupervisedGranian's own loop, not granian's
+        respawn_interval=0.5, workers_kill_timeout=30,
+        log_level=LogLevels.error, log_access=False, census=census)
     announce(address, port)
     gc.collect()
     gc.freeze()  # what is loaded now stays out of the collector: its pages stay shared

@@ -259,15 +259,20 @@ class EmbeddedBackend(QueryHelpers):
         """Whether the store answers, which version is served and its triple counts."""
         counts = self.graph_counts()
         triples = self.triple_counts()
-        return {"store": str(self.link), "version": Path(os.path.realpath(self.link)).name,
+        shared = self.brokered.stats() if self.brokered is not None else \
+            {"alive": self.queries.alive, "restarts": self.queries.restarts}
+        info = {"store": str(self.link), "version": Path(os.path.realpath(self.link)).name,
                 "graphs": len(counts), "triples": triples["all"],
                 "inferred_triples": triples["inferred"], "support_triples": triples["support"],
                 "asserted_triples": triples["asserted"],
-                "query_workers": self.queries.alive, "worker_restarts": self.queries.restarts,
+                "query_workers": shared["alive"], "worker_restarts": shared["restarts"],
                 "http_process": os.getpid(),
                 "in_process_answers_from": ("memory" if self._local and self._local.in_memory
                                             else "disk" if self._local else "off"),
                 "updates_enabled": self.updates is not None, "journal": self._journal_state()}
+        if "http_processes" in shared:  # several HTTP processes: how many run
+            info["http_processes"] = shared["http_processes"]
+        return info
 
     def _journal_state(self) -> dict:
         """How many writes the journal holds, and whether the store version served holds
@@ -308,6 +313,9 @@ class EmbeddedShare:
         # survive one), each with its own memory copy: one made here before the fork
         # would be shared, but the fork, and so the server's start-up, would wait for it
         self.broker.start()
+
+    def report_processes(self, census: Callable[[], dict]) -> None:
+        self.broker.census = census
 
     def in_child(self, snapshot) -> None:
         self.front.after_fork()

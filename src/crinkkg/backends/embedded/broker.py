@@ -76,6 +76,8 @@ class Broker:
         self._channels: dict[socket.socket, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = False
+        #: the HTTP processes that run, of how many (set by the front that forks them)
+        self.census: Callable[[], dict] | None = None
 
     def start(self) -> None:
         """Accept connections in a background thread."""
@@ -157,14 +159,17 @@ class Broker:
             if not listening:
                 conn.close()
 
-    def stats(self) -> dict[str, int]:
-        """The shared pool as ``/health`` and ``/metrics`` show it."""
+    def stats(self) -> dict:
+        """The shared pool as ``/health`` and ``/metrics`` show it, and the HTTP
+        processes (``http_processes``, when the front reports them)."""
         backend = self.backend
-        if backend is None:
-            return {"channels": len(self._channels)}
-        return {"alive": backend.queries.alive, "restarts": backend.queries.restarts,
-                "size": backend.queries.size, "in_flight": backend.in_flight,
-                "channels": len(self._channels)}
+        found: dict = {"channels": len(self._channels)}
+        if self.census is not None:
+            found["http_processes"] = self.census()
+        if backend is not None:
+            found.update(alive=backend.queries.alive, restarts=backend.queries.restarts,
+                         size=backend.queries.size, in_flight=backend.in_flight)
+        return found
 
     def collect(self) -> list[dict]:
         """Every live HTTP process's counters (one that does not answer is dropped)."""
@@ -277,7 +282,8 @@ class BrokeredPool:
         _, reply, seconds = answer
         return reply, seconds  # an error reply is raised by the backend, as a worker's is
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict:
+        """The broker's :meth:`Broker.stats`."""
         return self.client.ask(("stats",), 10)[1]  # type: ignore[return-value]
 
     @property

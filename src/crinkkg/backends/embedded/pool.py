@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from crinkkg import lifeline
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.problems import Problem
 
@@ -80,11 +81,14 @@ class WorkerPool:
     def _launch(self) -> tuple[subprocess.Popen, socket.socket]:
         parent, child = socket.socketpair()
         try:
-            process = subprocess.Popen(
+            # started from the spawner thread: the worker dies with this process (SIGKILL
+            # included), never with the thread that asked for it (lifeline.py)
+            process = lifeline.spawn(lambda: subprocess.Popen(
                 [sys.executable, "-m", "crinkkg.backends.embedded.worker", self.name,
                  str(child.fileno()), str(self.link), *self.args],
                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
-                stderr=subprocess.PIPE, start_new_session=False)
+                stderr=subprocess.PIPE, start_new_session=False,
+                env=lifeline.child_environment()))
         finally:
             child.close()
         _relay_stderr(process)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from crinkkg import lifeline
 from crinkkg.affinity import release_worker
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
@@ -295,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     starts these."""
     import sys
 
+    lifeline.die_with_parent_from_env()  # no worker outlives its server
     role, fd, link, *rest = argv or sys.argv[1:]
     conn = socket.socket(fileno=int(fd))
     if role == "update":

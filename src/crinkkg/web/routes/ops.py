@@ -22,6 +22,9 @@ def health() -> Response:
         body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
         return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
     body = {"status": "ok", **info}
+    processes = info.get("http_processes")
+    if processes and processes["running"] < processes["configured"]:  # still answering
+        body.update(status="degraded", hint=processes["hint"])
     build_error = context().build_error
     if build_error:  # still serving: the last good store answers
         body.update(status="stale", build_error=build_error,
