@@ -546,7 +546,7 @@ def journal_show(ctx: click.Context, since: str | None, as_patch: bool, as_json:
         stored = StoreLayout(settings.store).build_record().get("journal")
     except CrinkError:
         stored = None
-    ids = [p.id for p in log.patches()]
+    ids = log.ids()
     held = set(ids[:ids.index(stored) + 1]) if stored in ids else set()
     if as_patch:
         click.echo("".join(p.text() for p in patches), nl=False)

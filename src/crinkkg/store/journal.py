@@ -97,10 +97,14 @@ class Journal:
         """Every complete patch, oldest first (``[]`` when there is no journal)."""
         return self._read()[0]
 
+    def ids(self) -> list[str]:
+        """The ids of the complete patches, oldest first (their rows are not read)."""
+        return [patch.id for patch in self._read(rows=False)[0]]
+
     def head(self) -> str | None:
         """The id of the newest patch: a store version that includes it is current."""
-        patches = self._read(rows=False)[0]
-        return patches[-1].id if patches else None
+        ids = self.ids()
+        return ids[-1] if ids else None
 
     def since(self, ref: str) -> list[Patch]:
         """The patches after ``ref``: a patch id, or a date or date-time (UTC) before which

@@ -278,15 +278,15 @@ class EmbeddedBackend(QueryHelpers):
         """How many writes the journal holds, and whether the store version served holds
         the newest of them (a rebuild replays them all)."""
         try:
-            patches = Journal(self.link).patches()
+            ids = Journal(self.link).ids()
         except JournalDamaged as exc:
             return {"status": "damaged", "message": exc.message}
-        head = patches[-1].id if patches else None
+        head = ids[-1] if ids else None
         try:
             stored = StoreLayout(self.link).build_record().get("journal")
         except StoreError:
             stored = None
-        return {"status": "ok", "writes": len(patches), "newest": head,
+        return {"status": "ok", "writes": len(ids), "newest": head,
                 "in_store": head == stored}
 
 
