@@ -138,20 +138,26 @@ def claims_behind(links: set[tuple[str, str, str]]
     links = {(a, p, b) for a, p, b in links if safe_iri(a) and safe_iri(p) and safe_iri(b)}
     if not links:
         return {}
-    values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in sorted(links)[:400])
+    ordered = sorted(links)[:400]
+    values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in ordered)
     inferred = f"<{INFERRED_GRAPH_IRI}>"
+    # the chains first, then each link joined with its own chains only: one query joining
+    # both lets the engine scan every chain step before it knows the link's ends
+    chains, symmetric = _chains({p for _, p, _ in ordered})
+    ends = [f"(<{a}> <{p}> <{b}> <{s}> <{p1}> <{p2}> <{o}>)"
+            for a, p, b in ordered for p1, p2 in chains.get(p, ())
+            for s, o in ((a, b), (b, a))[:2 if p in symmetric else 1]]
+    through = f"""
+  UNION
+  {{ VALUES (?a ?p ?b ?s ?p1 ?p2 ?o) {{ {" ".join(ends)} }}
+     ?s ?p1 ?claim . ?claim ?p2 ?o . ?claim crink:statedIn ?x }}""" if ends else ""
     rows = get_backend().select_json(f"""SELECT DISTINCT ?a ?p ?b ?claim WHERE {{
-  VALUES (?a ?p ?b) {{ {values} }}
-  {{ GRAPH ?g {{ ?a ?d ?b }} FILTER(?g != {inferred}) ?a crink:statedIn ?x . BIND(?a AS ?claim) }}
+  {{ VALUES (?a ?p ?b) {{ {values} }}
+     GRAPH ?g {{ ?a ?d ?b }} FILTER(?g != {inferred}) ?a crink:statedIn ?x . BIND(?a AS ?claim) }}
   UNION
-  {{ GRAPH ?g {{ ?b ?d ?a }} FILTER(?g != {inferred}) ?b crink:statedIn ?x . BIND(?b AS ?claim) }}
-  UNION
-  {{ ?q rdfs:subPropertyOf* ?p .
-     ?q owl:propertyChainAxiom ?chain .
-     ?chain rdf:first ?p1 ; rdf:rest/rdf:first ?p2 .
-     {{ ?a ?p1 ?claim . ?claim ?p2 ?b }}
-     UNION {{ ?p a owl:SymmetricProperty . ?b ?p1 ?claim . ?claim ?p2 ?a }}
-     ?claim crink:statedIn ?x }}
+  {{ VALUES (?a ?p ?b) {{ {values} }}
+     GRAPH ?g {{ ?b ?d ?a }} FILTER(?g != {inferred}) ?b crink:statedIn ?x .
+     BIND(?b AS ?claim) }}{through}
 }}""")["results"]["bindings"]
     labels, _ = fetch_labels(sorted({b["claim"]["value"] for b in rows}))
     out: dict[tuple[str, str, str], list[Value]] = defaultdict(list)
@@ -161,6 +167,26 @@ def claims_behind(links: set[tuple[str, str, str]]
     for v in out.values():
         v.sort(key=lambda x: x.text.lower())
     return out
+
+
+def _chains(properties: set[str]) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
+    """The two-step property chains of each property (or of a sub-property of it), and
+    which of the properties are symmetric."""
+    values = " ".join(f"<{p}>" for p in sorted(properties))
+    rows = get_backend().select_json(f"""SELECT DISTINCT ?p ?p1 ?p2 ?symmetric WHERE {{
+  VALUES ?p {{ {values} }}
+  ?q rdfs:subPropertyOf* ?p .
+  ?q owl:propertyChainAxiom ?chain .
+  ?chain rdf:first ?p1 ; rdf:rest/rdf:first ?p2 .
+  OPTIONAL {{ ?p a owl:SymmetricProperty . BIND(true AS ?symmetric) }}
+}}""")["results"]["bindings"]
+    chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    symmetric = set()
+    for b in rows:
+        chains[b["p"]["value"]].append((b["p1"]["value"], b["p2"]["value"]))
+        if "symmetric" in b:
+            symmetric.add(b["p"]["value"])
+    return chains, symmetric
 
 
 def with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
