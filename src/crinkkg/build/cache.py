@@ -15,6 +15,7 @@ from crinkkg.errors import StoreError
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
+from crinkkg.store.integrity import damage
 from crinkkg.store.layout import StoreLayout
 
 #: 2: a merge graph when files share triples (store.asserted_merge); 3: the shapes kept with
@@ -36,11 +37,16 @@ def cache_key(settings: Settings) -> str:
 
 
 def build_record(layout: StoreLayout) -> dict:
-    """The current build record; ``{}`` (build again) when it is missing or unreadable."""
+    """The current build record; ``{}`` (build again) when it is missing or unreadable, or
+    when the version's files no longer match it (a damaged store is rebuilt, not kept)."""
     try:
-        return layout.build_record()
+        record = layout.build_record()
     except StoreError:
         return {}
+    current = layout.current()
+    if record and current is not None and damage(current, record=record) is not None:
+        return {}
+    return record
 
 
 def is_current(settings: Settings) -> bool:

@@ -44,6 +44,8 @@ from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreErr
 from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
+from crinkkg.store.integrity import (StoreDamaged, damaged_problem, is_corruption,
+                                     known_damage, reported_corruption)
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
 
@@ -104,9 +106,25 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
     except (CrinkError, OSError) as exc:
         wire.send(conn, ("failed", str(exc)))
         return
+    except Exception as exc:  # noqa: BLE001 (RocksDB's "Corruption: ... in <path>")
+        if not is_corruption(exc):
+            raise
+        wire.send(conn, ("failed", StoreDamaged(reported_corruption(exc)).message))
+        return
     wire.send(conn, ("ready", os.getpid(), versioned.opened))
 
     def handle(job: tuple) -> tuple:
+        try:
+            return answer(job)
+        except Problem:
+            raise
+        except BaseException as exc:  # a panic in the engine is a BaseException
+            if not is_corruption(exc):
+                raise
+            found = known_damage(versioned.opened, again=True)
+            raise damaged_problem(found or reported_corruption(exc)) from None
+
+    def answer(job: tuple) -> tuple:
         if job[0] == "query":
             return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
         if job[0] == "graph":
