@@ -44,8 +44,13 @@ from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreErr
 from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
-from crinkkg.store.integrity import (StoreDamaged, damaged_problem, is_corruption,
-                                     known_damage, reported_corruption)
+from crinkkg.store.integrity import (
+    StoreDamaged,
+    damaged_problem,
+    is_corruption,
+    known_damage,
+    reported_corruption,
+)
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
 
