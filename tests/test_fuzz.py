@@ -46,7 +46,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 #: the 5xx answers the README documents, by status and error kind
 DOCUMENTED_5XX = {
     (503, "timeout"), (503, "busy"), (503, "saturated"), (503, "worker-crashed"),
-    (503, "memory-limit"), (503, "store-unavailable"), (507, "insufficient-storage"),
+    (503, "memory-limit"), (503, "store-unavailable"), (503, "store-damaged"),
+    (507, "insufficient-storage"),
 }
 
 QUERIES = [p.read_text() for p in sorted((ROOT / "src/crinkkg/queries").glob("*.rq"))] + [
