@@ -80,6 +80,7 @@ class EmbeddedBackend(QueryHelpers):
                 self.updates = WorkerPool("update", self.link, 1)
         self._local: CurrentStore | None = None  # the store as this process sees it
         self._damaged: tuple[str, str] | None = None  # (version, what is wrong with it)
+        self._next_damage_check = 0.0
         # False in the serving process of a multi-process front (see EmbeddedShare)
         self.answers_lookups = True
         self._started = False
@@ -195,9 +196,20 @@ class EmbeddedBackend(QueryHelpers):
         log.error("the store version %s is damaged: %s", Path(version).name, found)
         return damaged_problem(found)
 
+    #: how often a process looks at the served version's files (their sizes and times;
+    #: their contents again only when these changed): damage found by another HTTP
+    #: process, or by /health, is refused here within this many seconds
+    _DAMAGE_CHECK_SECONDS = 1.0
+
     def _refuse_if_damaged(self) -> None:
         """Answer nothing from a version known to be damaged (its answers may be wrong
         without any error); a new version (a rebuild) is served at once."""
+        now = time.monotonic()
+        if now >= self._next_damage_check:
+            self._next_damage_check = now + self._DAMAGE_CHECK_SECONDS
+            version = os.path.realpath(self.link)
+            found = known_damage(version)
+            self._damaged = (version, found) if found is not None else None
         damaged = self._damaged
         if damaged is not None:
             if os.path.realpath(self.link) == damaged[0]:
