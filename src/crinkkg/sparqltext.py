@@ -502,8 +502,10 @@ def operator_count(text: str, limit: int) -> tuple[int, int] | None:
     >>> operator_count('INSERT DATA { <a> <b> 1 . <a> <b> 2 . <a> <b> "x.y" }', 0) is None
     True
     """
-    rough = sum(text.count(c) for c in _CHAIN_CHARS) + text.upper().count("UNION") \
-        + sum(text.upper().count(w) for w in ("MINUS", "OPTIONAL", "FILTER", "BIND"))
+    upper = text.upper()
+    rough = sum(text.count(c) for c in _CHAIN_CHARS) \
+        + sum(upper.count(w) for w in ("UNION", "MINUS", "OPTIONAL", "FILTER", "BIND",
+                                       "SERVICE", "GRAPH"))
     if rough <= limit:
         return None  # fast path: too few candidates to pass the limit
     try:

@@ -22,7 +22,7 @@ import click
 
 from crinkkg.backends.embedded.worker import limit_memory
 from crinkkg.errors import CrinkError
-from crinkkg.store.integrity import StoreDamaged, damage, is_corruption, reported_corruption
+from crinkkg.store.integrity import StoreDamaged, damage, explains
 
 #: the lines Rust's runtime prints as it aborts or panics: the parent says it in words
 _RUNTIME_NOISE = re.compile(
@@ -89,7 +89,5 @@ def _relay(fd: int) -> bool:
 def explained(exc: BaseException, store: Path) -> CrinkError | None:
     """A :class:`StoreDamaged` for an engine error that damaged files explain (or that
     RocksDB reports as corruption); None for any other error."""
-    if not is_corruption(exc):
-        return None
-    found = damage(Path(os.path.realpath(store)))
-    return StoreDamaged(found or reported_corruption(exc))
+    found = explains(exc, os.path.realpath(store))
+    return None if found is None else StoreDamaged(found)

@@ -155,17 +155,27 @@ def known_damage(version: Path | str, *, again: bool = False) -> str | None:
 
 
 def is_corruption(exc: BaseException) -> bool:
-    """Whether an error from pyoxigraph is RocksDB reporting damaged files (or a panic
-    inside the engine, which damaged data can cause: the caller checks the files).
+    """Whether an error from pyoxigraph may come from damaged files: RocksDB reporting
+    corruption, or a panic inside the engine (which garbage read from a damaged file can
+    cause: :func:`explains` tells by checking the files).
 
     >>> is_corruption(RuntimeError("Corruption: block checksum mismatch in /x/000010.sst"))
     True
     >>> is_corruption(RuntimeError("IO error: No space left on device"))
     False
     """
-    text = str(exc)
-    return "Corruption:" in text or "corrupt" in text.lower() \
-        or type(exc).__name__ == "PanicException"
+    return "Corruption:" in str(exc) or type(exc).__name__ == "PanicException"
+
+
+def explains(exc: BaseException, version: Path | str) -> str | None:
+    """What is wrong with ``version`` when that explains the error ``exc`` (the files are
+    checked again now); None when the store is not to blame (then ``exc`` is what it is)."""
+    if not is_corruption(exc):
+        return None
+    found = known_damage(version, again=True)
+    if found is not None:
+        return found
+    return reported_corruption(exc) if "Corruption:" in str(exc) else None
 
 
 def reported_corruption(exc: BaseException) -> str:

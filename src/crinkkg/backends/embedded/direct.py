@@ -17,7 +17,7 @@ from crinkkg.backends.evaluation import run_dataset, run_graph, run_query
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.store.integrity import StoreDamaged, damage, is_corruption, reported_corruption
+from crinkkg.store.integrity import StoreDamaged, explains
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.views import View
 
@@ -74,14 +74,10 @@ class DirectBackend(QueryHelpers):
         except Problem:
             raise
         except BaseException as exc:  # a panic in the engine is a BaseException
-            if not is_corruption(exc) and not isinstance(exc, MemoryError):
+            found = explains(exc, os.path.realpath(self.link))
+            if found is None:
                 raise
-            found = damage(Path(os.path.realpath(self.link)))
-            if found is not None:
-                raise StoreDamaged(found) from None
-            if isinstance(exc, MemoryError):
-                raise
-            raise StoreDamaged(reported_corruption(exc)) from None
+            raise StoreDamaged(found) from None
         return Reply(answer[1], answer[2], answer[3], time.perf_counter() - started)
 
     def query(self, sparql: str, *, view: View = "all", default_graphs: list[str] | None = None,

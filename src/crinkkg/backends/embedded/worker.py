@@ -47,8 +47,8 @@ from crinkkg.store.current import CurrentStore
 from crinkkg.store.integrity import (
     StoreDamaged,
     damaged_problem,
+    explains,
     is_corruption,
-    known_damage,
     reported_corruption,
 )
 from crinkkg.store.layout import StoreLayout
@@ -124,10 +124,10 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
         except Problem:
             raise
         except BaseException as exc:  # a panic in the engine is a BaseException
-            if not is_corruption(exc):
+            found = explains(exc, versioned.opened)
+            if found is None:
                 raise
-            found = known_damage(versioned.opened, again=True)
-            raise damaged_problem(found or reported_corruption(exc)) from None
+            raise damaged_problem(found) from None
 
     def answer(job: tuple) -> tuple:
         if job[0] == "query":
