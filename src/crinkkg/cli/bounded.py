@@ -31,12 +31,20 @@ _RUNTIME_NOISE = re.compile(
     r"|\s+\d+: |\s+at )")
 
 
+_bounded = False  # this process is the bounded child already
+
+
 def bound_memory(memory_mb: int, store: Path) -> None:
     """Go on in a child process bounded to ``memory_mb`` MB of data memory (0: no bound,
     nothing forks); this process waits for it, exits with its status and explains an
-    abort. ``store``: the store link, checked for damage when the child dies."""
-    if memory_mb <= 0 or not hasattr(os, "fork"):
+    abort. ``store``: the store link, checked for damage when the child dies.
+
+    Call it before anything opens a database in this process (a build does): RocksDB's
+    threads do not survive a fork, and the child would crash as it exits."""
+    global _bounded
+    if _bounded or memory_mb <= 0 or not hasattr(os, "fork"):
         return
+    _bounded = True
     sys.stdout.flush()
     sys.stderr.flush()
     read, write = os.pipe()

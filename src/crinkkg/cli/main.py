@@ -358,6 +358,7 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     if not settings.backend:
         raise click.UsageError("publish needs a remote store: crinkkg --backend URL "
                                "[--backend-graph-store URL] publish")
+    bound_memory(settings.worker_memory_mb, settings.store)  # before the build opens one
     if not no_build:  # a build that fails stops the publish: no stale store is sent
         from crinkkg.build.pipeline import build as run_build
 
