@@ -47,6 +47,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 DOCUMENTED_5XX = {
     (503, "timeout"), (503, "busy"), (503, "saturated"), (503, "worker-crashed"),
     (503, "memory-limit"), (503, "store-unavailable"), (503, "journal-damaged"),
+    (503, "store-damaged"),
     (507, "insufficient-storage"),
 }
 

@@ -335,3 +335,41 @@ def check_format(fmt: Override) -> None:
                       f"format={unknown} is not a format this server writes",
                       hint=f"use one of {names} (or a media type), or leave format= out and "
                            "send an Accept header")
+
+
+#: characters XML 1.0 cannot carry, escaped or not (C0 controls but tab, line feed and
+#: carriage return; U+FFFE and U+FFFF), as their UTF-8 bytes
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def check_xml_chars(body: bytes, what: str) -> bytes:
+    """``body`` (an XML document: RDF/XML, SPARQL XML results) when it is well-formed as
+    far as characters go; else 406 ``not-representable`` naming the term that holds a
+    character XML 1.0 cannot carry. Oxigraph writes such characters as they are (or as
+    character references, which XML 1.0 forbids too), so the document would not parse.
+
+    >>> check_xml_chars(b"<a>ok</a>", "RDF/XML")
+    b'<a>ok</a>'
+    >>> try:
+    ...     check_xml_chars(b'<r rdf:about="http://e/s"><p>a\\x01b</p></r>', "RDF/XML")
+    ... except Problem as p:
+    ...     print(p.status, p.kind, p.extra)
+    406 not-representable {'character': 'U+0001', 'term': 'a\\x01b'}
+    """
+    found = _NOT_XML.search(body)
+    if found is None:
+        return body
+    start, end = found.start(), found.end()
+    char = body[start:end].decode("utf-8")
+    opened = max(body.rfind(b">", 0, start), body.rfind(b'"', 0, start)) + 1
+    closes = [i for i in (body.find(b"<", end), body.find(b'"', end)) if i >= 0]
+    term = body[opened:min(closes) if closes else len(body)].decode("utf-8", "replace")
+    term = term if len(term) <= 80 else term[:77] + "..."
+    about = re.findall(rb'rdf:about="([^"]*)"', body[max(0, start - 4000):start])
+    context = f" (about <{about[-1].decode('utf-8', 'replace')}>)" if about else ""
+    raise Problem(406, "not-representable",
+                  f"the answer holds a character XML 1.0 cannot carry (U+{ord(char):04X}), in "
+                  f"the term {term!r}{context}: it cannot be written as {what}",
+                  hint="ask for another format, which can carry it: Turtle, N-Triples, "
+                       "JSON-LD or SPARQL JSON (Accept, or format=)",
+                  extra={"character": f"U+{ord(char):04X}", "term": term})

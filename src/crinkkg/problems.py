@@ -63,6 +63,25 @@ class Problem(Exception):
         return cls(status, kind, message, hint, dict(extra), dict(headers))
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^\s/'\"<>():,;]+){2,}")
+
+
+def without_paths(text: str, roots: list | tuple = ()) -> str:
+    """``text`` with the server's file paths cut to what a client may see: a path under
+    one of ``roots`` (absolute folders: the inputs, the store) from that folder's name on,
+    any other absolute path to its last part. IRIs are left alone.
+
+    >>> without_paths("/srv/kg/data/x.ttl:3: bad; see https://w3id.org/a/b", ["/srv/kg/data"])
+    'data/x.ttl:3: bad; see https://w3id.org/a/b'
+    >>> without_paths("cannot read /tmp/abc/STORE.d/v1/db/000010.sst")
+    'cannot read 000010.sst'
+    """
+    for root in sorted((str(r).rstrip("/") for r in roots), key=len, reverse=True):
+        if root and root != "/":
+            text = text.replace(root + "/", root.rsplit("/", 1)[-1] + "/")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
+
+
 def wants_json(accept: str | None) -> bool:
     """JSON error bodies for clients that accept JSON; plain text for the rest."""
     return bool(accept) and "json" in accept.lower()  # type: ignore[union-attr]

@@ -295,6 +295,13 @@ class Settings:
         64, "The deepest nesting of { } ( ) [ ] in a query or update, refused before "
             "parsing (Oxigraph's parser recurses per level: deep nesting would overflow a "
             "worker's stack)", "serve", flag="--max-nesting", checks=(_at_least(1),))
+    max_operators: int = _setting(
+        1000, "The most operators (UNION, MINUS, OPTIONAL, FILTER, BIND, ||, &&, path steps, "
+              "arithmetic, comparisons, pattern separators; not counted in INSERT DATA or "
+              "DELETE DATA) in a query or update, refused before parsing (Oxigraph's query "
+              "tree is one level deeper per operator of a flat chain: 2,600 MINUS or 6,500 "
+              "UNIONs overflowed a worker's stack)", "serve", flag="--max-operators",
+        checks=(_at_least(1),))
     worker_memory_mb: int = _setting(
         4096, "The memory (heap) of each query worker, in MB; a query that needs more is "
               "stopped and reported; 0: unbounded", "serve",

@@ -19,6 +19,7 @@ from crinkkg.formats import (
     acceptable_list,
     best_of,
     check_format,
+    check_xml_chars,
     format_names,
     formats_for,
     negotiate,
@@ -100,7 +101,7 @@ def serialize_solutions(evaluate, accept: str | None, fmt: Override,
         sink = _Sink(max_rows, lines=False)
         try:
             evaluate().serialize(sink, format=chosen.oxigraph)
-            return chosen.content_type, sink.value(), -1
+            return chosen.content_type, _carried(chosen, sink.value()), -1
         except RowLimit:
             pass
     sink = _Sink(max_rows + 1, lines=True)  # + the header line
@@ -113,7 +114,17 @@ def serialize_solutions(evaluate, accept: str | None, fmt: Override,
     if chosen.name == "tsv":
         return chosen.content_type, tsv, rows
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return chosen.content_type, parsed.serialize(format=chosen.oxigraph), rows
+    return chosen.content_type, _carried(chosen, parsed.serialize(format=chosen.oxigraph)), rows
+
+
+_XML_FORMATS = (ox.RdfFormat.RDF_XML, ox.QueryResultsFormat.XML)
+
+
+def _carried(chosen: Format, body: bytes) -> bytes:
+    """``body``, unless it is XML holding a character XML cannot carry (then 406)."""
+    if chosen.oxigraph in _XML_FORMATS:
+        return check_xml_chars(body, chosen.label or chosen.name)
+    return body
 
 
 def _limited(triples: Iterable[ox.Triple], max_rows: int, counter: list[int]
@@ -137,7 +148,7 @@ def serialize_triples(triples: Iterable[ox.Triple], accept: str | None, fmt: Ove
                             prefixes=PREFIXES)
     except RowLimit:
         raise _too_many(max_rows, "triples") from None
-    return chosen.content_type, body or b"", counter[0]
+    return chosen.content_type, _carried(chosen, body or b""), counter[0]
 
 
 #: the result formats that can carry an ASK answer so that every client reads it right
@@ -286,7 +297,7 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int, 
             ox.serialize(triples, sink, format=chosen.oxigraph, prefixes=PREFIXES)
     except RowLimit:
         raise OverBudget() from None
-    body = sink.value()
+    body = _carried(chosen, sink.value())
     return ("ok", chosen.content_type, body, count)
 
 

@@ -15,6 +15,7 @@ from crinkkg.errors import StoreError
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
+from crinkkg.store.integrity import damage
 from crinkkg.store.journal import Journal
 from crinkkg.store.layout import StoreLayout
 
@@ -37,11 +38,16 @@ def cache_key(settings: Settings) -> str:
 
 
 def build_record(layout: StoreLayout) -> dict:
-    """The current build record; ``{}`` (build again) when it is missing or unreadable."""
+    """The current build record; ``{}`` (build again) when it is missing or unreadable, or
+    when the version's files no longer match it (a damaged store is rebuilt, not kept)."""
     try:
-        return layout.build_record()
+        record = layout.build_record()
     except StoreError:
         return {}
+    current = layout.current()
+    if record and current is not None and damage(current, record=record) is not None:
+        return {}
+    return record
 
 
 def is_current(settings: Settings) -> bool:
@@ -54,7 +60,8 @@ def why_rebuild(settings: Settings) -> str | None:
     """Why the store must be built again (``None``: it is current), in words for the
     operator: a rebuild replays the journal, so none of these loses a write."""
     layout = StoreLayout(settings.store)
-    if layout.current() is None:
+    current = layout.current()
+    if current is None:
         return "never built, or the store link or its version folder is missing"
     try:
         record = layout.build_record()
@@ -62,6 +69,8 @@ def why_rebuild(settings: Settings) -> str | None:
         return "the store's build record is unreadable"
     if not record:
         return "the store's build record is missing"
+    if damage(current, record=record) is not None:
+        return "the store's files are damaged"
     if record.get("key") != cache_key(settings):
         return "the inputs changed"
     if record.get("journal") != Journal(settings.store).head():

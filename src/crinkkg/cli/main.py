@@ -12,12 +12,14 @@ import pyoxigraph as ox
 from crinkkg import __version__
 from crinkkg.backends.contract import ALL_ROWS, Backend
 from crinkkg.backends.embedded.direct import DirectBackend
+from crinkkg.cli.bounded import bound_memory, explained
 from crinkkg.cli.options import given_settings, setting_options
 from crinkkg.errors import CrinkError
 from crinkkg.formats import formats_for
 from crinkkg.output import GRAPH_FORMATS, RESULT_FORMATS, format_statistics, render
 from crinkkg.problems import Problem
 from crinkkg.settings import SETTINGS, Settings
+from crinkkg.store.integrity import is_corruption
 from crinkkg.views import VIEWS
 
 #: a command's answers are not capped: the caps protect a server from its clients
@@ -53,6 +55,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CrinkError as exc:
             _fail(exc, as_json=bool(ctx.obj and ctx.obj.get("_json")))
+        except BaseException as exc:  # RocksDB's corruption errors; a panic in the engine
+            damaged = explained(exc, _settings(ctx).store) if is_corruption(exc) else None
+            if damaged is None:
+                raise
+            _fail(damaged, as_json=bool(ctx.obj and ctx.obj.get("_json")))
 
 
 #: ``--store``, ``--ontology``, ``--data``: accepted before the command (the global form) and
@@ -193,6 +200,9 @@ def _backend(settings: Settings, no_build: bool = False) -> Backend:
 
 def _local_backend(settings: Settings, no_build: bool = False) -> DirectBackend:
     """The local store, built first unless ``no_build``, read in this process."""
+    # what follows runs in a child under the workers' memory bound; forked before a build
+    # (RocksDB's threads do not survive a fork)
+    bound_memory(settings.worker_memory_mb, settings.store)
     if not no_build:
         _build_or_stale(settings)
     backend = DirectBackend(settings, max_rows=ALL_ROWS)
@@ -348,6 +358,7 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     if not settings.backend:
         raise click.UsageError("publish needs a remote store: crinkkg --backend URL "
                                "[--backend-graph-store URL] publish")
+    bound_memory(settings.worker_memory_mb, settings.store)  # before the build opens one
     if not no_build:  # a build that fails stops the publish: no stale store is sent
         from crinkkg.build.pipeline import build as run_build
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crinkkg.errors import StoreError
+from crinkkg.store.integrity import FILES, file_record
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,12 @@ class StoreLayout:
                 previous = self.build_record()
             except StoreError:  # unreadable: the new version's record replaces it
                 previous = {}
-            write_record(work, record(previous))
+            current = self.current()
+            # what the version's files are as published: a damaged file is found later
+            # (crinkkg.store.integrity), since RocksDB does not check what it reads
+            files = file_record(work / "db", previous,
+                                current / "db" if current is not None else None)
+            write_record(work, {**record(previous), FILES: files})
             work.rename(final)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import StoreError
+from crinkkg.store.integrity import StoreDamaged, damage, is_corruption, reported_corruption
 from crinkkg.store.layout import StoreLayout
 from crinkkg.views import VIEWS, View
 from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES, SUPPORT_GRAPH_IRI
@@ -109,13 +110,21 @@ class OxigraphStore:
         """Open the store a build made at ``link``."""
         layout = StoreLayout(Path(link))
         db = layout.db()
+        info = layout.build_record()
+        found = damage(db.parent, record=info)
+        if found is not None:
+            raise StoreDamaged(found)
         try:
             store = ox.Store.read_only(str(db)) if read_only else ox.Store(str(db))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {db}: {exc}",
                              hint="is another process writing it? rebuild with `crinkkg build`"
                              ) from exc
-        return cls(store, path=db, read_only=read_only, info=layout.build_record())
+        except RuntimeError as exc:  # RocksDB's "Corruption: ..."
+            if not is_corruption(exc):
+                raise
+            raise StoreDamaged(reported_corruption(exc)) from None
+        return cls(store, path=db, read_only=read_only, info=info)
 
     @classmethod
     def in_memory(cls) -> OxigraphStore:

@@ -39,6 +39,7 @@ from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import single_pattern
 from crinkkg.store.current import CurrentStore
+from crinkkg.store.integrity import damaged_problem, known_damage
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.views import View
@@ -81,6 +82,8 @@ class EmbeddedBackend(QueryHelpers):
             if settings.enable_update:
                 self.updates = WorkerPool("update", self.link, 1)
         self._local: CurrentStore | None = None  # the store as this process sees it
+        self._damaged: tuple[str, str] | None = None  # (version, what is wrong with it)
+        self._next_damage_check = 0.0
         # False in the serving process of a multi-process front (see EmbeddedShare)
         self.answers_lookups = True
         self._started = False
@@ -164,14 +167,57 @@ class EmbeddedBackend(QueryHelpers):
                 log.warning("cannot open the store in an HTTP process: %s", exc)
 
     def _run(self, pool: WorkerPool, job: tuple, timeout: float) -> Reply:
+        self._refuse_if_damaged()
         self._admit()
         try:
             reply, elapsed = pool.run(job, timeout=timeout, wait=self.settings.queue_wait)
+        except Problem as problem:
+            raise self._explained(problem) from None
         finally:
             self._leave()
         if reply[0] != "ok":
-            raise Problem.from_wire(reply)
+            raise self._explained(Problem.from_wire(reply))
         return Reply(reply[1], reply[2], reply[3], elapsed)
+
+    # -- a damaged store ---------------------------------------------------------------------
+
+    #: the answers that damaged database files can cause (an allocation of garbage size,
+    #: a crash, a worker that cannot open the store, an engine error)
+    _DAMAGE_SIGNS = frozenset({"memory-limit", "worker-crashed", "store-unavailable",
+                               "internal", "store-damaged"})
+
+    def _explained(self, problem: Problem) -> Problem:
+        """``problem``, or 503 ``store-damaged`` when the served version's files no longer
+        match their record (checked again now: damage hides behind these answers)."""
+        if problem.kind not in self._DAMAGE_SIGNS:
+            return problem
+        version = os.path.realpath(self.link)
+        found = known_damage(version, again=True)
+        if found is None:
+            return problem
+        self._damaged = (version, found)
+        log.error("the store version %s is damaged: %s", Path(version).name, found)
+        return damaged_problem(found)
+
+    #: how often a process looks at the served version's files (their sizes and times;
+    #: their contents again only when these changed): damage found by another HTTP
+    #: process, or by /health, is refused here within this many seconds
+    _DAMAGE_CHECK_SECONDS = 1.0
+
+    def _refuse_if_damaged(self) -> None:
+        """Answer nothing from a version known to be damaged (its answers may be wrong
+        without any error); a new version (a rebuild) is served at once."""
+        now = time.monotonic()
+        if now >= self._next_damage_check:
+            self._next_damage_check = now + self._DAMAGE_CHECK_SECONDS
+            version = os.path.realpath(self.link)
+            found = known_damage(version)
+            self._damaged = (version, found) if found is not None else None
+        damaged = self._damaged
+        if damaged is not None:
+            if os.path.realpath(self.link) == damaged[0]:
+                raise damaged_problem(damaged[1])
+            self._damaged = None
 
     # -- the protocol layer's entry points ---------------------------------------------------
 
@@ -204,6 +250,7 @@ class EmbeddedBackend(QueryHelpers):
         limit is skipped): bounded without a timeout, and without a round trip to a worker.
         """
         started = time.perf_counter()
+        self._refuse_if_damaged()
         self._admit()
         try:
             store = self._local_store().current()
@@ -256,7 +303,13 @@ class EmbeddedBackend(QueryHelpers):
         return os.path.realpath(self.link)
 
     def health(self) -> dict:
-        """Whether the store answers, which version is served and its triple counts."""
+        """Whether the store answers, which version is served and its triple counts; 503
+        ``store-damaged`` when its files no longer match their record."""
+        version = os.path.realpath(self.link)
+        found = known_damage(version)
+        if found is not None:
+            self._damaged = (version, found)
+            raise damaged_problem(found)
         counts = self.graph_counts()
         triples = self.triple_counts()
         shared = self.brokered.stats() if self.brokered is not None else \

@@ -18,6 +18,7 @@ from crinkkg.backends.evaluation import run_dataset, run_graph, run_query
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
+from crinkkg.store.integrity import StoreDamaged, explains
 from crinkkg.store.oxigraph import OxigraphStore
 from crinkkg.views import View
 
@@ -64,31 +65,42 @@ class DirectBackend(QueryHelpers):
         assert self._store is not None
         return self._store
 
-    def _reply(self, answer: tuple, started: float) -> Reply:
+    def _reply(self, run: Callable[[OxigraphStore], tuple]) -> Reply:
+        """Run an evaluation; an error that damaged files explain is :class:`StoreDamaged`
+        (the files are checked again), never RocksDB's words with the store's paths."""
+        started = time.perf_counter()
+        store = self.store
+        try:
+            answer = run(store)
+        except Problem:
+            raise
+        except BaseException as exc:  # a panic in the engine is a BaseException
+            found = explains(exc, os.path.realpath(self.link))
+            if found is None:
+                raise
+            raise StoreDamaged(found) from None
         return Reply(answer[1], answer[2], answer[3], time.perf_counter() - started)
 
     def query(self, sparql: str, *, view: View = "all", default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, base_iri: str | None = None,
               accept: str | None = None, fmt: Override = None,
               max_rows: int | None = None) -> Reply:
-        started = time.perf_counter()
         job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
                max_rows or self.max_rows)
-        return self._reply(run_query(self.store, job), started)
+        return self._reply(lambda store: run_query(store, job))
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,
                    fmt: Override = None) -> Reply:
-        started = time.perf_counter()
-        return self._reply(run_graph(self.store, ("graph", graph, accept, fmt,
-                                                  self.max_rows)), started)
+        return self._reply(lambda store: run_graph(store, ("graph", graph, accept, fmt,
+                                                           self.max_rows)))
 
     def read_dataset(self, *, accept: str | None = None, fmt: str | None = None) -> Reply:
-        started = time.perf_counter()
-        return self._reply(run_dataset(self.store, ("dataset", accept, fmt,
-                                                    self.max_rows)), started)
+        return self._reply(lambda store: run_dataset(store, ("dataset", accept, fmt,
+                                                             self.max_rows)))
 
     def graph_exists(self, graph: str) -> bool:
-        return self.store.has_graph(graph)
+        reply = self._reply(lambda store: ("ok", "", b"", int(store.has_graph(graph))))
+        return reply.count == 1
 
     def update(self, sparql: str, *, column_shift: int = 0) -> Reply:
         raise Problem(403, "updates-disabled", "the command line reads the store only",

@@ -45,6 +45,13 @@ from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreErr
 from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.sparqltext import transitive_path
 from crinkkg.store.current import CurrentStore
+from crinkkg.store.integrity import (
+    StoreDamaged,
+    damaged_problem,
+    explains,
+    is_corruption,
+    reported_corruption,
+)
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
@@ -106,9 +113,25 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
     except (CrinkError, OSError) as exc:
         wire.send(conn, ("failed", str(exc)))
         return
+    except Exception as exc:  # noqa: BLE001 (RocksDB's "Corruption: ... in <path>")
+        if not is_corruption(exc):
+            raise
+        wire.send(conn, ("failed", StoreDamaged(reported_corruption(exc)).message))
+        return
     wire.send(conn, ("ready", os.getpid(), versioned.opened))
 
     def handle(job: tuple) -> tuple:
+        try:
+            return answer(job)
+        except Problem:
+            raise
+        except BaseException as exc:  # a panic in the engine is a BaseException
+            found = explains(exc, versioned.opened)
+            if found is None:
+                raise
+            raise damaged_problem(found) from None
+
+    def answer(job: tuple) -> tuple:
         if job[0] == "query":
             return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
         if job[0] == "graph":

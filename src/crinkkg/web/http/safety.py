@@ -18,7 +18,13 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.sparqltext import deepest_nesting, has_keyword, line_column, service_targets
+from crinkkg.sparqltext import (
+    deepest_nesting,
+    has_keyword,
+    line_column,
+    operator_count,
+    service_targets,
+)
 from crinkkg.vocab import PREFIXES
 
 
@@ -61,15 +67,37 @@ def check_nesting(text: str, settings: Settings, *, what: str = "query") -> None
                          "column": column})
 
 
+def check_operators(text: str, settings: Settings, *, what: str = "query") -> None:
+    """400 for a query or update holding more operators than ``max_operators``, before any
+    parser sees it (a flat chain of them overflows the stack of a worker that evaluates
+    it, as deep nesting does)."""
+    found = operator_count(text, settings.max_operators)
+    if found is None:
+        return
+    count, offset = found
+    line, column = line_column(text, offset)
+    raise Problem(400, "too-many-operators",
+                  f"the {what} holds {count} operators (UNION, MINUS, OPTIONAL, FILTER, BIND, "
+                  f"||, &&, path steps, arithmetic, comparisons, pattern separators); the limit "
+                  f"is {settings.max_operators} (passed at line {line}, column {column})",
+                  hint="split it into several requests, or use VALUES or IN lists instead of "
+                       "long chains of UNION or ||; or ask the operator for a larger "
+                       "--max-operators",
+                  extra={"max_operators": settings.max_operators, "operators": count,
+                         "line": line, "column": column})
+
+
 def check_query(text: str, settings: Settings) -> None:
     """Every rule a query must pass before it is evaluated."""
     check_nesting(text, settings)
+    check_operators(text, settings)
     check_services(text, settings)
 
 
 def check_update(text: str, settings: Settings) -> None:
     """Every rule an update must pass before it is applied."""
     check_nesting(text, settings, what="update")
+    check_operators(text, settings, what="update")
     check_services(text, settings, what="update")
     if not settings.allow_load and has_keyword(text, "LOAD"):
         _check_update_syntax(text)  # a malformed update is a 400 whatever it holds

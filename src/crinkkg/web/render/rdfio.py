@@ -32,6 +32,7 @@ from crinkkg.formats import (
     TRIG,
     TURTLE,
     Format,
+    check_xml_chars,
 )
 from crinkkg.vocab import DCT_NS, PREFIXES, RDF_TYPE, SUPPORT_GRAPH_IRI, VOID_NS, XSD_STRING
 
@@ -139,8 +140,8 @@ def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad
     if fmt is JSONLD:
         return to_jsonld([*a_triples, *i_triples])
     if fmt is RDFXML:
-        return ox.serialize([*a_triples, *i_triples], format=fmt.oxigraph,
-                            prefixes=LD_PREFIXES)
+        return check_xml_chars(ox.serialize([*a_triples, *i_triples], format=fmt.oxigraph,
+                                            prefixes=LD_PREFIXES) or b"", "RDF/XML")
     prefixes = LD_PREFIXES if fmt is TURTLE else None
     head = f"# {note}\n" if note else ""
     out = head.encode() + ox.serialize(a_triples, format=fmt.oxigraph, prefixes=prefixes)

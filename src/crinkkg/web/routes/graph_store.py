@@ -11,6 +11,7 @@ graphs; with a graph format it creates a new graph (``Location`` names it).
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pyoxigraph as ox
@@ -22,7 +23,7 @@ from crinkkg.vocab import GRAPH_BASE
 from crinkkg.web.context import get_backend, settings
 from crinkkg.web.http import cors
 from crinkkg.web.http.protocol import graph_iri
-from crinkkg.web.http.safety import check_body_size, check_rdfxml, check_update_allowed
+from crinkkg.web.http.safety import check_rdfxml, check_update_allowed, read_body
 from crinkkg.web.http.urls import root_url
 
 bp = Blueprint("graph_store", __name__)
@@ -58,10 +59,17 @@ def _parse(body: bytes, fmt: ox.RdfFormat, base_iri: str) -> list[ox.Quad]:
 
 
 def _body() -> bytes:
-    s = settings()
-    check_body_size(request.content_length, s)
-    body = request.get_data(cache=True)
-    check_body_size(len(body), s)
+    """The request body, bounded by ``max_body_bytes`` whether it comes with a
+    ``Content-Length`` or chunked (Werkzeug reads a chunked body as empty: a chunked PUT
+    would have emptied the graph). Read once; Werkzeug's form parser reads it again."""
+    environ = request.environ
+    body = environ.get("crinkkg.body")
+    if body is None:
+        body = read_body(environ, settings().max_body_bytes)
+        environ["crinkkg.body"] = body
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
     return body
 
 

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from flask import Blueprint, Response
 
-from crinkkg.problems import Problem
+from crinkkg.problems import Problem, without_paths
 from crinkkg.web.context import context, get_backend
 
 bp = Blueprint("operations", __name__)
@@ -19,7 +20,9 @@ def health() -> Response:
     try:
         info = get_backend().health()
     except Problem as problem:
-        body = {"status": "unavailable", "error": problem.kind, "message": problem.message}
+        body = {"status": "damaged" if problem.kind == "store-damaged" else "unavailable",
+                "error": problem.kind, "message": problem.message,
+                **({"hint": problem.hint} if problem.hint else {})}
         return Response(json.dumps(body, indent=2) + "\n", 503, mimetype="application/json")
     body = {"status": "ok", **info}
     processes = info.get("http_processes")
@@ -27,10 +30,17 @@ def health() -> Response:
         body.update(status="degraded", hint=processes["hint"])
     build_error = context().build_error
     if build_error:  # still serving: the last good store answers
-        body.update(status="stale", build_error=build_error,
+        body.update(status="stale", build_error=without_paths(build_error, _roots()),
                     hint="the last build failed: this is the store of an earlier build; fix "
                          "the inputs and rebuild (`crinkkg build`), then restart the server")
     return Response(json.dumps(body, indent=2) + "\n", 200, mimetype="application/json")
+
+
+def _roots() -> list[Path]:
+    """The folders whose paths an answer shows relative to them (inputs, store)."""
+    settings = context().settings
+    return [Path(p).absolute() for p in (settings.data_dir, settings.ontology_dir,
+                                         settings.store)]
 
 
 @bp.route("/metrics")
