@@ -21,6 +21,7 @@ from crinkkg.build.fold import discard, fold, net_change
 from crinkkg.build.pipeline import build
 from crinkkg.build.updates import JournalConflict
 from crinkkg.settings import Settings
+from crinkkg.store.integrity import StoreDamaged
 from crinkkg.store.journal import Journal, JournalDamaged, journal_path
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
@@ -347,3 +348,21 @@ def test_the_change_feed(project) -> None:
                              timeout=120).status_code == 200
         assert requests.get(feed, headers={"If-None-Match": etag},
                             timeout=30).status_code == 200
+
+
+def test_a_damaged_store_takes_no_write_and_its_rebuild_replays_the_journal(project) -> None:
+    root, settings = project
+    apply_versioned_update(settings.store, T7)
+    journal = journal_path(settings.store).read_bytes()
+    db = StoreLayout(settings.store).db()
+    table = max(db.glob("*.sst"), key=lambda p: p.stat().st_size)
+    data = bytearray(table.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 32] = bytes(32)  # damaged in place
+    table.write_bytes(bytes(data))
+    with pytest.raises(StoreDamaged):
+        apply_versioned_update(settings.store, NOTE)
+    assert journal_path(settings.store).read_bytes() == journal  # nothing journalled
+    assert why_rebuild(settings) == "the store's files are damaged"
+    report = build(settings, root=root)
+    assert report.journal["patches"] == 1
+    assert ask(settings, "id:north-korea crink:supplies id:russia")

@@ -27,8 +27,8 @@ from crinkkg.problems import Problem
 FILES = "files"
 _CHUNK = 1 << 20
 
-REPAIR_HINT = ("rebuild the store from its inputs: `crinkkg build --force` (updates applied "
-               "through the server since the last build must be sent again)")
+REPAIR_HINT = ("rebuild the store from its inputs: `crinkkg build --force` (it replays the "
+               "journal of the writes the server acknowledged)")
 
 
 class StoreDamaged(StoreError):
@@ -201,5 +201,5 @@ def damaged_problem(detail: str) -> Problem:
                    "queries are refused until it is rebuilt",
                    hint="the operator must rebuild the store from its inputs: "
                         "`crinkkg build --force` (the server switches to the new version "
-                        "by itself; updates applied through the server since the last build "
-                        "must be sent again)")
+                        "by itself; the rebuild replays the journal of the writes the server "
+                        "acknowledged)")

@@ -50,6 +50,7 @@ from crinkkg.store.integrity import (
     damaged_problem,
     explains,
     is_corruption,
+    known_damage,
     reported_corruption,
 )
 from crinkkg.store.journal import Journal, JournalDamaged
@@ -223,6 +224,9 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         current = layout.current()
         if current is None:
             raise StoreError(f"no built store at {link}", hint="run `crinkkg build` first")
+        found = known_damage(current)
+        if found is not None:  # a change read from damaged files would be journalled wrong
+            raise StoreDamaged(found)
         started = time.perf_counter()
         work = layout.work_dir("update")
         try:
@@ -275,6 +279,8 @@ def run_update(link: Path, job: tuple) -> tuple:
     _, sparql, column_shift = job
     try:
         info = apply_versioned_update(link, sparql)
+    except StoreDamaged as exc:
+        raise damaged_problem(exc.detail) from None
     except OSError as exc:  # a full or read-only disk: nothing was published
         raise disk_problem(exc) from None
     except SyntaxError as exc:
@@ -286,6 +292,8 @@ def run_update(link: Path, job: tuple) -> tuple:
     except GraphExists as exc:
         raise Problem(409, "graph-exists", exc.message, exc.hint) from None
     except RuntimeError as exc:
+        if is_corruption(exc):  # met while copying or reading the version
+            raise damaged_problem(reported_corruption(exc)) from None
         raise unsupported(exc, "update") or exc from None
     except InconsistencyError as exc:
         raise Problem(409, "inconsistent", exc.message, exc.hint,
