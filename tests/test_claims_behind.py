@@ -1,6 +1,7 @@
 """The claims an inferred link rests on, found in two steps (the property chains first,
 then each link with its own chains) give exactly what the one query that joined them all
-gave, for every inferred link of every resource of the curated graph."""
+gave, for every inferred link of the states and of every tenth other resource of the
+curated graph (all of them take a minute: the reference query is the slow one)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def backend(project_settings: Settings, built_store) -> DirectBackend:
     return backend
 
 
-def test_two_steps_equal_the_one_query_for_every_resource(backend, project_settings) -> None:
+def test_two_steps_equal_the_one_query(backend, project_settings) -> None:
     app = create_app(project_settings, backend)
     rows = backend.select_json(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED_GRAPH_IRI}> "
                                "{ ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) } }")
@@ -44,9 +45,13 @@ def test_two_steps_equal_the_one_query_for_every_resource(backend, project_setti
         by_subject.setdefault(b["s"]["value"], set()).add(
             (b["s"]["value"], b["p"]["value"], b["o"]["value"]))
     assert len(by_subject) > 50
+    states = {b["s"]["value"] for b in backend.select_json(
+        "SELECT ?s WHERE { ?s a crink:State }")["results"]["bindings"]}
+    chosen = [s for i, s in enumerate(sorted(by_subject)) if s in states or i % 10 == 0]
     compared = 0
     with app.test_request_context("/"):
-        for links in by_subject.values():
+        for subject in chosen:
+            links = by_subject[subject]
             values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in sorted(links)[:400])
             expected: dict[tuple[str, str, str], set[str]] = {}
             for b in backend.select_json(REFERENCE.format(

@@ -31,7 +31,8 @@ _RUNTIME_NOISE = re.compile(
     r"|\s+\d+: |\s+at )")
 
 
-_bounded = False  # this process is the bounded child already
+#: set in the bounded child, so that a second call there does not fork again
+_CHILD = "CRINKKG_BOUNDED_CHILD"
 
 
 def bound_memory(memory_mb: int, store: Path) -> None:
@@ -41,15 +42,15 @@ def bound_memory(memory_mb: int, store: Path) -> None:
 
     Call it before anything opens a database in this process (a build does): RocksDB's
     threads do not survive a fork, and the child would crash as it exits."""
-    global _bounded
-    if _bounded or memory_mb <= 0 or not hasattr(os, "fork"):
+    if os.environ.get(_CHILD) == str(os.getpid()) or memory_mb <= 0 \
+            or not hasattr(os, "fork"):
         return
-    _bounded = True
     sys.stdout.flush()
     sys.stderr.flush()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: the command goes on, its stderr through the parent
+        os.environ[_CHILD] = str(os.getpid())
         os.close(read)
         os.dup2(write, 2)
         os.close(write)
