@@ -51,6 +51,12 @@ def touch_inputs(root: Path) -> None:
     facts.write_text(facts.read_text() + "\n# a comment\n")
 
 
+def three_writes(settings: Settings) -> None:
+    """An insert, a delete of file triples, and an insert into a graph no file holds."""
+    for update in (T7, DROP_T1, NOTE):
+        apply_versioned_update(settings.store, update)
+
+
 def state(settings: Settings) -> set[str]:
     store = ox.Store.read_only(str(StoreLayout(settings.store).db()))
     return {str(q) for q in store.quads_for_pattern(None, None, None, None)}
@@ -82,9 +88,7 @@ def test_each_acknowledged_write_is_one_patch_in_rdf_patch(project) -> None:
 
 def test_a_rebuild_after_changed_inputs_replays_every_write(project) -> None:
     root, settings = project
-    apply_versioned_update(settings.store, T7)
-    apply_versioned_update(settings.store, DROP_T1)
-    apply_versioned_update(settings.store, NOTE)
+    three_writes(settings)
     before = state(settings)
     touch_inputs(root)
     assert why_rebuild(settings) == "the inputs changed"
@@ -184,9 +188,7 @@ def test_a_write_the_changed_files_contradict_stops_the_build_by_name(project) -
 
 def test_fold_appends_additions_to_their_files_and_keeps_the_rest(project) -> None:
     root, settings = project
-    apply_versioned_update(settings.store, T7)
-    apply_versioned_update(settings.store, DROP_T1)
-    apply_versioned_update(settings.store, NOTE)
+    three_writes(settings)
     before = state(settings)
     facts = root / "data" / "facts.ttl"
     original = facts.read_text()
