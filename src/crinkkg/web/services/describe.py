@@ -45,7 +45,10 @@ def safe_iri(iri: str) -> bool:
     control or line-separator characters (U+0085 ends a line for some parsers)."""
     if not iri or _UNSAFE.search(iri):
         return False
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in iri):
+    if iri.isascii():  # the common case: of ASCII, only DEL is in the categories below
+        if "\x7f" in iri:
+            return False
+    elif any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in iri):
         return False
     try:
         ox.NamedNode(iri)
