@@ -65,6 +65,14 @@ def test_chains_in_updates_are_refused_and_large_insert_data_is_not(server) -> N
     assert r.status_code == 200, r.text[:300]
 
 
+def test_signed_numbers_in_values_are_data_not_operators(server) -> None:
+    numbers = " ".join(f"-{i}.5" for i in range(2000))
+    r = requests.post(server.sparql, headers=JSON, timeout=60,
+                      data={"query": f"SELECT (COUNT(*) AS ?n) {{ VALUES ?x {{ {numbers} }} }}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["results"]["bindings"][0]["n"]["value"] == "2000"
+
+
 def _chunked(first: bytes, megabytes: int = 50):
     yield first
     for _ in range(megabytes):

@@ -63,3 +63,25 @@ def test_two_steps_equal_the_one_query(backend, project_settings) -> None:
             assert found == expected
             compared += len(expected)
     assert compared > 100  # links with claims behind them were compared, not only empties
+
+
+def test_a_chain_with_an_anonymous_step_is_passed_over(tmp_path) -> None:
+    """``( [ owl:inverseOf :supplier ] :recipient )``: the step is a blank node, which
+    cannot be written into the second query (the one query matched nothing through it)."""
+    from test_build import make_project
+
+    from crinkkg.build.pipeline import build
+
+    settings = make_project(tmp_path)
+    build(settings, root=tmp_path)
+    backend = DirectBackend(settings)
+    backend.start()
+    app = create_app(settings, backend)
+    link = ("https://w3id.org/crinkkg/id/iran", "https://w3id.org/crinkkg/ontology#supplies",
+            "https://w3id.org/crinkkg/id/russia")
+    with app.test_request_context("/"):
+        assert claims_behind({link}) == {}
+    values = " ".join(f"<{t}>" for t in link)
+    assert backend.select_json(REFERENCE.format(values=f"({values})",
+                                                inferred=INFERRED_GRAPH_IRI)
+                               )["results"]["bindings"] == []

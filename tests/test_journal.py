@@ -368,3 +368,75 @@ def test_a_damaged_store_takes_no_write_and_its_rebuild_replays_the_journal(proj
     report = build(settings, root=root)
     assert report.journal["patches"] == 1
     assert ask(settings, "id:north-korea crink:supplies id:russia")
+
+
+def test_line_separators_in_literals_stay_inside_their_row(project) -> None:
+    root, settings = project
+    apply_versioned_update(settings.store, f'INSERT DATA {{ GRAPH <{OTHER}> {{ id:t7 '
+                           'rdfs:comment "a\u2028b\u2029c\u0085d"@en } }')
+    apply_versioned_update(settings.store, T7)  # the journal is read again to append
+    [first, _second] = Journal(settings.store).patches()
+    assert first.adds[0].object.value == "a\u2028b\u2029c\u0085d"
+    touch_inputs(root)
+    assert build(settings, root=root).journal["patches"] == 2
+
+
+def test_a_write_journalled_but_never_published_is_never_replayed(project) -> None:
+    """What a worker killed between journalling and publishing leaves (its client was
+    told the update was stopped): the next write or build takes it out."""
+    root, settings = project
+    apply_versioned_update(settings.store, T7)
+    stopped = Journal(settings.store).append(
+        [], [ox.Quad(ox.NamedNode("http://example.org/stopped"), ox.NamedNode(
+            "http://example.org/p"), ox.Literal("1"), ox.NamedNode(OTHER))])[0]
+    assert why_rebuild(settings) is None  # not a write the store lacks: one never made
+    apply_versioned_update(settings.store, NOTE)
+    ids = Journal(settings.store).ids()
+    assert stopped.id not in ids and len(ids) == 2
+    assert Journal(settings.store).patches()[1].prev == ids[0]
+    Journal(settings.store).append([], [ox.Quad(ox.NamedNode("http://example.org/again"),
+                                                ox.NamedNode("http://example.org/p"),
+                                                ox.Literal("1"), ox.NamedNode(OTHER))])
+    lines: list[str] = []
+    touch_inputs(root)
+    report = build(settings, root=root, progress=lambda step, text: lines.append(text))
+    assert report.journal["patches"] == 2
+    assert any("never published" in line for line in lines)
+    assert not ask(settings, "<http://example.org/again> ?p ?o")
+
+
+@pytest.mark.parametrize("cut", [7, 30, 60, -9, -4, -2])
+def test_a_patch_cut_anywhere_is_dropped_not_a_damaged_journal(project, cut) -> None:
+    root, settings = project
+    apply_versioned_update(settings.store, T7)
+    path = journal_path(settings.store)
+    whole = path.read_bytes()
+    apply_versioned_update(settings.store, NOTE)
+    second = path.read_bytes()[len(whole):]
+    path.write_bytes(whole + second[:cut])  # power lost before the fsync
+    assert len(Journal(settings.store).patches()) == 1
+    apply_versioned_update(settings.store, DROP_T1)
+    assert path.read_text().count("TC .") == 2
+
+
+def test_a_write_after_a_discard_does_not_keep_the_discarded_ones(project) -> None:
+    root, settings = project
+    apply_versioned_update(settings.store, T7)
+    discard(settings)
+    apply_versioned_update(settings.store, NOTE)
+    assert why_rebuild(settings) is not None
+    report = build(settings, root=root)
+    assert not report.cached and report.journal["patches"] == 1
+    assert not ask(settings, "id:t7 a crink:ArmsTransfer")
+    assert ask(settings, "id:t7 rdfs:comment ?c")  # the write after the discard stays
+    assert build(settings, root=root).cached
+
+
+def test_archives_made_in_the_same_second_are_all_kept(project) -> None:
+    _root, settings = project
+    archives = set()
+    for i in range(3):
+        apply_versioned_update(settings.store, f'INSERT DATA {{ GRAPH <{OTHER}> '
+                               f'{{ id:n{i} rdfs:label "n" }} }}')
+        archives.add(discard(settings)[1])
+    assert len(archives) == 3 and all(Path(a).is_file() for a in archives)

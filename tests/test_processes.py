@@ -190,6 +190,23 @@ def test_a_port_held_by_another_listener_is_refused(project) -> None:
         holder.close()
 
 
+def test_two_servers_reserving_one_port_at_once_cannot_both_have_it() -> None:
+    """Two sockets bound and not yet listening do not conflict: the port's lock does."""
+    from crinkkg.errors import CrinkError
+    from crinkkg.web.front import hold_port, reserve_port
+
+    first = reserve_port("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    lock = hold_port("127.0.0.1", port)
+    try:
+        with pytest.raises(CrinkError, match="another crinkkg server"):
+            hold_port("127.0.0.1", port, wait=0.3)
+    finally:
+        lock.close()
+        first.close()
+    hold_port("127.0.0.1", port, wait=0.3).close()  # free again once the holder lets go
+
+
 # -- idle clients ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -477,6 +477,16 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _after_values(tokens: list, i: int) -> bool:
+    """Whether the ``{`` at ``i`` opens the data block of ``VALUES ?x`` or
+    ``VALUES (?a ?b)``."""
+    j = i - 1
+    if j >= 0 and tokens[j].value == ")":
+        while j >= 0 and tokens[j].value != "(":
+            j -= 1
+    return j >= 1 and tokens[j - 1].is_word("VALUES")
+
+
 #: the keywords and symbols each of which adds a level to Oxigraph's query tree when
 #: they follow one another in a flat chain (a chain of N unions is a tree N deep)
 _CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND", "SERVICE", "GRAPH"})
@@ -488,7 +498,8 @@ _CHAIN_CHARS = "/|&+-*.;=<>^"
 def operator_count(text: str, limit: int) -> tuple[int, int] | None:
     """How many chain-forming operators ``text`` holds (UNION, MINUS, OPTIONAL, FILTER,
     BIND, ``||``, ``&&``, path steps, arithmetic, comparisons, pattern separators; outside
-    strings, IRIs, comments and the data blocks of ``INSERT DATA``/``DELETE DATA``) when
+    strings, IRIs, comments and the data blocks of ``INSERT DATA``/``DELETE DATA`` and
+``VALUES``, whose signed numbers are data too) when
     there are more than ``limit``: ``(count, offset)`` with the offset of the first one
     past the limit; None when the text stays within it.
 
@@ -500,6 +511,8 @@ def operator_count(text: str, limit: int) -> tuple[int, int] | None:
     >>> operator_count("SELECT * { {?s ?p 1} UNION {?s ?p 2} UNION {?s ?p 3} }", 1)
     (3, 21)
     >>> operator_count('INSERT DATA { <a> <b> 1 . <a> <b> 2 . <a> <b> "x.y" }', 0) is None
+    True
+    >>> operator_count("SELECT ?x { VALUES ?x { -1.5 -2 +3 } }", 0) is None
     True
     """
     upper = text.upper()
@@ -522,7 +535,8 @@ def operator_count(text: str, limit: int) -> tuple[int, int] | None:
             elif t.value == "}":
                 data_depth -= 1
             continue
-        if t.value == "{" and i > 0 and tokens[i - 1].is_word("DATA"):
+        if t.value == "{" and i > 0 and (tokens[i - 1].is_word("DATA") or _after_values(
+                tokens, i)):
             data_depth = 1
             continue
         if (t.kind == "punct" and t.value in _CHAIN_SYMBOLS) or \

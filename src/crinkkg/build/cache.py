@@ -73,6 +73,12 @@ def why_rebuild(settings: Settings) -> str | None:
         return "the store's files are damaged"
     if record.get("key") != cache_key(settings):
         return "the inputs changed"
-    if record.get("journal") != Journal(settings.store).head():
+    journal = Journal(settings.store)
+    ids = journal.ids()
+    unpublished = journal.unpublished(record)  # taken out by the build, not replayed
+    if record.get("journal") != (ids[-1 - len(unpublished)] if len(ids) > len(unpublished)
+                                 else None):
         return "the journal holds writes this store version does not"
+    if record.get("discarded"):
+        return "the journal was discarded: this store version still holds its writes"
     return None

@@ -22,10 +22,11 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
+from crinkkg.errors import StoreError
 from crinkkg.inputs.loading import discover
 from crinkkg.settings import Settings
 from crinkkg.store.journal import Journal, Patch
-from crinkkg.store.layout import StoreLayout
+from crinkkg.store.layout import StoreLayout, write_record
 from crinkkg.vocab import graph_iri_for
 
 T = TypeVar("T")
@@ -147,12 +148,24 @@ def discard(settings: Settings) -> tuple[int, str | None]:
         archive = _archive(journal, "discarded",
                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         journal.replace([])
+        current = layout.current()
+        if current is not None:  # the version served holds the writes: rebuild it
+            try:
+                record = layout.build_record()
+            except StoreError:
+                record = {}  # unreadable: the next build rebuilds it anyway
+            if record:
+                write_record(current, {**record, "discarded": True})
         return len(patches), archive
 
 
 def _archive(journal: Journal, why: str, stamp: str) -> str:
     """Keep the journal as it is now under another name; return that name."""
-    target = journal.path.with_name(f"{journal.path.name}.{why}-{stamp.replace(':', '')}")
+    name = f"{journal.path.name}.{why}-{stamp.replace(':', '')}"
+    target = journal.path.with_name(name)
+    n = 1
+    while target.exists():  # two in one second: neither overwrites the other
+        target, n = journal.path.with_name(f"{name}-{n}"), n + 1
     target.write_bytes(journal.path.read_bytes())
     return str(target)
 

@@ -98,10 +98,14 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     started = time.perf_counter()
     layout = StoreLayout(settings.store)
     key = cache_key(settings)
-    record = _record(layout)  # a corrupt record is rebuilt, not trusted
     journal = Journal(layout.link)
+    with layout.writer_lock():  # writes never published are never replayed
+        record = _record(layout)  # a corrupt record is rebuilt, not trusted
+        for dropped in journal.drop_unpublished(record):
+            progress("journal", f"the journalled write <{dropped}> was never published (its "
+                                "update was stopped): taken out of the journal")
     if not force and record.get("key") == key and "report" in record \
-            and record.get("journal") == journal.head():
+            and record.get("journal") == journal.head() and not record.get("discarded"):
         report = BuildReport(**{k: v for k, v in record["report"].items() if k != "steps"})
         report.cached, report.steps = True, []
         report.seconds = round(time.perf_counter() - started, 4)

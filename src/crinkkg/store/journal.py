@@ -152,6 +152,31 @@ class Journal:
             _sync_dir(self.path.parent)
         return patch, complete
 
+    def unpublished(self, record: dict) -> list[str]:
+        """The patches after the newest one the store's version ``record`` says it holds:
+        their writes were never published, so never answered as applied (a worker killed
+        between journalling and publishing, e.g. at its timeout, which its client was told
+        stopped the update). None when the record does not say (no record, or one made
+        before the journal) or names a patch the journal does not hold (a folded or
+        discarded journal): then a rebuild replays everything."""
+        if "journal" not in record:
+            return []
+        ids = self.ids()
+        published = record["journal"]
+        if published is not None and published not in ids:
+            return []
+        return ids[ids.index(published) + 1 if published is not None else 0:]
+
+    def drop_unpublished(self, record: dict) -> list[str]:
+        """Take out :meth:`unpublished` patches, durably; return their ids. The caller
+        holds the store's writer lock."""
+        dropped = self.unpublished(record)
+        if dropped:
+            patches, ends = self._scan(rows=False)
+            keep = len(patches) - len(dropped)
+            self.truncate(ends[keep - 1] if keep else 0)
+        return dropped
+
     def truncate(self, size: int) -> None:
         """Take back what was appended after ``size`` bytes (a write that was not
         published), durably."""
@@ -177,45 +202,60 @@ class Journal:
     def _read(self, rows: bool = True) -> tuple[list[Patch], int]:
         """The complete patches and the byte offset where the last of them ends (without
         ``rows``, the patches' headers only: what a write needs to append one)."""
+        patches, ends = self._scan(rows)
+        return patches, ends[-1] if ends else 0
+
+    def _scan(self, rows: bool) -> tuple[list[Patch], list[int]]:
+        """The complete patches and the byte offset where each ends. What follows the last
+        ``TC`` row and cannot be read is a patch cut short by a crash: left out, not an
+        error."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return [], 0
+            return [], []
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise self._damaged(data[:exc.start].count(b"\n") + 1, "not UTF-8") from None
+            if b"\nTC ." not in data[exc.start:]:  # a row cut inside a character
+                text = data[:data.rfind(b"\n", 0, exc.start) + 1].decode("utf-8", "replace")
+            else:
+                raise self._damaged(data[:exc.start].count(b"\n") + 1, "not UTF-8") from None
         patches: list[Patch] = []
-        complete = 0
+        ends: list[int] = []
         headers: dict[str, str] = {}
         changes: dict[str, list[str]] = {"A": [], "D": []}
         in_tx = False
-        offset = 0
-        for number, line in enumerate(text.splitlines(keepends=True), start=1):
-            offset += len(line.encode("utf-8"))
-            row = line.strip()
+        offset = position = 0  # in bytes (to truncate at), in characters (to look ahead)
+        # rows end at "\n" only: a literal may hold U+2028 or U+0085, which str.splitlines
+        # would take for line ends
+        lines = text.split("\n")
+        for number, line in enumerate(lines, start=1):
+            start = position
+            offset += len(line.encode("utf-8")) + (number < len(lines))
+            position += len(line) + 1
+            row = line.strip(" \t\r")
             if not row or row.startswith("#"):
                 continue
             code = row.split(None, 1)[0]
-            if code == "H" and not in_tx:
-                match = _HEADER.match(row)
-                if match is None:
-                    raise self._damaged(number, "a header row is not `H name term .`")
-                headers[match.group(1)] = match.group(2)
+            header = _HEADER.match(row) if code == "H" and not in_tx else None
+            if header is not None:
+                headers[header.group(1)] = header.group(2)
             elif code == "TX" and not in_tx:
                 in_tx = True
-            elif code in ("A", "D") and in_tx:
+            elif code in ("A", "D") and in_tx and row.endswith("."):
                 if rows:
-                    changes[code].append(row[1:].strip())
-            elif code == "TC" and in_tx:
+                    changes[code].append(row[1:].strip(" \t"))
+            elif row == "TC ." and in_tx:
                 patches.append(self._patch(headers, changes, number))
-                complete = offset
+                ends.append(offset)
                 headers, changes, in_tx = {}, {"A": [], "D": []}, False
-            elif code == "TA" and in_tx:  # an aborted transaction changes nothing
+            elif row == "TA ." and in_tx:  # an aborted transaction changes nothing
                 headers, changes, in_tx = {}, {"A": [], "D": []}, False
+            elif not re.search(r"^TC \.", text[start:], re.MULTILINE):
+                break  # the tail of a patch cut short: nothing after it was committed
             else:
                 raise self._damaged(number, f"unexpected row {row[:60]!r}")
-        return patches, complete
+        return patches, ends
 
     def _patch(self, headers: dict[str, str], rows: dict[str, list[str]], line: int) -> Patch:
         if "id" not in headers or "created" not in headers:

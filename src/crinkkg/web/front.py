@@ -22,6 +22,7 @@ server. The order of events keeps memory and the caps shared:
 from __future__ import annotations
 
 import errno
+import fcntl
 import gc
 import logging
 import os
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import IO
 
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -55,6 +57,31 @@ def _address(host: str) -> str:
                          hint="give --host an IP address or a name this machine "
                               "resolves") from None
     return infos[0][4][0]
+
+
+def hold_port(address: str, port: int, wait: float = 3.0) -> IO[str]:
+    """Lock ``address:port`` against another crinkkg server on this machine, for as long
+    as the returned file is open (the kernel lets go when the holder dies).
+
+    Two sockets bound and not yet listening do not conflict, so two servers started
+    together could both reserve the port and share it once they listen: the lock closes
+    that window (other programs are caught by the bind, once they listen).
+    """
+    name = f"crinkkg-port-{address.replace(':', '_')}-{port}.lock"
+    handle = open(os.path.join(tempfile.gettempdir(), name), "w")  # noqa: SIM115
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise CrinkError(
+                    f"cannot listen on {address}:{port}: another crinkkg server is starting "
+                    "or serving on it", hint="choose another --port, or stop that server "
+                    "(`ss -ltnp` shows it)") from None
+            time.sleep(0.1)
 
 
 def reserve_port(address: str, port: int, wait: float = 3.0) -> socket.socket:
@@ -116,6 +143,11 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
     address = _address(settings.host)
     reserved = reserve_port(address, settings.port)
     port = reserved.getsockname()[1]
+    try:
+        lock = hold_port(address, port)
+    except CrinkError:
+        reserved.close()
+        raise
     backend.launch()  # the workers boot while the rest is set up
     folder = tempfile.mkdtemp(prefix="crinkkg-serve-")
     share = backend.share(folder)
@@ -128,12 +160,14 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         share.close()
         backend.close()
         reserved.close()
+        lock.close()
         raise CrinkError(f"cannot start the query workers: {problem.message}",
                          hint="rebuild the store with `crinkkg build`") from None
     except BaseException:
         share.close()
         backend.close()
         reserved.close()
+        lock.close()
         raise
     metrics = app.context.metrics
     census = Census(settings.http_processes)
@@ -174,6 +208,7 @@ def serve_granian(settings: Settings, backend: Backend, *, build_error: str | No
         share.close()
         backend.close()
         reserved.close()
+        lock.close()
         try:
             os.rmdir(folder)
         except OSError:

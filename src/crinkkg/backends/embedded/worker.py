@@ -227,6 +227,10 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
         found = known_damage(current)
         if found is not None:  # a change read from damaged files would be journalled wrong
             raise StoreDamaged(found)
+        try:  # a write journalled but never published (its worker was stopped) goes
+            journal.drop_unpublished(layout.build_record())
+        except StoreError:  # an unreadable record: the next build replays everything
+            pass
         started = time.perf_counter()
         work = layout.work_dir("update")
         try:

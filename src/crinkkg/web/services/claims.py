@@ -183,6 +183,8 @@ def _chains(properties: set[str]) -> tuple[dict[str, list[tuple[str, str]]], set
     chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
     symmetric = set()
     for b in rows:
+        if b["p1"]["type"] != "uri" or b["p2"]["type"] != "uri":
+            continue  # a step such as [ owl:inverseOf p ] links nothing as a predicate
         chains[b["p"]["value"]].append((b["p1"]["value"], b["p2"]["value"]))
         if "symmetric" in b:
             symmetric.add(b["p"]["value"])
