@@ -15,6 +15,7 @@ import requests
 from servers import start_server
 from test_build import make_project, run_cli
 
+from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.embedded.worker import apply_versioned_update
 from crinkkg.build.cache import why_rebuild
 from crinkkg.build.fold import discard, fold, net_change
@@ -390,6 +391,7 @@ def test_a_write_journalled_but_never_published_is_never_replayed(project) -> No
         [], [ox.Quad(ox.NamedNode("http://example.org/stopped"), ox.NamedNode(
             "http://example.org/p"), ox.Literal("1"), ox.NamedNode(OTHER))])[0]
     assert why_rebuild(settings) is None  # not a write the store lacks: one never made
+    assert journal_feed(settings.store, None).count == 1  # nor a change to report
     apply_versioned_update(settings.store, NOTE)
     ids = Journal(settings.store).ids()
     assert stopped.id not in ids and len(ids) == 2

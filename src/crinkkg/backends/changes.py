@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 
 from crinkkg.backends.contract import Reply
+from crinkkg.errors import StoreError
 from crinkkg.problems import Problem
 from crinkkg.store.journal import MEDIA_TYPE, Journal, JournalDamaged
+from crinkkg.store.layout import StoreLayout
 
 
 def journal_feed(link: Path, since: str | None) -> Reply:
@@ -25,5 +27,10 @@ def journal_feed(link: Path, since: str | None) -> Reply:
         raise Problem(503, "journal-damaged", exc.message,
                       hint="the operator must repair or move aside the store's journal of "
                            "writes") from None
+    try:  # a write journalled but never published was never acknowledged: not a change
+        never = set(journal.unpublished(StoreLayout(link).build_record()))
+    except StoreError:
+        never = set()
+    patches = [p for p in patches if p.id not in never]
     body = "".join(patch.text() for patch in patches).encode("utf-8")
     return Reply(MEDIA_TYPE, body, len(patches), time.perf_counter() - started)

@@ -554,16 +554,18 @@ def journal_show(ctx: click.Context, since: str | None, as_patch: bool, as_json:
                              hint="give an id that `crinkkg journal show` lists, or a date "
                                   "such as 2026-11-29") from None
     try:
-        stored = StoreLayout(settings.store).build_record().get("journal")
+        record = StoreLayout(settings.store).build_record()
     except CrinkError:
-        stored = None
+        record = {}
+    stored = record.get("journal")
     ids = log.ids()
     held = set(ids[:ids.index(stored) + 1]) if stored in ids else set()
+    never = set(log.unpublished(record))
     if as_patch:
         click.echo("".join(p.text() for p in patches), nl=False)
         return
     rows = [{"id": p.id, "created": p.created, "deletes": len(p.deletes), "adds": len(p.adds),
-             "in_store": p.id in held} for p in patches]
+             "in_store": p.id in held, "published": p.id not in never} for p in patches]
     if as_json:
         click.echo(json.dumps({"journal": str(log.path), "writes": rows}, indent=2))
         return
@@ -572,7 +574,8 @@ def journal_show(ctx: click.Context, since: str | None, as_patch: bool, as_json:
                    f"({log.path.name})")
         return
     for row in rows:
-        where = "in the store" if row["in_store"] else "replayed at the next build"
+        where = "in the store" if row["in_store"] else "replayed at the next build" \
+            if row["published"] else "never published: taken out at the next write or build"
         click.echo(f"<{row['id']}>  {row['created']}  -{row['deletes']} +{row['adds']}  "
                    f"{where}")
 
