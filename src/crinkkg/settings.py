@@ -291,6 +291,10 @@ class Settings:
         1_000_000, "The largest request body, in bytes", "serve", flag="--max-body-bytes")
     max_rows: int = _setting(
         100_000, "The largest result, in rows", "serve", flag="--max-rows")
+    answer_cache_mb: int = _setting(
+        16, "Megabytes of pages and linked-data answers each HTTP process keeps per store "
+            "version, so that a repeated request is not made again; 0: none kept", "serve",
+        flag="--answer-cache-mb", checks=(_at_least(0),))
     max_nesting: int = _setting(
         64, "The deepest nesting of { } ( ) [ ] in a query or update, refused before "
             "parsing (Oxigraph's parser recurses per level: deep nesting would overflow a "

@@ -8,7 +8,9 @@ runs, in order and once each:
 2. the validators (:mod:`.http.caching`): a client whose copy is current gets its
    ``304`` here;
 3. one handler: :class:`~.routes.sparql.SparqlEndpoint` for ``/sparql``, Flask's routes
-   for everything else (and for the query page the ``/sparql`` handler leaves to them);
+   for everything else (and for the query page the ``/sparql`` handler leaves to them),
+   whose complete answers are kept per ``ETag`` (:mod:`.http.answers`): a repeated page
+   is not made again while the store version stays;
 4. :meth:`Pipeline.finish`, the one function that gives an answer its shared headers
    (validators, CORS, security) and its compression;
 5. the metrics and the access-log line.
@@ -26,6 +28,7 @@ from http import HTTPStatus
 from crinkkg.problems import Problem
 from crinkkg.web.context import WebContext
 from crinkkg.web.http.access_log import AccessLog
+from crinkkg.web.http.answers import Answers, Kept
 from crinkkg.web.http.caching import VOLATILE, Cacheability
 from crinkkg.web.http.compression import MIN_SIZE, accepts_gzip, compressible, gzipped
 from crinkkg.web.http.cors import answer_headers, mark_write
@@ -57,6 +60,7 @@ class Pipeline:
         self.sparql = SparqlEndpoint(context)
         self.routes = routes  # Flask's own WSGI app: its routes, hooks and error handlers
         self.log = access_log
+        self.answers = Answers(context.settings.answer_cache_mb * 2**20)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -101,7 +105,17 @@ class Pipeline:
 
     def _route(self, environ: dict, start_response: Callable, cache: Cacheability,
                started: float) -> Iterable[bytes]:
-        """Let Flask's routes answer, then finish their answer as any other."""
+        """Let Flask's routes answer (or the answer they made for the same tag), then
+        finish their answer as any other."""
+        key = cache.etag if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
+        kept = self.answers.get(key) if key is not None else None
+        if kept is not None:
+            headers = list(kept.headers)
+            names, content_type, length = described(headers)
+            body, length = self.finish(environ, kept.status, headers, [kept.body], cache,
+                                       content_type, length, names)
+            return self._respond(environ, start_response, kept.status, headers, body,
+                                 started, kept.endpoint, length)
         seen: list = []
 
         def starting(status: str, headers: list, exc_info=None) -> Callable:
@@ -117,6 +131,14 @@ class Pipeline:
         status_line, headers, exc_info = seen
         status = int(status_line.split(" ", 1)[0])
         names, content_type, length = described(headers)
+        if key is not None and status == 200 and environ["REQUEST_METHOD"] == "GET" \
+                and length is not None and self.answers.fits(length) and exc_info is None:
+            data = b"".join(body)
+            if hasattr(body, "close"):
+                body.close()  # type: ignore[union-attr]
+            body = [data]
+            self.answers.put(key, Kept(status, tuple(headers), data,
+                                       environ.get(ENDPOINT, "unmatched")))
         body, length = self.finish(environ, status, headers, body, cache, content_type, length,
                                    names)
         return self._respond(environ, start_response, status, headers, body, started,
