@@ -62,3 +62,32 @@ def test_digest_credentials_from_the_environment_reach_virtuoso(virtuoso, tmp_pa
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.splitlines() == ["o", "7"]
     assert virtuoso.password not in refused.stderr + done.stderr + answer.stderr
+
+
+def test_pages_and_their_validators_follow_the_remote_store(oxigraph, tmp_path) -> None:
+    """The validators (and the answers kept under them) name the remote store's published
+    version, not the local store link: a write to the store is seen on the next request,
+    never answered 304 or from a kept page."""
+    ontology, data, store = empty_project(tmp_path)
+    (data / "facts.ttl").write_text(
+        '<https://w3id.org/crinkkg/id/a> <http://www.w3.org/2000/01/rdf-schema#label> "A" .\n')
+    publish(oxigraph, store, ontology, data)
+    token = "remote-pages-token-0123456789"
+    with start_server(store, "--enable-update", ontology=ontology, data=data,
+                      global_args=backend_args(oxigraph),
+                      env={"CRINKKG_UPDATE_TOKEN": token}) as server:
+        page = server.url + "/id/a"
+        first = requests.get(page, headers={"Accept": "text/html"}, timeout=30)
+        assert first.status_code == 200 and "renamed" not in first.text
+        etag = first.headers["ETag"]
+        assert requests.get(page, headers={"Accept": "text/html", "If-None-Match": etag},
+                            timeout=30).status_code == 304
+        r = requests.post(server.sparql, timeout=120, headers={
+            "Authorization": f"Bearer {token}", "Accept": "application/json"}, data={
+            "update": "INSERT DATA { GRAPH <https://w3id.org/crinkkg/graph/data/facts> "
+                      '{ <https://w3id.org/crinkkg/id/a> rdfs:comment "renamed" } }'})
+        assert r.status_code == 200, r.text
+        again = requests.get(page, headers={"Accept": "text/html", "If-None-Match": etag},
+                             timeout=30)
+        assert again.status_code == 200 and "renamed" in again.text
+        assert again.headers["ETag"] != etag

@@ -45,7 +45,8 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
                   lambda: backend.in_flight)
     for name, (text, read) in backend.gauges().items():
         metrics.gauge(name, text, read)
-    app.context = WebContext(settings, backend, metrics, Validators(settings),
+    validators = Validators(settings, backend.version if backend.kind == "remote" else None)
+    app.context = WebContext(settings, backend, metrics, validators,
                              RequestGuard(settings), build_error)
     responses.install(app)
     app.register_error_handler(NotFound, resources.unrouted)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,7 @@ from urllib.parse import unquote_plus
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from crinkkg import __version__
+from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 
 REVALIDATE = "no-cache"
@@ -75,18 +77,36 @@ VOLATILE = Cacheability((("Cache-Control", NO_STORE),))
 class Validators:
     """The validators and caching policy of every answer (see the module docstring)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings,
+                 remote_version: Callable[[], str] | None = None) -> None:
         link = Path(settings.store).absolute()
         self.link, self.link_dir = str(link), str(link.parent)
+        #: a remote store's version (its published manifest): the local store link says
+        #: nothing of what it serves
+        self.remote_version = remote_version
+        self._seen: dict[str, tuple[str, datetime, str]] = {}
         self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
                                       digest_size=12)
         self._version: tuple[str, datetime, str] | None = None
         self._raw = ""
         self._known: dict[tuple[str, ...], Cacheability] = {}
 
-    def version(self) -> tuple[str, datetime, str]:
+    def version(self) -> tuple[str, datetime, str] | None:
         """The store version served now, when it was published, and that time as an HTTP
-        date (cached per version: one ``readlink`` per request)."""
+        date (cached per version: one ``readlink`` per request); None when a remote store
+        cannot say (its answer will say why)."""
+        if self.remote_version is not None:
+            try:
+                name = self.remote_version()
+            except Problem:
+                return None
+            seen = self._seen.get(name)
+            if seen is None:  # first seen now: as late as it can have been published
+                if len(self._seen) >= _ETAGS:
+                    self._seen.clear()
+                now = datetime.now(UTC).replace(microsecond=0)
+                seen = self._seen[name] = (f"remote {name}", now, http_date(now))
+            return seen
         try:
             raw = os.readlink(self.link)
         except OSError:
@@ -112,7 +132,10 @@ class Validators:
         qs = environ.get("QUERY_STRING", "")
         if volatile(qs):
             return VOLATILE
-        target, published, published_text = self.version()
+        version = self.version()
+        if version is None:
+            return UNCACHEABLE
+        target, published, published_text = version
         key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
         found = self._known.get(key)
         if found is None:
