@@ -16,9 +16,12 @@ def journal_feed(link: Path, since: str | None) -> Reply:
     """Every journalled write of the store at ``link`` (oldest first), or those after
     ``since`` (a write's id, or a date or date-time in UTC), in RDF Patch."""
     started = time.perf_counter()
-    journal = Journal(link)
     try:
-        patches = journal.patches() if since is None else journal.since(since)
+        record = StoreLayout(link).build_record()
+    except StoreError:
+        record = {}
+    try:
+        patches, _never = Journal(link).published(record, since)
     except KeyError:
         raise Problem(404, "no-such-change", f"no journalled write has the id <{since}>",
                       hint="give the id of a write this feed listed (its `H id` row), or a "
@@ -27,10 +30,5 @@ def journal_feed(link: Path, since: str | None) -> Reply:
         raise Problem(503, "journal-damaged", exc.message,
                       hint="the operator must repair or move aside the store's journal of "
                            "writes") from None
-    try:  # a write journalled but never published was never acknowledged: not a change
-        never = set(journal.unpublished(StoreLayout(link).build_record()))
-    except StoreError:
-        never = set()
-    patches = [p for p in patches if p.id not in never]
     body = "".join(patch.text() for patch in patches).encode("utf-8")
     return Reply(MEDIA_TYPE, body, len(patches), time.perf_counter() - started)

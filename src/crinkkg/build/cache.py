@@ -16,7 +16,7 @@ from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
 from crinkkg.store.integrity import damage
-from crinkkg.store.journal import Journal
+from crinkkg.store.journal import Journal, unpublished
 from crinkkg.store.layout import StoreLayout
 
 #: 2: a merge graph when files share triples (store.asserted_merge); 3: the shapes kept with
@@ -73,11 +73,10 @@ def why_rebuild(settings: Settings) -> str | None:
         return "the store's files are damaged"
     if record.get("key") != cache_key(settings):
         return "the inputs changed"
-    journal = Journal(settings.store)
-    ids = journal.ids()
-    unpublished = journal.unpublished(record)  # taken out by the build, not replayed
-    if record.get("journal") != (ids[-1 - len(unpublished)] if len(ids) > len(unpublished)
-                                 else None):
+    ids = Journal(settings.store).ids()
+    # writes never published are taken out by the build, not replayed: the record names the
+    # newest published one
+    if not unpublished(ids, record) and record.get("journal") != (ids[-1] if ids else None):
         return "the journal holds writes this store version does not"
     if record.get("discarded"):
         return "the journal was discarded: this store version still holds its writes"

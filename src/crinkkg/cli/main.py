@@ -545,37 +545,38 @@ def journal_show(ctx: click.Context, since: str | None, as_patch: bool, as_json:
     _locations(ctx, locations)
     settings = _settings(ctx)
     log = Journal(settings.store)
-    patches = log.patches()
-    if since is not None:
-        try:
-            patches = log.since(since)
-        except KeyError:
-            raise CrinkError(f"no journalled write has the id <{since}>",
-                             hint="give an id that `crinkkg journal show` lists, or a date "
-                                  "such as 2026-11-29") from None
     try:
         record = StoreLayout(settings.store).build_record()
     except CrinkError:
         record = {}
-    stored = record.get("journal")
-    ids = log.ids()
-    held = set(ids[:ids.index(stored) + 1]) if stored in ids else set()
-    never = set(log.unpublished(record))
+    every, never = log.published(record)
+    try:
+        patches = every if since is None else log.since(since, every)
+    except KeyError:
+        raise CrinkError(f"no journalled write has the id <{since}>",
+                         hint="give an id that `crinkkg journal show` lists, or a date "
+                              "such as 2026-11-29") from None
     if as_patch:
         click.echo("".join(p.text() for p in patches), nl=False)
         return
+    stored = record.get("journal")
+    ids = [p.id for p in every]
+    held = set(ids[:ids.index(stored) + 1]) if stored in ids else set()
     rows = [{"id": p.id, "created": p.created, "deletes": len(p.deletes), "adds": len(p.adds),
-             "in_store": p.id in held, "published": p.id not in never} for p in patches]
+             "in_store": p.id in held} for p in patches]
     if as_json:
-        click.echo(json.dumps({"journal": str(log.path), "writes": rows}, indent=2))
+        click.echo(json.dumps({"journal": str(log.path), "writes": rows,
+                               "never_published": never}, indent=2))
         return
+    if never:
+        click.echo(f"{len(never)} write(s) journalled but never published (their update was "
+                   "stopped): taken out at the next write or build", err=True)
     if not rows:
         click.echo(f"no journalled writes{' after ' + since if since else ''} "
                    f"({log.path.name})")
         return
     for row in rows:
-        where = "in the store" if row["in_store"] else "replayed at the next build" \
-            if row["published"] else "never published: taken out at the next write or build"
+        where = "in the store" if row["in_store"] else "replayed at the next build"
         click.echo(f"<{row['id']}>  {row['created']}  -{row['deletes']} +{row['adds']}  "
                    f"{where}")
 

@@ -106,10 +106,12 @@ class Journal:
         ids = self.ids()
         return ids[-1] if ids else None
 
-    def since(self, ref: str) -> list[Patch]:
-        """The patches after ``ref``: a patch id, or a date or date-time (UTC) before which
-        patches are left out. :class:`KeyError` when ``ref`` names no patch."""
-        patches = self.patches()
+    def since(self, ref: str, patches: list[Patch] | None = None) -> list[Patch]:
+        """The patches (of ``patches``, else of the journal) after ``ref``: a patch id, or
+        a date or date-time (UTC) before which patches are left out. :class:`KeyError`
+        when ``ref`` names no patch."""
+        if patches is None:
+            patches = self.patches()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?", ref):
             start = ref if "T" in ref else ref + "T00:00:00"
             start = start.replace(" ", "T").removesuffix("Z")
@@ -119,6 +121,16 @@ class Journal:
             if patch.id == ref:
                 return patches[i + 1:]
         raise KeyError(ref)
+
+    def published(self, record: dict, since: str | None = None
+                  ) -> tuple[list[Patch], list[str]]:
+        """The writes the store acknowledged (all, or those after ``since``), read once,
+        and the ids of those journalled but never published (see :func:`unpublished`),
+        which are left out."""
+        patches = self.patches()
+        never = set(unpublished([p.id for p in patches], record))
+        listed = patches if since is None else self.since(since, patches)
+        return [p for p in listed if p.id not in never], sorted(never)
 
     def append(self, deletes: Iterable[ox.Quad], adds: Iterable[ox.Quad],
                graphs_created: Iterable[str] = (),
@@ -152,27 +164,12 @@ class Journal:
             _sync_dir(self.path.parent)
         return patch, complete
 
-    def unpublished(self, record: dict) -> list[str]:
-        """The patches after the newest one the store's version ``record`` says it holds:
-        their writes were never published, so never answered as applied (a worker killed
-        between journalling and publishing, e.g. at its timeout, which its client was told
-        stopped the update). None when the record does not say (no record, or one made
-        before the journal) or names a patch the journal does not hold (a folded or
-        discarded journal): then a rebuild replays everything."""
-        if "journal" not in record:
-            return []
-        ids = self.ids()
-        published = record["journal"]
-        if published is not None and published not in ids:
-            return []
-        return ids[ids.index(published) + 1 if published is not None else 0:]
-
     def drop_unpublished(self, record: dict) -> list[str]:
-        """Take out :meth:`unpublished` patches, durably; return their ids. The caller
+        """Take out the :func:`unpublished` patches, durably; return their ids. The caller
         holds the store's writer lock."""
-        dropped = self.unpublished(record)
+        patches, ends = self._scan(rows=False)
+        dropped = unpublished([p.id for p in patches], record)
         if dropped:
-            patches, ends = self._scan(rows=False)
             keep = len(patches) - len(dropped)
             self.truncate(ends[keep - 1] if keep else 0)
         return dropped
@@ -276,6 +273,23 @@ class Journal:
             f"the journal of writes {self.path.name} cannot be read at line {line}: {why}",
             hint=f"nothing was replayed or changed; repair the line or move {self.path.name} "
                  "aside (its writes are then not replayed), then build again")
+
+
+def unpublished(ids: Sequence[str], record: dict) -> list[str]:
+    """Of the journal's patch ``ids``, those after the newest one the store's version
+    ``record`` says it holds: their writes were never published, so never answered as
+    applied (a worker killed between journalling and publishing, e.g. at its timeout,
+    which its client was told stopped the update). None when the record does not say (no
+    record, or one made before the journal) or names a patch the journal does not hold (a
+    folded or discarded journal): then a rebuild replays everything."""
+    if "journal" not in record:
+        return []
+    published = record["journal"]
+    if published is None:
+        return list(ids)
+    if published not in ids:
+        return []
+    return list(ids[list(ids).index(published) + 1:])
 
 
 def _graphs(header: str | None) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ from crinkkg.settings import Settings
 from crinkkg.sparqltext import single_pattern
 from crinkkg.store.current import CurrentStore
 from crinkkg.store.integrity import damaged_problem, known_damage
-from crinkkg.store.journal import Journal, JournalDamaged
+from crinkkg.store.journal import Journal, JournalDamaged, unpublished
 from crinkkg.store.layout import StoreLayout
 from crinkkg.views import View
 
@@ -328,19 +328,20 @@ class EmbeddedBackend(QueryHelpers):
         return info
 
     def _journal_state(self) -> dict:
-        """How many writes the journal holds, and whether the store version served holds
-        the newest of them (a rebuild replays them all)."""
+        """How many acknowledged writes the journal holds, and whether the store version
+        served holds the newest of them (a rebuild replays them all)."""
+        try:
+            record = StoreLayout(self.link).build_record()
+        except StoreError:
+            record = {}
         try:
             ids = Journal(self.link).ids()
         except JournalDamaged as exc:
             return {"status": "damaged", "message": exc.message}
+        ids = ids[:len(ids) - len(unpublished(ids, record))]  # never published: not writes
         head = ids[-1] if ids else None
-        try:
-            stored = StoreLayout(self.link).build_record().get("journal")
-        except StoreError:
-            stored = None
         return {"status": "ok", "writes": len(ids), "newest": head,
-                "in_store": head == stored}
+                "in_store": head == record.get("journal")}
 
 
 class EmbeddedShare:
