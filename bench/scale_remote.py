@@ -420,7 +420,7 @@ def _prepare_5m(data: Path, load: Path, version: str
 
 
 def scale_5m(res: Results, work: Path, try_build: bool) -> None:
-    from crinkkg.backends.remote import Manifest
+    from crinkkg.backends.manifest import Manifest
     from crinkkg.vocab import INFERRED_GRAPH_IRI
 
     scale = "5m"

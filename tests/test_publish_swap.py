@@ -14,10 +14,10 @@ import pytest
 from remote_stores import RemoteStore
 
 from crinkkg.backends.endpoints import Endpoints
+from crinkkg.backends.manifest import MANIFEST_GRAPH, Manifest, read_manifest
 from crinkkg.backends.publish import STAGING, publish
-from crinkkg.backends.remote import MANIFEST_GRAPH, Manifest, read_manifest
 from crinkkg.backends.sparql_client import SparqlClient
-from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.store.oxigraph import MERGE, OxigraphStore
 from crinkkg.vocab import INFERRED_GRAPH_IRI
 
 G = "https://w3id.org/crinkkg/graph/test-"
@@ -47,7 +47,11 @@ def _contents(remote: RemoteStore) -> dict[str, set[str]]:
 
 
 def _expected(graphs: dict[str, int], tag: str) -> dict[str, set[str]]:
-    return {g: {f"{g}/s{i} {tag}{i}" for i in range(n)} for g, n in graphs.items() if n}
+    """Each graph's triples, and the merge of the asserted ones (the default graph that
+    queries name: one graph however many there are)."""
+    each = {g: {f"{g}/s{i} {tag}{i}" for i in range(n)} for g, n in graphs.items() if n}
+    merge = set().union(*(t for g, t in each.items() if g != INFERRED_GRAPH_IRI))
+    return each | ({MERGE.value: merge} if merge else {})
 
 
 @pytest.mark.parametrize("swap_moves", [0, 100], ids=["by-pattern", "one-move-each"])

@@ -31,13 +31,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.backends.dialects import GENID
-from crinkkg.backends.remote import (
-    MANIFEST,
-    MANIFEST_GRAPH,
-    Manifest,
-    graph_sizes,
-    read_manifest,
-)
+from crinkkg.backends.manifest import MANIFEST, Manifest, read_manifest, switch
+from crinkkg.backends.remote import graph_sizes
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.build.conformance import check_stored
@@ -103,13 +98,18 @@ class PublishReport:
         return dict(vars(self))
 
 
+DERIVED = (INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, MERGE.value)
+
+
 def local_graphs(store: OxigraphStore) -> tuple[dict[str, int], bool]:
-    """The graphs a build holds (asserted, inferred, support; the merge graph when present) and
-    their sizes, and whether the store's own default graph holds triples."""
+    """The graphs a build holds (asserted, inferred, support, and the merge of the asserted
+    graphs, which a remote store always gets) and their sizes, and whether the store's own
+    default graph holds triples."""
     sizes = {g: store.count(g) for g in store.graph_names()}
     merge = sum(1 for _ in store.quads(None, None, None, MERGE))
-    if merge:
-        sizes[MERGE.value] = merge
+    # without a merge graph of its own, the build's graphs share no triple: their merge is
+    # all of their triples, which Publisher._batches sends under the merge graph's name
+    sizes[MERGE.value] = merge or sum(n for g, n in sizes.items() if g not in DERIVED)
     own = next(iter(store.quads(None, None, None, ox.DefaultGraph())), None)
     return sizes, own is not None
 
@@ -142,10 +142,19 @@ class Publisher:
         return ox.serialize(skolemized(triples, self.version),
                             format=ox.RdfFormat.N_TRIPLES) or b""
 
+    def _quads(self, graph: str) -> Iterator[ox.Quad]:
+        if graph != MERGE.value:
+            yield from self.store.quads(None, None, None, ox.NamedNode(graph))
+        elif next(iter(self.store.quads(None, None, None, MERGE)), None) is not None:
+            yield from self.store.quads(None, None, None, MERGE)
+        else:  # no triple shared: the merge is every asserted graph's triples
+            for name in self.store.graph_names():
+                if name not in DERIVED:
+                    yield from self.store.quads(None, None, None, ox.NamedNode(name))
+
     def _batches(self, graph: str) -> Iterator[list[ox.Triple]]:
-        node = MERGE if graph == MERGE.value else ox.NamedNode(graph)
         chunk: list[ox.Triple] = []
-        for q in self.store.quads(None, None, None, node):
+        for q in self._quads(graph):
             chunk.append(q.triple)
             if len(chunk) >= self.batch:
                 yield chunk
@@ -193,13 +202,12 @@ class Publisher:
     # -- the swap -----------------------------------------------------------------------------
 
     def swap(self, sizes: dict[str, int], previous: Manifest | None) -> list[str]:
-        """One update request: staged graphs onto their names, old graphs away, the new
-        manifest in. Returns the graphs of the old version that are gone."""
-        merge = MERGE.value if MERGE.value in sizes else None
-        derived = (INFERRED_GRAPH_IRI, SUPPORT_GRAPH_IRI, MERGE.value)
-        asserted = tuple(sorted(g for g in sizes if g not in derived))
+        """Staged graphs onto their names, old graphs away, the new manifest in: one request,
+        inside a switch that readers see whole (:func:`crinkkg.backends.manifest.switch`).
+        Returns the graphs of the old version that are gone."""
+        asserted = tuple(sorted(g for g in sizes if g not in DERIVED))
         support = SUPPORT_GRAPH_IRI if SUPPORT_GRAPH_IRI in sizes else None
-        manifest = Manifest(self.version, asserted, INFERRED_GRAPH_IRI, merge, support)
+        manifest = Manifest(self.version, asserted, INFERRED_GRAPH_IRI, MERGE.value, support)
         old = set(previous.graphs) | ({previous.merge} if previous and previous.merge else set()) \
             if previous else set()
         gone = sorted(old - set(sizes))
@@ -211,10 +219,8 @@ class Publisher:
                     for g in moved]
         else:
             ops += self._moves_by_pattern()
-        ops.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
-        ops += manifest.inserts()
         ops.append(f"DROP SILENT GRAPH <{self.staging_manifest}>")
-        self.client.update(" ;\n".join(ops))
+        switch(self.client, previous, ops, manifest)
         return gone
 
     def _moves_by_pattern(self) -> list[str]:

@@ -31,7 +31,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -54,9 +53,17 @@ from crinkkg.backends.evaluation import (
     serialize_triples,
     unsupported,
 )
+from crinkkg.backends.manifest import (
+    EMPTY_GRAPH,
+    RESULTS_JSON,
+    Manifest,
+    read_manifest,
+    read_mark,
+    switch,
+)
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
-from crinkkg.backends.sparql_client import SparqlClient
+from crinkkg.backends.sparql_client import Response, SparqlClient
 from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
@@ -68,98 +75,14 @@ from crinkkg.settings import Settings
 from crinkkg.sparqltext import has_keyword, query_form
 from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
-from crinkkg.vocab import INFERRED_GRAPH_IRI, PREFIXES, SUPPORT_GRAPH_IRI
+from crinkkg.vocab import PREFIXES, SUPPORT_GRAPH_IRI
 
-#: the graph that says what is published: the version and the graphs of each role
-MANIFEST_GRAPH = "urn:x-crinkkg:manifest"
-#: the manifest's own terms (never shown: the manifest graph is outside every view)
-MANIFEST = "urn:x-crinkkg:manifest#"
 #: where an update stages the graphs it changes (``<prefix><id>:<graph>``)
 STAGING_UPDATE = "urn:x-crinkkg:update:"
 MERGE_GRAPH = MERGE.value
-#: a graph that never holds anything: the protocol cannot name an empty default graph
-EMPTY_GRAPH = "urn:x-crinkkg:empty"
-RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a publish left in the store: ``version``, the asserted graphs, the inferred
-    graph, the merge graph (when files share triples) and the support graph (a build
-    made before there was one has none)."""
-
-    version: str
-    asserted: tuple[str, ...]
-    inferred: str = INFERRED_GRAPH_IRI
-    merge: str | None = None
-    support: str | None = None
-
-    @property
-    def graphs(self) -> list[str]:
-        """The named graphs users see (asserted, inferred and support)."""
-        return [*self.asserted, self.inferred, *([self.support] if self.support else [])]
-
-    def dataset(self, view: View) -> tuple[list[str], list[str]]:
-        """``default-graph-uri`` and ``named-graph-uri`` values for one view (the same
-        datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`)."""
-        asserted = [self.merge] if self.merge else [*self.asserted, DEFAULT_GRAPH]
-        support = [self.support] if self.support else []
-        default = {"all": [*asserted, self.inferred, *support], "asserted": asserted,
-                   "inferred": [self.inferred]}[view]
-        return default or [EMPTY_GRAPH], self.graphs
-
-    def next_version(self, change: str) -> str:
-        """The version after an update or an in-store reasoning run ``change`` made:
-        the published build's version, then the change.
-
-        >>> Manifest("b1+u1", ()).next_version("u2")
-        'b1+u2'
-        """
-        return f"{self.version.split('+')[0]}+{change}"
-
-    def triples(self) -> str:
-        """The manifest as N-Triples."""
-        s = f"<{MANIFEST_GRAPH}>"
-        lines = [f'{s} <{MANIFEST}version> {json.dumps(self.version)} .',
-                 f"{s} <{MANIFEST}inferred> <{self.inferred}> ."]
-        lines += [f"{s} <{MANIFEST}asserted> <{g}> ." for g in self.asserted]
-        if self.merge:
-            lines.append(f"{s} <{MANIFEST}merge> <{self.merge}> .")
-        if self.support:
-            lines.append(f"{s} <{MANIFEST}support> <{self.support}> .")
-        return "\n".join(lines) + "\n"
-
-    def inserts(self, per: int = 1000) -> list[str]:
-        """The manifest as ``INSERT DATA`` operations of at most ``per`` triples each, to send
-        in one request: Virtuoso's SPARQL parser runs out of memory on one ``INSERT DATA``
-        of 14,000 triples, which the manifest of a large build reaches (one graph per text).
-
-        >>> len(Manifest("v", tuple(f"urn:g{i}" for i in range(2500))).inserts())
-        3
-        """
-        lines = self.triples().splitlines()
-        return [f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n"
-                + "\n".join(lines[i:i + per]) + "\n} }" for i in range(0, len(lines), per)]
-
-
-def read_manifest(client: SparqlClient) -> Manifest | None:
-    """The manifest in the store, or None when nothing was published there."""
-    response = client.query(
-        f"SELECT ?p ?o WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> ?p ?o }} }}",
-        accept=RESULTS_JSON)
-    rows = json.loads(response.body)["results"]["bindings"]
-    if not rows:
-        return None
-    by: dict[str, list[str]] = {}
-    for row in rows:
-        by.setdefault(row["p"]["value"].removeprefix(MANIFEST), []).append(row["o"]["value"])
-    if "version" not in by:
-        return None
-    return Manifest(version=by["version"][0], asserted=tuple(sorted(by.get("asserted", ()))),
-                    inferred=by.get("inferred", [INFERRED_GRAPH_IRI])[0],
-                    merge=(by.get("merge") or [None])[0],
-                    support=(by.get("support") or [None])[0])
+#: how often a reader looks again while a switch is under way (seconds)
+SWITCH_POLL = 0.05
 
 
 def client_for(settings: Settings, timeout: float | None = None) -> SparqlClient:
@@ -260,6 +183,33 @@ class RemoteBackend(QueryHelpers):
     def version(self) -> str:
         return self.manifest().version
 
+    def _of_one_version(self, run: Callable[[Manifest], Response]) -> Response:
+        """``run(manifest)``'s answer, read while no switch ran (crinkkg.backends.manifest):
+        run with a manifest that bears no switching mark, kept when the mark read after it
+        shows the same serial and no switch; run again on the new version otherwise."""
+        deadline = time.monotonic() + self.settings.timeout
+        fresh = False
+        while True:
+            manifest = self.manifest(fresh=fresh)
+            while manifest.busy():
+                self._wait_for_switch(deadline)
+                manifest = self.manifest(fresh=True)
+            answer = run(manifest)
+            if read_mark(self.client).holds(manifest):
+                return answer
+            fresh = True
+            self._wait_for_switch(deadline)
+
+    def _wait_for_switch(self, deadline: float) -> None:
+        if time.monotonic() >= deadline:
+            raise Problem(503, "switching-versions",
+                          f"the store at {self.endpoints.query} was switching to a new "
+                          f"version for longer than the timeout ({self.settings.timeout:g} s)",
+                          hint="retry in a moment: a publish, update or in-store reasoning "
+                               "run is replacing the published graphs",
+                          headers={"Retry-After": "1"})
+        time.sleep(SWITCH_POLL)
+
     # -- admission ---------------------------------------------------------------------------
 
     @property
@@ -300,19 +250,23 @@ class RemoteBackend(QueryHelpers):
         self._parse(sparql, base_iri)
         rows = max_rows or self.settings.max_rows
         form = query_form(sparql)
-        if default_graphs is not None or named_graphs is not None:
-            default = [DEFAULT_GRAPH if g == "default" else g for g in default_graphs or ()]
-            dataset = (default or [EMPTY_GRAPH], list(named_graphs or ()) or [EMPTY_GRAPH])
-        elif view == "all" and has_keyword(sparql, "FROM"):
-            dataset = ([], [])  # the query's own FROM / FROM NAMED
-        else:
-            dataset = self.manifest().dataset(view)
+        reads_named = has_keyword(sparql, "GRAPH")
+
+        def dataset(manifest: Manifest) -> tuple[list[str], list[str]]:
+            if default_graphs is not None or named_graphs is not None:
+                default = [DEFAULT_GRAPH if g == "default" else g for g in default_graphs or ()]
+                return (default or [EMPTY_GRAPH], list(named_graphs or ()) or [EMPTY_GRAPH])
+            if view == "all" and has_keyword(sparql, "FROM"):
+                return ([], [])  # the query's own FROM / FROM NAMED
+            return manifest.dataset(view, named=reads_named)
+
         text = with_prologue(with_blank_tests(sparql), base_iri)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         self._admission.enter()
         try:
-            response = self.client.query(text, accept=wanted, default_graphs=dataset[0] or None,
-                                         named_graphs=dataset[1] or None)
+            response = self._of_one_version(lambda manifest: self.client.query(
+                text, accept=wanted, default_graphs=dataset(manifest)[0] or None,
+                named_graphs=dataset(manifest)[1] or None))
         except RemoteStoreError as exc:
             raise problem_of(exc) from None
         finally:
@@ -449,23 +403,20 @@ class RemoteBackend(QueryHelpers):
                               hint="see the problems listed; change the update",
                               extra={"problems": [vars(p) for p in result.inconsistencies]})
             supported = stage_support(self.client, staged_quads, inferred_stage, support_stage)
-            merged = self._merge(reading, merge_stage)
+            self._merge(reading, merge_stage)
             new = Manifest(manifest.next_version(stage_id),
                            tuple(g for g in asserted if g != DEFAULT_GRAPH),
-                           manifest.inferred, MERGE_GRAPH if merged else None,
+                           manifest.inferred, MERGE_GRAPH,
                            SUPPORT_GRAPH_IRI if supported else None)
             ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
             ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
                     else f"DROP SILENT GRAPH <{g}>" for g in after]
             ops += [f"MOVE SILENT GRAPH <{inferred_stage}> TO GRAPH <{manifest.inferred}>"
                     if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>"]
-            ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>" if merged
-                    else f"DROP SILENT GRAPH <{MERGE_GRAPH}>"]
+            ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>"]
             ops += [f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
                     if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"]
-            ops += [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-                    *new.inserts()]
-            self.client.update(" ;\n".join(ops))
+            switch(self.client, manifest, ops, new)
             self._drop(scratch)
         except RemoteStoreError as exc:
             self._drop(scratch)
@@ -505,29 +456,22 @@ class RemoteBackend(QueryHelpers):
                 new = Manifest(manifest.next_version(stage_id),
                                manifest.asserted, manifest.inferred, manifest.merge,
                                SUPPORT_GRAPH_IRI if supported else None)
-                self.client.update(" ;\n".join([
+                switch(self.client, manifest, [
                     f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
                     if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
                     f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
-                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>",
-                    f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-                    *new.inserts()]))
+                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"], new)
             finally:
                 self._drop([stage, support_stage])
                 self._manifest = None
         return result
 
-    def _merge(self, graphs: list[str], target: str) -> bool:
-        """Write the RDF merge of ``graphs`` into ``target`` when they share a triple (the
-        store's union of graphs would count it twice); False when they share none."""
+    def _merge(self, graphs: list[str], target: str) -> None:
+        """Write the RDF merge of ``graphs`` into ``target``: the default graph queries read
+        (one graph to name, however many there are; a triple two files hold counted once)."""
         values = " ".join(f"<{g}>" for g in graphs)
         self.client.update(f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ "
                            f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-        sizes = graph_sizes(self.client, [target, *graphs])
-        if sizes[target] == sum(sizes[g] for g in graphs):
-            self.client.update(f"DROP SILENT GRAPH <{target}>")
-            return False
-        return True
 
     def _drop(self, graphs: list[str]) -> None:
         try:
