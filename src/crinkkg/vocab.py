@@ -94,6 +94,10 @@ PREFIXES: dict[str, str] = {
 }
 
 
+#: the graph that holds every stored source text (``crink:textContent``): one graph for all
+TEXTS_GRAPH_IRI = GRAPH_BASE + "texts"
+
+
 def graph_iri_for(relative_path: str) -> str:
     """The named graph that holds the asserted triples of one input file.
 

@@ -34,7 +34,12 @@ from crinkkg.store.journal import Journal
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import MERGE, OxigraphStore, asserted_merge
 from crinkkg.terms import graph_to_triples, triples_to_graph
-from crinkkg.vocab import CRINK_NS, INFERRED_GRAPH, SUPPORT_GRAPH_IRI, graph_iri_for
+from crinkkg.vocab import (
+    CRINK_NS,
+    INFERRED_GRAPH,
+    SUPPORT_GRAPH_IRI,
+    TEXTS_GRAPH_IRI,
+)
 
 Progress = Callable[[str, str], None]
 #: changes when the store's layout changes, so that an older store is rebuilt
@@ -185,13 +190,13 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
     with _timed(report, "anchors", progress) as step:
         data_files = [(s.relative, s.triples) for s in sources if s.role == "data"]
         checked = anchors.check(data_files, settings.data_dir)
-        texts = [_text_source(stored, root) for stored in
-                 anchors.stored_texts(data_files, settings.data_dir)]
+        stored = anchors.stored_texts(data_files, settings.data_dir)
+        texts = [_texts_source(stored)] if stored else []
         for text in texts:
             triples_to_graph(text.triples, asserted)
         sources += texts
-        step.detail = (f"{checked} text anchors match their {len(texts)} stored text(s), "
-                       "each stored in a graph of its own")
+        step.detail = (f"{checked} text anchors match their {len(stored)} stored text(s), "
+                       f"stored in <{TEXTS_GRAPH_IRI}>")
     report.files = len(sources)
     report.asserted_triples = len(asserted)
     with _timed(report, "validate", progress) as step:
@@ -230,23 +235,20 @@ def _support_quads(quads: list[ox.Quad]) -> list[ox.Quad]:
     return support.support_graph(OxigraphStore(copy, read_only=True), support.SUPPORT)
 
 
-def _text_source(stored: anchors.StoredText, root: Path | None) -> SourceFile:
-    """A stored source text as an input of its own: one triple, ``<source> crink:textContent
-    "…"``, in the graph named after the file, so that the web and SPARQL users can show a
-    passage in its context without reading files."""
-    data = stored.path.read_bytes()
-    relative = _relative(stored.path, root or Path.cwd())
-    triple = ox.Triple(ox.NamedNode(stored.source), ox.NamedNode(CRINK_NS + "textContent"),
-                       ox.Literal(data.decode("utf-8")))
-    return SourceFile(stored.path, relative, graph_iri_for(relative),
-                      hashlib.sha256(data).hexdigest(), [triple], "data")
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+def _texts_source(stored: list[anchors.StoredText]) -> SourceFile:
+    """The stored source texts as one input: a triple each, ``<source> crink:textContent
+    "…"``, all in one graph, so that the web and SPARQL users can show a passage in its
+    context without reading files. One graph for all of them, not one each: a store limits
+    how many graphs a query may name, and a large build stores thousands of texts."""
+    triples, digests = [], hashlib.sha256()
+    for text in stored:
+        data = text.path.read_bytes()
+        digests.update(hashlib.sha256(data).digest())
+        triples.append(ox.Triple(ox.NamedNode(text.source), ox.NamedNode(CRINK_NS + "textContent"),
+                                 ox.Literal(data.decode("utf-8"))))
+    folder = stored[0].path.parent
+    return SourceFile(folder, "stored texts", TEXTS_GRAPH_IRI, digests.hexdigest(), triples,
+                      "data")
 
 
 def validate_sources(sources: list[SourceFile], asserted: Graph, shapes: Graph) -> list:
