@@ -111,7 +111,27 @@ def service_targets(text: str, default_prefixes: dict[str, str] | None = None
     A fast path skips texts that do not contain the letters "service" at all. Text that
     cannot be tokenized but mentions "service" counts as one unknown endpoint.
     """
-    if "service" not in text.lower():
+    return _targets(text, "SERVICE", default_prefixes)
+
+
+def graph_targets(text: str, default_prefixes: dict[str, str] | None = None
+                  ) -> list[str | None]:
+    """The graph of every ``GRAPH`` clause of a query (``None`` for a variable), so that a
+    query naming its graphs is sent with those alone as its named graphs.
+
+    >>> graph_targets("SELECT * { GRAPH <urn:g> { ?s ?p ?o } GRAPH ?h { ?s ?p ?o } }")
+    ['urn:g', None]
+    >>> graph_targets("SELECT * { ?s ?p 'GRAPH' }")
+    []
+    """
+    return _targets(text, "GRAPH", default_prefixes)
+
+
+def _targets(text: str, keyword: str, default_prefixes: dict[str, str] | None
+             ) -> list[str | None]:
+    """What follows each ``keyword`` (after an optional SILENT): an IRI, or None for a
+    variable or for text that cannot be tokenized."""
+    if keyword.lower() not in text.lower():
         return []
     try:
         tokens = tokenize(text)
@@ -120,7 +140,7 @@ def service_targets(text: str, default_prefixes: dict[str, str] | None = None
     prefixes = {**(default_prefixes or {}), **declared_prefixes(tokens)}
     targets: list[str | None] = []
     for i, t in enumerate(tokens):
-        if not t.is_word("SERVICE"):
+        if not t.is_word(keyword):
             continue
         j = i + 1
         if j < len(tokens) and tokens[j].is_word("SILENT"):

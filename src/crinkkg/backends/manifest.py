@@ -69,17 +69,37 @@ class Manifest:
         """The named graphs users see (asserted, inferred and support)."""
         return [*self.asserted, self.inferred, *([self.support] if self.support else [])]
 
-    def dataset(self, view: View, *, named: bool = True) -> tuple[list[str], list[str]]:
+    def dataset(self, view: View, *, named: list[str | None] | None = None
+                ) -> tuple[list[str], list[str]]:
         """``default-graph-uri`` and ``named-graph-uri`` values for one view (the same
-        datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`). The default
-        graph names the merge graph rather than every asserted graph (a store limits how many
-        a query may name: Virtuoso refuses about 4,500); ``named=False`` leaves the named
-        graphs out, for a query that never reads them (no ``GRAPH``)."""
+        datasets as :meth:`crinkkg.store.oxigraph.OxigraphStore.dataset_for`).
+
+        A store limits how many graphs one query may name (Virtuoso 7.2 refuses about 4,500,
+        and spends time on each), so the default graph names the merge graph rather than
+        every asserted graph, and the named graphs are only those the query can read:
+        ``named`` is what follows each ``GRAPH`` of the query
+        (:func:`crinkkg.sparqltext.graph_targets`: an IRI, or None for a variable, which
+        reads them all); none at all for a query without ``GRAPH``.
+
+        >>> m = Manifest("v", ("urn:a", "urn:b"), "urn:i", "urn:m")
+        >>> m.dataset("asserted", named=["urn:b", "urn:other"])
+        (['urn:m'], ['urn:b'])
+        >>> m.dataset("all", named=[None])[1], m.dataset("inferred", named=["urn:other"])
+        (['urn:a', 'urn:b', 'urn:i'], (['urn:i'], ['urn:x-crinkkg:empty']))
+        """
         asserted = [self.merge] if self.merge else [*self.asserted, DEFAULT_GRAPH]
         support = [self.support] if self.support else []
         default = {"all": [*asserted, self.inferred, *support], "asserted": asserted,
                    "inferred": [self.inferred]}[view]
-        return default or [EMPTY_GRAPH], (self.graphs if named else [])
+        if named is None:
+            graphs = self.graphs
+        elif not named:
+            graphs = []  # no GRAPH in the query: its answer does not depend on them
+        elif None in named or any(":" not in g for g in named if g):
+            graphs = self.graphs  # a variable, or an IRI relative to the base
+        else:
+            graphs = [g for g in self.graphs if g in named] or [EMPTY_GRAPH]
+        return default or [EMPTY_GRAPH], graphs
 
     def busy(self, now: float | None = None) -> bool:
         """True while a switch is under way (its deadline not yet passed)."""

@@ -72,7 +72,7 @@ from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
 from crinkkg.settings import Settings
-from crinkkg.sparqltext import has_keyword, query_form
+from crinkkg.sparqltext import graph_targets, has_keyword, query_form
 from crinkkg.store.oxigraph import INFERRED, MERGE, OxigraphStore
 from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import PREFIXES, SUPPORT_GRAPH_IRI
@@ -81,6 +81,8 @@ from crinkkg.vocab import PREFIXES, SUPPORT_GRAPH_IRI
 STAGING_UPDATE = "urn:x-crinkkg:update:"
 MERGE_GRAPH = MERGE.value
 NTRIPLES = "application/n-triples"
+#: more named graphs than this in a refused query: the store's limit is the likely cause
+MANY_GRAPHS = 1000
 #: how often a reader looks again while a switch is under way (seconds)
 SWITCH_POLL = 0.05
 
@@ -250,7 +252,7 @@ class RemoteBackend(QueryHelpers):
         self._parse(sparql, base_iri)
         rows = max_rows or self.settings.max_rows
         form = query_form(sparql)
-        reads_named = has_keyword(sparql, "GRAPH")
+        reads_named = graph_targets(sparql, PREFIXES)
 
         def dataset(manifest: Manifest) -> tuple[list[str], list[str]]:
             if default_graphs is not None or named_graphs is not None:
@@ -262,12 +264,24 @@ class RemoteBackend(QueryHelpers):
 
         text = with_prologue(with_blank_tests(sparql), base_iri)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
+        named: list[str] = []
+
+        def run(manifest: Manifest) -> Response:
+            default, named[:] = dataset(manifest)
+            return self.client.query(text, accept=wanted, default_graphs=default or None,
+                                     named_graphs=named or None)
+
         self._admission.enter()
         try:
-            response = self._of_one_version(lambda manifest: self.client.query(
-                text, accept=wanted, default_graphs=dataset(manifest)[0] or None,
-                named_graphs=dataset(manifest)[1] or None))
+            response = self._of_one_version(run)
         except RemoteStoreError as exc:
+            if exc.kind == "refused" and len(named) > MANY_GRAPHS:
+                raise Problem(400, "too-many-graphs",
+                              f"the store refused a query that reads {len(named)} named "
+                              f"graphs: {exc.store_message or exc.message}",
+                              hint="stores limit the graphs one query may name (Virtuoso "
+                                   "7.2: about 4,500): name the graphs after GRAPH, query "
+                                   "the default graph, or keep fewer input files") from None
             raise problem_of(exc) from None
         finally:
             self._admission.leave()
