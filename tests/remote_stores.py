@@ -186,7 +186,8 @@ class RemoteStore:
         the store holds by then; dropping graphs does not discard it. Where the plan decides
         the answer (``*`` paths joined with other patterns: docs/remote-stores.md, "Answers
         that depend on the store's history"), a query gives the answer of the store it was
-        first asked of. Oxigraph keeps no plans: nothing to do.
+        first asked of. Oxigraph server plans each request anew (its answers did not change
+        after the same histories): nothing to do.
         """
         if self.name != "virtuoso":
             return
@@ -476,10 +477,12 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
     the same text later, whatever the store then holds, and for ``*`` paths joined with
     other patterns the plan decides the answer (measured: the original query 02 gives 1
     row of 2 when first asked of the loaded store, 0 when first asked while its graphs were
-    empty). So a test could pass or fail by what another module had asked before.
-    ``clear()`` (the ``virtuoso`` fixture, and the modules that load data) drops the
-    graphs and the kept plans (:meth:`RemoteStore.forget_plans`), so one server serves
-    the session; tests/test_remote_stores.py checks that it does."""
+    empty). So a test could pass or fail by what another module had asked before (the
+    likely cause of the 2 failed runs in 3 that an earlier commit saw with one server for
+    three modules; not reproduced since, in 6 runs without this reset). ``clear()`` (the
+    ``virtuoso`` fixture, and the modules that load data) drops the graphs and the kept
+    plans (:meth:`RemoteStore.forget_plans`), so one server serves the session;
+    tests/test_remote_stores.py checks that it does."""
     yield from _session_store(start_virtuoso, tmp_path_factory, "virtuoso")
 
 
