@@ -68,7 +68,10 @@ def test_queries_ship_as_package_data():
 def test_q01_crink_members_and_other_name(built_store):
     result = rows(built_store, 1)
     assert column(result, "stateLabel") == {"China", "Russia", "Iran", "North Korea"}
-    assert all("Axis of Upheaval" in r["otherNames"].split(" | ") for r in result)
+    assert "Axis of Upheaval" in column(result, "otherName")
+    # one row per member and one per name, each naming the grouping
+    assert all(("state" in r) != ("otherName" in r) for r in result)
+    assert column(result, "groupingLabel") == {"CRINK"}
 
 
 def test_q02_treaty_signed_in_2024_and_what_the_article_says_it_encompasses(built_store):

@@ -1,6 +1,8 @@
 """The remote-store harness (tests/remote_stores.py) works for real: each store takes a
 graph by Graph Store PUT, answers queries over it, takes updates, and is emptied by
-``clear()``; Virtuoso's digest-authenticated endpoints take the password and refuse others.
+``clear()``, which also makes Virtuoso forget the query plans it kept (so one Virtuoso can
+serve the whole session); Virtuoso's digest-authenticated endpoints take the password and
+refuse others.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 import remote_stores
 import requests
+from conftest import ROOT
 from remote_stores import (
     RemoteStore,
     StoreError,
@@ -152,6 +155,43 @@ def test_virtuoso_refuses_the_initial_dba_password(virtuoso: RemoteStore):
     r = requests.post(virtuoso.auth_query_url or "", auth=HTTPDigestAuth("dba", "dba"),
                       data={"query": "ASK {}"}, timeout=30)
     assert r.status_code == 401
+
+
+def test_clear_makes_virtuoso_forget_the_plans_it_kept(virtuoso: RemoteStore, built_store):
+    """Virtuoso plans a query text (with its dataset) the first time it is asked and keeps
+    the plan for later requests of the same text. Here the plan decides the answer (the
+    original of query 02: its `*` paths joined with the other patterns, gap 2): first
+    asked of the empty store, then of the loaded one, it does not give what the same query
+    in a new text (a comment added: no plan kept) gives. Dropping the graphs keeps that
+    plan; clear() must not."""
+    probe = (ROOT / "tests" / "fixtures" / "portable-queries" / "originals" /
+             "02-treaty-2024.rq").read_text(encoding="utf-8")
+    quads = list(built_store.quads())
+    graphs = sorted({q.graph_name.value for q in quads})
+    asserted = [g for g in graphs if not g.endswith(("/graph/inferred", "/graph/support"))]
+
+    def ask(sparql: str = probe) -> set[frozenset]:
+        return solution_set(virtuoso.select(sparql, default_graphs=asserted,
+                                            named_graphs=graphs))
+
+    assert ask() == set()  # planned on the empty store (the fixture cleared it)...
+    virtuoso.load_quads(quads)
+    kept = ask()  # ...and that plan kept for the same text, whatever the store holds now
+    fresh = ask(probe + "\n# the same query in another text: planned now\n")
+    assert kept != fresh, ("the probe gives one answer whatever Virtuoso was asked before: "
+                           "pick another query whose answer depends on the plan")
+    virtuoso.drop_graphs()
+    virtuoso.load_quads(quads)
+    assert ask() == kept, "dropping the graphs now discards the plans Virtuoso kept"
+    virtuoso.clear()
+    virtuoso.load_quads(quads)
+    assert ask() == fresh, "clear() kept the plan Virtuoso made before"
+
+
+def test_forget_plans_needs_nothing_on_oxigraph(oxigraph: RemoteStore):
+    oxigraph.put_graph(GRAPH, TURTLE)
+    oxigraph.forget_plans()  # Oxigraph keeps no plan: nothing to do, nothing dropped
+    assert GRAPH in oxigraph.graphs()
 
 
 # -- starting and stopping -------------------------------------------------------------------
