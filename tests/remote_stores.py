@@ -175,8 +175,9 @@ class RemoteStore:
         if self.name == "oxigraph":
             self.update("DROP ALL")
             return
-        for iri in sorted(self.graphs() - self.system_graphs):
-            self.update(f"DROP SILENT GRAPH <{iri}>")
+        graphs = sorted(self.graphs() - self.system_graphs)
+        for i in range(0, len(graphs), 50):  # a request each: thousands of graphs are dropped
+            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs[i:i + 50]))
 
     def forget_plans(self) -> None:
         """Make Virtuoso forget the query plans it kept (``shcompo_clear()``, as ``dba``).
