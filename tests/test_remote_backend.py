@@ -183,7 +183,7 @@ def test_competency_answers_do_not_depend_on_the_stores_history(tmp_path: Path,
     published again: the answers must still be crinkkg's own. The original of query 02
     (tests/fixtures/portable-queries/originals), asked alongside, shows that the kept plans
     were used: its answer on the asserted graphs is not the one of a fresh plan."""
-    from crinkkg.backends.remote import MANIFEST_GRAPH, RemoteBackend
+    from crinkkg.backends.manifest import MANIFEST_GRAPH
     from crinkkg.settings import Settings
     from crinkkg.store.oxigraph import OxigraphStore
 

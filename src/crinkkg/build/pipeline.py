@@ -194,10 +194,10 @@ def _build(settings: Settings, layout: StoreLayout, key: str, progress: Progress
         texts = [_texts_source(stored)] if stored else []
         for text in texts:
             triples_to_graph(text.triples, asserted)
+        report.files = len(sources) + len(stored)  # input files: RDF files and texts
         sources += texts
         step.detail = (f"{checked} text anchors match their {len(stored)} stored text(s), "
                        f"stored in <{TEXTS_GRAPH_IRI}>")
-    report.files = len(sources)
     report.asserted_triples = len(asserted)
     with _timed(report, "validate", progress) as step:
         warnings = validate_sources(sources, asserted, shapes)
