@@ -277,7 +277,8 @@ def smallest_bound(link: Path, query: Query | None, *, copy: bool, low: int, hig
     ``query``, by bisection between a bound that fails and one that answers; ``low`` and
     ``high`` are guesses, checked (widened until they fail and answer) unless
     ``low_fails`` says ``low`` is known to fail. Confirmed once more at the end (worker
-    threads make the need vary by a few MB): a bound that then fails moves up a step."""
+    threads make the need vary by a few MB) when the bisection found it: a bound that then
+    fails moves up a step."""
 
     def answers(limit: int) -> bool:
         trial = run_trial(link, query, limit, copy=copy, timeout=timeout)
@@ -292,13 +293,14 @@ def smallest_bound(link: Path, query: Query | None, *, copy: bool, low: int, hig
     low = max(0, low // resolution * resolution)
     while low > 0 and not low_fails and answers(low):
         high, low = low, max(0, low - max(resolution, (high - low) * 2))
+    bisected = high - low > resolution
     while high - low > resolution:
         middle = (low + high) // 2 // resolution * resolution
         if answers(middle):
             high = middle
         else:
             low = middle
-    for _ in range(3):
+    for _ in range(3 if bisected else 0):
         if answers(high):
             return high
         high += resolution
@@ -315,10 +317,29 @@ def _accept(text: str) -> str:
         else SELECT_ACCEPT
 
 
+def at_the_limits(max_rows: int) -> list[Query]:
+    """Queries the server answers that are neither bundled nor benchmarked but set what a
+    worker must hold besides: the largest answer it sends (``max_rows`` rows, or triples),
+    and a whole-store DISTINCT and ORDER BY (held in full before the first row)."""
+    return [
+        Query("rows at max_rows", "limits",
+              (f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {max_rows}",), SELECT_ACCEPT),
+        Query("triples at max_rows", "limits",
+              (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }} LIMIT {max_rows}",),
+              GRAPH_ACCEPT),
+        Query("DISTINCT over every object", "limits",
+              ("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }",), SELECT_ACCEPT),
+        Query("ORDER BY over every triple", "limits",
+              ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?o LIMIT 10",), SELECT_ACCEPT),
+    ]
+
+
 def queries_for(sample: dict[str, str], db: Path, lookups: int) -> list[Query]:
-    """The bundled queries, then the benchmark's mix over this dataset's sample (the varied
-    lookups: the first ``lookups`` of them, one after another in the same worker)."""
+    """The bundled queries, the benchmark's mix over this dataset's sample (the varied
+    lookups: the first ``lookups`` of them, one after another in the same worker), then
+    the queries at the server's limits."""
     from crinkkg.examples import examples
+    from crinkkg.settings import Settings
 
     from .__main__ import _subjects
     from .queries import query_mix, varied_lookups
@@ -326,7 +347,7 @@ def queries_for(sample: dict[str, str], db: Path, lookups: int) -> list[Query]:
     found = [Query(e.name, "bundled", (e.sparql,), _accept(e.sparql)) for e in examples()]
     for q in query_mix(sample) + [varied_lookups(_subjects(db, lookups))]:
         found.append(Query(q.name, "bench", q.texts or (q.text,), q.accept))
-    return found
+    return found + at_the_limits(Settings().max_rows)
 
 
 # -- datasets ----------------------------------------------------------------------------
@@ -383,8 +404,7 @@ def serve_figures(scale: str, work: Path, bound: int, queries: list[Query],
                                 extra=["--worker-memory-mb", str(bound)])
     running = servers.start(spec, work / scale / "logs", cwd=ROOT)
     try:
-        time.sleep(5)  # the HTTP processes and workers make their memory copies
-        idle = _server_processes(running.proc.pid)
+        idle = _settled(running.proc.pid, max(timeout, 600))  # every memory copy made
         answers = []
         for q in queries:
             for text in q.texts[:8]:
@@ -400,6 +420,22 @@ def serve_figures(scale: str, work: Path, bound: int, queries: list[Query],
         servers.stop(running)
     return {"scale": scale, "worker_memory_mb": bound, "argv": " ".join(spec.argv),
             "idle": idle, "after_queries": loaded, "answers": answers}
+
+
+def _settled(root_pid: int, timeout: float, quiet: float = 10.0) -> list[dict]:
+    """The server's processes once their memory stopped growing for ``quiet`` seconds (the
+    HTTP processes and the query workers make their memory copies after start-up)."""
+    deadline = time.monotonic() + timeout
+    last, since = -1.0, time.monotonic()
+    while time.monotonic() < deadline:
+        procs = _server_processes(root_pid)
+        total = sum(p.get("VmRSS", 0) for p in procs)
+        if abs(total - last) > 0.01 * max(last, 1):
+            last, since = total, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return procs
+        time.sleep(1)
+    return _server_processes(root_pid)
 
 
 def _server_processes(root_pid: int) -> list[dict]:
@@ -431,7 +467,9 @@ def _server_processes(root_pid: int) -> list[dict]:
 # -- the run ------------------------------------------------------------------------------
 
 
-def measure_scale(args: argparse.Namespace, scale: str) -> dict:
+def measure_scale(args: argparse.Namespace, scale: str, earlier: dict | None = None) -> dict:
+    """Every figure of one scale; with ``earlier`` (the same scale from an earlier run of
+    the day, ``--add``), its idle workers are not measured again."""
     link, generated, built = dataset(scale, args.work, args.seed, args.build_timeout)
     from crinkkg.store.layout import StoreLayout
 
@@ -455,16 +493,20 @@ def measure_scale(args: argparse.Namespace, scale: str) -> dict:
     for mode in modes:
         copy = mode == "copy"
         trials: list[Trial] = []
-        idle = run_trial(link, None, args.safety_mb, copy=copy, timeout=args.timeout)
-        need = smallest_bound(link, None, copy=copy, low=int(idle.ready.get("VmData", 0)),
-                              high=int(data_seen(idle, "open") or 256) + 16,
-                              resolution=args.resolution, safety=args.safety_mb,
-                              timeout=args.timeout, trials=trials)
-        out["baseline"][mode] = {"unbounded": asdict(idle), "need_mb": need,
-                                 "trials": [asdict(t) for t in trials]}
-        log(f"{scale} {mode}: idle worker: VmData {idle.ready.get('VmData')} MB, RSS "
-            f"{idle.ready.get('VmRSS')} MB (copied in {idle.copy_seconds} s); smallest "
-            f"bound {need} MB")
+        if earlier and mode in earlier.get("baseline", {}):
+            out["baseline"][mode] = earlier["baseline"][mode]
+            need = out["baseline"][mode]["need_mb"]
+        else:
+            idle = run_trial(link, None, args.safety_mb, copy=copy, timeout=args.timeout)
+            need = smallest_bound(link, None, copy=copy, low=int(idle.ready.get("VmData", 0)),
+                                  high=int(data_seen(idle, "open") or 256) + 16,
+                                  resolution=args.resolution, safety=args.safety_mb,
+                                  timeout=args.timeout, trials=trials)
+            out["baseline"][mode] = {"unbounded": asdict(idle), "need_mb": need,
+                                     "trials": [asdict(t) for t in trials]}
+            log(f"{scale} {mode}: idle worker: VmData {idle.ready.get('VmData')} MB, RSS "
+                f"{idle.ready.get('VmRSS')} MB (copied in {idle.copy_seconds} s); smallest "
+                f"bound {need} MB")
         for q in queries:
             trials = []
             free = run_trial(link, q, args.safety_mb, copy=copy, timeout=args.timeout)
@@ -627,7 +669,13 @@ def main(argv: list[str] | None = None) -> int:
     results["meta"]["commands"].append(command)
     scales = [s for s in args.scales.split(",") if s]
     for scale in scales:
-        results["scales"][scale] = measure_scale(args, scale)
+        earlier = results["scales"].get(scale) if args.add else None
+        measured = measure_scale(args, scale, earlier)
+        if earlier:  # the rows measured now replace theirs, the rest stay
+            fresh = {(r["query"], r["mode"]) for r in measured["queries"]}
+            measured["queries"] = [r for r in earlier["queries"]
+                                   if (r["query"], r["mode"]) not in fresh] + measured["queries"]
+        results["scales"][scale] = measured
     largest = args.at
     if args.runaway_mb:
         results["runaway"].append({"scale": largest, **runaway(args, largest, args.runaway_mb)})
