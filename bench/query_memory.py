@@ -6,7 +6,7 @@ see :func:`crinkkg.backends.embedded.worker.limit_memory`). This harness measure
 that bound constrains, so that its default rests on figures::
 
     .venv/bin/python -m bench.query_memory                  # 5k, 50k, 500k (~30-60 min)
-    .venv/bin/python -m bench.query_memory --scales 5k --quick   # a smoke run (~1 min)
+    .venv/bin/python -m bench.query_memory --scales 5k --modes copy   # a smoke run (~1 min)
 
 For each scale it generates the synthetic dataset and builds it as ``python -m bench`` does
 (``bench/synthetic.py``, seed 1; a current store in ``--work`` is reused), then, for each
@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -197,9 +198,12 @@ def run_trial(link: Path, query: Query | None, limit_mb: int, *, copy: bool,
     sampler.start()
     trial = Trial(limit_mb, False, "")
     try:
-        try:
-            hello = wire.recv(parent, timeout)
-        except (EOFError, OSError, wire.Timeout):
+        try:  # copying a large store on a busy machine takes minutes
+            hello = wire.recv(parent, max(timeout, 600))
+        except wire.Timeout:
+            trial.outcome = "timed out while opening the store"
+            return trial
+        except (EOFError, OSError):
             trial.outcome = _ended(process) + " while opening the store"
             return trial
         _, pid, trial.in_memory, trial.copy_seconds = hello
@@ -283,6 +287,8 @@ def smallest_bound(link: Path, query: Query | None, *, copy: bool, low: int, hig
     def answers(limit: int) -> bool:
         trial = run_trial(link, query, limit, copy=copy, timeout=timeout)
         trials.append(trial)
+        if trial.outcome.startswith("timed out"):  # slow, not short of memory: no verdict
+            raise TimeoutError(trial.outcome)
         return trial.answered
 
     high = max(resolution, -(-high // resolution) * resolution)
@@ -482,7 +488,7 @@ def measure_scale(args: argparse.Namespace, scale: str, earlier: dict | None = N
                  "build": {k: built.get(k) for k in ("asserted_triples", "inferred_triples",
                                                      "wall_s", "peak_rss_mb")},
                  "quads": quads, "baseline": {}, "queries": []}
-    modes = ["copy", "disk"] if not args.quick else ["copy"]
+    modes = args.modes.split(",")
     # the server's workers copy the store when copy_budget allows it: say when they do
     from crinkkg.backends.embedded.worker import copy_budget
     from crinkkg.settings import Settings
@@ -514,12 +520,17 @@ def measure_scale(args: argparse.Namespace, scale: str, earlier: dict | None = N
                          "requests": len(q.texts), "unbounded": asdict(free)}
             if free.answered and need is not None:
                 # a worker that cannot open and copy the store answers nothing: the idle
-                # worker's need is the least any query needs, and a step below it fails
-                row["need_mb"] = smallest_bound(
-                    link, q, copy=copy, low=need - args.resolution, low_fails=True,
-                    high=max(need, int(data_seen(free) or 0) + 16),
-                    resolution=args.resolution, safety=args.safety_mb, timeout=args.timeout,
-                    trials=trials)
+                # worker's need is the least any query needs, and a step below it fails;
+                # a bounded worker may be slower (a machine shared with others): time
+                try:
+                    row["need_mb"] = smallest_bound(
+                        link, q, copy=copy, low=need - args.resolution, low_fails=True,
+                        high=max(need, int(data_seen(free) or 0) + 16),
+                        resolution=args.resolution, safety=args.safety_mb,
+                        timeout=max(args.timeout, 4 * (free.seconds or 0) + 30),
+                        trials=trials)
+                except TimeoutError as exc:
+                    row["need_mb"], row["undecided"] = None, str(exc)
                 row["trials"] = [asdict(t) for t in trials]
             out["queries"].append(row)
             log(f"{scale} {mode} {q.name:32} {free.outcome:10} {free.seconds} s "
@@ -616,6 +627,12 @@ def markdown(results: dict) -> str:
         for p in s["after_queries"]:
             lines.append(f"| {p['role']} | {p.get('VmRSS')} MB | {p.get('VmHWM')} MB | "
                          f"{p.get('VmData')} MB |")
+        statuses: dict[int, list[str]] = {}
+        for a in s["answers"]:
+            statuses.setdefault(a["status"], []).append(a["query"])
+        lines += ["", "Answers over HTTP: " + ", ".join(
+            f"{status}: {len(names)}" + ("" if status == 200 else f" ({', '.join(names)})")
+            for status, names in sorted(statuses.items())) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -644,8 +661,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--add", action="store_true",
                     help="add to today's results (bench/results/query-memory-<date>.json) "
                          "instead of replacing them")
-    ap.add_argument("--quick", action="store_true",
-                    help="only with the memory copy (not also from the database alone)")
+    ap.add_argument("--modes", default="copy,disk",
+                    help="copy (the store copied into memory, as workers do below "
+                         "--memory-quads), disk (the database alone), or both")
     return ap.parse_args(argv)
 
 
@@ -658,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work = args.work.absolute()
     date = datetime.now(UTC).strftime("%Y-%m-%d")
     stem = args.out / f"query-memory-{date}"
-    command = "python -m bench.query_memory " + " ".join(
+    command = "python -m bench.query_memory " + shlex.join(
         argv if argv is not None else sys.argv[1:])
     results: dict = {"meta": {
         "date": date, "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -672,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         earlier = results["scales"].get(scale) if args.add else None
         measured = measure_scale(args, scale, earlier)
         if earlier:  # the rows measured now replace theirs, the rest stay
+            measured["baseline"] = {**earlier["baseline"], **measured["baseline"]}
             fresh = {(r["query"], r["mode"]) for r in measured["queries"]}
             measured["queries"] = [r for r in earlier["queries"]
                                    if (r["query"], r["mode"]) not in fresh] + measured["queries"]
