@@ -5,13 +5,16 @@ private writable maps; file maps of the database and reserved address space do n
 see :func:`crinkkg.backends.embedded.worker.limit_memory`). This harness measures what
 that bound constrains, so that its default rests on figures::
 
-    .venv/bin/python -m bench.query_memory                  # 5k, 50k, 500k (~30-60 min)
+    .venv/bin/python -m bench.query_memory                  # 5k, 50k, 500k (about an hour)
     .venv/bin/python -m bench.query_memory --scales 5k --modes copy   # a smoke run (~1 min)
+    .venv/bin/python -m bench.query_memory --add --scales '' --runaway-mb 1536 --serve 1536
 
 For each scale it generates the synthetic dataset and builds it as ``python -m bench`` does
 (``bench/synthetic.py``, seed 1; a current store in ``--work`` is reused), then, for each
-bundled query (``src/crinkkg/queries/*.rq``) and each query of the benchmark's mix
-(``bench/queries.py``), runs it in fresh child processes that do what a query worker does
+bundled query (``src/crinkkg/queries/*.rq``), each query of the benchmark's mix
+(``bench/queries.py``) and a few queries at the server's limits (:func:`at_the_limits`),
+with the memory copy and from the database alone (``--modes``), runs it in fresh child
+processes that do what a query worker does
 (:func:`~crinkkg.backends.embedded.worker.limit_memory`, then
 :class:`~crinkkg.store.current.CurrentStore` with its memory copy, then the worker's own job
 loop answering the job the server sends, over a socket pair):
@@ -23,10 +26,11 @@ loop answering the job the server sends, over a socket pair):
   still opens the store, makes its copy and answers: the figure the default must cover.
 
 The baseline is an idle worker: the store opened, and copied into memory (the smallest bound
-under which that succeeds, its RSS and data memory). With ``--serve`` it also starts
-``crinkkg serve`` at the largest scale with ``--worker-memory-mb`` given and reads every
-process of the server (HTTP processes, query workers) after the queries were sent over
-HTTP: what the server's total is made of besides the bounded workers.
+under which that succeeds, its RSS and data memory). ``--runaway-mb`` runs the cross-product
+``ORDER BY`` under a bound; ``--serve`` starts ``crinkkg serve`` (at ``--at``) with that
+``--worker-memory-mb``, sends every query over HTTP and reads every process of the server
+(HTTP processes, query workers): what the server's total is made of besides the bounded
+workers. ``--add`` adds what a run measures to the day's results.
 
 Writes ``bench/results/query-memory-<date>.json`` (every trial) and ``.md`` (the tables).
 """
@@ -89,7 +93,7 @@ def child_main(fd: int, link: str, copy_quads: int, limit_mb: int) -> None:
     def handle(job: tuple) -> tuple:
         return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
 
-    _serve_jobs(conn, handle, limit_mb)
+    _serve_jobs(conn, handle, limit_mb)  # the worker's own loop: what is measured is it
 
 
 # -- the measuring side ---------------------------------------------------------------
