@@ -163,6 +163,6 @@ def test_a_worker_killed_mid_query_is_a_503_with_retry_after(server) -> None:
 def test_memory_limit_default_and_settings(tmp_path) -> None:
     from crinkkg.settings import Settings
 
-    assert Settings().worker_memory_mb == 4096 and Settings().max_nesting == 64
+    assert Settings().worker_memory_mb == 1536 and Settings().max_nesting == 64
     s = Settings.from_env({"CRINKKG_WORKER_MEMORY_MB": "512", "CRINKKG_MAX_NESTING": "10"})
     assert (s.worker_memory_mb, s.max_nesting) == (512, 10)

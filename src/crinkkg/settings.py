@@ -307,8 +307,10 @@ class Settings:
               "UNIONs overflowed a worker's stack)", "serve", flag="--max-operators",
         checks=(_at_least(1),))
     worker_memory_mb: int = _setting(
-        4096, "The memory (heap) of each query worker, in MB; a query that needs more is "
-              "stopped and reported; 0: unbounded", "serve",
+        1536, "The data memory (heap and private maps, RLIMIT_DATA) of each query worker, "
+              "and of a command's query, in MB; a query that needs more is stopped and "
+              "reported; 0: unbounded (the figures behind the default: "
+              "docs/updates-and-safety.md)", "serve",
         flag="--worker-memory-mb",
         checks=(Check("0 or at least 256", _worker_memory,
                       "give at least 256 (MB), or 0 for no limit"),))

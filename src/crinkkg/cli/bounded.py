@@ -8,6 +8,11 @@ the limit, and the parent waits. Past the limit Rust aborts the child (it cannot
 the parent then says why, in words (the store damaged, or the memory the command needed),
 with the exit status of a store error (5) or of any other error (1), instead of Rust's
 "memory allocation of N bytes failed" and a core dump.
+
+The build a command starts first (the store is stale) is not a query and is not bounded
+so, as ``crinkkg build`` and ``crinkkg serve``'s build are not: it needs several times what
+a query worker does (docs/updates-and-safety.md). :func:`build_apart` runs it in a child of
+its own before the bounded child is forked.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -78,6 +84,39 @@ def bound_memory(memory_mb: int, store: Path) -> None:
                            hint="simplify the query; if it happens again, please report it")
     click.echo(f"error: {error}", err=True)
     sys.exit(error.exit_code)
+
+
+def build_apart(memory_mb: int, build: Callable[[], object]) -> None:
+    """Run ``build`` outside the memory bound (``memory_mb``, 0: none) of what follows.
+
+    With a bound, in a child process of its own that this process waits for: the build
+    opens the store for writing, and RocksDB's threads do not survive a fork, so this
+    process opens no database before :func:`bound_memory` forks the bounded child. An
+    error in the build ends the child as it would have ended this process (the command's
+    own message and exit status), and this process exits with the same status."""
+    if os.environ.get(_CHILD) == str(os.getpid()) or memory_mb <= 0 \
+            or not hasattr(os, "fork"):
+        build()
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # an error goes up the command's own handling, which exits this child
+        build()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # the rest of the command is the parent's
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the child
+    _, status = os.waitpid(pid, 0)
+    signal.signal(signal.SIGINT, previous)
+    code = os.waitstatus_to_exitcode(status)
+    if code > 0:
+        sys.exit(code)
+    if code < 0:
+        error = CrinkError(f"the build was stopped ({signal.Signals(-code).name})",
+                           hint="run `crinkkg build` to see why")
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
 
 
 def _relay(fd: int) -> bool:

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from crinkkg import __version__
 from crinkkg.backends.contract import ALL_ROWS, Backend
 from crinkkg.backends.embedded.direct import DirectBackend
-from crinkkg.cli.bounded import bound_memory, explained
+from crinkkg.cli.bounded import bound_memory, build_apart, explained
 from crinkkg.cli.options import given_settings, setting_options
 from crinkkg.errors import CrinkError
 from crinkkg.formats import formats_for
@@ -200,11 +200,10 @@ def _backend(settings: Settings, no_build: bool = False) -> Backend:
 
 def _local_backend(settings: Settings, no_build: bool = False) -> DirectBackend:
     """The local store, built first unless ``no_build``, read in this process."""
-    # what follows runs in a child under the workers' memory bound; forked before a build
-    # (RocksDB's threads do not survive a fork)
+    if not no_build:  # not under the bound of a query: a build needs more (bounded.py)
+        build_apart(settings.worker_memory_mb, lambda: _build_or_stale(settings))
+    # what follows runs in a child under the workers' memory bound
     bound_memory(settings.worker_memory_mb, settings.store)
-    if not no_build:
-        _build_or_stale(settings)
     backend = DirectBackend(settings, max_rows=ALL_ROWS)
     backend.start()
     return backend
@@ -358,11 +357,11 @@ def publish(ctx: click.Context, batch: int, quiet: bool, as_json: bool, no_build
     if not settings.backend:
         raise click.UsageError("publish needs a remote store: crinkkg --backend URL "
                                "[--backend-graph-store URL] publish")
-    bound_memory(settings.worker_memory_mb, settings.store)  # before the build opens one
     if not no_build:  # a build that fails stops the publish: no stale store is sent
         from crinkkg.build.pipeline import build as run_build
 
-        run_build(settings)
+        build_apart(settings.worker_memory_mb, lambda: run_build(settings))
+    bound_memory(settings.worker_memory_mb, settings.store)
     local = _local_backend(settings, no_build=True)
     layout = StoreLayout(settings.store)
     version = version_of(layout.build_record(), str(layout.current()))
