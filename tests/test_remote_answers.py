@@ -49,11 +49,6 @@ class TransitiveMemoryExceeded(Exception):
     memory"."""
 
 
-class DescribeAddsInboundTriples(Exception):
-    """The store's DESCRIBE has the embedded one's triples and, besides, only triples whose
-    object is the described resource."""
-
-
 #: (store, query): the measured cause, checked by the exception the test raises for it
 KNOWN = {
     ("virtuoso", "path"): pytest.mark.xfail(
@@ -63,13 +58,6 @@ KNOWN = {
                "(suppliesArmsTo: 576 links among 200 states, 120 of them on a cycle); "
                "`<s> suppliesArmsTo+ ?x` alone fails the same way, its OPTION (TRANSITIVE, "
                "t_distinct) form answers in 0.02 s"),
-    ("virtuoso", "describe"): pytest.mark.xfail(
-        raises=DescribeAddsInboundTriples, strict=True,
-        reason="Virtuoso's DESCRIBE also gives the triples whose object is the resource "
-               "(47 + 88 at 50k), the embedded engine only those of the resource as "
-               "subject; crinkkg passes DESCRIBE to the store as it is (Virtuoso's "
-               "`define sql:describe-mode \"CBD\"` gives the 47, but crinkkg refuses "
-               "`define` as a syntax error)"),
 }
 
 
@@ -153,7 +141,4 @@ def test_benchmark_query_gives_the_embedded_answer(
         # SPARQL leaves their order undefined, so either tied row is a right answer; the
         # store's rows are rows of the embedded answer without the LIMIT
         return
-    if query.form == "DESCRIBE" and result["missing"] == 0 \
-            and result.get("extra_with_resource") == {"object": result["extra"]}:
-        raise DescribeAddsInboundTriples(str(result))
     pytest.fail(f"{name} differs from the embedded answer: {result}")

@@ -6,7 +6,7 @@ Virtuoso or Oxigraph server behind the same contract as the embedded one
 
 What the store holds is what ``crinkkg publish`` put there: every asserted graph, the
 inferred graph, the support graph (what each derived shortcut rests on), the hidden merge
-graph when two files share a triple, and a manifest graph
+graph of the asserted ones, and a manifest graph
 (:data:`MANIFEST_GRAPH`) naming them and the published version. Every query is sent with
 its dataset spelt out (``default-graph-uri``/``named-graph-uri``) from the manifest, so a
 store's own idea of its default graph (Virtuoso's includes its system graphs) never leaks
@@ -15,7 +15,9 @@ into an answer, and the views (all, asserted, inferred) mean what they mean loca
 Answers are fetched in one canonical format (SPARQL JSON results, N-Triples) and written
 for the client by the same code the embedded workers use, so caps, formats and errors are
 the same; the few rewritings a store needs to answer as the embedded engine does, both ways,
-are in :mod:`crinkkg.backends.dialects`. What differs, and what replaces it:
+are in :mod:`crinkkg.backends.dialects`; a DESCRIBE is not sent as such, since stores
+describe a resource each in their own way: the embedded engine's description is asked for
+in steps (:mod:`crinkkg.backends.remote_describe`). What differs, and what replaces it:
 
 - a remote query cannot be stopped for certain: on ``--timeout`` the client stops waiting
   and answers 503 "timeout", while the store may still run the query until its own limit
@@ -61,6 +63,7 @@ from crinkkg.backends.manifest import (
     read_mark,
     switch,
 )
+from crinkkg.backends.remote_describe import describe, describe_parts
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
 from crinkkg.backends.sparql_client import Response, SparqlClient
@@ -266,8 +269,13 @@ class RemoteBackend(QueryHelpers):
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         named: list[str] = []
 
+        described = describe_parts(text) if form == "DESCRIBE" else None
+
         def run(manifest: Manifest) -> Response:
             default, named[:] = dataset(manifest)
+            if described is not None:  # asked in steps: stores differ on DESCRIBE
+                return describe(self.client, described, default_graphs=default,
+                                named_graphs=named, max_triples=rows)
             return self.client.query(text, accept=wanted, default_graphs=default or None,
                                      named_graphs=named or None)
 
