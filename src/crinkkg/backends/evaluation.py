@@ -24,6 +24,7 @@ from crinkkg.formats import (
     formats_for,
     negotiate,
 )
+from crinkkg.functions import check_functions
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.sparqltext import has_keyword, with_limit
 from crinkkg.store.oxigraph import OxigraphStore
@@ -219,6 +220,7 @@ def run_query(store: OxigraphStore, job: tuple) -> tuple:
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)
+    check_functions(sparql, PREFIXES)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 

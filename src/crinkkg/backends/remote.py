@@ -71,6 +71,7 @@ from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
 from crinkkg.formats import Override, check_format
+from crinkkg.functions import check_functions
 from crinkkg.problems import Problem, syntax_problem, write_refused
 from crinkkg.reasoning.in_store import InStoreResult, reason_in_store
 from crinkkg.reasoning.support import support_graph
@@ -236,6 +237,7 @@ class RemoteBackend(QueryHelpers):
     def _parse(self, sparql: str, base_iri: str | None) -> None:
         """Refuse what the embedded engine refuses, with its messages (the store's own
         syntax errors are worded in its own way)."""
+        check_functions(sparql, PREFIXES)
         if has_keyword(sparql, "SERVICE"):
             return  # parsing here could call the service: the store reports the syntax
         try:
