@@ -258,6 +258,51 @@ def test_yasgui_example_in_one_click(page, server):
     page.wait_for_url(server.url + "/id/**")
 
 
+def test_yasgui_keeps_its_tabs_and_links_to_a_query(page, server, browser):
+    """Tabs and their queries survive a reload; a page opened with a query shows it in a tab
+    of its own with its view; "Link to this query" opens the query and view anywhere."""
+    page.goto(server.url + "/sparql")
+    page.locator(".yasqe .CodeMirror").wait_for()
+    mine = "SELECT ?s WHERE { ?s a crink:State } ORDER BY ?s"
+    page.locator(".yasqe .CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(mine)
+    page.reload()  # with the editor still focused: what was typed is kept all the same
+    page.locator(".yasqe .CodeMirror").wait_for()
+    visible = "() => [...document.querySelectorAll('.CodeMirror')]" \
+              ".filter(e => e.offsetParent !== null)[0].CodeMirror.getValue()"
+    assert page.evaluate(visible) == mine
+    # a shared link: its query in a new tab, beside the one kept, with its view
+    shared = "ASK { id:iran crink:supplies id:russia }"
+    page.goto(server.url + "/sparql?" + requests.compat.urlencode(
+        {"query": shared, "view": "inferred"}))
+    page.wait_for_function("() => document.querySelectorAll('.tabsList .tab').length === 2")
+    page.locator(".yasqe .CodeMirror:visible").wait_for()
+    assert page.evaluate(visible) == shared
+    assert page.locator("#yasgui-view").input_value() == "inferred"
+    link = page.locator("#yasgui-link")
+    href = link.get_attribute("href")
+    assert "view=inferred" in href and requests.compat.quote_plus("crink:supplies") in href
+    # the first tab keeps its own view
+    page.locator(".tabsList .tab").first.locator("a").click()
+    page.wait_for_function(f"() => ({visible})() === {mine!r}")
+    assert page.locator("#yasgui-view").input_value() == "all"
+    assert "view=" not in page.locator("#yasgui-link").get_attribute("href")
+    assert axe(page) == []
+    # the link opens the query and its view in a browser that kept nothing
+    context, other = _watched_page(browser, server)
+    try:
+        other.goto(href)
+        other.locator(".yasqe .CodeMirror").wait_for()
+        assert other.evaluate(visible) == shared
+        assert other.locator("#yasgui-view").input_value() == "inferred"
+        assert other.locator(".tabsList .tab").count() == 1
+        assert not other.errors and not other.elsewhere
+    finally:
+        context.close()
+
+
 def test_query_error_is_shown(page, server):
     page.goto(server.url + "/sparql")
     editor = page.locator(".yasqe .CodeMirror")

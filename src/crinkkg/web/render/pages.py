@@ -266,12 +266,14 @@ def graph_page(iri: str) -> Response:
 # -- the query page --------------------------------------------------------------------------------
 
 
-def editor_config(query: str | None, view: str) -> dict:
+def editor_config(query: str | None, view: str, default: str) -> dict:
     """What the YASGUI editor needs, embedded in the page as JSON (no inline script):
-    endpoint, prefixes, our terms, the examples, the query to start with."""
+    endpoint, prefixes, our terms, the examples, the query the address gives (opened in a
+    tab of its own, beside the tabs the browser kept) and the one a new tab starts with."""
     return {"endpoint": request.script_root + "/sparql", "view": view,
             "base": base_iri(), "root": request.script_root,
-            "query": query, "prefixes": PREFIXES, "terms": ontology_terms(),
+            "query": query, "defaultQuery": default, "prefixes": PREFIXES,
+            "terms": ontology_terms(),
             "examples": {e.name: e.sparql for e in examples()},
             "downloads": {"results": [list(d) for d in RESULT_DOWNLOADS],
                           "graph": [list(d) for d in GRAPH_DOWNLOADS]}}
@@ -304,6 +306,6 @@ def render_query_page(query: str | None = None) -> Response:
         outcome=outcome, downloads=downloads, examples=examples(), view=view,
         query_url=query_url, error_line=error_line, lines=lines,
         prefixes=sorted(PREFIXES.items()),
-        editor=editor_config(query if query is not None else default, view),
+        editor=editor_config(query, view, default),
         max_rows=MAX_RESULT_ROWS)
     return html(page, status)

@@ -121,12 +121,14 @@
       requestConfig: { endpoint: endpoint, method: "POST", args: args,
                        acceptHeaderGraph: "text/turtle" },
       copyEndpointOnNewTab: true,
-      persistenceId: null,
+      // tabs, their queries and their views are kept in this browser (localStorage), so a
+      // reload or the next visit finds them; results are not kept (they can be large)
+      persistenceId: "crinkkg-editor",
       populateFromUrl: false,
       autofocus: false,
       endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
       yasqe: {
-        value: cfg.query || "",
+        value: cfg.defaultQuery || "",
         // prefix.cc is not asked either: the prefixes completer uses its bundled list
         autocompleters: ["variables", "prefixes", "crink-class", "crink-property"],
         editorHeight: "20rem",
@@ -165,6 +167,11 @@
     Array.prototype.forEach.call(host.querySelectorAll(".CodeMirror-scroll"), function (s) {
       s.setAttribute("tabindex", "0");
     });
+    // a tab list may hold only tabs: the "+" that opens a new one is said to be one
+    Array.prototype.forEach.call(host.querySelectorAll(".tabsList button.addTab"), function (b) {
+      b.setAttribute("role", "tab");
+      b.setAttribute("aria-selected", "false");
+    });
   }
   label();
 
@@ -188,11 +195,25 @@
     yasqe.setCursor(cursor);
     if (yasqe.checkSyntax) { yasqe.checkSyntax(); }
   }
+  // A page opened with a query (a shared link, an example) shows it in a tab of its own,
+  // beside the tabs kept from before, with the view the link names.
+  function viewArgs(view) { return view && view !== "all" ? [{ name: "view", value: view }] : []; }
+  // (On a first visit the one tab, still holding the starting query, takes it instead.)
+  if (cfg.query && tab().getQuery() !== cfg.query) {
+    var kept = yasgui.persistentConfig ? yasgui.persistentConfig.getTabs().length : 1;
+    if (kept <= 1 && tab().getQuery() === (cfg.defaultQuery || "")) {
+      tab().setQuery(cfg.query);
+      tab().setRequestConfig({ args: viewArgs(cfg.view) });
+    } else {
+      yasgui.addTab(true, { yasqe: { value: cfg.query },
+                            requestConfig: { endpoint: endpoint, args: viewArgs(cfg.view) } },
+                    { avoidDuplicateTabs: true });
+    }
+  }
   predeclare();
   yasgui.on("tabChange", predeclare);
   yasgui.on("tabChange", label);
   yasgui.on("tabSelect", function () { window.setTimeout(label, 0); });
-  if (cfg.query) { tab().setQuery(cfg.query); }
 
   // Downloads in every format the endpoint writes, for the query as it stands.
   var downloads = document.getElementById("yasgui-downloads");
@@ -216,12 +237,55 @@
     downloads.hidden = false;
   }
 
-  // asserted, inferred or both (a crinkkg extension of the protocol: view=)
+  // YASGUI keeps a tab's query when its editor loses focus: leaving the page counts as that
+  window.addEventListener("pagehide", function () {
+    var yasqe = tab().getYasqe();
+    if (yasqe && yasqe.hasFocus()) { yasqe.getInputField().blur(); }
+  });
+
+  // asserted, inferred or both (a crinkkg extension of the protocol: view=), kept per tab
   var viewSelect = document.getElementById("yasgui-view");
+  function tabView() {
+    var args = (tab().getRequestConfig() || {}).args || [];
+    var found = args.filter(function (a) { return a.name === "view"; })[0];
+    return found ? found.value : "all";
+  }
   if (viewSelect) {
     viewSelect.addEventListener("change", function () {
       cfg.view = viewSelect.value;
-      tab().setRequestConfig({ args: cfg.view !== "all" ? [{ name: "view", value: cfg.view }] : [] });
+      tab().setRequestConfig({ args: viewArgs(cfg.view) });
+      showLink();
+    });
+  }
+
+  // "Link to this query": the address that opens this page with the tab's query and view
+  var link = document.getElementById("yasgui-link");
+  function queryLink() {
+    var params = new URLSearchParams({ query: tab().getQuery() });
+    if (tabView() !== "all") { params.set("view", tabView()); }
+    return new URL(cfg.endpoint + "?" + params.toString(), window.location.href).href;
+  }
+  function showLink() {
+    if (!link) { return; }
+    link.href = queryLink();
+    link.hidden = false;
+  }
+  function selectTab() {
+    cfg.view = tabView();
+    if (viewSelect) { viewSelect.value = cfg.view; }
+    showLink();
+  }
+  selectTab();
+  yasgui.on("tabSelect", function () { window.setTimeout(selectTab, 0); });
+  yasgui.on("tabChange", function () { window.setTimeout(showLink, 0); });
+  if (link) {
+    link.addEventListener("click", function (event) {
+      if (!navigator.clipboard || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      event.preventDefault();
+      var status = document.getElementById("yasgui-link-status");
+      navigator.clipboard.writeText(link.href).then(function () {
+        if (status) { status.textContent = "Link copied."; }
+      }, function () { window.location.href = link.href; });
     });
   }
 
