@@ -197,6 +197,9 @@ def entity_page(desc: Description) -> Response:
     incoming = _facts(desc, desc.incoming, incoming=True)
     facts, incoming, filtered_out = with_support(desc, facts, incoming, shown)
     resting = resting_on(desc.iri) if desc.values(PROV_DERIVED) else []
+    path = local_path(desc.iri) or ""
+    claim_at = request.script_root + "/id/"
+    cite = "/np/" + path[len(claim_at):] if found and path.startswith(claim_at) else None
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
         alt_labels=[v.value for v in desc.values(SKOS_NS + "altLabel")],
@@ -212,7 +215,8 @@ def entity_page(desc: Description) -> Response:
         incoming=[f for f in incoming if not f.inferred or f.computed],
         inferred_incoming=[f for f in incoming if f.inferred and not f.computed],
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
-        total_neighbours=total, formats=RDF_FORMATS, path=local_path(desc.iri) or "",
+        total_neighbours=total, formats=RDF_FORMATS, path=path,
+        cite=request.script_root + cite if cite else None,
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
                            if s.inferred and not s.computed
                            and s.predicate.value not in HEADER_PROPERTIES),

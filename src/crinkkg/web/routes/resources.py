@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
@@ -37,8 +38,11 @@ from crinkkg.web.render.rdfio import (
     FORMATS,
     HTML,
     JSONLD,
+    LD_PREFIXES,
+    NQUADS,
     RDF_FORMATS,
     RDFXML,
+    TRIG,
     TURTLE,
     LDFormat,
     by_name,
@@ -50,6 +54,7 @@ from crinkkg.web.render.rdfio import (
 )
 from crinkkg.web.services.describe import Description, describe, safe_iri, search
 from crinkkg.web.services.graphs import graph_has_triples, graph_quads
+from crinkkg.web.services.nanopub import DIGEST, claim_nanopub
 from crinkkg.web.services.ontology_doc import find_ontology_graph, version_iri_of
 
 bp = Blueprint("linked_data", __name__)
@@ -253,6 +258,41 @@ def graph(name: str) -> Response:
                                   note=f"The named graph <{iri}>"), 200,
                             content_type=fmt.content_type)
     return document_headers(response, path, fmt, negotiated)
+
+
+# -- a claim's evidence, citable ---------------------------------------------------------------
+
+NANOPUB_FORMATS = (TRIG, NQUADS)
+
+
+@bp.route("/np/<path:name>")
+def nanopub(name: str) -> Response:
+    """A claim's evidence as a nanopublication (TriG or N-Quads): ``/np/{claim}`` is the
+    current one, ``/np/{claim}.{digest}`` (its IRI) is found while the evidence is the
+    same; other evidence has another digest, and its IRI a 404 that names the current one."""
+    stem, suffix = split_suffix(name)
+    fmt, negotiated = choose(suffix, no_accept=TRIG, formats=NANOPUB_FORMATS)
+    claim, dot, digest = stem.rpartition(".")
+    if not dot or not _is_digest(digest):
+        claim, digest = stem, ""
+    iri = iri_for("id/" + claim)
+    found = claim_nanopub(iri) if safe_iri(iri) else None
+    if found is None:
+        return not_found(fmt, iri, f"<{iri}> is not a claim of this graph: a nanopublication "
+                                   "cites a claim, a node with the passage that states it "
+                                   "(crink:statedIn)")
+    path = local_path(found.iri) or request.path
+    if digest and not found.iri.endswith("." + digest):
+        return not_found(fmt, iri_for("np/" + stem),
+                         f"the evidence of <{iri}> has changed since this nanopublication: "
+                         f"the current one is <{found.iri}>")
+    body = ox.serialize(found.quads, format=fmt.oxigraph, prefixes=LD_PREFIXES)
+    response = Response(body, 200, content_type=fmt.content_type)
+    return document_headers(response, path, fmt, negotiated, NANOPUB_FORMATS)
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == DIGEST and all(c in "0123456789abcdef" for c in text)
 
 
 # -- the dataset (the base IRI itself) ----------------------------------------------------------
