@@ -386,7 +386,8 @@ def test_ontology_term_anchor(page, server):
     shot(page, "ontology-term", full_page=False)
 
 
-@pytest.mark.parametrize("path", ["/graph/data/russia-iran", "/graph/inferred", "/id/atlantis"])
+@pytest.mark.parametrize("path", ["/graph/data/russia-iran", "/graph/inferred", "/id/atlantis",
+                                  "/compare/iran/russia", "/compare/matter-su-35-for-iran"])
 def test_other_pages_pass_axe(page, server, path):
     page.goto(server.url + path)
     assert axe(page) == []

@@ -41,6 +41,7 @@ from crinkkg.web.services.claims import (
     resting_rows,
     with_support,
 )
+from crinkkg.web.services.compare import Comparison, states_compared_with
 from crinkkg.web.services.describe import (
     PROV_DERIVED,
     RDFS_LABEL,
@@ -199,6 +200,13 @@ def entity_page(desc: Description) -> Response:
     resting = resting_on(desc.iri) if desc.values(PROV_DERIVED) else []
     path = local_path(desc.iri) or ""
     claim_at = request.script_root + "/id/"
+    kinds = {s.object.value for s in desc.types() if isinstance(s.object, ox.NamedNode)}
+    name = path[len(claim_at):] if path.startswith(claim_at) else None
+    compare_with = [(v, f"{request.script_root}/compare/{name}/{v.iri.rsplit('/', 1)[-1]}")
+                    for v in states_compared_with(desc.iri)] \
+        if name and PREFIXES["crink"] + "State" in kinds else []
+    compare_accounts = f"{request.script_root}/compare/{name}" \
+        if name and PREFIXES["crink"] + "Matter" in kinds else None
     cite = "/np/" + path[len(claim_at):] if found and path.startswith(claim_at) else None
     page = render_template(
         "entity.html", desc=desc, label=desc.label(), types=types,
@@ -217,10 +225,21 @@ def entity_page(desc: Description) -> Response:
         diagram=neighbourhood_svg(desc.label(), neighbours), shown=len(neighbours),
         total_neighbours=total, formats=RDF_FORMATS, path=path,
         cite=request.script_root + cite if cite else None,
+        compare_with=compare_with, compare_accounts=compare_accounts,
         inferred_count=sum(1 for s in desc.outgoing + desc.incoming
                            if s.inferred and not s.computed
                            and s.predicate.value not in HEADER_PROPERTIES),
         only=shown, filtered_out=filtered_out, resting=resting_rows(resting))
+    return html(page)
+
+
+def compare_page(comparison: Comparison, pair: bool) -> Response:
+    """Sources side by side: a pair's claims, or a matter's accounts (services/compare)."""
+    subjects = comparison.subjects
+    title = (f"What the sources say of {subjects[0].text} and {subjects[1].text}" if pair
+             else f"What the sources say: {subjects[0].text}")
+    page = render_template("compare.html", c=comparison, pair=pair, title=title,
+                           links=resting_rows(comparison.links))
     return html(page)
 
 

@@ -126,6 +126,12 @@ def resting_on(claim: str) -> list[LinkSupport]:
     return sorted(found.values(), key=lambda s: (s.subject, s.property, s.object))
 
 
+def links_between(a: str, b: str) -> list[LinkSupport]:
+    """The derived links from ``a`` to ``b`` and from ``b`` to ``a`` (safe IRIs)."""
+    found = _read(f"VALUES (?s ?o) {{ (<{a}> <{b}>) (<{b}> <{a}>) }}")
+    return sorted(found.values(), key=lambda s: (s.subject, s.property, s.object))
+
+
 def all_links() -> list[LinkSupport]:
     """Every derived link of the graph."""
     return sorted(_read("").values(), key=lambda s: (s.subject, s.property, s.object))
