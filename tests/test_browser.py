@@ -244,6 +244,47 @@ def test_yasgui_chart_and_undeclared_prefix(page, server):
     shot(page, "query-chart")
 
 
+def test_yasgui_network_and_timeline_of_any_answer(page, server):
+    """A CONSTRUCT answer as a network (the overview's drawing), a SELECT of dated rows as a
+    timeline (the overview's timeline code, on the server), each complete and accessible."""
+    page.goto(server.url + "/sparql")
+    page.locator(".yasqe .CodeMirror").wait_for()
+    set_query = "q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)"
+    construct = ("CONSTRUCT { ?t crink:armsSupplier ?from ; crink:armsRecipient ?to } WHERE "
+                 "{ ?t crink:armsSupplier ?from ; crink:armsRecipient ?to }")
+    page.evaluate(set_query, construct)
+    page.locator(".yasqe .yasqe_queryButton").click()
+    page.get_by_role("button", name="Network").click()
+    figure = page.locator(".results-network")
+    figure.locator("canvas").first.wait_for()
+    triples = requests.post(server.sparql, data={"query": construct},
+                            headers={"Accept": "application/n-triples"}, timeout=30).text
+    edges = len([line for line in triples.splitlines() if line.strip()])
+    nodes = len({t for line in triples.splitlines() if line.strip()
+                 for t in (line.split(" ")[0], line.split(" ")[2])})
+    assert figure.locator("figcaption").inner_text().startswith(
+        f"{nodes} nodes and {edges} triples between resources")
+    assert axe(page) == []
+    shot(page, "query-network")
+    # dated rows: a year, a month or a day, each at its precision
+    # the graph's own times: the earliest moment at the precision the source gives
+    dated = ("SELECT ?x ?start ?precision WHERE { ?x crink:hasTime ?t . "
+             "?t crink:earliest ?start ; crink:hasPrecision ?precision } ORDER BY ?start")
+    page.evaluate(set_query, dated)
+    page.locator(".yasqe .yasqe_queryButton").click()
+    page.get_by_role("button", name="Timeline").click()
+    items = page.locator(".results-timeline svg .tl-item")
+    items.first.wait_for()
+    rows = select(server, dated)
+    shown = [b for b in rows if b["precision"]["value"].split("#precision-")[-1]
+             in ("day", "month", "year")]
+    assert items.count() == len(shown) >= 5
+    hollow = [b for b in shown if not b["precision"]["value"].endswith("-day")]
+    assert page.locator(".results-timeline svg .tl-span").count() == len(hollow) >= 1
+    assert axe(page) == []
+    shot(page, "query-timeline")
+
+
 def test_yasgui_example_in_one_click(page, server):
     page.goto(server.url + "/sparql")
     page.locator(".yasqe .CodeMirror").wait_for()

@@ -21,7 +21,17 @@ SHOTS = [  # name, path, what to do first, the part of the page to show
     ("source", "/id/source-crink-article#text-heading", None, "section.in-text"),
     ("entity", "/id/north-korea", None, "main"),
     ("ontology", "/ontology#alliedWith", None, "main"),
+    ("compare", "/compare/matter-russia-dprk-treaty-2024", None, "main"),
+    ("query-network", "/sparql", "network", "#yasgui-panel"),
+    ("query-timeline", "/sparql", "timeline", "#yasgui-panel"),
 ]
+#: the query each result view is shown with, and the view's button
+VIEWS = {
+    "network": ("CONSTRUCT { ?t crink:armsSupplier ?from ; crink:armsRecipient ?to } WHERE "
+                "{ ?t crink:armsSupplier ?from ; crink:armsRecipient ?to }", "Network"),
+    "timeline": ("SELECT ?x ?start ?precision WHERE { ?x crink:hasTime ?t . ?t crink:earliest "
+                 "?start ; crink:hasPrecision ?precision } ORDER BY ?start", "Timeline"),
+}
 
 
 def main(base: str) -> None:
@@ -37,6 +47,15 @@ def main(base: str) -> None:
                 page.locator(".yasqe .CodeMirror").wait_for()
                 page.locator("a.example").nth(2).click()
                 page.locator(".yasr table.dataTable tbody tr").first.wait_for()
+            elif action in VIEWS:
+                query, button = VIEWS[action]
+                page.locator(".yasqe .CodeMirror").wait_for()
+                page.evaluate("q => document.querySelector('.CodeMirror').CodeMirror"
+                              ".setValue(q)", query)
+                page.locator(".yasqe .yasqe_queryButton").click()
+                page.get_by_role("button", name=button).click()
+                page.locator(f".results-{action} figcaption").wait_for()
+                page.wait_for_timeout(600)  # the network's layout settles
             page.wait_for_timeout(400)
             box = page.locator(selector).first.bounding_box()
             top = box["y"] if not path.endswith(("#alliedWith", "#text-heading")) else \

@@ -480,7 +480,9 @@ def _span(date: str, x_of) -> tuple[float, float]:
     return x_of(year + (month - 1) / 12), x_of(year + month / 12)
 
 
-def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
+def timeline_svg(items: list[Dated], *, width: int = 960,
+                 title: str = "Timeline of dated events (above the axis) and of the "
+                              "publication of sources (below)") -> Markup:
     """Events above the axis, source publications below, labels stacked so that none
     overlaps another; precise dates filled, year-only dates hollow."""
     if not items:
@@ -514,15 +516,22 @@ def timeline_svg(items: list[Dated], *, width: int = 960) -> Markup:
     height = int(axis_y + 40 + below * row_height + 20)
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'class="diagram timeline" role="group" aria-labelledby="tl-title">',
-           '<title id="tl-title">Timeline of dated events (above the axis) and of the '
-           'publication of sources (below)</title>',
+           f'<title id="tl-title">{_e(title)}</title>',
            f'<line x1="{margin / 2}" y1="{axis_y}" x2="{width - margin / 2}" y2="{axis_y}" '
            f'stroke="#333" stroke-width="1.5"/>']
+    # a year's label every `step` years, so that labels never overlap (about 36 px each)
+    fits = max(1, int((width - 2 * margin) // 36))
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 10**9)
+                if (end - start) / s <= fits)
     for year in range(start, end + 1):
         x = x_of(year)
-        svg.append(f'<line x1="{x:.1f}" y1="{axis_y - 5}" x2="{x:.1f}" y2="{axis_y + 5}" '
-                   f'stroke="#333"/><text x="{x:.1f}" y="{axis_y + 20}" text-anchor="middle" '
-                   f'class="tick">{year}</text>')
+        labelled = year % step == 0
+        tick = 5 if labelled else 3
+        svg.append(f'<line x1="{x:.1f}" y1="{axis_y - tick}" x2="{x:.1f}" '
+                   f'y2="{axis_y + tick}" stroke="#333"/>')
+        if labelled:
+            svg.append(f'<text x="{x:.1f}" y="{axis_y + 20}" text-anchor="middle" '
+                       f'class="tick">{year}</text>')
     for lane, entries in placed.items():
         for item, left, row in entries:
             x = x_of(item.position)

@@ -1,5 +1,5 @@
-// crinkkg: the overview's interactive network (Cytoscape.js, vendored in
-// static/vendor/cytoscape) with filters by relation, source, modality and time that also
+// crinkkg: the overview's interactive network (drawn by network.js with Cytoscape.js,
+// vendored in static/vendor/cytoscape) with filters by relation, source, modality and time that also
 // apply to the timeline and to the lists, and for the derived links by their support (how
 // many sources state their claims as fact, how many state them at all). Without JavaScript the server-drawn SVG and the
 // lists stay as they are. No inline script: the data come from a JSON block of the page.
@@ -8,7 +8,8 @@
   var dataElement = document.getElementById("network-data");
   var panel = document.getElementById("network-interactive");
   var container = document.getElementById("cy");
-  if (!dataElement || !panel || !container || typeof window.cytoscape !== "function") { return; }
+  if (!dataElement || !panel || !container || typeof window.cytoscape !== "function" ||
+      !window.crinkkgNetwork) { return; }
   var data = JSON.parse(dataElement.textContent);
   var form = document.getElementById("network-filters");
   var count = document.getElementById("network-count");
@@ -17,39 +18,7 @@
   var staticFigure = document.getElementById("network-static");
   if (staticFigure) { staticFigure.hidden = true; }
 
-  var cy = window.cytoscape({
-    container: container,
-    elements: data.elements,
-    layout: { name: "preset", fit: true, padding: 30 },
-    minZoom: 0.3,
-    maxZoom: 3,
-    style: [
-      { selector: "node", style: {
-        "label": "data(label)", "background-color": "data(fill)", "border-color": "data(stroke)",
-        "border-width": 2, "width": 40, "height": 40, "font-size": 13, "font-weight": 600,
-        "color": "#1d2329", "text-valign": "bottom", "text-margin-y": 4,
-        "text-outline-color": "#ffffff", "text-outline-width": 3 } },
-      { selector: "node[kind = 'grouping']", style: { "shape": "round-rectangle", "width": 56 } },
-      { selector: "edge", style: {
-        "line-color": "data(colour)", "width": "data(width)", "curve-style": "bezier",
-        "control-point-step-size": 22, "target-arrow-color": "data(colour)",
-        "arrow-scale": 1.1, "opacity": 0.9 } },
-      { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle" } },
-      { selector: "edge[?dashed]", style: { "line-style": "dashed" } },
-      { selector: "edge:selected, edge.hover", style: {
-        "label": "data(title)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 220,
-        "text-background-color": "#ffffff", "text-background-opacity": 0.9,
-        "text-background-padding": 2, "z-index": 10, "width": 5 } },
-      { selector: ".filtered", style: { "display": "none" } }
-    ]
-  });
-
-  cy.on("tap", "node, edge", function (event) {
-    var target = event.target.data("href");
-    if (target) { window.location.href = target; }
-  });
-  cy.on("mouseover", "edge", function (event) { event.target.addClass("hover"); });
-  cy.on("mouseout", "edge", function (event) { event.target.removeClass("hover"); });
+  var cy = window.crinkkgNetwork.draw(container, data.elements);
 
   function checked(name) {
     return Array.prototype.filter.call(form.querySelectorAll("input[name='" + name + "']"),

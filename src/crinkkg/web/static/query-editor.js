@@ -113,6 +113,197 @@
   };
   Yasgui.Yasr.registerPlugin("chart", Chart);
 
+  // The page of an IRI of this graph on this server (none for other IRIs).
+  function pageOf(term) {
+    if (!term || term.type !== "uri" || !cfg.base || term.value.indexOf(cfg.base) !== 0) {
+      return undefined;
+    }
+    return cfg.root + "/" + term.value.slice(cfg.base.length);
+  }
+  function figureIn(yasr, className, caption) {
+    var figure = document.createElement("figure");
+    figure.className = className;
+    var text = document.createElement("figcaption");
+    text.textContent = caption;
+    yasr.resultsEl.appendChild(figure);
+    return { figure: figure, caption: text };
+  }
+
+  // A network of any answer that is a graph (CONSTRUCT, DESCRIBE: subject, predicate,
+  // object) or that binds pairs of resources (the first two columns holding IRIs or blank
+  // nodes, labelled by a third column of IRIs, e.g. a property), drawn as the overview
+  // draws its network (network.js).
+  var RESOURCE = { uri: true, bnode: true };
+  var RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label";
+  var MAX_NODES = 300, MAX_EDGES = 600;
+  function Network(yasr) {
+    this.yasr = yasr;
+    this.label = "Network";
+    this.priority = 4;
+  }
+  Network.prototype.graph = function () {
+    var results = this.yasr.results;
+    if (!results || !results.getBindings || !results.getVariables) { return null; }
+    var rows = results.getBindings() || [], vars = results.getVariables() || [];
+    var triples = vars.join(" ") === "subject predicate object";
+    var from = "subject", to = "object", via = "predicate";
+    if (!triples) {
+      var pair = vars.filter(function (v) {
+        return rows.some(function (b) { return b[v] && RESOURCE[b[v].type]; });
+      });
+      if (pair.length < 2) { return null; }
+      from = pair[0]; to = pair[1];
+      via = vars.filter(function (v) {
+        return v !== from && v !== to && rows.some(function (b) { return b[v]; }) &&
+          rows.every(function (b) { return !b[v] || b[v].type === "uri"; });
+      })[0] || null;
+    }
+    var labels = {}, nodes = {}, order = [], edges = [], left = 0;
+    rows.forEach(function (b) {
+      if (triples && b.object && b.object.type === "literal" && b.predicate.value === RDFS_LABEL) {
+        labels[b.subject.value] = labels[b.subject.value] || b.object.value;
+      }
+    });
+    function node(term) {
+      if (!nodes[term.value]) {
+        if (order.length >= MAX_NODES) { return null; }
+        order.push(term.value);
+        nodes[term.value] = { data: {
+          id: term.value, label: labels[term.value] || (term.type === "bnode" ? "(blank node)"
+            : shortName(term)), href: pageOf(term),
+          fill: term.type === "bnode" ? "#eef0f2" : "#dbe9f4",
+          stroke: term.type === "bnode" ? "#6b7780" : "#0061a0" } };
+      }
+      return nodes[term.value];
+    }
+    rows.forEach(function (b) {
+      var s = b[from], o = b[to];
+      if (!s || !o || !RESOURCE[s.type] || !RESOURCE[o.type]) { return; }
+      if (edges.length >= MAX_EDGES || !node(s) || !node(o)) { left += 1; return; }
+      edges.push({ data: { id: "e" + edges.length, source: s.value, target: o.value,
+        colour: "#5b6670", width: 2, directed: true,
+        title: via && b[via] ? shortName(b[via]) : "?" + from + " \u2192 ?" + to,
+        href: via && b[via] ? pageOf(b[via]) : undefined } });
+    });
+    if (!edges.length) { return null; }
+    return { elements: order.map(function (k) { return nodes[k]; }).concat(edges),
+             nodes: order.length, edges: edges.length, left: left, triples: triples,
+             from: from, to: to };
+  };
+  Network.prototype.canHandleResults = function () { return Boolean(this.graph()); };
+  Network.prototype.getIcon = function () {
+    var icon = svg("svg", { viewBox: "0 0 16 16", width: "16", height: "16", "aria-hidden": "true" });
+    svg("path", { d: "M4 4 L12 6 L7 12 Z", fill: "none", stroke: "currentColor" }, icon);
+    [[4, 4], [12, 6], [7, 12]].forEach(function (c) {
+      svg("circle", { cx: c[0], cy: c[1], r: 2.2, fill: "currentColor" }, icon);
+    });
+    return icon;
+  };
+  Network.prototype.draw = function () {
+    var g = this.graph();
+    if (!g || !window.crinkkgNetwork) { return; }
+    var parts = figureIn(this.yasr, "results-network", g.nodes + " nodes and " + g.edges +
+      (g.triples ? " triples between resources" : " pairs ?" + g.from + " \u2192 ?" + g.to) +
+      (g.left ? " (" + g.left + " more left out: at most " + MAX_NODES + " nodes and " +
+        MAX_EDGES + " edges are drawn)" : "") +
+      ". Click a node or an edge to open it; the table view lists every row.");
+    var box = document.createElement("div");
+    box.className = "cy results-cy";
+    box.setAttribute("role", "img");
+    box.setAttribute("aria-label", "Network of the answer: " + parts.caption.textContent);
+    parts.figure.appendChild(box);
+    parts.figure.appendChild(parts.caption);
+    window.crinkkgNetwork.draw(box, g.elements,
+      { name: "cose", animate: false, fit: true, padding: 30, randomize: false });
+  };
+  Yasgui.Yasr.registerPlugin("network", Network);
+
+  // A timeline of any answer with a date-typed column, each date at its precision (a year
+  // or a month drawn as the stretch of time it allows, a day as a point), drawn by the
+  // server with the overview's timeline code (POST /views/timeline). The precision is the
+  // datatype's (xsd:gYear, xsd:gYearMonth, xsd:date), or, for the graph's own times
+  // (crink:earliest, an xsd:dateTime), the crink:hasPrecision a column of the answer binds:
+  // rows of another precision (relative, since a year, unknown) are left out, as on the
+  // overview.
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var DATE_LENGTH = {};
+  DATE_LENGTH[XSD + "gYear"] = 4; DATE_LENGTH[XSD + "gYearMonth"] = 7;
+  DATE_LENGTH[XSD + "date"] = 10; DATE_LENGTH[XSD + "dateTime"] = 10;
+  var MAX_DATED = 500;
+  var PRECISION_NS = (cfg.prefixes.crink || "") + "precision-";
+  var PRECISION = {};
+  PRECISION[PRECISION_NS + "year"] = 4; PRECISION[PRECISION_NS + "month"] = 7;
+  PRECISION[PRECISION_NS + "day"] = 10;
+  function Timeline(yasr) {
+    this.yasr = yasr;
+    this.label = "Timeline";
+    this.priority = 3;
+  }
+  Timeline.prototype.items = function () {
+    var results = this.yasr.results;
+    if (!results || !results.getBindings || !results.getVariables) { return null; }
+    var rows = results.getBindings() || [], vars = results.getVariables() || [];
+    function dated(t) {
+      return t && t.type === "literal" && DATE_LENGTH[t.datatype] &&
+        /^\d{4}/.test(t.value);
+    }
+    var when = vars.filter(function (v) {
+      return rows.some(function (b) { return dated(b[v]); });
+    })[0];
+    if (!when) { return null; }
+    var precision = vars.filter(function (v) {
+      return rows.some(function (b) {
+        return b[v] && b[v].type === "uri" && b[v].value.indexOf(PRECISION_NS) === 0;
+      });
+    })[0];
+    var what = vars.filter(function (v) { return v !== when && v !== precision; })[0];
+    function length(b) {
+      if (!precision) { return DATE_LENGTH[b[when].datatype]; }
+      return b[precision] ? PRECISION[b[precision].value] : undefined;
+    }
+    var items = rows.filter(function (b) { return dated(b[when]) && length(b); })
+      .slice(0, MAX_DATED).map(function (b) {
+        var t = b[when], name = what && b[what];
+        return { label: name ? shortName(name) : t.value, date: t.value.slice(0, length(b)),
+                 href: pageOf(name) };
+      });
+    if (!items.length) { return null; }
+    return { items: items, when: when, rows: rows.length };
+  };
+  Timeline.prototype.canHandleResults = function () { return Boolean(this.items()); };
+  Timeline.prototype.getIcon = function () {
+    var icon = svg("svg", { viewBox: "0 0 16 16", width: "16", height: "16", "aria-hidden": "true" });
+    svg("line", { x1: 1, y1: 10, x2: 15, y2: 10, stroke: "currentColor" }, icon);
+    [[3, 1], [8, 1], [12, 1]].forEach(function (c) {
+      svg("circle", { cx: c[0], cy: 10, r: 2, fill: "currentColor" }, icon);
+    });
+    return icon;
+  };
+  Timeline.prototype.draw = function () {
+    var data = this.items();
+    if (!data) { return; }
+    var parts = figureIn(this.yasr, "results-timeline", data.items.length + " dated row" +
+      (data.items.length === 1 ? "" : "s") + " by ?" + data.when +
+      (data.items.length < data.rows ? " (of " + data.rows + " rows: those without a date" +
+        " of a year, month or day, or beyond the first " + MAX_DATED + ", are left out)" : "") +
+      "; a hollow mark is a year or a month, the band the stretch of time it allows.");
+    fetch(cfg.root + "/views/timeline", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ items: data.items })
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("the server answered " + response.status); }
+      return response.text();
+    }).then(function (text) {
+      var drawn = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+      parts.figure.appendChild(document.importNode(drawn, true));
+      parts.figure.appendChild(parts.caption);
+    }).catch(function (error) {
+      parts.caption.textContent = "The timeline could not be drawn: " + error.message;
+      parts.figure.appendChild(parts.caption);
+    });
+  };
+  Yasgui.Yasr.registerPlugin("timeline", Timeline);
+
   var endpoint = new URL(cfg.endpoint, window.location.href).href;
   var args = cfg.view && cfg.view !== "all" ? [{ name: "view", value: cfg.view }] : [];
   var yasgui;
@@ -136,7 +327,7 @@
         showQueryButton: true
       },
       yasr: { prefixes: cfg.prefixes, defaultPlugin: "table", persistenceId: null,
-              pluginOrder: ["table", "chart", "response"] }
+              pluginOrder: ["table", "chart", "network", "timeline", "response"] }
     });
   } catch (error) {
     if (window.console) { console.warn("YASGUI could not start; the plain form stays", error); }
