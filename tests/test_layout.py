@@ -21,7 +21,7 @@ PACKAGE = SRC / "crinkkg"
 SHARED = {"crinkkg", "crinkkg.errors", "crinkkg.settings", "crinkkg.vocab", "crinkkg.formats",
           "crinkkg.sparqltext", "crinkkg.views", "crinkkg.problems", "crinkkg.terms",
           "crinkkg.datatypes", "crinkkg.output", "crinkkg.affinity", "crinkkg.examples",
-          "crinkkg.lifeline", "crinkkg.functions"}
+          "crinkkg.lifeline", "crinkkg.functions", "crinkkg.build_status"}
 
 #: each layer (a sub-package) and the layers it may import besides itself and SHARED
 MAY_IMPORT = {

@@ -109,14 +109,32 @@ def run_checker(classpath: str, files: Sequence[Path],
 
 
 @pytest.fixture(scope="session")
-def owlcheck(tmp_path_factory: pytest.TempPathFactory) -> Check:
-    """``owlcheck(*files, name=...)``: the report for the union of ``files``."""
+def owl_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The classpath of OwlCheck, compiled once per session."""
     reason = missing_tools()
     if reason:
         if IN_CI:
             pytest.fail(f"{reason} (CI=true: .ci/run must install it)")
         pytest.skip(reason)
-    classpath = compile_checker(tmp_path_factory.mktemp("owlcheck"))
+    return compile_checker(tmp_path_factory.mktemp("owlcheck"))
+
+
+@pytest.fixture(scope="session")
+def owlapi_save(owl_classpath: str) -> Callable[[str, Path, Path], None]:
+    """``owlapi_save(fmt, source, out)``: the OWL API writes ``source`` as ``fmt``
+    (``owlxml`` or ``rdfxml``) to ``out``, as Protégé saves through it."""
+    def save(fmt: str, source: Path, out: Path) -> None:
+        proc = subprocess.run(["java", "-cp", owl_classpath, "OwlCheck", "--save-as", fmt,
+                               str(out), str(source)], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return save
+
+
+@pytest.fixture(scope="session")
+def owlcheck(owl_classpath: str) -> Check:
+    """``owlcheck(*files, name=...)``: the report for the union of ``files``."""
+    classpath = owl_classpath
 
     def check(*files: Path, name: str | None = None, separately: bool = False,
               catalogs: Sequence[Path] = (CATALOG_FILE,)) -> Report:
@@ -324,3 +342,71 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# -- the ontology as Protégé may save it: OWL/XML or RDF/XML, written by the OWL API --------
+
+
+def _answers(store: Path) -> dict[str, set]:
+    """Every competency query's answer over a built store, blank nodes abstracted."""
+    import pyoxigraph as ox
+
+    from crinkkg.store.oxigraph import OxigraphStore
+
+    opened = OxigraphStore.open(store)
+    out = {}
+    for query in sorted((ROOT / "src" / "crinkkg" / "queries").glob("*.rq")):
+        result = opened.query(query.read_text(encoding="utf-8"))
+        rows = set()
+        for solution in result:
+            rows.add(tuple(sorted(
+                (v.value, "_:" if isinstance(t, ox.BlankNode) else str(t))
+                for v in result.variables if (t := solution[v]) is not None)))
+        out[query.name] = rows
+    return out
+
+
+@pytest.fixture(scope="module")
+def turtle_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set]:
+    from crinkkg.build.pipeline import build
+    from crinkkg.settings import Settings
+
+    store = tmp_path_factory.mktemp("turtle") / "store"
+    build(Settings(ontology_dir=ROOT / "ontology", data_dir=ROOT / "data", store=store),
+          root=ROOT)
+    return _answers(store)
+
+
+@pytest.mark.parametrize("fmt,name", [("owlxml", "crink.owx"), ("owlxml", "crink.owl"),
+                                      ("rdfxml", "crink.owl")])
+def test_the_ontology_as_the_owl_api_saves_it_builds_the_same_graph(
+        owlapi_save, tmp_path: Path, turtle_answers: dict[str, set], fmt: str,
+        name: str) -> None:
+    """An ontology editor's save (OWL/XML as .owx or .owl, RDF/XML as .owl) in place of
+    crink.ttl: the build reads it, and every competency query gives the Turtle build's
+    answer."""
+    from crinkkg.build.pipeline import build
+    from crinkkg.inputs.loading import is_owl_xml, parse_file
+    from crinkkg.settings import Settings
+
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    (ontology / "crink.ttl").unlink()
+    owlapi_save(fmt, ONTOLOGY_FILE, ontology / name)
+    assert is_owl_xml((ontology / name).read_bytes()) == (fmt == "owlxml")
+    saved = parse_file(ontology / name, tmp_path, "ontology",
+                       base_iri="https://w3id.org/crinkkg/")
+    original = parse_file(ONTOLOGY_FILE, ROOT, "ontology", base_iri="https://w3id.org/crinkkg/")
+    # every labelled term of the Turtle file keeps its labels and definitions
+    def annotations(triples) -> set:
+        keep = ("http://www.w3.org/2000/01/rdf-schema#label",
+                "http://www.w3.org/2004/02/skos/core#definition")
+        return {(str(t.subject), str(t.predicate), str(t.object)) for t in triples
+                if t.predicate.value in keep and not t.subject.value.startswith("_")}
+    assert annotations(original.triples) <= annotations(saved.triples)
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    store = tmp_path / "store"
+    build(Settings(ontology_dir=ontology, data_dir=tmp_path / "data", store=store),
+          root=tmp_path)
+    assert _answers(store) == turtle_answers
+

@@ -157,6 +157,14 @@ def _usable_url(value: str | None, context: CheckContext) -> str | None:
     return f"{value!r} is not usable: {wrong}" if wrong else None
 
 
+def _watch_alone(value: bool, context: CheckContext) -> str | None:
+    if value and context.settings.enable_update:
+        return "is on together with --enable-update"
+    if value and context.settings.backend:
+        return "is on together with --backend: a remote store is published, not built"
+    return None
+
+
 def _token_set(value: str | None, context: CheckContext) -> str | None:
     if context.settings.enable_update and not value:
         return "updates are enabled but no token is set"
@@ -322,6 +330,16 @@ class Settings:
     enable_update: bool = _setting(
         False, "Accept SPARQL updates and graph-store writes (needs CRINKKG_UPDATE_TOKEN)",
         "serve", flag="--enable-update")
+    watch: bool = _setting(
+        False, "Build again whenever a file under the ontology or data folder is saved (as "
+               "an editor such as Protégé saves it: Turtle, RDF/XML or OWL/XML) and serve the "
+               "new store; a build that fails is reported on /health, in the log and on every "
+               "page while the last good store is served", "serve", flag="--watch",
+        checks=(Check("not with --enable-update or --backend", _watch_alone,
+                      "serve with --watch to edit the files, or with --enable-update to "
+                      "write through the endpoint (a rebuild from the files while writes "
+                      "arrive could pass over a write); publish to a remote store with "
+                      "crinkkg publish"),))
     update_timeout: float = _setting(
         300.0, "Update timeout, in seconds (also publish's, at least 60)", "serve")
     update_token: str | None = _setting(

@@ -105,6 +105,10 @@ public final class OwlCheck {
     }
 
     public static void main(String[] args) {
+        if (args.length == 4 && args[0].equals("--save-as")) {
+            saveAs(args[1], new File(args[2]), new File(args[3]));
+            return;
+        }
         List<File> files = new ArrayList<>();
         List<File> catalogFiles = new ArrayList<>();
         boolean separately = false;
@@ -132,6 +136,35 @@ public final class OwlCheck {
     }
 
     private static int exitStatus = 0;
+
+    /** Write the ontology document {@code in} as {@code format} (owlxml or rdfxml) to
+     *  {@code out}, as Protégé (which saves through the OWL API) would. */
+    private static void saveAs(String format, File out, File in) {
+        try {
+            OWLOntologyManager manager = OWLManager.createOWLOntologyManager();
+            OWLOntology ontology = manager.loadOntologyFromOntologyDocument(in);
+            org.semanticweb.owlapi.model.OWLDocumentFormat target;
+            if (format.equals("owlxml")) {
+                target = new org.semanticweb.owlapi.formats.OWLXMLDocumentFormat();
+            } else if (format.equals("rdfxml")) {
+                target = new org.semanticweb.owlapi.formats.RDFXMLDocumentFormat();
+            } else {
+                usage("--save-as takes owlxml or rdfxml, not " + format);
+                return;
+            }
+            org.semanticweb.owlapi.model.OWLDocumentFormat source =
+                    manager.getOntologyFormat(ontology);
+            if (source != null && source.isPrefixOWLDocumentFormat()) {
+                target.asPrefixOWLDocumentFormat().copyPrefixesFrom(
+                        source.asPrefixOWLDocumentFormat());
+            }
+            manager.saveOntology(ontology, target, IRI.create(out.getAbsoluteFile().toURI()));
+            System.exit(0);
+        } catch (Exception e) {
+            System.err.println("OwlCheck: cannot save " + in + " as " + format + ": " + e);
+            System.exit(1);
+        }
+    }
 
     private static void usage(String problem) {
         System.err.println("OwlCheck: " + problem);

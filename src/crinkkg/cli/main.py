@@ -646,6 +646,10 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     if options["cors_origins"] == ("none",):
         options["cors_origins"] = ()
     settings = _settings(ctx, **options)
+    from crinkkg.settings import check_serving
+    from crinkkg.web.http.guard import check_public_url
+
+    check_serving(settings, url_problem=check_public_url)  # before a build that takes time
     build_error = None
     if not no_build and not settings.backend:  # a remote store is published, not built
         why = _reason(why_rebuild, settings)
@@ -654,7 +658,17 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
                        f"and {settings.data_dir}/ ({why}), then replaying the journal of "
                        "writes; the server starts when it is done", err=True)
             build_error = _build_or_stale(settings, _progress_printer(False, always=True))
-    run_server(settings, open_backend(settings, start=False), build_error=build_error)
+    watcher = None
+    if settings.watch:
+        from crinkkg.cli.watch import Watcher
+
+        watcher = Watcher(settings)
+        watcher.start(build_error)
+    try:
+        run_server(settings, open_backend(settings, start=False), build_error=build_error)
+    finally:
+        if watcher is not None:
+            watcher.close()
 
 
 def _reason(check, settings: Settings) -> str | None:

@@ -1,11 +1,16 @@
 """Find and parse the input files (ontology and data) into per-file triple lists.
 
-Parsing uses Oxigraph's parsers: they are fast and report exact line and column.
+Parsing uses Oxigraph's parsers: they are fast and report exact line and column. An
+ontology editor may save OWL/XML instead of an RDF syntax (Protégé offers it, as ``.owx``
+or ``.owl``): such a file, recognised by its root element, is read by horned-owl
+(``py-horned-owl``), which keeps every literal's lexical form, and mapped to RDF as the OWL 2
+mapping says, then parsed as the RDF/XML it writes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,9 @@ from crinkkg.vocab import graph_iri_for
 FORMATS: dict[str, ox.RdfFormat] = {
     "." + suffix: f.oxigraph for f in GRAPH_FORMATS for suffix in f.suffixes
     if isinstance(f.oxigraph, ox.RdfFormat)}
+#: OWL/XML's own suffix; a ``.owl`` file may hold OWL/XML too (see :func:`is_owl_xml`)
+OWL_XML_SUFFIX = ".owx"
+OWL_XML_ROOT = "{http://www.w3.org/2002/07/owl#}Ontology"
 
 
 @dataclass
@@ -48,7 +56,8 @@ def discover(ontology_dir: Path, data_dir: Path) -> list[tuple[Path, str]]:
                 hint="run from the project root, or pass --ontology/--data",
             )
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix.lower() in FORMATS:
+            if path.is_file() and (path.suffix.lower() in FORMATS
+                                   or path.suffix.lower() == OWL_XML_SUFFIX):
                 found.append((path, "shapes" if is_shapes_file(path) else role))
     return found
 
@@ -62,7 +71,10 @@ def parse_file(path: Path, root: Path, role: str, *, base_iri: str) -> SourceFil
     data = path.read_bytes()
     relative = path.resolve().relative_to(root.resolve()).as_posix() if _under(path, root) \
         else path.name
-    fmt = FORMATS[path.suffix.lower()]
+    fmt = FORMATS.get(path.suffix.lower(), ox.RdfFormat.RDF_XML)
+    if path.suffix.lower() in (OWL_XML_SUFFIX, ".owl", ".xml") and is_owl_xml(data):
+        data = owl_xml_as_rdf_xml(data, relative)
+        fmt = ox.RdfFormat.RDF_XML
     try:
         quads = ox.parse(data, format=fmt, base_iri=base_iri + relative)
         scoped = _Scope("b" + hashlib.sha1(relative.encode()).hexdigest()[:8] + "_")
@@ -73,6 +85,40 @@ def parse_file(path: Path, root: Path, role: str, *, base_iri: str) -> SourceFil
         raise InputSyntaxError(relative, line, column, _detail(exc), text) from None
     return SourceFile(path, relative, graph_iri_for(relative), hashlib.sha256(data).hexdigest(),
                       triples, role)
+
+
+def is_owl_xml(data: bytes) -> bool:
+    """Whether a file is OWL/XML: its root element is ``owl:Ontology`` (RDF/XML's is
+    ``rdf:RDF``).
+
+    >>> is_owl_xml(b'<?xml version="1.0"?><Ontology xmlns="http://www.w3.org/2002/07/owl#"/>')
+    True
+    >>> is_owl_xml(b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>')
+    False
+    """
+    from defusedxml.ElementTree import iterparse
+
+    try:
+        for _event, element in iterparse(io.BytesIO(data), events=("start",)):
+            return element.tag == OWL_XML_ROOT
+    except Exception:  # not XML, or a DTD with entities (RDF/XML as Protégé writes it)
+        return False
+    return False
+
+
+def owl_xml_as_rdf_xml(data: bytes, relative: str) -> bytes:
+    """An OWL/XML document mapped to RDF (as RDF/XML), or the syntax error that names
+    the file."""
+    import pyhornedowl
+
+    try:
+        ontology = pyhornedowl.open_ontology_from_string(data.decode("utf-8"), "owx")
+        return ontology.save_to_string("owl").encode("utf-8")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a ValueError, or a panic of the Rust parser
+        raise InputSyntaxError(relative, None, None, f"not readable as OWL/XML: {exc}",
+                               None) from None
 
 
 def load_inputs(ontology_dir: Path, data_dir: Path, *, base_iri: str,

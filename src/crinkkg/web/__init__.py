@@ -16,6 +16,7 @@ from flask import Response, request
 from werkzeug.exceptions import NotFound
 
 from crinkkg.backends.contract import Backend
+from crinkkg.build_status import BuildStatus
 from crinkkg.settings import Settings
 from crinkkg.web.context import CrinkApp, WebContext
 from crinkkg.web.http import responses
@@ -35,8 +36,8 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
     here, in one place (its routes are the blueprints' route tables).
 
     ``build_error``: the last build failed and the store is an earlier one (``/health``
-    says it is stale, and why). ``access_log``: where the access log's lines go (none
-    without it).
+    and every page say it is stale, and why; with ``--watch``, until a build succeeds).
+    ``access_log``: where the access log's lines go (none without it).
     """
     app = CrinkApp(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -45,9 +46,12 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
                   lambda: backend.in_flight)
     for name, (text, read) in backend.gauges().items():
         metrics.gauge(name, text, read)
-    validators = Validators(settings, backend.version if backend.kind == "remote" else None)
+    status = BuildStatus(settings.store, build_error) if settings.watch \
+        else BuildStatus.fixed(build_error)
+    validators = Validators(settings, backend.version if backend.kind == "remote" else None,
+                            also=status.stamp)
     app.context = WebContext(settings, backend, metrics, validators,
-                             RequestGuard(settings), build_error)
+                             RequestGuard(settings), status)
     responses.install(app)
     app.register_error_handler(NotFound, resources.unrouted)
     app.add_template_filter(pages.href_filter, "href")

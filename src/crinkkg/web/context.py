@@ -9,12 +9,13 @@ a module global.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
 from crinkkg.backends.contract import Backend
+from crinkkg.build_status import BuildStatus
 from crinkkg.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,8 +33,9 @@ class WebContext:
     metrics: Metrics
     validators: Validators
     guard: RequestGuard
-    #: the last build failed and the store is an earlier one (``/health`` says so)
-    build_error: str | None = None
+    #: whether the last build failed and the store is an earlier one (``/health`` and every
+    #: page say so)
+    build_status: BuildStatus = field(default_factory=lambda: BuildStatus.fixed(None))
 
 
 class CrinkApp(Flask):

@@ -78,12 +78,16 @@ class Validators:
     """The validators and caching policy of every answer (see the module docstring)."""
 
     def __init__(self, settings: Settings,
-                 remote_version: Callable[[], str] | None = None) -> None:
+                 remote_version: Callable[[], str] | None = None, *,
+                 also: Callable[[], str] | None = None) -> None:
+        """``also``: what else an answer depends on besides the store version (the last
+        build's outcome, which every page shows)."""
         link = Path(settings.store).absolute()
         self.link, self.link_dir = str(link), str(link.parent)
         #: a remote store's version (its published manifest): the local store link says
         #: nothing of what it serves
         self.remote_version = remote_version
+        self.also = also
         self._seen: dict[str, tuple[str, datetime, str]] = {}
         self.hasher = hashlib.blake2b(f"{__version__}\0{settings!r}\0".encode(),
                                       digest_size=12)
@@ -136,7 +140,8 @@ class Validators:
         if version is None:
             return UNCACHEABLE
         target, published, published_text = version
-        key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""))
+        key = (target, environ.get("HTTP_HOST", ""), path, qs, environ.get("HTTP_ACCEPT", ""),
+               self.also() if self.also is not None else "")
         found = self._known.get(key)
         if found is None:
             digest = self.hasher.copy()

@@ -11,6 +11,7 @@ equivalents) and offline (no CDN). The routes that serve them are in
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -18,10 +19,10 @@ from flask import Response, render_template, request
 
 from crinkkg.examples import examples
 from crinkkg.formats import formats_for
-from crinkkg.problems import Problem
+from crinkkg.problems import Problem, without_paths
 from crinkkg.views import VIEWS
 from crinkkg.vocab import DCT_NS, INFERRED_GRAPH_IRI, PREFIXES, RDF_TYPE, SKOS_NS
-from crinkkg.web.context import settings
+from crinkkg.web.context import context, settings
 from crinkkg.web.http.urls import base_iri, href, iri_for, local_path
 from crinkkg.web.render.diagram import (
     Neighbour,
@@ -76,8 +77,17 @@ def href_filter(iri: str) -> str:
 
 
 def template_globals() -> dict:
-    """What every page's template may use (a context processor)."""
-    return {"base_iri": base_iri(), "graph_name": graph_name}
+    """What every page's template may use (a context processor): with the last build's
+    error, if it failed (every page says that the store is an earlier build's)."""
+    status = context().build_status
+    error = status.error()
+    if error:
+        settings = context().settings
+        roots = [Path(p).absolute() for p in (settings.data_dir, settings.ontology_dir,
+                                               settings.store)]
+        error = without_paths(error, roots)
+    return {"base_iri": base_iri(), "graph_name": graph_name, "build_error": error,
+            "watching": status.watching}
 
 
 def graph_name(iri: str) -> str:

@@ -28,10 +28,13 @@ def health() -> Response:
     processes = info.get("http_processes")
     if processes and processes["running"] < processes["configured"]:  # still answering
         body.update(status="degraded", hint=processes["hint"])
-    build_error = context().build_error
+    status = context().build_status
+    build_error = status.error()
     if build_error:  # still serving: the last good store answers
         body.update(status="stale", build_error=without_paths(build_error, _roots()),
                     hint="the last build failed: this is the store of an earlier build; fix "
+                         "the inputs and save them: the server builds again" if status.watching
+                    else "the last build failed: this is the store of an earlier build; fix "
                          "the inputs and rebuild (`crinkkg build`), then restart the server")
     return Response(json.dumps(body, indent=2) + "\n", 200, mimetype="application/json")
 
