@@ -249,12 +249,16 @@ def test_yasgui_network_and_timeline_of_any_answer(page, server):
     timeline (the overview's timeline code, on the server), each complete and accessible."""
     page.goto(server.url + "/sparql")
     page.locator(".yasqe .CodeMirror").wait_for()
-    set_query = "q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)"
+
+    def run_in_view(query: str, view: str) -> None:
+        page.evaluate("q => document.querySelector('.CodeMirror').CodeMirror.setValue(q)",
+                      query)
+        page.locator(".yasqe .yasqe_queryButton").click()
+        page.get_by_role("button", name=view).click()
+
     construct = ("CONSTRUCT { ?t crink:armsSupplier ?from ; crink:armsRecipient ?to } WHERE "
                  "{ ?t crink:armsSupplier ?from ; crink:armsRecipient ?to }")
-    page.evaluate(set_query, construct)
-    page.locator(".yasqe .yasqe_queryButton").click()
-    page.get_by_role("button", name="Network").click()
+    run_in_view(construct, "Network")
     figure = page.locator(".results-network")
     figure.locator("canvas").first.wait_for()
     triples = requests.post(server.sparql, data={"query": construct},
@@ -266,13 +270,10 @@ def test_yasgui_network_and_timeline_of_any_answer(page, server):
         f"{nodes} nodes and {edges} triples between resources")
     assert axe(page) == []
     shot(page, "query-network")
-    # dated rows: a year, a month or a day, each at its precision
     # the graph's own times: the earliest moment at the precision the source gives
     dated = ("SELECT ?x ?start ?precision WHERE { ?x crink:hasTime ?t . "
              "?t crink:earliest ?start ; crink:hasPrecision ?precision } ORDER BY ?start")
-    page.evaluate(set_query, dated)
-    page.locator(".yasqe .yasqe_queryButton").click()
-    page.get_by_role("button", name="Timeline").click()
+    run_in_view(dated, "Timeline")
     items = page.locator(".results-timeline svg .tl-item")
     items.first.wait_for()
     rows = select(server, dated)

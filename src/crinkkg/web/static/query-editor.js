@@ -59,10 +59,10 @@
     this.priority = 5;
   }
   Chart.prototype.series = function () {
-    var results = this.yasr.results;
-    if (!results || !results.getBindings || !results.getVariables) { return null; }
-    var rows = results.getBindings(), vars = results.getVariables();
-    if (!rows || !rows.length || !vars || vars.length < 2) { return null; }
+    var answer = answerOf(this.yasr);
+    if (!answer) { return null; }
+    var rows = answer.rows, vars = answer.vars;
+    if (!rows.length || vars.length < 2) { return null; }
     var value = vars.filter(function (v) {
       return rows.every(function (b) {
         var t = b[v];
@@ -113,6 +113,13 @@
   };
   Yasgui.Yasr.registerPlugin("chart", Chart);
 
+  // The rows and variables of the answer a result view draws (none without an answer).
+  function answerOf(yasr) {
+    var results = yasr.results;
+    if (!results || !results.getBindings || !results.getVariables) { return null; }
+    return { rows: results.getBindings() || [], vars: results.getVariables() || [] };
+  }
+
   // The page of an IRI of this graph on this server (none for other IRIs).
   function pageOf(term) {
     if (!term || term.type !== "uri" || !cfg.base || term.value.indexOf(cfg.base) !== 0) {
@@ -142,9 +149,9 @@
     this.priority = 4;
   }
   Network.prototype.graph = function () {
-    var results = this.yasr.results;
-    if (!results || !results.getBindings || !results.getVariables) { return null; }
-    var rows = results.getBindings() || [], vars = results.getVariables() || [];
+    var answer = answerOf(this.yasr);
+    if (!answer) { return null; }
+    var rows = answer.rows, vars = answer.vars;
     var triples = vars.join(" ") === "subject predicate object";
     var from = "subject", to = "object", via = "predicate";
     if (!triples) {
@@ -240,9 +247,9 @@
     this.priority = 3;
   }
   Timeline.prototype.items = function () {
-    var results = this.yasr.results;
-    if (!results || !results.getBindings || !results.getVariables) { return null; }
-    var rows = results.getBindings() || [], vars = results.getVariables() || [];
+    var answer = answerOf(this.yasr);
+    if (!answer) { return null; }
+    var rows = answer.rows, vars = answer.vars;
     function dated(t) {
       return t && t.type === "literal" && DATE_LENGTH[t.datatype] &&
         /^\d{4}/.test(t.value);
