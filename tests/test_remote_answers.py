@@ -24,6 +24,7 @@ from servers import ROOT, publish, run_crinkkg
 from crinkkg.backends import Backend, open_backend
 from crinkkg.backends.contract import ALL_ROWS
 from crinkkg.backends.embedded.direct import DirectBackend
+from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 
 sys.path.insert(0, str(ROOT))
@@ -141,3 +142,21 @@ def test_benchmark_query_gives_the_embedded_answer(
             and result.get("extra_with_resource") == {"object": result["extra"]}:
         raise DescribeAddsInboundTriples(str(result))
     pytest.fail(f"{name} differs from the embedded answer: {result}")
+
+
+@pytest.mark.parametrize("published_50k", ["virtuoso"], indirect=True)
+def test_a_path_left_as_written_that_virtuoso_cannot_walk_is_a_clear_problem(
+        published_50k: Backend, synthetic_50k: tuple[Path, Path, dict[str, Query]]) -> None:
+    """An alternative inside `+` is not rewritten (crinkkg.backends.virtuoso_paths):
+    Virtuoso walks every path, runs out of its transitive memory (after about 5 s at 50k)
+    and crinkkg says so, with what it rewrites, instead of a 502."""
+    path = synthetic_50k[2]["path"].text
+    start = path[path.index("{") + 1:].split("crink:alliedWith/")[0].strip()
+    query = ("PREFIX crink: <https://w3id.org/crinkkg/ontology#>\n"
+             f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {start} "
+             "(crink:suppliesArmsTo|crink:suppliesArmsTo)+ ?x }")
+    with pytest.raises(Problem) as caught:
+        asker(published_50k)(query)
+    problem = caught.value
+    assert (problem.status, problem.kind) == (400, "store-limit"), problem.message
+    assert "transitive" in problem.message and "rewrites" in (problem.hint or "")

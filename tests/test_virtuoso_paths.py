@@ -25,10 +25,11 @@ from remote_stores import RemoteStore
 
 from crinkkg.backends.dialects import ask_answer, with_blank_tests, with_prologue
 from crinkkg.backends.manifest import RESULTS_JSON
-from crinkkg.backends.remote import client_for
+from crinkkg.backends.remote import client_for, problem_of
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.sparql_client import SparqlClient
 from crinkkg.backends.virtuoso_paths import limit_problem, rewrite_paths, store_text
+from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 
 T = "OPTION (TRANSITIVE, T_DISTINCT, T_MIN(0), T_DIRECTION 1)"
@@ -166,6 +167,15 @@ def test_only_virtuoso_is_rewritten_for() -> None:
     fresh = Store("Virtuoso/07.20")
     assert store_text(fresh, "SELECT ?x { <s> <p> ?x }") == "SELECT ?x { <s> <p> ?x }"
     assert fresh.asked == 0  # no path: no question
+
+    class Down:  # a failed question fails the query: sent as written it could be wrong
+        def query(self, text: str, *, accept: str):
+            raise RemoteStoreError("unreachable", "query", "POST", "http://h/sparql",
+                                   "connection refused", hint="start the store")
+
+    with pytest.raises(Problem) as caught:
+        store_text(Down(), query, problem_of)
+    assert (caught.value.status, caught.value.kind) == (503, "store-unreachable")
 
 
 def test_the_memory_failure_is_a_clear_problem() -> None:

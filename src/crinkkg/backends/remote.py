@@ -263,7 +263,8 @@ class RemoteBackend(QueryHelpers):
                 return ([], [])  # the query's own FROM / FROM NAMED
             return manifest.dataset(view, named=reads_named)
 
-        text = store_text(self.client, with_prologue(with_blank_tests(sparql), base_iri))
+        text = store_text(self.client, with_prologue(with_blank_tests(sparql), base_iri),
+                          problem_of)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         named: list[str] = []
 

@@ -43,8 +43,10 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from crinkkg.backends.manifest import RESULTS_JSON
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.problems import Problem
 from crinkkg.sparqltext import Token, Unreadable, tokenize, transitive_path
@@ -72,29 +74,31 @@ _known: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _talks_to_virtuoso(client) -> bool:
+def _talks_to_virtuoso(client, failed: Callable[[RemoteStoreError], Exception]) -> bool:
     """Whether ``client``'s store is Virtuoso, by the ``Server`` header of its answer to
-    ``ASK {}``, asked once per client (a failed probe is asked again next time)."""
+    ``ASK {}``, asked once per client. A failed question fails the query with
+    ``failed(error)`` (as the store's failure would): sent as written, Virtuoso's own
+    ``+`` can be wrong."""
     with _lock:
         known = _known.get(client)
     if known is None:
-        from crinkkg.backends.manifest import RESULTS_JSON
-
         try:
             response = client.query("ASK {}", accept=RESULTS_JSON)
-        except RemoteStoreError:
-            return False  # the query itself will meet the same failure and report it
+        except RemoteStoreError as exc:
+            raise failed(exc) from None
         known = is_virtuoso(response.headers.get("Server"))
         with _lock:
             _known[client] = known
     return known
 
 
-def store_text(client, text: str) -> str:
+def store_text(client, text: str,
+               failed: Callable[[RemoteStoreError], Exception] = lambda e: e) -> str:
     """``text`` as sent to ``client``'s store: its transitive paths rewritten when the store
     is Virtuoso (:func:`rewrite_paths`), as it is otherwise. The store is asked what it is
-    only when the text has a ``+`` or ``*`` path."""
-    if not transitive_path(text) or not _talks_to_virtuoso(client):
+    only when the text has a ``+`` or ``*`` path; if that fails, ``failed(error)`` is
+    raised."""
+    if not transitive_path(text) or not _talks_to_virtuoso(client, failed):
         return text
     return rewrite_paths(text)
 
@@ -110,7 +114,8 @@ def limit_problem(error: RemoteStoreError) -> Problem | None:
         "the SPARQL store (Virtuoso) ran out of its memory for transitive paths: it walks "
         "every path without a repeated node from the start of a `+` or `*` path, "
         "exponentially many on data with cycles, where SPARQL only needs the nodes reached",
-        hint="crinkkg rewrites `X p+ Y`, `X p* Y` (X or Y a constant), their inverse `^p` "
+        hint="crinkkg rewrites `X p+ Y` (X or Y a variable), `X p* Y` (X or Y a constant), "
+             "their inverse `^p` "
              "forms and sequences of such steps with plain IRIs (`X a/b+/c Y`) so that "
              "Virtuoso walks the nodes reached instead; write the path in one of these "
              "shapes: one triple ended by `.` or `}`, IRIs as steps (no `|`, `?`, `!`, "
