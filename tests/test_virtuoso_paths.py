@@ -87,6 +87,14 @@ REWRITTEN = {
         "SELECT ?vp_x { <s> <p>+ ?vp_x }",
         f"SELECT ?vp_x {{ {{ SELECT DISTINCT ?vp_x WHERE {{ <s> <p> ?vp__m1 . ?vp__m1 <p> "
         f"?vp_x {T} }} }} }}"),
+    "in the WHERE of a CONSTRUCT, after BIND and FILTER regex": (
+        "CONSTRUCT { <s> <r> ?x } WHERE { BIND(1 AS ?n) <s> <p>* ?x FILTER regex(str(?x), "
+        "'a') <s> <q>* ?x }",
+        f"CONSTRUCT {{ <s> <r> ?x }} WHERE {{ BIND(1 AS ?n) <s> <p> ?x {T} FILTER regex(str(?x), "
+        f"'a') <s> <q> ?x {T} }}"),
+    "in a sub-SELECT": (
+        "SELECT ?x { { SELECT ?x WHERE { <s> <p>* ?x } LIMIT 5 } }",
+        f"SELECT ?x {{ {{ SELECT ?x WHERE {{ <s> <p> ?x {T} }} LIMIT 5 }} }}"),
     "dollar variables": (
         "SELECT $x { <s> <p>* $x }", f"SELECT $x {{ <s> <p> $x {T} }}"),
 }
