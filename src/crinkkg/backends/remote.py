@@ -67,6 +67,7 @@ from crinkkg.backends.remote_describe import describe, describe_parts
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
 from crinkkg.backends.sparql_client import Response, SparqlClient
+from crinkkg.backends.virtuoso_paths import limit_problem, store_text
 from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
@@ -267,7 +268,8 @@ class RemoteBackend(QueryHelpers):
                 return ([], [])  # the query's own FROM / FROM NAMED
             return manifest.dataset(view, named=reads_named)
 
-        text = with_prologue(with_blank_tests(sparql), base_iri)
+        text = store_text(self.client, with_prologue(with_blank_tests(sparql), base_iri),
+                          problem_of)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         named: list[str] = []
 
@@ -292,7 +294,7 @@ class RemoteBackend(QueryHelpers):
                               hint="stores limit the graphs one query may name (Virtuoso "
                                    "7.2: about 4,500): name the graphs after GRAPH, query "
                                    "the default graph, or keep fewer input files") from None
-            raise problem_of(exc) from None
+            raise limit_problem(exc) or problem_of(exc) from None
         finally:
             self._admission.leave()
         media = response.media_type
