@@ -13,6 +13,7 @@ from itertools import islice
 import pyoxigraph as ox
 
 from crinkkg.backends.lookup import Lookup, NotHere, match, plan, solutions_json
+from crinkkg.backends.search import expand_search, uses_search
 from crinkkg.formats import (
     Format,
     Override,
@@ -214,11 +215,16 @@ class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
 
 
-def run_query(store: OxigraphStore, job: tuple) -> tuple:
-    """Evaluate a ``query`` job and serialise its result."""
+def run_query(store: OxigraphStore, job: tuple, *, search: tuple[str | None, int] = (None, 0)
+              ) -> tuple:
+    """Evaluate a ``query`` job and serialise its result. ``search``: the folder of the
+    version ``store`` was opened from (whose full-text index a ``SERVICE
+    <urn:x-crinkkg:search>`` reads) and the most hits one search gives."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)
+    if uses_search(sparql):
+        sparql = expand_search(sparql, *search)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 

@@ -26,7 +26,7 @@ from crinkkg.web.http.metrics import Metrics
 from crinkkg.web.pipeline import ENDPOINT, Pipeline
 from crinkkg.web.render import pages
 from crinkkg.web.render.rdfio import shorten
-from crinkkg.web.routes import changes, graph_store, ops, resources, sparql
+from crinkkg.web.routes import changes, graph_store, ops, resources, search, sparql
 
 
 def create_app(settings: Settings, backend: Backend, *, build_error: str | None = None,
@@ -53,7 +53,8 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
     app.add_template_filter(pages.href_filter, "href")
     app.add_template_filter(shorten, "short")
     app.context_processor(pages.template_globals)
-    for blueprint in (sparql.bp, graph_store.bp, changes.bp, ops.bp, resources.bp):
+    for blueprint in (sparql.bp, graph_store.bp, changes.bp, ops.bp, search.bp,
+                      resources.bp):
         app.register_blueprint(blueprint)
     app.after_request(_name_endpoint)
     app.wsgi_app = Pipeline(  # type: ignore[method-assign]

@@ -28,8 +28,9 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from crinkkg.backends import search as text_search
 from crinkkg.backends.changes import journal_feed
-from crinkkg.backends.contract import Admission, QueryHelpers, Reply
+from crinkkg.backends.contract import Admission, QueryHelpers, Reply, bounded_limit
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.backends.evaluation import OverBudget, run_bounded_query
@@ -77,7 +78,8 @@ class EmbeddedBackend(QueryHelpers):
             self.client = None
             self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
                                       (str(settings.memory_quads),
-                                       str(settings.worker_memory_mb)),
+                                       str(settings.worker_memory_mb),
+                                       str(settings.search_limit)),
                                       memory_mb=settings.worker_memory_mb)
             if settings.enable_update:
                 self.updates = WorkerPool("update", self.link, 1)
@@ -295,6 +297,31 @@ class EmbeddedBackend(QueryHelpers):
 
     def changes(self, since: str | None = None) -> Reply:
         return journal_feed(self.link, since)
+
+    # -- full-text search --------------------------------------------------------------------
+
+    def search(self, text: str, *, scope: str = "all", limit: int | None = None,
+               offset: int = 0) -> dict:
+        """Search the index of the version served, in this process: an index look-up costs
+        less than a round trip to a worker, and the query timeout bounds it."""
+        limit = bounded_limit(limit, self.settings.search_limit)
+        return self._searched(lambda: text_search.search(
+            self.link, text, scope=scope, limit=limit, offset=max(0, offset),
+            budget=self.settings.timeout))
+
+    def complete(self, prefix: str, *, limit: int | None = None) -> dict:
+        """The editor's completion of ``prefix`` from the index of the version served."""
+        limit = bounded_limit(limit, self.settings.search_limit)
+        return self._searched(lambda: text_search.complete(
+            self.link, prefix, limit=limit, budget=self.settings.timeout))
+
+    def _searched(self, run: Callable[[], dict]) -> dict:
+        self._refuse_if_damaged()
+        self._admit()
+        try:
+            return run()
+        finally:
+            self._leave()
 
     # -- operations ------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ from crinkkg.store.integrity import (
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.store.textindex import INDEX_FILE, changes_index, write_index
 
 # -- processes ---------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ def limit_memory(memory_mb: int) -> None:
 
 
 def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
-                      memory_mb: int = 0) -> None:
+                      memory_mb: int = 0, search_limit: int = 100) -> None:
     """The loop of a query worker: open the store, then answer jobs until EOF."""
     _ignore_interrupts()
     limit_memory(memory_mb)
@@ -134,7 +135,9 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
 
     def answer(job: tuple) -> tuple:
         if job[0] == "query":
-            return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
+            store = versioned.current(prefer_disk=transitive_path(job[1]))
+            # the index of the version this store was opened from, never another's
+            return run_query(store, job, search=(versioned.opened, search_limit))
         if job[0] == "graph":
             return run_graph(versioned.current(), job)
         if job[0] == "dataset":
@@ -205,6 +208,17 @@ def disk_problem(exc: OSError) -> Problem:
                    hint=hint, headers={"Retry-After": "60"})
 
 
+def index_version(target: OxigraphStore, current: Path, work: Path, change) -> None:
+    """Give the version written in ``work`` its full-text index: made again from
+    ``target`` when the write changed what the index holds (texts, labels, descriptions,
+    anchors, or the schema that may derive labels), else the previous version's, copied."""
+    previous = current / INDEX_FILE
+    if previous.is_file() and not changes_index(change.removed | change.added):
+        shutil.copyfile(previous, work / INDEX_FILE)
+    else:
+        write_index(target.database, work)
+
+
 def apply_versioned_update(link: Path, sparql: str) -> dict:
     """Apply a SPARQL update to a copy of the store, journal it, and publish the copy.
 
@@ -243,6 +257,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
                                    read_only=False)
             change = apply_update(target, sparql, shapes=shapes)
             target.flush()
+            index_version(target, current, work, change)
             count = target.count()
             target.close()
             del target
@@ -326,9 +341,8 @@ def update_worker_main(conn: socket.socket, link: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m crinkkg.backends.embedded.worker query|update FD LINK [MEMORY_QUADS]``: the
-    server
-    starts these."""
+    """``python -m crinkkg.backends.embedded.worker query|update FD LINK [MEMORY_QUADS
+    MEMORY_MB SEARCH_LIMIT]``: the server starts these."""
     import sys
 
     lifeline.die_with_parent_from_env()  # no worker outlives its server
@@ -337,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     if role == "update":
         update_worker_main(conn, link)
     else:
-        query_worker_main(conn, link, *(int(r) for r in rest[:2]))
+        query_worker_main(conn, link, *(int(r) for r in rest[:3]))
 
 
 if __name__ == "__main__":
