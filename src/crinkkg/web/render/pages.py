@@ -270,6 +270,7 @@ def editor_config(query: str | None, view: str) -> dict:
     """What the YASGUI editor needs, embedded in the page as JSON (no inline script):
     endpoint, prefixes, our terms, the examples, the query to start with."""
     return {"endpoint": request.script_root + "/sparql", "view": view,
+            "complete": request.script_root + "/sparql/complete",
             "base": base_iri(), "root": request.script_root,
             "query": query, "prefixes": PREFIXES, "terms": ontology_terms(),
             "examples": {e.name: e.sparql for e in examples()},
