@@ -149,7 +149,7 @@ def _index(work: Path, report: BuildReport, progress: Progress) -> None:
     """Write the full-text index into the version's folder, so that it is published, and
     later removed, with the database it indexes."""
     with _timed(report, "search index", progress) as step:
-        store = ox.Store(str(work / "db"))
+        store = ox.Store.read_only(str(work / "db"))  # written already: only read here
         try:
             written = textindex.write_index(store, work)
         finally:
