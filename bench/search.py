@@ -1,14 +1,15 @@
-"""Full-text search: SQLite FTS5 (what crinkkg uses) against tantivy, on one built store's
+"""Full-text search: tantivy (what crinkkg uses) against SQLite FTS5, on one built store's
 stored texts (sentence by sentence) and its resources' labels, descriptions and names.
 
 Both indexes are made from the same rows (read once from the store with
-:func:`crinkkg.store.textindex._read`), asked the same queries (single words, several
-words, phrases, word prefixes; drawn from the texts and labels themselves, seeded), and
-give the same answer: the best 20 sentences with their matches marked and the best 20
-resources. FTS5 is measured through :func:`crinkkg.backends.search.search`, the very call
-the server makes (it opens the version's index per search); tantivy with one searcher kept
-open, its best case. Then the editor's completion (FTS5 only: the server's call). One
-client, in-process, warm (every query is run once before the timed rounds)::
+:func:`crinkkg.store.textindex.read_contents`), asked the same queries (single words,
+several words, phrases, word prefixes; drawn from the texts and labels themselves, seeded,
+parsed once by :func:`crinkkg.store.textindex.parse_search`), and give the same answer:
+the best 20 sentences with their matches marked and the best 20 resources. tantivy is
+measured through :func:`crinkkg.backends.search.search`, the very call a query worker
+makes (it opens the version's index per search); FTS5 opening its file per search too.
+Then the editor's completion (the server's call). One client, in-process, warm (every
+query is run once before the timed rounds)::
 
     python -m bench.search --store /tmp/synth-500k/store --out bench/results/search-500k.json
 """
@@ -20,6 +21,7 @@ import json
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -84,94 +86,72 @@ def draw_queries(texts: dict[str, str], labels: list[str], n: int, seed: int
     return out
 
 
-# -- tantivy --------------------------------------------------------------------------------
+# -- SQLite FTS5, the other candidate ---------------------------------------------------------
 
 
-class Tantivy:
-    """The same two indexes in tantivy: passages and resources, as FTS5 has them."""
+def fts_query(terms: list[textindex.Term]) -> str:
+    """The FTS5 query with the meaning of :func:`crinkkg.store.textindex.parse_search`."""
+    return " ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms)
 
-    def __init__(self, folder: Path, passages: list[tuple], resources: list[tuple]) -> None:
-        import tantivy
 
-        self.t = tantivy
-        pb = tantivy.SchemaBuilder()
-        pb.add_text_field("sentence", stored=True)
-        pb.add_text_field("source", stored=True, tokenizer_name="raw")
-        pb.add_integer_field("start", stored=True)
-        pb.add_integer_field("end", stored=True)
-        pb.add_text_field("claims", stored=True, tokenizer_name="raw")
-        self.pschema = pb.build()
-        rb = tantivy.SchemaBuilder()
-        for name in ("label", "name", "description"):
-            rb.add_text_field(name, stored=True)
-        rb.add_text_field("iri", stored=True, tokenizer_name="raw")
-        self.rschema = rb.build()
-        (folder / "p").mkdir()
-        (folder / "r").mkdir()
-        self.pindex = tantivy.Index(self.pschema, path=str(folder / "p"))
-        self.rindex = tantivy.Index(self.rschema, path=str(folder / "r"))
-        writer = self.pindex.writer(heap_size=200_000_000, num_threads=1)
-        for sentence, source, start, end, claims in passages:
-            writer.add_document(tantivy.Document(sentence=sentence, source=source,
-                                                 start=start, end=end, claims=claims))
-        writer.commit()
-        writer.wait_merging_threads()
-        writer = self.rindex.writer(heap_size=200_000_000, num_threads=1)
-        for label, name, description, iri in resources:
-            writer.add_document(tantivy.Document(label=label, name=name,
-                                                 description=description, iri=iri))
-        writer.commit()
-        writer.wait_merging_threads()
-        self.pindex.reload()
-        self.rindex.reload()
-        self.psearcher = self.pindex.searcher()
-        self.rsearcher = self.rindex.searcher()
+class Fts5:
+    """The same two indexes in SQLite FTS5 (unicode61 folding case and accents, prefix
+    indexes for 2 to 4 characters, the resources' fields weighted 10, 5 and 1 as tantivy's
+    are boosted), ranked by BM25 on the index alone and read for the best hits only."""
 
-    def _query(self, schema, fields: list[str], text: str):
-        """The same meaning as :func:`crinkkg.store.textindex.fts_query`: every term must
-        occur (in any of ``fields``); a phrase; a prefix."""
-        t = self.t
-        must = []
-        for m in re.finditer(r'"([^"]*)"(\*?)|(\S+)', text):
-            phrase, star, word = m.group(1), m.group(2), m.group(3)
-            if word is not None:
-                star, phrase = ("*" if word.endswith("*") else ""), word.rstrip("*")
-            words = re.findall(r"\w+", phrase.lower())
-            if not words:
-                continue
-            alternatives = []
-            for f in fields:
-                if star and len(words) == 1:
-                    alternatives.append(t.Query.regex_query(schema, f, re.escape(words[0]) +
-                                                            ".*"))
-                elif star:
-                    alternatives.append(t.Query.phrase_prefix_query(schema, f, words))
-                elif len(words) == 1:
-                    alternatives.append(t.Query.term_query(schema, f, words[0]))
-                else:
-                    alternatives.append(t.Query.phrase_query(schema, f, words))
-            must.append((t.Occur.Must, t.Query.boolean_query(
-                [(t.Occur.Should, q) for q in alternatives])))
-        return t.Query.boolean_query(must)
+    def __init__(self, path: Path, contents: textindex.Contents) -> None:
+        self.path = path
+        db = sqlite3.connect(path)
+        db.executescript("""
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE VIRTUAL TABLE passages USING fts5(sentence, source UNINDEXED,
+                start UNINDEXED, "end" UNINDEXED, claims UNINDEXED,
+                tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');
+            CREATE VIRTUAL TABLE resources USING fts5(label, name, description,
+                iri UNINDEXED, tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');
+            INSERT INTO resources(resources, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0)');
+        """)
+        db.executemany('INSERT INTO passages VALUES (?,?,?,?,?)', contents.passage_rows())
+        db.executemany("INSERT INTO resources VALUES (?,?,?,?)", contents.resource_rows())
+        for table in ("passages", "resources"):
+            db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        db.commit()
+        db.close()
 
     def search(self, text: str) -> dict:
-        query = self._query(self.pschema, ["sentence"], text)
-        hits = self.psearcher.search(query, LIMIT).hits
-        snippets = self.t.SnippetGenerator.create(self.psearcher, query, self.pschema,
-                                                  "sentence")
-        passages = []
-        for score, address in hits:
-            doc = self.psearcher.doc(address)
-            passages.append((doc["source"][0], doc["start"][0], doc["end"][0],
-                             snippets.snippet_from_doc(doc).to_html(),
-                             json.loads(doc["claims"][0]), score))
-        query = self._query(self.rschema, ["label", "name", "description"], text)
-        resources = [(self.rsearcher.doc(a)["iri"][0], s)
-                     for s, a in self.rsearcher.search(query, LIMIT).hits]
+        # opened per search, as the server opens its index per question
+        db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+        try:
+            q = fts_query(textindex.parse_search(text))
+            passages = db.execute(
+                """WITH top(id, score) AS (SELECT rowid, rank FROM passages
+                     WHERE passages MATCH :q ORDER BY rank LIMIT :n)
+                   SELECT highlight(passages, 0, '[', ']'), source, start, "end", claims,
+                          top.score FROM top JOIN passages ON passages.rowid = top.id
+                   WHERE passages MATCH :q ORDER BY top.score""",
+                {"q": q, "n": LIMIT}).fetchall()
+            resources = db.execute(
+                """WITH top(id, score) AS (SELECT rowid, rank FROM resources
+                     WHERE resources MATCH :q ORDER BY rank LIMIT :n)
+                   SELECT iri, label, top.score FROM top
+                   JOIN resources ON resources.rowid = top.id ORDER BY top.score""",
+                {"q": q, "n": LIMIT}).fetchall()
+        finally:
+            db.close()
         return {"passages": passages, "resources": resources}
 
 
 # -- the run --------------------------------------------------------------------------------
+
+
+def _hits(run: Callable[[str], dict], queries: list[str]) -> int:
+    """How many hits the queries give in all (the same for both indexes when they mean the
+    same)."""
+    total = 0
+    for q in queries:
+        found = run(q)
+        total += len(found["passages"]) + len(found["resources"])
+    return total
 
 
 def timed(run: Callable[[str], object], queries: list[str], rounds: int) -> list[float]:
@@ -192,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--queries", type=int, default=100, help="queries of each kind")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--no-tantivy", action="store_true")
+    ap.add_argument("--no-fts5", action="store_true", help="measure tantivy alone")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
 
@@ -203,59 +183,49 @@ def main(argv: list[str] | None = None) -> None:
     result: dict = {"store": str(args.store), "quads": len(store), "limit": LIMIT}
     try:
         started = time.perf_counter()
-        found, texts, anchors = textindex._read(store)
+        contents = textindex.read_contents(store)
         read = time.perf_counter() - started
-        label_of = {iri: textindex._first(labels) for iri, (labels, _) in found.items()}
-        report = textindex.IndexReport()
-        passages = list(textindex._passage_rows(texts, anchors, label_of, report))
-        resources = [(" · ".join(sorted({v[0] for v in labels})),
-                      re.sub(r"[\W_]+", " ", textindex._local_name(iri)),
-                      " · ".join(sorted(set(d))), iri) for iri, (labels, d) in found.items()]
+        passages, resources = contents.passage_rows(), contents.resource_rows()
+        texts = contents.texts
         result["rows"] = {"texts": len(texts), "text_chars": sum(map(len, texts.values())),
                           "passages": len(passages), "resources": len(resources),
                           "read_from_store_s": round(read, 2)}
         print(json.dumps(result["rows"]))
 
-        (work / "fts5").mkdir()
         started = time.perf_counter()
-        written = textindex.write_index(store, work / "fts5")
-        fts_build = time.perf_counter() - started - read  # write_index reads again
-        result["fts5"] = {"build_s": round(fts_build, 2),
-                          "bytes": written.bytes}
+        written = textindex.write_contents(contents, work)
+        result["tantivy"] = {"build_s": round(time.perf_counter() - started, 2),
+                             "bytes": written.bytes}
         queries = draw_queries(texts, [r[0] for r in resources if r[0]], args.queries,
                                args.seed)
         result["queries"] = {k: v[:5] for k, v in queries.items()}
-        folder = work / "fts5"
-
-        def fts(q: str) -> dict:
-            return server_search.search(folder, q, limit=LIMIT)
-
-        result["fts5"]["search"] = {k: percentiles(timed(fts, v, args.rounds))
-                                    for k, v in queries.items()}
         every = [q for v in queries.values() for q in v]
-        result["fts5"]["search"]["all"] = percentiles(timed(fts, every, args.rounds))
-        result["fts5"]["hits"] = sum(len(fts(q)["passages"]) + len(fts(q)["resources"])
-                                     for q in every)
+
+        def served(q: str) -> dict:
+            return server_search.search(work, q, limit=LIMIT)
+
+        result["tantivy"]["search"] = {k: percentiles(timed(served, v, args.rounds))
+                                       for k, v in queries.items()}
+        result["tantivy"]["search"]["all"] = percentiles(timed(served, every, args.rounds))
+        result["tantivy"]["hits"] = _hits(served, every)
         names = [textindex._local_name(r[3])[:n] for r in resources[:: max(1, len(resources)
                                                                           // 300)]
                  for n in (3, 6)]
-        result["fts5"]["complete"] = percentiles(timed(
-            lambda p: server_search.complete(folder, p, limit=LIMIT), names, args.rounds))
-        print("fts5", json.dumps(result["fts5"]))
+        result["tantivy"]["complete"] = percentiles(timed(
+            lambda p: server_search.complete(work, p, limit=LIMIT), names, args.rounds))
+        print("tantivy", json.dumps(result["tantivy"]))
 
-        if not args.no_tantivy:
-            (work / "tantivy").mkdir()
+        if not args.no_fts5:
             started = time.perf_counter()
-            tv = Tantivy(work / "tantivy", passages, resources)
-            result["tantivy"] = {"build_s": round(time.perf_counter() - started, 2),
-                                 "bytes": _size(work / "tantivy")}
-            result["tantivy"]["search"] = {k: percentiles(timed(tv.search, v, args.rounds))
-                                           for k, v in queries.items()}
-            result["tantivy"]["search"]["all"] = percentiles(timed(tv.search, every,
-                                                                   args.rounds))
-            result["tantivy"]["hits"] = sum(len(tv.search(q)["passages"]) +
-                                            len(tv.search(q)["resources"]) for q in every)
-            print("tantivy", json.dumps(result["tantivy"]))
+            fts = Fts5(work / "fts5.sqlite", contents)
+            result["fts5"] = {"build_s": round(time.perf_counter() - started, 2),
+                              "bytes": (work / "fts5.sqlite").stat().st_size}
+            result["fts5"]["search"] = {k: percentiles(timed(fts.search, v, args.rounds))
+                                        for k, v in queries.items()}
+            result["fts5"]["search"]["all"] = percentiles(timed(fts.search, every,
+                                                                args.rounds))
+            result["fts5"]["hits"] = _hits(fts.search, every)
+            print("fts5", json.dumps(result["fts5"]))
     finally:
         del store
         shutil.rmtree(work, ignore_errors=True)

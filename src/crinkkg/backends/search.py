@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from crinkkg.backends.contract import search_unavailable
 from crinkkg.problems import Problem
 from crinkkg.sparqltext import Token, Unreadable, declared_prefixes, resolve, tokenize
-from crinkkg.store.textindex import SearchSyntax, SearchTimeout, TextIndex
+from crinkkg.store.textindex import SearchSyntax, TextIndex
 from crinkkg.vocab import PREFIXES, SEARCH_NS, SEARCH_SERVICE, XSD_NS
 
 #: the longest search text, in characters
@@ -47,8 +47,8 @@ def version_folder(link: Path | str) -> Path:
     return Path(os.path.realpath(link))
 
 
-def _index(folder: Path, budget: float) -> TextIndex:
-    index = TextIndex(folder, budget=budget)
+def _index(folder: Path) -> TextIndex:
+    index = TextIndex(folder)
     if not index.exists:
         raise Problem(503, "no-search-index",
                       f"the store version {folder.name} has no full-text index",
@@ -65,21 +65,17 @@ def _checked(text: str, what: str = "search") -> str:
     return text
 
 
-def _asked(run: Callable[[], dict], budget: float) -> dict:
+def _asked(run: Callable[[], dict]) -> dict:
     try:
         return run()
     except SearchSyntax as exc:
         raise Problem(400, "bad-search", str(exc),
                       hint='give at least one word; "two words" for a phrase, word* for a '
                            "prefix") from None
-    except SearchTimeout:
-        raise Problem(503, "timeout", f"the search took longer than {budget:g} s",
-                      hint="search for rarer words or a phrase",
-                      headers={"Retry-After": "1"}) from None
 
 
-def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offset: int = 0,
-           budget: float = 0.0) -> dict:
+def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offset: int = 0
+           ) -> dict:
     """The passages and resources matching ``text`` in the version served, best first;
     at most ``limit`` of each, after ``offset``."""
     _checked(text)
@@ -87,7 +83,7 @@ def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offse
         raise Problem(400, "bad-search", f"unknown search scope {scope!r}",
                       hint="use one of " + ", ".join(SCOPES))
     folder = version_folder(link)
-    index = _index(folder, budget)
+    index = _index(folder)
 
     def run() -> dict:
         out: dict = {"query": text, "version": folder.name, "limit": limit, "offset": offset}
@@ -97,18 +93,18 @@ def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offse
             out["resources"] = [r.as_dict() for r in index.resources(text, limit, offset)]
         return out
 
-    return _asked(run, budget)
+    return _asked(run)
 
 
-def complete(link: Path | str, prefix: str, *, limit: int, budget: float = 0.0) -> dict:
+def complete(link: Path | str, prefix: str, *, limit: int) -> dict:
     """Resources for an editor's completion of ``prefix`` (a local name's start, or the
     start of words of a label), from the version served."""
     _checked(prefix, "completion")
     folder = version_folder(link)
-    index = _index(folder, budget)
+    index = _index(folder)
     return _asked(lambda: {"prefix": prefix, "version": folder.name, "limit": limit,
                            "resources": [{"iri": r.iri, "label": r.label}
-                                         for r in index.complete(prefix, limit)]}, budget)
+                                         for r in index.complete(prefix, limit)]})
 
 
 # -- the SPARQL service pattern ----------------------------------------------------------
@@ -155,7 +151,7 @@ def expand_search(sparql: str, folder: Path | str | None, max_hits: int) -> str:
         end = _closing(tokens, j + 1)
         if folder is None:
             raise search_unavailable()
-        values = _values(tokens[j + 2:end], prefixes, _index(Path(folder), 0.0), max_hits)
+        values = _values(tokens[j + 2:end], prefixes, _index(Path(folder)), max_hits)
         out.append(sparql[last:t.start])
         out.append(values)
         last = tokens[end].end

@@ -1,14 +1,12 @@
 """The full-text index of a store version: every stored source text sentence by sentence
 (each sentence with the claims anchored in it) and every resource's labels, descriptions
-and local name, in SQLite FTS5.
+and local name, in tantivy.
 
-It is written beside the database of the version it indexes (``<version>/search.sqlite``)
+It is written beside the database of the version it indexes (``<version>/search/``)
 before the version is published, and never changed afterwards: whoever resolves the store
 link once and opens both the database and the index of that folder reads one version's
-data, never a store paired with another version's index.
-
-SQLite comes with Python, writes one file, and answers a ranked phrase or prefix query
-from its own inverted index; bench/README.md compares it with tantivy.
+data, never a store paired with another version's index. bench/README.md says why tantivy
+rather than SQLite FTS5, with the figures.
 
 >>> import pyoxigraph as ox, tempfile, pathlib
 >>> from crinkkg.vocab import CRINK_NS, RDFS_LABEL
@@ -32,16 +30,17 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
-import sqlite3
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
+import tantivy
 
 from crinkkg.vocab import (
     CRINK_NS,
@@ -54,9 +53,9 @@ from crinkkg.vocab import (
     SKOS_NS,
 )
 
-#: the index's file in a version's folder
-INDEX_FILE = "search.sqlite"
-#: changes when the index's tables change: an index of another layout is not read
+#: the index's folder in a version's folder
+INDEX_DIR = "search"
+#: changes when the index's fields change: an index of another layout is not read
 LAYOUT = "1"
 TEXT_CONTENT = CRINK_NS + "textContent"
 LABELS = (RDFS_LABEL, SKOS_NS + "prefLabel", SKOS_NS + "altLabel")
@@ -66,24 +65,30 @@ INDEXED_PREDICATES = frozenset({TEXT_CONTENT, *LABELS, *DESCRIPTIONS, CRINK_NS +
                                 OA_NS + "hasSource", OA_NS + "hasSelector", OA_NS + "start",
                                 OA_NS + "end"})
 _SCHEMA_NAMESPACES = (RDFS_NS, OWL_NS)
-#: unicode61 folds case and, with remove_diacritics 2, accents: "Türkiye" matches "turkiye"
-_TOKENIZER = "unicode61 remove_diacritics 2"
-#: a sentence ends at . ! or ? (and a closing quote or bracket) before white space; a line
-#: ends one too (headings, list items)
+#: words as the index cuts them: runs of letters and digits, case and accents folded
+#: ("Türkiye" matches "turkiye"); no stemming, so a phrase and a prefix mean what they say
+ANALYZER = "crinkkg"
+#: the most terms (words, phrases, prefixes) one search may hold
+MAX_TERMS = 16
+#: how much a match counts in each field of a resource
+BOOSTS = {"label": 10.0, "name": 5.0, "description": 1.0}
+#: a sentence ends at . ! or ? (and a closing quote or bracket) before white space and a
+#: capital or a digit; a line ends one too (headings, list items)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*[ \t]+(?=[\"'‘“(\[]?[A-Z0-9])|\s*\n\s*")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Sec|No|Nos|Gen|Col|"
                            r"Lt|Jr|Sr|Inc|Co|vs|etc|e\.g|i\.e))\.$")
-_MARK_START, _MARK_END = "\x02", "\x03"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_WORD = re.compile(r"\w", re.UNICODE)
+_TERM = re.compile(r'"([^"]*)"(\*?)|(\S+)')
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold()).build())
 
 
 class SearchSyntax(ValueError):
     """A search text that holds nothing to search for (no word at all)."""
-
-
-class SearchTimeout(TimeoutError):
-    """A search that ran past its time budget (interrupted)."""
 
 
 @dataclass(frozen=True)
@@ -153,44 +158,69 @@ def changes_index(quads: Iterable[ox.Quad]) -> bool:
 
 # -- the search text ---------------------------------------------------------------------------
 
-_TERM = re.compile(r'"([^"]*)"(\*?)|(\S+)')
+
+class Term(NamedTuple):
+    """One term of a search: its words as the index has them, and whether the last one is
+    a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool
 
 
-def fts_query(text: str) -> str:
-    """The FTS5 query for a user's search text: every word must occur; ``"…"`` is a phrase;
-    a trailing ``*`` makes a word (or a phrase's last word) a prefix. Everything else the
-    FTS5 syntax gives meaning to (``AND``, ``NEAR``, ``-``, ``:``, ``^``) is taken as plain
-    words, so no search text is an FTS5 syntax error.
+def parse_search(text: str) -> list[Term]:
+    """The terms of a user's search text: every term must occur; ``"…"`` is a phrase; a
+    trailing ``*`` makes a word (or a phrase's last word) a prefix. Nothing else has a
+    meaning (``AND``, ``-``, ``:`` are words or nothing), so no search text is an error but
+    one without a word, or with too many terms.
 
-    >>> fts_query('nuclear "mutual defence" sanc*')
-    '"nuclear" "mutual defence" "sanc"*'
-    >>> fts_query('col:umn AND -x')
-    '"col:umn" "AND" "-x"'
-    >>> fts_query('  " " ')
+    >>> parse_search('Nuclear "mutual défense" sanc* S-400')  # doctest: +NORMALIZE_WHITESPACE
+    [Term(words=('nuclear',), prefix=False), Term(words=('mutual', 'defense'), prefix=False),
+     Term(words=('sanc',), prefix=True), Term(words=('s', '400'), prefix=False)]
+    >>> parse_search('  " " - ')
     Traceback (most recent call last):
     crinkkg.store.textindex.SearchSyntax: the search holds no word to look for
     """
+    analyzer = _analyzer()
     terms = []
     for m in _TERM.finditer(text):
         phrase, star, word = m.group(1), m.group(2), m.group(3)
         if word is not None:
-            star = "*" if word.endswith("*") else ""
-            phrase = word.rstrip("*")
-        if not phrase or not _WORD.search(phrase):
-            continue
-        terms.append('"' + phrase.replace('"', '""') + '"' + star)
+            star, phrase = ("*" if word.endswith("*") else ""), word.rstrip("*")
+        words = tuple(analyzer.analyze(phrase))
+        if words:
+            terms.append(Term(words, bool(star)))
     if not terms:
         raise SearchSyntax("the search holds no word to look for")
-    return " ".join(terms)
+    if len(terms) > MAX_TERMS:
+        raise SearchSyntax(f"the search holds {len(terms)} terms; the limit is {MAX_TERMS}")
+    return terms
 
 
-def _completion_query(prefix: str) -> str:
-    """Every word of ``prefix`` as a prefix, in order of typing (a local name's dashes and
-    a prefixed name's colon separate words)."""
-    words = [w for w in re.split(r"[\W_]+", prefix) if w]
-    if not words:
-        raise SearchSyntax("nothing typed to complete")
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+def _term_query(schema: tantivy.Schema, field: str, term: Term) -> tantivy.Query:
+    q = tantivy.Query
+    if term.prefix and len(term.words) == 1:
+        return q.regex_query(schema, field, re.escape(term.words[0]) + ".*")
+    if term.prefix:
+        return q.phrase_prefix_query(schema, field, list(term.words))
+    if len(term.words) == 1:
+        return q.term_query(schema, field, term.words[0])
+    return q.phrase_query(schema, field, list(term.words))
+
+
+def _query(schema: tantivy.Schema, terms: list[Term], boosts: dict[str, float]
+           ) -> tantivy.Query:
+    """Every term in one of the fields, scored by its best field (with its boost) and a
+    tenth of the others; a prefix, whose every word scores alike, by its best field
+    alone (so a resource is not ranked up for repeating a word in its description)."""
+    q, occur = tantivy.Query, tantivy.Occur
+    must = []
+    for term in terms:
+        alternatives = [q.boost_query(_term_query(schema, f, term), boost)
+                        if boost != 1.0 else _term_query(schema, f, term)
+                        for f, boost in boosts.items()]
+        must.append((occur.Must, alternatives[0] if len(alternatives) == 1 else
+                     q.disjunction_max_query(alternatives, 0.0 if term.prefix else 0.1)))
+    return must[0][1] if len(must) == 1 else q.boolean_query(must)
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -271,73 +301,121 @@ def _read(store: ox.Store) -> tuple[dict[str, tuple[list[tuple[str, str, int]], 
     return found, texts, anchors
 
 
-def _schema(db: sqlite3.Connection) -> None:
-    db.executescript(f"""
-        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-        CREATE VIRTUAL TABLE passages USING fts5(
-            sentence, source UNINDEXED, start UNINDEXED, "end" UNINDEXED,
-            claims UNINDEXED, tokenize='{_TOKENIZER}');
-        CREATE VIRTUAL TABLE resources USING fts5(
-            label, name, description, iri UNINDEXED, tokenize='{_TOKENIZER}');
-        CREATE TABLE names(local TEXT NOT NULL, iri TEXT NOT NULL, label TEXT NOT NULL);
-        CREATE TABLE sources(iri TEXT PRIMARY KEY, label TEXT NOT NULL) WITHOUT ROWID;
-    """)
+@dataclass
+class Contents:
+    """What an index holds, read from a version's database (:func:`read_contents`)."""
+
+    #: labels (value, language, rank of the predicate) and descriptions, per resource
+    found: dict[str, tuple[list[tuple[str, str, int]], list[str]]]
+    #: the stored texts, per source
+    texts: dict[str, str]
+    #: the anchors (start, end, claim), per source
+    anchors: dict[str, list[tuple[int, int, str]]]
+
+    def labels(self) -> dict[str, str]:
+        """The label a person reads, per resource."""
+        return {iri: _first(labels) for iri, (labels, _) in self.found.items()}
+
+    def resource_rows(self) -> list[tuple[str, str, str, str]]:
+        """(labels, local name as words, descriptions, IRI) per resource: the label a
+        person reads first."""
+        label_of = self.labels()
+        return [(" · ".join(sorted({v[0] for v in labels},
+                                   key=lambda v, first=label_of[iri]: (v != first, v))),
+                 re.sub(r"[\W_]+", " ", _local_name(iri)), " · ".join(sorted(set(described))),
+                 iri) for iri, (labels, described) in self.found.items()]
+
+    def passage_rows(self) -> list[tuple[str, str, int, int, str]]:
+        """(sentence, source, start, end, claims as JSON) per sentence of every text."""
+        return list(_passage_rows(self.texts, self.anchors, self.labels()))
+
+
+def read_contents(store: ox.Store) -> Contents:
+    """Everything the index of ``store``'s dataset holds."""
+    return Contents(*_read(store))
 
 
 def write_index(store: ox.Store, folder: Path) -> IndexReport:
-    """Write the index of the dataset in ``store`` as ``folder/search.sqlite`` (replacing
-    one there: an update's folder holds a copy of the previous version's)."""
+    """Write the index of the dataset in ``store`` as ``folder/search/`` (replacing one
+    there: an update's folder may hold a copy of the previous version's)."""
     started = time.perf_counter()
-    found, texts, anchors = _read(store)
-    path = Path(folder) / INDEX_FILE
-    tmp = path.with_name(INDEX_FILE + ".tmp")
-    tmp.unlink(missing_ok=True)
+    report = write_contents(read_contents(store), folder)
+    report.seconds = round(time.perf_counter() - started, 4)
+    return report
+
+
+def _schemas() -> tuple[tantivy.Schema, tantivy.Schema]:
+    passages = tantivy.SchemaBuilder()
+    passages.add_text_field("sentence", stored=True, tokenizer_name=ANALYZER)
+    for name in ("source", "source_label", "claims"):  # kept, not searched: bytes
+        passages.add_bytes_field(name, stored=True)
+    passages.add_integer_field("start", stored=True)
+    passages.add_integer_field("end", stored=True)
+    resources = tantivy.SchemaBuilder()
+    for name in BOOSTS:
+        resources.add_text_field(name, stored=True, tokenizer_name=ANALYZER)
+    resources.add_bytes_field("iri", stored=True)
+    # the local name, whole and lower-cased, for the completion of a name's start
+    resources.add_text_field("local", stored=False, tokenizer_name="raw",
+                             index_option="basic")
+    resources.add_integer_field("local_length", fast=True)
+    return passages.build(), resources.build()
+
+
+def _new_index(schema: tantivy.Schema, folder: Path) -> tantivy.Index:
+    folder.mkdir(parents=True)
+    index = tantivy.Index(schema, path=str(folder))
+    index.register_tokenizer(ANALYZER, _analyzer())
+    return index
+
+
+def _fill(index: tantivy.Index, documents: Iterable[dict]) -> None:
+    writer = index.writer(heap_size=64_000_000, num_threads=1)
+    for document in documents:
+        writer.add_document(tantivy.Document(**document))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def write_contents(contents: Contents, folder: Path) -> IndexReport:
+    """Write ``contents`` as ``folder/search/``, whole or not at all."""
+    started = time.perf_counter()
+    final = Path(folder) / INDEX_DIR
+    work = final.with_name(INDEX_DIR + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
     report = IndexReport()
-    db = sqlite3.connect(tmp)
     try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        _schema(db)
-        label_of = {iri: _first(labels) for iri, (labels, _) in found.items()}
-        rows = []
-        for iri, (labels, descriptions) in found.items():
-            local = _local_name(iri)
-            first = label_of[iri]
-            rows.append((" · ".join(sorted({v[0] for v in labels}, key=lambda v: (v != first, v))),
-                         re.sub(r"[\W_]+", " ", local), " · ".join(sorted(set(descriptions))),
-                         iri))
-        db.executemany("INSERT INTO resources(label, name, description, iri) VALUES (?,?,?,?)",
-                       rows)
-        report.resources = len(rows)
-        db.executemany("INSERT INTO names VALUES (?,?,?)",
-                       ((_local_name(r[3]).lower(), r[3], label_of.get(r[3], ""))
-                        for r in rows))
-        db.execute("CREATE INDEX names_local ON names(local)")
-        db.executemany("INSERT INTO sources VALUES (?,?)",
-                       ((s, label_of.get(s, _local_name(s))) for s in texts))
-        db.executemany(
-            'INSERT INTO passages(sentence, source, start, "end", claims) VALUES (?,?,?,?,?)',
-            _passage_rows(texts, anchors, label_of, report))
-        db.execute("INSERT INTO passages(passages) VALUES ('optimize')")
-        db.execute("INSERT INTO resources(resources) VALUES ('optimize')")
-        db.executemany("INSERT INTO meta VALUES (?,?)",
-                       [("layout", LAYOUT), ("passages", str(report.passages)),
-                        ("resources", str(report.resources))])
-        db.commit()
+        passage_schema, resource_schema = _schemas()
+        label_of = contents.labels()
+        sources = {s: label_of.get(s) or _local_name(s) for s in contents.texts}
+        # shortest first: equal scores keep this order (see _ranked)
+        passages = sorted(contents.passage_rows(), key=lambda p: len(p[0]))
+        _fill(_new_index(passage_schema, work / "passages"), (
+            {"sentence": sentence, "source": source.encode(),
+             "source_label": sources[source].encode(), "start": start, "end": end,
+             "claims": claims.encode()}
+            for sentence, source, start, end, claims in passages))
+        resources = sorted(contents.resource_rows(),
+                           key=lambda r: len(r[0].split(" · ")[0] or r[1]))
+        _fill(_new_index(resource_schema, work / "resources"), (
+            {"label": label, "name": name, "description": description, "iri": iri.encode(),
+             "local": _local_name(iri).lower(), "local_length": len(_local_name(iri))}
+            for label, name, description, iri in resources))
+        report.passages, report.resources = len(passages), len(resources)
+        (work / "meta.json").write_text(json.dumps(
+            {"layout": LAYOUT, "passages": report.passages, "resources": report.resources}))
+        shutil.rmtree(final, ignore_errors=True)
+        work.rename(final)
     except BaseException:
-        db.close()
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
-    db.close()
-    os.replace(tmp, path)
-    report.bytes = path.stat().st_size
+    report.bytes = sum(p.stat().st_size for p in final.rglob("*") if p.is_file())
     report.seconds = round(time.perf_counter() - started, 4)
     return report
 
 
 def _passage_rows(texts: dict[str, str], anchors: dict[str, list[tuple[int, int, str]]],
-                  label_of: dict[str, str], report: IndexReport
-                  ) -> Iterator[tuple[str, str, int, int, str]]:
+                  label_of: dict[str, str]) -> Iterator[tuple[str, str, int, int, str]]:
     for source, text in texts.items():
         spans = list(sentences(text))
         starts = [s for s, _ in spans]
@@ -350,7 +428,6 @@ def _passage_rows(texts: dict[str, str], anchors: dict[str, list[tuple[int, int,
                     claims_at[i][claim] = label_of.get(claim, "")
                 i += 1
         for i, (start, end) in enumerate(spans):
-            report.passages += 1
             claims = sorted(claims_at[i].items(), key=lambda kv: (kv[1] or kv[0], kv[0]))
             yield (_CONTROL.sub(" ", text[start:end]), source, start, end,
                    json.dumps(claims, ensure_ascii=False, separators=(",", ":")))
@@ -359,69 +436,57 @@ def _passage_rows(texts: dict[str, str], anchors: dict[str, list[tuple[int, int,
 # -- reading -----------------------------------------------------------------------------
 
 
-@dataclass
 class TextIndex:
-    """The index of one version (a folder), opened read-only per search: a version's index
-    never changes, so nothing is cached between searches but what the OS caches."""
+    """The index of one version (a folder), opened for each question: a version's index
+    never changes, and opening it costs less than a millisecond, so nothing is kept
+    between questions (nor across a fork) but what the OS caches."""
 
-    folder: Path
-    #: the longest a search may run, in seconds (0: no bound)
-    budget: float = 0.0
-    _path: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._path = str(Path(self.folder) / INDEX_FILE)
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder) / INDEX_DIR
 
     @property
     def exists(self) -> bool:
-        return os.path.isfile(self._path)
-
-    def _connect(self) -> sqlite3.Connection:
-        # immutable: no locks, no journal look-ups (the file never changes once published)
-        uri = "file:" + self._path.replace("?", "%3f").replace("#", "%23") + \
-            "?mode=ro&immutable=1"
-        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        if self.budget > 0:
-            deadline = time.monotonic() + self.budget
-            db.set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
-        return db
-
-    def _run(self, sql: str, args: tuple) -> list[tuple]:
-        db = self._connect()
+        meta = self.folder / "meta.json"
+        if not meta.is_file():
+            return False
         try:
-            return db.execute(sql, args).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise SearchTimeout(f"the search ran past {self.budget:g} s") from None
-            raise
-        finally:
-            db.close()
+            return json.loads(meta.read_text()).get("layout") == LAYOUT
+        except (OSError, ValueError):
+            return False
+
+    def _open(self, name: str) -> tuple[tantivy.Index, tantivy.Searcher]:
+        index = tantivy.Index.open(str(self.folder / name))
+        index.register_tokenizer(ANALYZER, _analyzer())
+        return index, index.searcher()
 
     def passages(self, text: str, limit: int, offset: int = 0) -> list[Passage]:
-        """The sentences matching ``text`` (see :func:`fts_query`), best first."""
-        rows = self._run(
-            f"""SELECT highlight(passages, 0, '{_MARK_START}', '{_MARK_END}'), source,
-                       start, "end", claims, bm25(passages), s.label
-                FROM passages LEFT JOIN sources s ON s.iri = passages.source
-                WHERE passages MATCH ? ORDER BY rank LIMIT ? OFFSET ?""",
-            (fts_query(text), limit, offset))
+        """The sentences matching ``text`` (see :func:`parse_search`), best first, with
+        their matches marked."""
+        terms = parse_search(text)
+        index, searcher = self._open("passages")
+        query = _query(index.schema, terms, {"sentence": 1.0})
         out = []
-        for marked, source, start, end, claims, score, source_label in rows:
+        for score, doc in _ranked(searcher, query, limit, offset):
+            sentence = doc["sentence"][0]
             out.append(Passage(
-                source, source_label or _local_name(source), int(start), int(end),
-                marked.replace(_MARK_START, "").replace(_MARK_END, ""), _runs(marked),
-                tuple(Claim(iri, label) for iri, label in json.loads(claims)), -score))
+                _text(doc, "source"), _text(doc, "source_label"), doc["start"][0],
+                doc["end"][0], sentence, _runs(sentence, terms),
+                tuple(Claim(iri, label) for iri, label in json.loads(_text(doc, "claims"))),
+                score))
         return out
 
     def resources(self, text: str, limit: int, offset: int = 0) -> list[Resource]:
         """The resources whose labels, local names or descriptions match ``text``; a match
         in a label counts most, then the name, then a description."""
-        rows = self._run(
-            """SELECT iri, label, description, bm25(resources, 10.0, 5.0, 1.0)
-               FROM resources WHERE resources MATCH ? ORDER BY rank LIMIT ? OFFSET ?""",
-            (fts_query(text), limit, offset))
-        return [Resource(iri, label.split(" · ")[0] if label else "", description, -score)
-                for iri, label, description, score in rows]
+        terms = parse_search(text)
+        index, searcher = self._open("resources")
+        query = _query(index.schema, terms, BOOSTS)
+        out = []
+        for score, doc in _ranked(searcher, query, limit, offset):
+            label = doc["label"][0] if doc["label"] else ""
+            out.append(Resource(_text(doc, "iri"), label.split(" · ")[0], doc["description"][0]
+                                if doc["description"] else "", score))
+        return out
 
     def complete(self, prefix: str, limit: int) -> list[Resource]:
         """Resources for an editor's completion of ``prefix``: those whose local name starts
@@ -430,41 +495,89 @@ class TextIndex:
         typed = prefix.strip().lower()
         if not typed:
             raise SearchSyntax("nothing typed to complete")
-        upper = typed[:-1] + chr(ord(typed[-1]) + 1)
-        rows = self._run(
-            """SELECT iri, label FROM names WHERE local >= ? AND local < ?
-               ORDER BY length(local), local LIMIT ?""", (typed, upper, limit))
-        out = [Resource(iri, label, "", 0.0) for iri, label in rows]
-        seen = {r.iri for r in out}
-        if len(out) < limit:
-            try:
-                query = "{label name} : (" + _completion_query(typed) + ")"
-            except SearchSyntax:
-                return out
-            for iri, label, score in self._run(
-                    """SELECT iri, label, bm25(resources, 10.0, 5.0, 1.0) FROM resources
-                       WHERE resources MATCH ? ORDER BY rank LIMIT ?""", (query, limit)):
-                if iri not in seen and len(out) < limit:
-                    seen.add(iri)
-                    out.append(Resource(iri, label.split(" · ")[0] if label else "", "",
-                                        -score))
+        index, searcher = self._open("resources")
+        schema, q = index.schema, tantivy.Query
+        by_name = q.regex_query(schema, "local", re.escape(typed) + ".*")
+        found = searcher.search(by_name, limit, order_by_field="local_length",
+                                order=tantivy.Order.Asc).hits
+        out, seen = [], set()
+        for _, address in found:
+            out.append(self._named(searcher.doc(address)))
+            seen.add(out[-1].iri)
+        words = tuple(_analyzer().analyze(typed))
+        if len(out) < limit and words:
+            query = _query(schema, [Term(words, True)], {"label": 10.0, "name": 5.0})
+            for score, address in searcher.search(query, limit).hits:
+                resource = self._named(searcher.doc(address), score)
+                if resource.iri not in seen and len(out) < limit:
+                    seen.add(resource.iri)
+                    out.append(resource)
         return out
+
+    @staticmethod
+    def _named(doc: tantivy.Document, score: float = 0.0) -> Resource:
+        label = doc["label"][0] if doc["label"] else ""
+        return Resource(_text(doc, "iri"), label.split(" · ")[0], "", score)
 
     def counts(self) -> dict[str, int]:
         """How many passages and resources the index holds."""
-        rows = dict(self._run("SELECT key, value FROM meta", ()))
-        return {"passages": int(rows.get("passages", 0)),
-                "resources": int(rows.get("resources", 0))}
+        meta = json.loads((self.folder / "meta.json").read_text())
+        return {"passages": meta["passages"], "resources": meta["resources"]}
 
 
-def _runs(marked: str) -> tuple[tuple[str, bool], ...]:
-    """``highlight()``'s text as runs of (text, is a match).
+_TOKEN = re.compile(r"[^\W_]+")
 
-    >>> _runs("a \\x02b\\x03 c")
-    (('a ', False), ('b', True), (' c', False))
+
+def _text(doc: tantivy.Document, name: str) -> str:
+    """A stored bytes field's text."""
+    return bytes(doc[name][0]).decode()
+
+def _ranked(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int
+            ) -> list[tuple[float, tantivy.Document]]:
+    """The hits from ``offset`` on, best first; among equal scores (every word a prefix
+    matches scores alike) in the order they were indexed: the shorter label or sentence
+    first ("russ*": Russia before the treaties that name it)."""
+    return [(score, searcher.doc(address))
+            for score, address in searcher.search(query, limit, offset=offset).hits]
+
+
+def _runs(sentence: str, terms: list[Term]) -> tuple[tuple[str, bool], ...]:
+    """The sentence as runs of (text, is a match): each word a term names (a prefix: each
+    word that starts so), each phrase whole, words cut and folded as the index cuts them.
+
+    >>> _runs("Iran's drones: Shahed drones, drone parts", parse_search('"shahed dr"* iran'))
+    (('Iran', True), ("'s drones: ", False), ('Shahed drones', True), (', drone parts', False))
     """
+    analyzer = _analyzer()
+    tokens = []
+    for m in _TOKEN.finditer(sentence):
+        word = m.group()
+        if word.isascii() and len(word) <= 40:  # what the analyzer would make of it
+            tokens.append((m.start(), m.end(), word.lower()))
+            continue
+        folded = analyzer.analyze(word)
+        tokens.append((m.start(), m.end(), folded[0] if len(folded) == 1 else word.lower()))
+    spans = []
+    for term in terms:
+        n = len(term.words)
+        for i in range(len(tokens) - n + 1):
+            last = tokens[i + n - 1][2]
+            if all(tokens[i + k][2] == term.words[k] for k in range(n - 1)) and (
+                    last.startswith(term.words[-1]) if term.prefix else last == term.words[-1]):
+                spans.append((tokens[i][0], tokens[i + n - 1][1]))
     out: list[tuple[str, bool]] = []
-    for i, part in enumerate(re.split(f"[{_MARK_START}{_MARK_END}]", marked)):
-        if part:
-            out.append((part, i % 2 == 1))
+    at = 0
+    for start, end in sorted(spans):
+        if end <= at:
+            continue
+        start = max(start, at)
+        if start > at:
+            out.append((sentence[at:start], False))
+        if out and out[-1][1] and start == at:
+            out[-1] = (out[-1][0] + sentence[start:end], True)
+        else:
+            out.append((sentence[start:end], True))
+        at = end
+    if at < len(sentence):
+        out.append((sentence[at:], False))
     return tuple(out)

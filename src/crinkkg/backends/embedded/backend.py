@@ -20,6 +20,7 @@ saves the round trip to a worker, which was most of a lookup's cost.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -28,7 +29,6 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from crinkkg.backends import search as text_search
 from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import Admission, QueryHelpers, Reply, bounded_limit
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
@@ -302,26 +302,16 @@ class EmbeddedBackend(QueryHelpers):
 
     def search(self, text: str, *, scope: str = "all", limit: int | None = None,
                offset: int = 0) -> dict:
-        """Search the index of the version served, in this process: an index look-up costs
-        less than a round trip to a worker, and the query timeout bounds it."""
-        limit = bounded_limit(limit, self.settings.search_limit)
-        return self._searched(lambda: text_search.search(
-            self.link, text, scope=scope, limit=limit, offset=max(0, offset),
-            budget=self.settings.timeout))
+        """Search the index of the version a query worker serves, in that worker: the
+        same admission, timeout and version as a query."""
+        job = ("search", text, scope, bounded_limit(limit, self.settings.search_limit),
+               max(0, offset))
+        return json.loads(self._run(self.queries, job, self.settings.timeout).body)
 
     def complete(self, prefix: str, *, limit: int | None = None) -> dict:
-        """The editor's completion of ``prefix`` from the index of the version served."""
-        limit = bounded_limit(limit, self.settings.search_limit)
-        return self._searched(lambda: text_search.complete(
-            self.link, prefix, limit=limit, budget=self.settings.timeout))
-
-    def _searched(self, run: Callable[[], dict]) -> dict:
-        self._refuse_if_damaged()
-        self._admit()
-        try:
-            return run()
-        finally:
-            self._leave()
+        """The editor's completion of ``prefix``, from the index of the version served."""
+        job = ("complete", prefix, bounded_limit(limit, self.settings.search_limit))
+        return json.loads(self._run(self.queries, job, self.settings.timeout).body)
 
     # -- operations ------------------------------------------------------------------------
 

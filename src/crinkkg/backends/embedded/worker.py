@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import os
 import resource
 import shutil
@@ -39,6 +40,7 @@ import pyoxigraph as ox
 
 from crinkkg import lifeline
 from crinkkg.affinity import release_worker
+from crinkkg.backends import search as text_search
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreError, ValidationError
@@ -56,7 +58,7 @@ from crinkkg.store.integrity import (
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
-from crinkkg.store.textindex import INDEX_FILE, changes_index, write_index
+from crinkkg.store.textindex import INDEX_DIR, changes_index, write_index
 
 # -- processes ---------------------------------------------------------------------------
 
@@ -142,6 +144,10 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
             return run_graph(versioned.current(), job)
         if job[0] == "dataset":
             return run_dataset(versioned.current(), job)
+        if job[0] in ("search", "complete"):
+            versioned.current()  # moved on to the version the link names now, if it moved
+            found = answer_search(versioned.opened, job)
+            return ("ok", "application/json", json.dumps(found).encode(), -1)
         if job[0] == "exists":
             found = versioned.current().has_graph(job[1])
             return ("ok", "text/plain", b"yes" if found else b"no", int(found))
@@ -208,13 +214,22 @@ def disk_problem(exc: OSError) -> Problem:
                    hint=hint, headers={"Retry-After": "60"})
 
 
+def answer_search(folder: str, job: tuple) -> dict:
+    """A ``search`` or ``complete`` job, from the index of the version in ``folder``."""
+    if job[0] == "search":
+        _, text, scope, limit, offset = job
+        return text_search.search(folder, text, scope=scope, limit=limit, offset=offset)
+    _, prefix, limit = job
+    return text_search.complete(folder, prefix, limit=limit)
+
+
 def index_version(target: OxigraphStore, current: Path, work: Path, change) -> None:
     """Give the version written in ``work`` its full-text index: made again from
     ``target`` when the write changed what the index holds (texts, labels, descriptions,
     anchors, or the schema that may derive labels), else the previous version's, copied."""
-    previous = current / INDEX_FILE
-    if previous.is_file() and not changes_index(change.removed | change.added):
-        shutil.copyfile(previous, work / INDEX_FILE)
+    previous = current / INDEX_DIR
+    if previous.is_dir() and not changes_index(change.removed | change.added):
+        shutil.copytree(previous, work / INDEX_DIR)
     else:
         write_index(target.database, work)
 
