@@ -7,7 +7,7 @@ one-pattern queries whose cost is bounded by their answer (``budget``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 import pyoxigraph as ox
@@ -28,6 +28,7 @@ from crinkkg.formats import (
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.sparqltext import has_keyword, with_limit
 from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.store.textindex import TextIndex
 from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import PREFIXES
 
@@ -215,11 +216,11 @@ class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
 
 
-def run_query(store: OxigraphStore, job: tuple, *, search: tuple[str | None, int] = (None, 0)
-              ) -> tuple:
-    """Evaluate a ``query`` job and serialise its result. ``search``: the folder of the
-    version ``store`` was opened from (whose full-text index a ``SERVICE
-    <urn:x-crinkkg:search>`` reads) and the most hits one search gives."""
+def run_query(store: OxigraphStore, job: tuple, *,
+              search: tuple[Callable[[], TextIndex] | None, int] = (None, 0)) -> tuple:
+    """Evaluate a ``query`` job and serialise its result. ``search``: what gives the
+    full-text index of the version ``store`` was opened from (read by ``SERVICE
+    <urn:x-crinkkg:search>``), and the most hits one search gives."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)

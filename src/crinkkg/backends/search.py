@@ -47,14 +47,27 @@ def version_folder(link: Path | str) -> Path:
     return Path(os.path.realpath(link))
 
 
-def _index(folder: Path) -> TextIndex:
-    index = TextIndex(folder)
-    if not index.exists:
-        raise Problem(503, "no-search-index",
-                      f"the store version {folder.name} has no full-text index",
-                      hint="rebuild the store (`crinkkg build --force`): builds since "
-                           "crinkkg's store layout 4 write one")
-    return index
+class Indexes:
+    """The index of the version last asked for, kept open between questions: a query
+    worker's, which moves to a new version's index when it moves to the new version
+    (opening an index and warming its searcher costs more than most searches)."""
+
+    def __init__(self) -> None:
+        self._open: TextIndex | None = None
+
+    def of(self, folder: Path | str) -> TextIndex:
+        """The index of the version in ``folder`` (a 503 when it has none)."""
+        folder = version_folder(folder)
+        index = self._open
+        if index is None or index.version != folder:
+            index = TextIndex(folder)
+            if not index.exists:
+                raise Problem(503, "no-search-index",
+                              f"the store version {folder.name} has no full-text index",
+                              hint="rebuild the store (`crinkkg build --force`): builds since "
+                                   "crinkkg's store layout 4 write one")
+            self._open = index
+        return index
 
 
 def _checked(text: str, what: str = "search") -> str:
@@ -74,19 +87,18 @@ def _asked(run: Callable[[], dict]) -> dict:
                            "prefix") from None
 
 
-def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offset: int = 0
+def search(index: TextIndex, text: str, *, scope: str = "all", limit: int, offset: int = 0
            ) -> dict:
-    """The passages and resources matching ``text`` in the version served, best first;
-    at most ``limit`` of each, after ``offset``."""
+    """The passages and resources matching ``text`` in the version ``index`` indexes,
+    best first; at most ``limit`` of each, after ``offset``."""
     _checked(text)
     if scope not in SCOPES:
         raise Problem(400, "bad-search", f"unknown search scope {scope!r}",
                       hint="use one of " + ", ".join(SCOPES))
-    folder = version_folder(link)
-    index = _index(folder)
 
     def run() -> dict:
-        out: dict = {"query": text, "version": folder.name, "limit": limit, "offset": offset}
+        out: dict = {"query": text, "version": index.version.name, "limit": limit,
+                     "offset": offset}
         if scope in ("all", "passages"):
             out["passages"] = [p.as_dict() for p in index.passages(text, limit, offset)]
         if scope in ("all", "resources"):
@@ -96,13 +108,11 @@ def search(link: Path | str, text: str, *, scope: str = "all", limit: int, offse
     return _asked(run)
 
 
-def complete(link: Path | str, prefix: str, *, limit: int) -> dict:
+def complete(index: TextIndex, prefix: str, *, limit: int) -> dict:
     """Resources for an editor's completion of ``prefix`` (a local name's start, or the
-    start of words of a label), from the version served."""
+    start of words of a label), from the version ``index`` indexes."""
     _checked(prefix, "completion")
-    folder = version_folder(link)
-    index = _index(folder)
-    return _asked(lambda: {"prefix": prefix, "version": folder.name, "limit": limit,
+    return _asked(lambda: {"prefix": prefix, "version": index.version.name, "limit": limit,
                            "resources": [{"iri": r.iri, "label": r.label}
                                          for r in index.complete(prefix, limit)]})
 
@@ -122,9 +132,10 @@ def uses_search(sparql: str) -> bool:
     return "service" in sparql.lower()
 
 
-def expand_search(sparql: str, folder: Path | str | None, max_hits: int) -> str:
+def expand_search(sparql: str, index: Callable[[], TextIndex] | None, max_hits: int) -> str:
     """``sparql`` with every ``SERVICE <urn:x-crinkkg:search> { … }`` replaced by the hits
-    of the index in ``folder`` as a ``VALUES`` block (at most ``max_hits`` hits each).
+    of ``index()`` (the index of the version the query is evaluated on; None: no index
+    here) as a ``VALUES`` block (at most ``max_hits`` hits each).
 
     >>> expand_search("SELECT * { ?s ?p ?o }", None, 10)
     'SELECT * { ?s ?p ?o }'
@@ -149,9 +160,9 @@ def expand_search(sparql: str, folder: Path | str | None, max_hits: int) -> str:
         if j + 1 >= len(tokens) or tokens[j + 1].value != "{":
             raise _bad("the search service's pattern must follow it in { }")
         end = _closing(tokens, j + 1)
-        if folder is None:
+        if index is None:
             raise search_unavailable()
-        values = _values(tokens[j + 2:end], prefixes, _index(Path(folder)), max_hits)
+        values = _values(tokens[j + 2:end], prefixes, index(), max_hits)
         out.append(sparql[last:t.start])
         out.append(values)
         last = tokens[end].end

@@ -437,12 +437,14 @@ def _passage_rows(texts: dict[str, str], anchors: dict[str, list[tuple[int, int,
 
 
 class TextIndex:
-    """The index of one version (a folder), opened for each question: a version's index
-    never changes, and opening it costs less than a millisecond, so nothing is kept
-    between questions (nor across a fork) but what the OS caches."""
+    """The index of one version (a folder), opened at its first question and kept open
+    by whoever keeps this object: a version's index never changes once published."""
 
     def __init__(self, folder: Path | str) -> None:
-        self.folder = Path(folder) / INDEX_DIR
+        #: the version's folder
+        self.version = Path(folder)
+        self.folder = self.version / INDEX_DIR
+        self._opened: dict[str, tuple[tantivy.Index, tantivy.Searcher]] = {}
 
     @property
     def exists(self) -> bool:
@@ -455,9 +457,12 @@ class TextIndex:
             return False
 
     def _open(self, name: str) -> tuple[tantivy.Index, tantivy.Searcher]:
-        index = tantivy.Index.open(str(self.folder / name))
-        index.register_tokenizer(ANALYZER, _analyzer())
-        return index, index.searcher()
+        opened = self._opened.get(name)
+        if opened is None:
+            index = tantivy.Index.open(str(self.folder / name))
+            index.register_tokenizer(ANALYZER, _analyzer())
+            opened = self._opened[name] = (index, index.searcher())
+        return opened
 
     def passages(self, text: str, limit: int, offset: int = 0) -> list[Passage]:
         """The sentences matching ``text`` (see :func:`parse_search`), best first, with

@@ -45,6 +45,7 @@ class DirectBackend(QueryHelpers):
         self.max_rows = max_rows or settings.max_rows
         self.link = Path(settings.store).absolute()
         self._store: OxigraphStore | None = None
+        self._indexes = search.Indexes()
 
     def launch(self) -> None:
         pass
@@ -90,7 +91,8 @@ class DirectBackend(QueryHelpers):
         job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
                max_rows or self.max_rows)
         return self._reply(lambda store: run_query(
-            store, job, search=(self._folder(store), self.settings.search_limit)))
+            store, job, search=(lambda: self._indexes.of(self._folder(store)),
+                                self.settings.search_limit)))
 
     def _folder(self, store: OxigraphStore) -> str:
         """The folder of the version ``store`` was opened from (its index is there)."""
@@ -100,12 +102,12 @@ class DirectBackend(QueryHelpers):
     def search(self, text: str, *, scope: str = "all", limit: int | None = None,
                offset: int = 0) -> dict:
         """Passages and resources matching ``text`` (:func:`crinkkg.backends.search.search`)."""
-        return search.search(self._folder(self.store), text, scope=scope,
+        return search.search(self._indexes.of(self._folder(self.store)), text, scope=scope,
                              limit=_bounded(limit, self.settings.search_limit), offset=offset)
 
     def complete(self, prefix: str, *, limit: int | None = None) -> dict:
         """Resources for an editor's completion of ``prefix``."""
-        return search.complete(self._folder(self.store), prefix,
+        return search.complete(self._indexes.of(self._folder(self.store)), prefix,
                                limit=_bounded(limit, self.settings.search_limit))
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,

@@ -58,7 +58,7 @@ from crinkkg.store.integrity import (
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
-from crinkkg.store.textindex import INDEX_DIR, changes_index, write_index
+from crinkkg.store.textindex import INDEX_DIR, TextIndex, changes_index, write_index
 
 # -- processes ---------------------------------------------------------------------------
 
@@ -123,6 +123,7 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
         wire.send(conn, ("failed", StoreDamaged(reported_corruption(exc)).message))
         return
     wire.send(conn, ("ready", os.getpid(), versioned.opened))
+    indexes = text_search.Indexes()  # the served version's, kept open between jobs
 
     def handle(job: tuple) -> tuple:
         try:
@@ -139,14 +140,15 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
         if job[0] == "query":
             store = versioned.current(prefer_disk=transitive_path(job[1]))
             # the index of the version this store was opened from, never another's
-            return run_query(store, job, search=(versioned.opened, search_limit))
+            return run_query(store, job, search=(lambda: indexes.of(versioned.opened),
+                                                 search_limit))
         if job[0] == "graph":
             return run_graph(versioned.current(), job)
         if job[0] == "dataset":
             return run_dataset(versioned.current(), job)
         if job[0] in ("search", "complete"):
             versioned.current()  # moved on to the version the link names now, if it moved
-            found = answer_search(versioned.opened, job)
+            found = answer_search(indexes.of(versioned.opened), job)
             return ("ok", "application/json", json.dumps(found).encode(), -1)
         if job[0] == "exists":
             found = versioned.current().has_graph(job[1])
@@ -214,13 +216,13 @@ def disk_problem(exc: OSError) -> Problem:
                    hint=hint, headers={"Retry-After": "60"})
 
 
-def answer_search(folder: str, job: tuple) -> dict:
-    """A ``search`` or ``complete`` job, from the index of the version in ``folder``."""
+def answer_search(index: TextIndex, job: tuple) -> dict:
+    """A ``search`` or ``complete`` job, from the index of the version served."""
     if job[0] == "search":
         _, text, scope, limit, offset = job
-        return text_search.search(folder, text, scope=scope, limit=limit, offset=offset)
+        return text_search.search(index, text, scope=scope, limit=limit, offset=offset)
     _, prefix, limit = job
-    return text_search.complete(folder, prefix, limit=limit)
+    return text_search.complete(index, prefix, limit=limit)
 
 
 def index_version(target: OxigraphStore, current: Path, work: Path, change) -> None:
