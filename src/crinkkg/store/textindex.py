@@ -358,7 +358,6 @@ def _schemas() -> tuple[tantivy.Schema, tantivy.Schema]:
     # the local name, whole and lower-cased, for the completion of a name's start
     resources.add_text_field("local", stored=False, tokenizer_name="raw",
                              index_option="basic")
-    resources.add_integer_field("local_length", fast=True)
     return passages.build(), resources.build()
 
 
@@ -399,7 +398,7 @@ def write_contents(contents: Contents, folder: Path) -> IndexReport:
                            key=lambda r: len(r[0].split(" · ")[0] or r[1]))
         _fill(_new_index(resource_schema, work / "resources"), (
             {"label": label, "name": name, "description": description, "iri": iri.encode(),
-             "local": _local_name(iri).lower(), "local_length": len(_local_name(iri))}
+             "local": _local_name(iri).lower()}
             for label, name, description, iri in resources))
         report.passages, report.resources = len(passages), len(resources)
         (work / "meta.json").write_text(json.dumps(
@@ -495,16 +494,16 @@ class TextIndex:
 
     def complete(self, prefix: str, limit: int) -> list[Resource]:
         """Resources for an editor's completion of ``prefix``: those whose local name starts
-        with it first (shortest first), then those whose label or name words start with
-        its words (best first)."""
+        with it first (shortest label first), then those whose label or name words start
+        with its words (best first)."""
         typed = prefix.strip().lower()
         if not typed:
             raise SearchSyntax("nothing typed to complete")
         index, searcher = self._open("resources")
         schema, q = index.schema, tantivy.Query
+        # every name that starts so scores alike: in the order indexed, shortest label first
         by_name = q.regex_query(schema, "local", re.escape(typed) + ".*")
-        found = searcher.search(by_name, limit, order_by_field="local_length",
-                                order=tantivy.Order.Asc).hits
+        found = searcher.search(by_name, limit).hits
         out, seen = [], set()
         for _, address in found:
             out.append(self._named(searcher.doc(address)))
