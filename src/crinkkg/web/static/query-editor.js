@@ -82,6 +82,20 @@
     }
   }, false);
 
+  // CodeMirror's list of completions is a listbox without a name: give it one as it opens
+  // (the editor adds it anew each time)
+  if (window.MutationObserver) {
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        Array.prototype.forEach.call(change.addedNodes, function (node) {
+          if (node.nodeType === 1 && node.classList.contains("CodeMirror-hints")) {
+            node.setAttribute("aria-label", "Completions");
+          }
+        });
+      });
+    }).observe(host, { childList: true, subtree: true });
+  }
+
   // A chart for results with a numeric column (YASR's own chart plugin draws with an
   // online library, so this bundle has none): horizontal bars in SVG, drawn here.
   var SVG = "http://www.w3.org/2000/svg";
