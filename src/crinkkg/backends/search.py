@@ -1,10 +1,10 @@
 """Full-text search of the embedded store: the index of the version served
-(:mod:`crinkkg.store.textindex`), read where the question is asked, and the SPARQL
-service pattern that brings its hits into a query.
+(:mod:`crinkkg.store.textindex`), asked in a query worker (as a query is: admitted, within
+the timeout), and the SPARQL service pattern that brings its hits into a query.
 
-The version is resolved once per question (one ``readlink``), and its folder gives both the
-database and the index, so an answer never mixes two versions. In a query worker the folder
-is the one the worker's open store came from.
+The index read is the one in the folder the worker's open store came from, so an answer
+never mixes two versions; the worker keeps it open (:class:`Indexes`) until it moves to a
+newer version.
 
 The SPARQL form (docs/querying.md)::
 

@@ -11,6 +11,9 @@ from crinkkg.web.context import get_backend, settings
 from crinkkg.web.http.urls import href
 from crinkkg.web.render.rdfio import shorten
 
+#: hits of each kind on one page (the server's --search-limit if smaller)
+PAGE_HITS = 20
+
 
 @dataclass
 class Found:
@@ -55,7 +58,7 @@ def find(text: str, *, scope: str = "all", limit: int | None = None,
 def find_for_page(text: str, *, scope: str, offset: int) -> Found:
     """A search for the page: a problem (an empty search, a search over a remote store) is
     shown on the page rather than raised."""
-    limit = min(20, settings().search_limit)
+    limit = min(PAGE_HITS, settings().search_limit)
     found = Found(text, scope, offset, limit)
     if not text.strip():
         return found
