@@ -1,7 +1,8 @@
 """A real headless Chromium (Debian's ``chromium``, driven by Playwright with the system
 executable) walks through the site as a newcomer would: the overview and its interactive
 network, YASGUI on the query page, a claim highlighted in its source's text, a source's text
-with its claims, an ontology term. Every page must keep its requests on the server (the
+with its claims, an ontology term, the search page and the completion of the graph's own
+resources in the editor. Every page must keep its requests on the server (the
 site works offline), log no console error and no Content-Security-Policy violation, and
 pass axe-core (vendored in ``tests/vendor/axe-core``) with no serious or critical finding.
 Screenshots go to ``test-artifacts/``, with the overview's render time
@@ -428,10 +429,51 @@ def test_ontology_term_anchor(page, server):
     shot(page, "ontology-term", full_page=False)
 
 
+# -- search ------------------------------------------------------------------------------------
+
+def test_search_page_marks_a_phrase_and_leads_to_its_claims(page, server):
+    page.goto(server.url + "/search")
+    page.get_by_label("Words to find").fill('"mutual disdain" Iran')
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=*")
+    first = page.locator("ol.search-hits li.passage").first
+    assert first.locator("mark").all_inner_texts() == ["Iran", "mutual disdain"]
+    assert "Iran Faces Crisis Alone" in first.locator(".where a").inner_text()
+    assert axe(page) == []
+    shot(page, "search")
+    first.locator("ul.claims a", has_text="cooperation of convenience").click()
+    page.wait_for_url(server.url + "/id/russia-iran-partnership")
+
+
+def test_yasgui_completes_the_graphs_own_resources(page, server):
+    page.goto(server.url + "/sparql")
+    editor = page.locator(".yasqe .CodeMirror")
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    with page.expect_response(lambda r: "/sparql/complete" in r.url) as answered:
+        page.keyboard.type("SELECT * WHERE { id:russia-d")
+        page.keyboard.press("Control+Space")  # asked of this server's index, as one types
+    assert answered.value.status == 200
+    hints = page.locator(".CodeMirror-hints li")
+    hints.first.wait_for()
+    texts = hints.all_inner_texts()
+    assert texts[0].startswith("id:russia-dprk-treaty-2024")
+    assert "Russia-North Korea treaty (2024)" in texts[0]  # the label beside the name
+    assert axe(page) == []
+    shot(page, "query-completion", full_page=False)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()") \
+        == "SELECT * WHERE { id:russia-dprk-treaty-2024"
+    assert axe(page) == []
+
+
 @pytest.mark.parametrize("path", ["/graph/data/russia-iran", "/graph/inferred", "/id/atlantis",
-                                  "/compare/iran/russia", "/compare/matter-su-35-for-iran"])
+                                  "/compare/iran/russia", "/compare/matter-su-35-for-iran",
+                                  "/search?q=treaty*", "/search?q=%22%20%22"])
 def test_other_pages_pass_axe(page, server, path):
     page.goto(server.url + path)
     assert axe(page) == []
-    if path == "/id/atlantis":
-        page.errors.clear()  # the 404 itself is logged as a failed resource load
+    if path in ("/id/atlantis", "/search?q=%22%20%22"):
+        page.errors.clear()  # the 404 or 400 itself is logged as a failed resource load

@@ -238,7 +238,7 @@ def test_cli_build_json_quiet_and_stats(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["cached"] is False and report["inferred_triples"] > 0
     assert [s["name"] for s in report["steps"]] == [
-        "load", "anchors", "validate", "reason", "support", "store"]
+        "load", "anchors", "validate", "reason", "support", "store", "search index"]
     quiet = run_cli(tmp_path, "build", "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     stats = json.loads(run_cli(tmp_path, "stats", "--json").stdout)

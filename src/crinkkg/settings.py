@@ -299,6 +299,11 @@ class Settings:
         1_000_000, "The largest request body, in bytes", "serve", flag="--max-body-bytes")
     max_rows: int = _setting(
         100_000, "The largest result, in rows", "serve", flag="--max-rows")
+    search_limit: int = _setting(
+        100, "The most hits one full-text search gives: on /search (passages and resources "
+             "each), in the query editor's completion, and in each SERVICE "
+             "<urn:x-crinkkg:search> pattern of a query", "serve", flag="--search-limit",
+        checks=(_at_least(1),))
     answer_cache_mb: int = _setting(
         16, "Megabytes of pages and linked-data answers each HTTP process keeps per store "
             "version, so that a repeated request is not made again; 0: none kept", "serve",

@@ -94,6 +94,11 @@ PREFIXES: dict[str, str] = {
 }
 
 
+#: the SPARQL service that searches the full-text index (``SERVICE <urn:x-crinkkg:search>``),
+#: and the namespace of the terms its pattern uses (docs/querying.md)
+SEARCH_SERVICE = "urn:x-crinkkg:search"
+SEARCH_NS = SEARCH_SERVICE + "#"
+
 #: the graph that holds every stored source text (``crink:textContent``): one graph for all
 TEXTS_GRAPH_IRI = GRAPH_BASE + "texts"
 

@@ -125,6 +125,16 @@ class Backend(Protocol):
     def select_json(self, sparql: str, view: View = "all") -> dict:
         """SELECT results as parsed SPARQL 1.1 JSON."""
 
+    def search(self, text: str, *, scope: str = "all", limit: int | None = None,
+               offset: int = 0) -> dict:
+        """Full-text search of the version served: ``passages`` (sentences of the stored
+        texts, with their claims) and ``resources`` (by label, description, local name),
+        best first (``scope``: ``all``, ``passages`` or ``resources``)."""
+
+    def complete(self, prefix: str, *, limit: int | None = None) -> dict:
+        """Resources whose local name or label words start with ``prefix``: the query
+        editor's completion."""
+
     def ask(self, sparql: str, view: View = "all") -> bool:
         """The boolean of an ASK query."""
 
@@ -218,6 +228,26 @@ class Statistics:
                 "instances_per_class": self.classes, "properties_used": self.properties}
 
 
+def bounded_limit(asked: int | None, limit: int) -> int:
+    """How many hits to give: what the client asked for, within the server's limit.
+
+    >>> bounded_limit(None, 100), bounded_limit(5, 100), bounded_limit(500, 100)
+    (100, 5, 100)
+    """
+    return limit if asked is None or asked <= 0 else min(asked, limit)
+
+
+def search_unavailable() -> Problem:
+    """501 for a full-text search asked of a store that has no index beside it (a remote
+    SPARQL store)."""
+    return Problem(501, "search-not-available",
+                   "full-text search reads the index `crinkkg build` writes beside the "
+                   "embedded store; this server answers from a remote SPARQL store, which has "
+                   "no such index",
+                   hint="serve the embedded store (without --backend) to search it, or use "
+                        "the remote store's own text search (e.g. Virtuoso's bif:contains)")
+
+
 #: a ``max_rows`` that lifts the row limit: every row of a statistics query, or of a
 #: command-line query, whatever the server's limit for its clients
 ALL_ROWS = 2**31
@@ -242,6 +272,15 @@ class QueryHelpers:
     def construct(self: Backend, sparql: str, fmt: ox.RdfFormat, view: View = "all") -> bytes:
         """CONSTRUCT/DESCRIBE results serialised in ``fmt``."""
         return self.query(sparql, view=view, fmt=GRAPH_FORMAT_NAMES[fmt.media_type]).body
+
+    def search(self, text: str, *, scope: str = "all", limit: int | None = None,
+               offset: int = 0) -> dict:
+        """No index here unless the backend has one (the embedded store)."""
+        raise search_unavailable()
+
+    def complete(self, prefix: str, *, limit: int | None = None) -> dict:
+        """No index here unless the backend has one (the embedded store)."""
+        raise search_unavailable()
 
     def _rows(self: Backend, sparql: str, **dataset: object) -> list[dict]:
         reply = self.query(sparql, fmt="json", max_rows=ALL_ROWS, **dataset)  # type: ignore

@@ -7,12 +7,13 @@ one-pattern queries whose cost is bounded by their answer (``budget``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 import pyoxigraph as ox
 
 from crinkkg.backends.lookup import Lookup, NotHere, match, plan, solutions_json
+from crinkkg.backends.search import expand_search, uses_search
 from crinkkg.formats import (
     Format,
     Override,
@@ -28,6 +29,7 @@ from crinkkg.functions import check_functions
 from crinkkg.problems import Problem, syntax_problem
 from crinkkg.sparqltext import has_keyword, with_limit
 from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.store.textindex import TextIndex
 from crinkkg.views import View, check_view_and_dataset
 from crinkkg.vocab import PREFIXES
 
@@ -215,12 +217,17 @@ class OverBudget(Exception):
     """An in-process answer grew past its budget: evaluate it in a worker instead."""
 
 
-def run_query(store: OxigraphStore, job: tuple) -> tuple:
-    """Evaluate a ``query`` job and serialise its result."""
+def run_query(store: OxigraphStore, job: tuple, *,
+              search: tuple[Callable[[], TextIndex] | None, int] = (None, 0)) -> tuple:
+    """Evaluate a ``query`` job and serialise its result. ``search``: what gives the
+    full-text index of the version ``store`` was opened from (read by ``SERVICE
+    <urn:x-crinkkg:search>``), and the most hits one search gives."""
     _, sparql, view, default_graphs, named_graphs, base_iri, accept, fmt, max_rows = job
     check_format(fmt)
     check_view_and_dataset(sparql, view, default_graphs, named_graphs)
     check_functions(sparql, PREFIXES)
+    if uses_search(sparql):
+        sparql = expand_search(sparql, *search)
     # with no protocol dataset and the default view, the query's own FROM clauses count
     query_dataset = view == "all" and has_keyword(sparql, "FROM")
 

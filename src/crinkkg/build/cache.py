@@ -20,8 +20,9 @@ from crinkkg.store.journal import Journal, unpublished
 from crinkkg.store.layout import StoreLayout
 
 #: 2: a merge graph when files share triples (store.asserted_merge); 3: the shapes kept with
-#: each version (build.conformance.SHAPES_FILE)
-STORE_LAYOUT = 3
+#: each version (build.conformance.SHAPES_FILE); 4: the full-text index beside the database
+#: (store.textindex.INDEX_DIR)
+STORE_LAYOUT = 4
 
 
 def cache_key(settings: Settings) -> str:

@@ -30,6 +30,7 @@ from crinkkg.inputs.validation import validate
 from crinkkg.reasoning import owlrl_closure as reasoning
 from crinkkg.reasoning import rules, support
 from crinkkg.settings import Settings
+from crinkkg.store import textindex
 from crinkkg.store.journal import Journal
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import MERGE, OxigraphStore, asserted_merge
@@ -71,6 +72,8 @@ class BuildReport:
     #: the journal of writes replayed on the files: how many patches, the newest one's id,
     #: and those that did not apply cleanly (by id, with what did not apply)
     journal: dict = field(default_factory=dict)
+    #: the full-text index written beside the store: passages, resources, seconds
+    search: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -131,6 +134,7 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
     with layout.writer_lock():
         try:
             head = _replay(journal, work, report, progress)
+            _index(work, report, progress)  # of the version as published: replay included
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -139,6 +143,21 @@ def build(settings: Settings, *, force: bool = False, progress: Progress = _quie
                   "journal": head}
         layout.publish_version(work, lambda _current: record, locked=True)
     return report
+
+
+def _index(work: Path, report: BuildReport, progress: Progress) -> None:
+    """Write the full-text index into the version's folder, so that it is published, and
+    later removed, with the database it indexes."""
+    with _timed(report, "search index", progress) as step:
+        store = ox.Store.read_only(str(work / "db"))  # written already: only read here
+        try:
+            written = textindex.write_index(store, work)
+        finally:
+            del store
+        report.search = {"passages": written.passages, "resources": written.resources,
+                         "bytes": written.bytes, "seconds": written.seconds}
+        step.detail = (f"{written.passages} sentences and {written.resources} resources "
+                       "indexed for search")
 
 
 def _replay(journal: Journal, work: Path, report: BuildReport, progress: Progress) -> str | None:

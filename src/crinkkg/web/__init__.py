@@ -27,7 +27,16 @@ from crinkkg.web.http.metrics import Metrics
 from crinkkg.web.pipeline import ENDPOINT, Pipeline
 from crinkkg.web.render import pages
 from crinkkg.web.render.rdfio import shorten
-from crinkkg.web.routes import changes, compare, graph_store, ops, resources, sparql, views
+from crinkkg.web.routes import (
+    changes,
+    compare,
+    graph_store,
+    ops,
+    resources,
+    search,
+    sparql,
+    views,
+)
 
 
 def create_app(settings: Settings, backend: Backend, *, build_error: str | None = None,
@@ -57,8 +66,8 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
     app.add_template_filter(pages.href_filter, "href")
     app.add_template_filter(shorten, "short")
     app.context_processor(pages.template_globals)
-    for blueprint in (sparql.bp, graph_store.bp, changes.bp, ops.bp, resources.bp, compare.bp,
-                      views.bp):
+    for blueprint in (sparql.bp, graph_store.bp, changes.bp, ops.bp, search.bp, resources.bp,
+                      compare.bp, views.bp):
         app.register_blueprint(blueprint)
     app.after_request(_name_endpoint)
     app.wsgi_app = Pipeline(  # type: ignore[method-assign]

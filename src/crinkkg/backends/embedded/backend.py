@@ -20,6 +20,7 @@ saves the round trip to a worker, which was most of a lookup's cost.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crinkkg.backends.changes import journal_feed
-from crinkkg.backends.contract import Admission, QueryHelpers, Reply
+from crinkkg.backends.contract import Admission, QueryHelpers, Reply, bounded_limit
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
 from crinkkg.backends.evaluation import OverBudget, run_bounded_query
@@ -77,7 +78,8 @@ class EmbeddedBackend(QueryHelpers):
             self.client = None
             self.queries = WorkerPool("query", self.link, max(1, settings.query_workers),
                                       (str(settings.memory_quads),
-                                       str(settings.worker_memory_mb)),
+                                       str(settings.worker_memory_mb),
+                                       str(settings.search_limit)),
                                       memory_mb=settings.worker_memory_mb)
             if settings.enable_update:
                 self.updates = WorkerPool("update", self.link, 1)
@@ -295,6 +297,21 @@ class EmbeddedBackend(QueryHelpers):
 
     def changes(self, since: str | None = None) -> Reply:
         return journal_feed(self.link, since)
+
+    # -- full-text search --------------------------------------------------------------------
+
+    def search(self, text: str, *, scope: str = "all", limit: int | None = None,
+               offset: int = 0) -> dict:
+        """Search the index of the version a query worker serves, in that worker: the
+        same admission, timeout and version as a query."""
+        job = ("search", text, scope, bounded_limit(limit, self.settings.search_limit),
+               max(0, offset))
+        return json.loads(self._run(self.queries, job, self.settings.timeout).body)
+
+    def complete(self, prefix: str, *, limit: int | None = None) -> dict:
+        """The editor's completion of ``prefix``, from the index of the version served."""
+        job = ("complete", prefix, bounded_limit(limit, self.settings.search_limit))
+        return json.loads(self._run(self.queries, job, self.settings.timeout).body)
 
     # -- operations ------------------------------------------------------------------------
 

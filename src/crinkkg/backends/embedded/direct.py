@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from crinkkg.backends import search
 from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import ProcessShare, QueryHelpers, Reply
+from crinkkg.backends.contract import bounded_limit as _bounded
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
@@ -43,6 +45,7 @@ class DirectBackend(QueryHelpers):
         self.max_rows = max_rows or settings.max_rows
         self.link = Path(settings.store).absolute()
         self._store: OxigraphStore | None = None
+        self._indexes = search.Indexes()
 
     def launch(self) -> None:
         pass
@@ -87,7 +90,25 @@ class DirectBackend(QueryHelpers):
               max_rows: int | None = None) -> Reply:
         job = ("query", sparql, view, default_graphs, named_graphs, base_iri, accept, fmt,
                max_rows or self.max_rows)
-        return self._reply(lambda store: run_query(store, job))
+        return self._reply(lambda store: run_query(
+            store, job, search=(lambda: self._indexes.of(self._folder(store)),
+                                self.settings.search_limit)))
+
+    def _folder(self, store: OxigraphStore) -> str:
+        """The folder of the version ``store`` was opened from (its index is there)."""
+        return str(store.path.parent) if store.path is not None \
+            else os.path.realpath(self.link)
+
+    def search(self, text: str, *, scope: str = "all", limit: int | None = None,
+               offset: int = 0) -> dict:
+        """Passages and resources matching ``text`` (:func:`crinkkg.backends.search.search`)."""
+        return search.search(self._indexes.of(self._folder(self.store)), text, scope=scope,
+                             limit=_bounded(limit, self.settings.search_limit), offset=offset)
+
+    def complete(self, prefix: str, *, limit: int | None = None) -> dict:
+        """Resources for an editor's completion of ``prefix``."""
+        return search.complete(self._indexes.of(self._folder(self.store)), prefix,
+                               limit=_bounded(limit, self.settings.search_limit))
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,
                    fmt: Override = None) -> Reply:

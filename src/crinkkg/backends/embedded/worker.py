@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import os
 import resource
 import shutil
@@ -39,6 +40,7 @@ import pyoxigraph as ox
 
 from crinkkg import lifeline
 from crinkkg.affinity import release_worker
+from crinkkg.backends import search as text_search
 from crinkkg.backends.embedded import channel as wire
 from crinkkg.backends.evaluation import run_dataset, run_graph, run_query, unsupported
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, StoreError, ValidationError
@@ -56,6 +58,7 @@ from crinkkg.store.integrity import (
 from crinkkg.store.journal import Journal, JournalDamaged
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
+from crinkkg.store.textindex import INDEX_DIR, TextIndex, changes_index, write_index
 
 # -- processes ---------------------------------------------------------------------------
 
@@ -104,7 +107,7 @@ def limit_memory(memory_mb: int) -> None:
 
 
 def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
-                      memory_mb: int = 0) -> None:
+                      memory_mb: int = 0, search_limit: int = 100) -> None:
     """The loop of a query worker: open the store, then answer jobs until EOF."""
     _ignore_interrupts()
     limit_memory(memory_mb)
@@ -120,6 +123,7 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
         wire.send(conn, ("failed", StoreDamaged(reported_corruption(exc)).message))
         return
     wire.send(conn, ("ready", os.getpid(), versioned.opened))
+    indexes = text_search.Indexes()  # the served version's, kept open between jobs
 
     def handle(job: tuple) -> tuple:
         try:
@@ -134,11 +138,18 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
 
     def answer(job: tuple) -> tuple:
         if job[0] == "query":
-            return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
+            store = versioned.current(prefer_disk=transitive_path(job[1]))
+            # the index of the version this store was opened from, never another's
+            return run_query(store, job, search=(lambda: indexes.of(versioned.opened),
+                                                 search_limit))
         if job[0] == "graph":
             return run_graph(versioned.current(), job)
         if job[0] == "dataset":
             return run_dataset(versioned.current(), job)
+        if job[0] in ("search", "complete"):
+            versioned.current()  # moved on to the version the link names now, if it moved
+            found = answer_search(indexes.of(versioned.opened), job)
+            return ("ok", "application/json", json.dumps(found).encode(), -1)
         if job[0] == "exists":
             found = versioned.current().has_graph(job[1])
             return ("ok", "text/plain", b"yes" if found else b"no", int(found))
@@ -205,6 +216,26 @@ def disk_problem(exc: OSError) -> Problem:
                    hint=hint, headers={"Retry-After": "60"})
 
 
+def answer_search(index: TextIndex, job: tuple) -> dict:
+    """A ``search`` or ``complete`` job, from the index of the version served."""
+    if job[0] == "search":
+        _, text, scope, limit, offset = job
+        return text_search.search(index, text, scope=scope, limit=limit, offset=offset)
+    _, prefix, limit = job
+    return text_search.complete(index, prefix, limit=limit)
+
+
+def index_version(target: OxigraphStore, current: Path, work: Path, change) -> None:
+    """Give the version written in ``work`` its full-text index: made again from
+    ``target`` when the write changed what the index holds (texts, labels, descriptions,
+    anchors, or the schema that may derive labels), else the previous version's, copied."""
+    previous = current / INDEX_DIR
+    if previous.is_dir() and not changes_index(change.removed | change.added):
+        shutil.copytree(previous, work / INDEX_DIR)
+    else:
+        write_index(target.database, work)
+
+
 def apply_versioned_update(link: Path, sparql: str) -> dict:
     """Apply a SPARQL update to a copy of the store, journal it, and publish the copy.
 
@@ -243,6 +274,7 @@ def apply_versioned_update(link: Path, sparql: str) -> dict:
                                    read_only=False)
             change = apply_update(target, sparql, shapes=shapes)
             target.flush()
+            index_version(target, current, work, change)
             count = target.count()
             target.close()
             del target
@@ -326,9 +358,8 @@ def update_worker_main(conn: socket.socket, link: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m crinkkg.backends.embedded.worker query|update FD LINK [MEMORY_QUADS]``: the
-    server
-    starts these."""
+    """``python -m crinkkg.backends.embedded.worker query|update FD LINK [MEMORY_QUADS
+    MEMORY_MB SEARCH_LIMIT]``: the server starts these."""
     import sys
 
     lifeline.die_with_parent_from_env()  # no worker outlives its server
@@ -337,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
     if role == "update":
         update_worker_main(conn, link)
     else:
-        query_worker_main(conn, link, *(int(r) for r in rest[:2]))
+        query_worker_main(conn, link, *(int(r) for r in rest[:3]))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import hmac
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
+from crinkkg.backends.contract import search_unavailable
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
 from crinkkg.sparqltext import (
@@ -25,13 +26,26 @@ from crinkkg.sparqltext import (
     operator_count,
     service_targets,
 )
-from crinkkg.vocab import PREFIXES
+from crinkkg.vocab import PREFIXES, SEARCH_SERVICE
 
 
 def check_services(text: str, settings: Settings, *, what: str = "query") -> None:
-    """Refuse ``SERVICE`` clauses whose endpoint is not on the allow-list."""
+    """Refuse ``SERVICE`` clauses whose endpoint is not on the allow-list. The full-text
+    search (``SERVICE <urn:x-crinkkg:search>``) is no outside endpoint: the embedded store
+    answers it from its index, and over a remote store, which has none, it is a 501 (not
+    a request the remote store would fail in its own words)."""
     allowed = set(settings.service_allowlist)
     for target in service_targets(text, PREFIXES):
+        if target == SEARCH_SERVICE:
+            if what != "query":
+                raise Problem(403, "service-refused",
+                              f"the {what} calls SERVICE <{SEARCH_SERVICE}>: the full-text "
+                              "index is searched by queries only",
+                              hint="search in a query, then write what it found with "
+                                   "INSERT DATA")
+            if settings.backend:
+                raise search_unavailable()
+            continue
         if target is None:
             raise Problem(403, "service-refused",
                           f"the {what} calls SERVICE with a variable endpoint",

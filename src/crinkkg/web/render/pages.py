@@ -304,6 +304,7 @@ def editor_config(query: str | None, view: str, default: str) -> dict:
     endpoint, prefixes, our terms, the examples, the query the address gives (opened in a
     tab of its own, beside the tabs the browser kept) and the one a new tab starts with."""
     return {"endpoint": request.script_root + "/sparql", "view": view,
+            "complete": request.script_root + "/sparql/complete",
             "base": base_iri(), "root": request.script_root,
             "query": query, "defaultQuery": default, "prefixes": PREFIXES,
             "terms": ontology_terms(),

@@ -33,6 +33,69 @@
   Yasqe.forkAutocompleter("class", ourTerms("class"), false);
   Yasqe.forkAutocompleter("property", ourTerms("property"), false);
 
+  // The graph's own resources (id:iran, id:russia-dprk-treaty-2024, ...), by local name or
+  // by the words of their labels, asked of this server's index as one types (Ctrl+Space):
+  // a bounded, prefix-matched answer from /sparql/complete, never an outside service.
+  var completeUrl = new URL(cfg.complete, window.location.href).href;
+  var labels = {};
+  Yasqe.registerAutocompleter({
+    name: "crink-resource",
+    bulk: false,
+    autoShow: false,
+    isValidCompletionPosition: function (yasqe) {
+      var token = yasqe.getCompleteToken();
+      var typed = (token && token.string) || "";
+      if (!/^[A-Za-z_][\w.-]*:[\w.-]+$|^[A-Za-z_][\w.-]{1,}$/.test(typed)) { return false; }
+      // where a class or a property is expected, those completers answer (every valid
+      // completer shows its hints, the last one over the others)
+      return !["crink-class", "crink-property"].some(function (name) {
+        var other = Yasqe.Autocompleters[name];
+        return other && other.isValidCompletionPosition &&
+          other.isValidCompletionPosition(yasqe);
+      });
+    },
+    get: function (yasqe, token) {
+      var typed = ((token && token.string) || "").trim();
+      var colon = typed.indexOf(":");
+      var prefix = colon >= 0 ? typed.slice(0, colon + 1) : "";
+      var local = colon >= 0 ? typed.slice(colon + 1) : typed;
+      if (!local) { return Promise.resolve([]); }
+      var url = completeUrl + "?" + new URLSearchParams({ prefix: local, limit: "50" });
+      return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+        return r.ok ? r.json() : { resources: [] };
+      }).then(function (answer) {
+        return answer.resources.filter(function (r) {
+          return !prefix || r.name.indexOf(prefix) === 0;
+        }).slice(0, 20).map(function (r) {
+          labels[r.name] = r.label;
+          return r.name;
+        });
+      }).catch(function () { return []; });
+    },
+    preProcessToken: function (yasqe, token) { return token; },
+    postProcessSuggestion: function (yasqe, token, suggestion) { return suggestion; },
+    postprocessHints: function (yasqe, hints) {
+      return hints.map(function (h) {
+        var label = labels[h.text];
+        return label ? Object.assign({}, h, { displayText: h.text + "  \u2014 " + label }) : h;
+      });
+    }
+  }, false);
+
+  // CodeMirror's list of completions is a listbox without a name: give it one as it opens
+  // (the editor adds it anew each time)
+  if (window.MutationObserver) {
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        Array.prototype.forEach.call(change.addedNodes, function (node) {
+          if (node.nodeType === 1 && node.classList.contains("CodeMirror-hints")) {
+            node.setAttribute("aria-label", "Completions");
+          }
+        });
+      });
+    }).observe(host, { childList: true, subtree: true });
+  }
+
   // A chart for results with a numeric column (YASR's own chart plugin draws with an
   // online library, so this bundle has none): horizontal bars in SVG, drawn here.
   var SVG = "http://www.w3.org/2000/svg";
@@ -328,7 +391,8 @@
       yasqe: {
         value: cfg.defaultQuery || "",
         // prefix.cc is not asked either: the prefixes completer uses its bundled list
-        autocompleters: ["variables", "prefixes", "crink-class", "crink-property"],
+        autocompleters: ["variables", "prefixes", "crink-class", "crink-property",
+                         "crink-resource"],
         editorHeight: "20rem",
         resizeable: true,
         showQueryButton: true
