@@ -183,7 +183,6 @@ def test_a_switch_stopped_half_way_keeps_readers_waiting_until_run_again(
         with pytest.raises(Problem) as waited:
             reader.query(count, fmt="json")
         assert waited.value.status == 503 and waited.value.kind == "switching-versions"
-        assert "stopped half way" in (waited.value.hint or "")  # and how to finish it
         with _client(remote_store) as client:
             report = publish(client, _build(second, "b"), "v2")
             assert report.sent == [] and len(report.resumed) == len(report.graphs)

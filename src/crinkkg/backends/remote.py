@@ -57,7 +57,6 @@ from crinkkg.backends.evaluation import (
 )
 from crinkkg.backends.manifest import (
     EMPTY_GRAPH,
-    HELD,
     RESULTS_JSON,
     Manifest,
     clear_graph,
@@ -202,26 +201,21 @@ class RemoteBackend(QueryHelpers):
         while True:
             manifest = self.manifest(fresh=fresh)
             while manifest.busy():
-                self._wait_for_switch(deadline, manifest)
+                self._wait_for_switch(deadline)
                 manifest = self.manifest(fresh=True)
             answer = run(manifest)
             if read_mark(self.client).holds(manifest):
                 return answer
             fresh = True
-            self._wait_for_switch(deadline, manifest)
+            self._wait_for_switch(deadline)
 
-    def _wait_for_switch(self, deadline: float, manifest: Manifest) -> None:
+    def _wait_for_switch(self, deadline: float) -> None:
         if time.monotonic() >= deadline:
-            held = manifest.switching is not None and manifest.switching >= HELD
             raise Problem(503, "switching-versions",
                           f"the store at {self.endpoints.query} was switching to a new "
                           f"version for longer than the timeout ({self.settings.timeout:g} s)",
                           hint="retry in a moment: a publish, update or in-store reasoning "
-                               "run is replacing the published graphs; if none is running, "
-                               "the last one stopped half way and its graphs are mixed: run "
-                               "`crinkkg --backend URL publish` again to finish the switch"
-                          if held else "retry in a moment: a publish, update or in-store "
-                                       "reasoning run is replacing the published graphs",
+                               "run is replacing the published graphs",
                           headers={"Retry-After": "1"})
         time.sleep(SWITCH_POLL)
 
