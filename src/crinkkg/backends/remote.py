@@ -59,10 +59,8 @@ from crinkkg.backends.manifest import (
     EMPTY_GRAPH,
     RESULTS_JSON,
     Manifest,
-    clear_graph,
     read_manifest,
     read_mark,
-    replace_graph,
     switch,
 )
 from crinkkg.backends.remote_describe import describe, describe_parts
@@ -436,19 +434,18 @@ class RemoteBackend(QueryHelpers):
                            tuple(g for g in asserted if g != DEFAULT_GRAPH),
                            manifest.inferred, MERGE_GRAPH,
                            SUPPORT_GRAPH_IRI if supported else None)
-            ops = [clear_graph(g) for g in touched if g not in after]
-            for g in after:
-                ops += replace_graph(staging(g), g) if sizes[g] else [clear_graph(g)]
-            ops += replace_graph(inferred_stage, manifest.inferred) if result.inferred \
-                else [clear_graph(manifest.inferred)]
-            ops += replace_graph(merge_stage, MERGE_GRAPH)
-            ops += replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported \
-                else [clear_graph(SUPPORT_GRAPH_IRI)]
+            ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
+            ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
+                    else f"DROP SILENT GRAPH <{g}>" for g in after]
+            ops += [f"MOVE SILENT GRAPH <{inferred_stage}> TO GRAPH <{manifest.inferred}>"
+                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>"]
+            ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>"]
+            ops += [f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
+                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"]
             switch(self.client, manifest, ops, new)
             self._drop(scratch)
         except RemoteStoreError as exc:
-            if not getattr(exc, "switch_held", False):  # else the staged copies are kept
-                self._drop(scratch)
+            self._drop(scratch)
             raise problem_of(exc, "update") from None
         self._manifest = None
         total = sum(self.graph_counts().values())
@@ -486,17 +483,12 @@ class RemoteBackend(QueryHelpers):
                                manifest.asserted, manifest.inferred, manifest.merge,
                                SUPPORT_GRAPH_IRI if supported else None)
                 switch(self.client, manifest, [
-                    *(replace_graph(stage, manifest.inferred) if result.inferred
-                      else [clear_graph(manifest.inferred)]),
-                    *(replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported
-                      else [clear_graph(SUPPORT_GRAPH_IRI)])], new)
-            except RemoteStoreError as exc:
-                if getattr(exc, "switch_held", False):  # the staged copies are kept
-                    stage = support_stage = ""
-                raise
+                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
+                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
+                    f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
+                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"], new)
             finally:
-                if stage:
-                    self._drop([stage, support_stage])
+                self._drop([stage, support_stage])
                 self._manifest = None
         return result
 
