@@ -22,6 +22,7 @@ SHOTS = [  # name, path, what to do first, the part of the page to show
     ("entity", "/id/north-korea", None, "main"),
     ("ontology", "/ontology#alliedWith", None, "main"),
     ("compare", "/compare/matter-russia-dprk-treaty-2024", None, "main"),
+    ("search", "/search?q=%22mutual+disdain%22+Iran", None, "main"),
     ("query-network", "/sparql", "network", "#yasgui-panel"),
     ("query-timeline", "/sparql", "timeline", "#yasgui-panel"),
 ]
