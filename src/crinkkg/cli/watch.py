@@ -27,7 +27,7 @@ from crinkkg.settings import Settings
 
 #: how long the folder must stay quiet before a build starts (an editor saves in steps)
 SETTLE_MS = 250
-#: the environment a build runs with: the server's, so that it builds the same way
+#: the build runs as the ``crinkkg`` command, with this interpreter and the server's environment
 _BUILD = ("from crinkkg.cli.main import main; main()",)
 
 
@@ -56,8 +56,7 @@ def rebuild(settings: Settings, log: Callable[[str], None] = lambda line: click.
         line, err=True)) -> str | None:
     """Run one build; record and log its outcome; return its error (None: it succeeded)."""
     started = time.perf_counter()
-    done = subprocess.run(build_command(settings), capture_output=True, text=True,
-                          env=os.environ.copy(), check=False)
+    done = subprocess.run(build_command(settings), capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode == 0:
         write_status(settings.store, None, seconds=seconds)
