@@ -20,11 +20,11 @@ crinkkg's own backends, as ``crinkkg query`` runs it: the embedded one on the bu
 (:class:`~crinkkg.backends.remote.RemoteBackend`: the manifest's dataset, blank nodes turned
 back from skolem IRIs, the answer written by the same code).
 
-Where ``crinkkg publish`` to Oxigraph server fails (at 500k its swap outlasts the client's
-300 s update timeout), the answers are still compared on an Oxigraph server over a database
-filled by ``oxigraph load`` with what the publish would have left there (the same graphs,
-skolem IRIs and manifest: :func:`published_quads`); ``--bulk-load oxigraph@500k`` goes
-straight to that, skipping a publish already measured to fail.
+Where ``crinkkg publish`` to Oxigraph server fails (it did at 500k while its swap was one
+request: docs/remote-stores.md), the answers are still compared on an Oxigraph server over a
+database filled by ``oxigraph load`` with what the publish would have left there (the same
+graphs, skolem IRIs and manifest: :func:`published_quads`); ``--bulk-load oxigraph@500k``
+goes straight to that, skipping the publish.
 
 Answers are compared as the query forms define them: SELECT as multisets of solutions
 (every blank node the same term: labels are local to a document), CONSTRUCT and DESCRIBE

@@ -160,8 +160,15 @@ class RemoteStore:
         return sorted(by_graph)
 
     def graphs(self) -> set[str]:
-        """The names of the graphs that hold at least one triple."""
-        doc = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        """The names of the graphs that hold at least one triple.
+
+        Grouped, not ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }``: Virtuoso 7.2
+        answers that very query (with no dataset) by its ``SPARQL_SELECT_KNOWN_GRAPHS``
+        procedure, which walks its graph index anew for each graph and took 58 s after a
+        50k publish and 214 s after one whose swap deleted by pattern, where this form
+        took 0.01 s (docs/remote-stores.md)."""
+        doc = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                          "GROUP BY ?g")
         return {b["g"]["value"] for b in doc["results"]["bindings"]}
 
     def clear(self) -> None:

@@ -1,22 +1,31 @@
-"""The publish swap with many graphs: moved by one pattern instead of one MOVE per graph
-(Virtuoso refuses a request of ~1,400 MOVEs: "generated SQL text has exceeded 10000 lines").
+"""The publish swap, against each real store (Virtuoso, Oxigraph server).
 
-Both swaps run against each real store (Virtuoso, Oxigraph server) and must leave the same
-thing: every graph under its name with the local triples, no staging graph, the manifest.
+With many graphs they are moved by patterns instead of one operation per graph (Virtuoso
+refuses a request of ~1,400 MOVEs: "generated SQL text has exceeded 10000 lines"); both
+swaps must leave the same thing: every graph under its name with the local triples, no
+staging graph, the manifest. The swap is a series of requests of one graph operation each
+(Oxigraph server's time for one request grows with the square of the quads it writes):
+readers wait for it behind the switch's mark, also when it stopped half-way, and a publish
+run again completes it without sending anything.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pyoxigraph as ox
 import pytest
 from remote_stores import RemoteStore
 
 from crinkkg.backends.endpoints import Endpoints
-from crinkkg.backends.manifest import MANIFEST_GRAPH, Manifest, read_manifest
-from crinkkg.backends.publish import STAGING, publish
+from crinkkg.backends.manifest import HELD, MANIFEST_GRAPH, Manifest, read_manifest
+from crinkkg.backends.publish import STAGING, PublishError, publish
+from crinkkg.backends.remote import RemoteBackend
+from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.sparql_client import SparqlClient
+from crinkkg.problems import Problem
+from crinkkg.settings import Settings
 from crinkkg.store.oxigraph import MERGE, OxigraphStore
 from crinkkg.vocab import INFERRED_GRAPH_IRI
 
@@ -94,3 +103,96 @@ def test_a_manifest_of_many_graphs_is_written_in_one_request(remote_store: Remot
     with _client(remote_store) as client:
         client.update(" ;\n".join(manifest.inserts()))
         assert read_manifest(client) == manifest
+
+
+class _Recording(SparqlClient):
+    """A client that keeps the text of every update, and fails the ``fail_at``-th update
+    that follows the held mark (the ``n``-th request of a switch's phase 2)."""
+
+    def __init__(self, remote: RemoteStore, fail_at: int | None = None) -> None:
+        super().__init__(Endpoints(query=remote.query_url, update=remote.update_url,
+                                   graph_store=remote.graph_store_url), timeout=120)
+        self.updates: list[str] = []
+        self.fail_at = fail_at
+
+    def update(self, sparql: str, *args: object, **kwargs: object):  # type: ignore[override]
+        held = [i for i, u in enumerate(self.updates) if f"{HELD:.3f}" in u]
+        if self.fail_at is not None and held and len(self.updates) - held[-1] == self.fail_at:
+            raise RemoteStoreError("store_failure", "update", "POST", self.endpoints.update,
+                                   "cut short (injected)", hint="check the store")
+        self.updates.append(sparql)
+        return super().update(sparql, *args, **kwargs)
+
+
+def _phase_two(updates: list[str]) -> list[str]:
+    """The requests between the held mark and the manifest's rewrite."""
+    start = max(i for i, u in enumerate(updates) if f"{HELD:.3f}" in u)
+    end = next(i for i, u in enumerate(updates) if i > start and MANIFEST_GRAPH in u)
+    return updates[start + 1:end]
+
+
+def test_a_switch_sends_one_graph_operation_per_request(remote_store: RemoteStore) -> None:
+    """No MOVE, no DROP of a published graph, no request of two graph operations: each
+    graph is emptied by pattern and its staged copy added, in a request of its own; the
+    staged copies go after the switch."""
+    first = {f"{G}{i}": 3 for i in range(3)} | {INFERRED_GRAPH_IRI: 4}
+    second = {f"{G}{i}": 2 for i in range(1, 3)} | {INFERRED_GRAPH_IRI: 1}
+    client = _Recording(remote_store)
+    with client:
+        publish(client, _build(first, "a"), "v1")
+        client.updates.clear()
+        publish(client, _build(second, "b"), "v2")
+    swap = _phase_two(client.updates)
+    assert not [u for u in swap if " ;" in u or "MOVE" in u or "DROP" in u], swap
+    adds = [u for u in swap if u.startswith("ADD SILENT GRAPH")]
+    # the two data graphs, the inferred graph and the merge; G0, gone, is emptied
+    assert len(adds) == 4 and len(swap) == 4 + 4 + 1, swap
+    after = client.updates[client.updates.index(swap[-1]) + 1:]
+    assert any("switching" in u for u in after[:2])  # the mark is removed, then the copies go
+    assert [u for u in after if STAGING in u and "DELETE" in u]
+    got = _contents(remote_store)
+    got.pop(MANIFEST_GRAPH)
+    assert got == _expected(second, "b")
+
+
+def test_a_switch_stopped_half_way_keeps_readers_waiting_until_run_again(
+        remote_store: RemoteStore) -> None:
+    """A publish whose swap fails after its first graph: the store holds a mix of versions,
+    which no reader through crinkkg reads (the held mark outlives the publisher's deadline);
+    running the publish again sends nothing and completes the switch."""
+    first = {f"{G}{i}": 3 for i in range(3)} | {INFERRED_GRAPH_IRI: 4}
+    second = {f"{G}{i}": 2 for i in range(3)} | {INFERRED_GRAPH_IRI: 1}
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    reader = RemoteBackend(Settings(backend=remote_store.query_url, timeout=1.0))
+    try:
+        with _client(remote_store) as client:
+            publish(client, _build(first, "a"), "v1")
+        assert json.loads(reader.query(count, fmt="json").body)[
+            "results"]["bindings"][0]["n"]["value"] == "13"  # 9 asserted, 4 inferred
+        with _Recording(remote_store, fail_at=2) as failing:  # G0 emptied, then its ADD fails
+            with pytest.raises(PublishError) as failed:
+                publish(failing, _build(second, "b"), "v2")
+        assert "half-way" in (failed.value.hint or "")
+        assert "unchanged" not in (failed.value.hint or "")
+        cleared = re.search(r"GRAPH <([^>]+)>", failing.updates[-1]).group(1)  # type: ignore[union-attr]
+        kept = next(g for g in first if g != cleared)
+        got = _contents(remote_store)
+        assert cleared not in got and got[kept] == _expected(first, "a")[kept]  # mixed
+        with _client(remote_store) as client:
+            assert read_manifest(client).switching == pytest.approx(HELD)
+        with pytest.raises(Problem) as waited:
+            reader.query(count, fmt="json")
+        assert waited.value.status == 503 and waited.value.kind == "switching-versions"
+        assert "stopped half way" in (waited.value.hint or "")  # and how to finish it
+        with _client(remote_store) as client:
+            report = publish(client, _build(second, "b"), "v2")
+            assert report.sent == [] and len(report.resumed) == len(report.graphs)
+            manifest = read_manifest(client)
+        assert manifest.version == "v2" and manifest.switching is None
+        got = _contents(remote_store)
+        got.pop(MANIFEST_GRAPH)
+        assert got == _expected(second, "b")
+        assert json.loads(reader.query(count, fmt="json").body)[
+            "results"]["bindings"][0]["n"]["value"] == "7"
+    finally:
+        reader.close()

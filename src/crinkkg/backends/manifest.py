@@ -11,16 +11,22 @@ swaps into deadlocks instead). The switch therefore works the same on every stor
 its isolation:
 
 1. the manifest gets a *switching* mark (a deadline: until then, readers wait);
-2. one request swaps the graphs and writes the new manifest, mark kept, serial increased;
+2. the mark is *held* (a deadline that never comes), the graphs are swapped by several
+   requests, one graph operation each (:func:`replace_graph`, :func:`clear_graph`), and the
+   new manifest is written, serial increased, with a deadline mark again;
 3. the mark is removed.
 
 A reader (:class:`~crinkkg.backends.remote.RemoteBackend`) queries only with a manifest that
 bears no mark, then reads the manifest's :class:`Mark` again: the answer stands only when the
 serial is the same and no mark has appeared; otherwise the switch ran meanwhile and the query
 is sent again on the new version. Each phase starts after the previous one's answer, so a
-query that overlaps the swap's request (2) always sees the mark or the new serial. A mark
-left by a publisher that died is obeyed until its deadline, then ignored (the swap either
-committed whole or not at all by then).
+query that overlaps any request of phase 2 always sees the mark or the new serial: the swap
+need not be one transaction, and is not, since Oxigraph server's cost of one update request
+grows faster than the quads it writes (docs/remote-stores.md). A mark left by a publisher
+that died in phase 1 is obeyed until its deadline, then ignored (nothing was changed); one
+that died in phase 2 left some graphs swapped, so its held mark stays until the next switch
+(running the publish again completes it). Clients that read the store without crinkkg see
+the graphs change one by one in phase 2 unless they obey the mark as crinkkg does.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ RESULTS_JSON = "application/sparql-results+json"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 #: seconds a switch may take beyond the publisher's own wait for the swap's answer
 SWITCH_MARGIN = 30.0
+#: the deadline of a held mark (year 3000): phase 2 changed graphs, readers wait for phase 3
+HELD = 32503680000.0
 
 
 @dataclass(frozen=True)
@@ -201,27 +209,74 @@ def read_mark(client: SparqlClient) -> Mark:
                 max(until) if until else None)
 
 
-def switch(client: SparqlClient, old: Manifest | None, ops: list[str], new: Manifest,
+def clear_graph(graph: str) -> str:
+    """An update that empties ``graph``. Not ``DROP``: Oxigraph server 0.5 takes time
+    that grows with the square of the graph's size to drop it, not to delete its triples
+    by a pattern (docs/remote-stores.md)."""
+    return (f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> "
+            f"{{ ?s ?p ?o }} }}")
+
+
+def replace_graph(staged: str, graph: str) -> list[str]:
+    """The requests (one operation each) that replace ``graph``'s triples by ``staged``'s,
+    which stays as it is (dropped by the caller once the switch is over): a ``MOVE`` in one
+    request deletes and inserts in one transaction, which Oxigraph server runs in a time
+    that grows with the square of the quads it writes."""
+    return [clear_graph(graph), f"ADD SILENT GRAPH <{staged}> TO GRAPH <{graph}>"]
+
+
+def _retried(client: SparqlClient, request: str, tries: int = 3) -> None:
+    """One request of a swap, sent again (after 1 s, then 2 s) when it fails: each is one
+    graph operation that gives the same store when run twice, and a swap stopped half-way
+    keeps readers waiting."""
+    for attempt in range(tries):
+        try:
+            client.update(request)
+            return
+        except RemoteStoreError as exc:
+            if attempt == tries - 1 or exc.kind in ("refused", "unauthorised", "configuration"):
+                raise
+            time.sleep(1.0 + attempt)
+
+
+def switch(client: SparqlClient, old: Manifest | None, requests: list[str], new: Manifest,
            *, log: Callable[[str], None] | None = None) -> Manifest:
-    """Run ``ops`` (the swap of graphs) and write ``new`` as the manifest, in the three
-    phases of this module's docstring; returns the manifest as published (its serial one
-    more than ``old``'s). When the swap fails, the mark is taken off again and the error
-    raised: the store's transaction left the old version whole."""
+    """Run ``requests`` (the swap of graphs: each its own update request, in order) and
+    write ``new`` as the manifest, in the three phases of this module's docstring; returns
+    the manifest as published (its serial one more than ``old``'s). When a request of the
+    swap fails, the error is raised (its ``switch_held`` True) and the held mark stays:
+    readers wait until a switch completes (the publish, update or reasoning run again)."""
     deadline = time.time() + client.timeout + SWITCH_MARGIN
     unmark = (f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ "
               f"<{MANIFEST_GRAPH}> <{MANIFEST}switching> ?t }} }}")
     published = replace(new, serial=(old.serial if old else 0) + 1, switching=None)
     client.update(f"{unmark} ;\nINSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ "
                   f"{_switching_triple(deadline)} }} }}")
+    # held before the first graph changes: a publisher that dies from here on leaves a
+    # mixed store, which readers must not read. Inserted, not replacing the first mark: a
+    # reader at READ COMMITTED sees one mark or both, never none
     try:
-        client.update(" ;\n".join([*ops, f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
-                                   *replace(published, switching=deadline).inserts()]))
+        client.update(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ "
+                      f"{_switching_triple(HELD)} }} }}")
     except RemoteStoreError:
         try:
             client.update(unmark)
         except RemoteStoreError:
             if log:
                 log("the switch's mark could not be removed: readers wait until its deadline")
+        raise
+    try:
+        for request in requests:
+            _retried(client, request)
+        # the store holds the new version whole: the manifest's mark is a deadline again,
+        # so that readers read it even if the mark cannot be removed
+        client.update(" ;\n".join([f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>", *replace(
+            published, switching=time.time() + client.timeout + SWITCH_MARGIN).inserts()]))
+    except RemoteStoreError as exc:
+        exc.switch_held = True  # type: ignore[attr-defined]
+        exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
+            "the switch stopped half-way: readers wait (its mark is held) until a switch "
+            "completes; run it again")
         raise
     try:
         client.update(unmark)

@@ -3,12 +3,12 @@
 Readers never see half a dataset. The graphs are first written under staging names
 (``urn:x-crinkkg:staging:<version>:<graph>``) through the Graph Store Protocol (or SPARQL
 ``INSERT DATA`` when the store offers none), in batches, while readers go on reading the
-published graphs. Then one SPARQL update request moves every staged graph onto its public
-name, drops the graphs the new version no longer has, and rewrites the manifest
-(:data:`~crinkkg.backends.remote.MANIFEST_GRAPH`) that readers resolve. A store applies one
-update request as one transaction (Oxigraph does; Virtuoso runs a request as one
-transaction in its default transactional mode), so the swap is atomic: a reader sees the
-old version or the new, never a mix.
+published graphs. Then the switch of :mod:`crinkkg.backends.manifest`: while its mark makes
+readers wait, each published graph is emptied and the staged copy added to it, the graphs
+the new version no longer has are emptied, the manifest that readers resolve is rewritten,
+and the mark removed: a reader through crinkkg sees the old version or the new, never a
+mix. The staged copies are dropped after the switch, so a switch that stopped half-way is
+completed by running the publish again, without sending anything.
 
 The staging manifest records each graph as it is completed, with its triple count, so a
 publish that fails (network, store restart, Ctrl-C) resumes where it stopped: completed
@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.backends.dialects import GENID
-from crinkkg.backends.manifest import MANIFEST, Manifest, read_manifest, switch
+from crinkkg.backends.manifest import (
+    MANIFEST,
+    Manifest,
+    clear_graph,
+    read_manifest,
+    replace_graph,
+    switch,
+)
 from crinkkg.backends.remote import graph_sizes
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.sparql_client import SparqlClient
@@ -202,8 +209,9 @@ class Publisher:
     # -- the swap -----------------------------------------------------------------------------
 
     def swap(self, sizes: dict[str, int], previous: Manifest | None) -> list[str]:
-        """Staged graphs onto their names, old graphs away, the new manifest in: one request,
-        inside a switch that readers see whole (:func:`crinkkg.backends.manifest.switch`).
+        """Staged graphs onto their names, old graphs away, the new manifest in, inside a
+        switch that readers see whole (:func:`crinkkg.backends.manifest.switch`), one
+        request per graph operation; the staged copies are left for :meth:`clean`.
         Returns the graphs of the old version that are gone."""
         asserted = tuple(sorted(g for g in sizes if g not in DERIVED))
         support = SUPPORT_GRAPH_IRI if SUPPORT_GRAPH_IRI in sizes else None
@@ -211,34 +219,53 @@ class Publisher:
         old = set(previous.graphs) | ({previous.merge} if previous and previous.merge else set()) \
             if previous else set()
         gone = sorted(old - set(sizes))
-        ops = [f"DROP SILENT GRAPH <{g}>" for g in gone]
-        ops += [f"DROP SILENT GRAPH <{g}>" for g, size in sizes.items() if not size]
+        requests = [clear_graph(g) for g in gone]
+        requests += [clear_graph(g) for g, size in sizes.items() if not size]
         moved = [g for g, size in sizes.items() if size]
         if len(moved) <= self.swap_moves:
-            ops += [f"MOVE SILENT GRAPH <{staging_iri(self.version, g)}> TO GRAPH <{g}>"
-                    for g in moved]
+            for g in moved:
+                requests += replace_graph(staging_iri(self.version, g), g)
         else:
-            ops += self._moves_by_pattern()
-        ops.append(f"DROP SILENT GRAPH <{self.staging_manifest}>")
-        switch(self.client, previous, ops, manifest)
+            requests += self._moves_by_pattern()
+        switch(self.client, previous, requests, manifest)
         return gone
 
-    def _moves_by_pattern(self) -> list[str]:
-        """Every staged graph of this version onto its name, in three operations whose size
-        does not grow with the number of graphs: clear the targets, copy, clear the staging
-        graphs (the staging manifest is left for the swap's last operation)."""
+    def clean(self, sizes: dict[str, int]) -> None:
+        """Drop the staged copies of this version, then its staging manifest (after the
+        switch: readers never read them). Each graph is emptied by a request of its own, by
+        pattern (:func:`~crinkkg.backends.manifest.clear_graph`)."""
+        staged = [g for g, size in sizes.items() if size]
+        if len(staged) <= self.swap_moves:
+            for g in staged:  # apart: a DROP after the DELETE in one request costs more (docs)
+                self.client.update(clear_graph(staging_iri(self.version, g)))
+                self.client.update(f"DROP SILENT GRAPH <{staging_iri(self.version, g)}>")
+        else:
+            self.client.update(self._staged_away())
+        self.client.update(f"DROP SILENT GRAPH <{self.staging_manifest}>")
+
+    def _staged(self) -> tuple[str, str]:
         prefix = staging_iri(self.version, "")
         staged = (f"FILTER(STRSTARTS(STR(?from), \"{prefix}\") && "
                   f"?from != <{self.staging_manifest}>)")
         target = f"BIND(IRI(STRAFTER(STR(?from), \"{prefix}\")) AS ?to)"
+        return staged, target
+
+    def _moves_by_pattern(self) -> list[str]:
+        """Every staged graph of this version onto its name, in two requests whose size does
+        not grow with the number of graphs: clear the targets, copy (:meth:`_staged_away`
+        clears the staging graphs after the switch)."""
+        staged, target = self._staged()
         return [
             f"DELETE {{ GRAPH ?to {{ ?a ?b ?c }} }} WHERE {{ {{ SELECT DISTINCT ?from WHERE "
             f"{{ GRAPH ?from {{ ?s ?p ?o }} {staged} }} }} {target} GRAPH ?to {{ ?a ?b ?c }} }}",
             f"INSERT {{ GRAPH ?to {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?from {{ ?s ?p ?o }} "
             f"{staged} {target} }}",
-            f"DELETE {{ GRAPH ?from {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?from {{ ?s ?p ?o }} "
-            f"{staged} }}",
         ]
+
+    def _staged_away(self) -> str:
+        staged, _target = self._staged()
+        return (f"DELETE {{ GRAPH ?from {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?from {{ ?s ?p ?o }} "
+                f"{staged} }}")
 
 
 def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
@@ -266,21 +293,25 @@ def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
     check_stored(store)
     try:
         previous = read_manifest(client)
-        if previous is not None and previous.version == version:
-            report.already_published = True
-            return report
         publisher = Publisher(client, store, version, batch=batch, progress=progress,
                               swap_moves=swap_moves)
+        if previous is not None and previous.version == version and not previous.busy():
+            report.already_published = True
+            if publisher.staged():  # a publish that stopped after its switch
+                publisher.clean(sizes)
+            return report
         if on_start is not None:
             on_start(sum(sizes.values()))
         done = publisher.staged()
         for graph, size in sizes.items():
             (report.sent if publisher.stage(graph, size, done) else report.resumed).append(graph)
         report.dropped = publisher.swap(sizes, previous)
+        publisher.clean(sizes)
     except RemoteStoreError as exc:
+        unchanged = "" if getattr(exc, "switch_held", False) else \
+            "; the published version is unchanged"
         raise PublishError(f"publishing to {client.endpoints.query} stopped: {exc.message}",
-                           hint=(exc.hint or "") + "; the published version is unchanged, and "
-                           "running publish again resumes with the graphs not yet sent"
-                           ) from None
+                           hint=(exc.hint or "") + unchanged + ", and running publish again "
+                           "resumes with the graphs not yet sent") from None
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -57,10 +58,13 @@ from crinkkg.backends.evaluation import (
 )
 from crinkkg.backends.manifest import (
     EMPTY_GRAPH,
+    HELD,
     RESULTS_JSON,
     Manifest,
+    clear_graph,
     read_manifest,
     read_mark,
+    replace_graph,
     switch,
 )
 from crinkkg.backends.remote_describe import describe, describe_parts
@@ -123,6 +127,20 @@ def problem_of(error: RemoteStoreError, what: str = "query") -> Problem:
     headers = {"Retry-After": "1"} if status == 503 else {}
     return Problem(status, kind, f"the {what} failed at the SPARQL store: {error.message}",
                    hint=error.hint, headers=headers)
+
+
+def version_comment(manifest: Manifest) -> str:
+    """A comment line naming the published version and its serial, put before every query
+    text sent to the store: Virtuoso keeps a query's plan for every later request of the
+    same text, whatever the store holds by then, and a plan made on one version can give
+    another version a wrong answer (docs/remote-stores.md, "Answers that depend on the
+    store's history"); a new text after each switch gets a new plan, on any store.
+
+    >>> version_comment(Manifest(version="build-1 2", asserted=(), serial=3))
+    '#crinkkg version build-1_2 serial 3\\n'
+    """
+    version = re.sub(r"[^\w.:-]", "_", manifest.version or "")
+    return f"#crinkkg version {version} serial {manifest.serial}\n"
 
 
 class RemoteBackend(QueryHelpers):
@@ -199,21 +217,26 @@ class RemoteBackend(QueryHelpers):
         while True:
             manifest = self.manifest(fresh=fresh)
             while manifest.busy():
-                self._wait_for_switch(deadline)
+                self._wait_for_switch(deadline, manifest)
                 manifest = self.manifest(fresh=True)
             answer = run(manifest)
             if read_mark(self.client).holds(manifest):
                 return answer
             fresh = True
-            self._wait_for_switch(deadline)
+            self._wait_for_switch(deadline, manifest)
 
-    def _wait_for_switch(self, deadline: float) -> None:
+    def _wait_for_switch(self, deadline: float, manifest: Manifest) -> None:
         if time.monotonic() >= deadline:
+            held = manifest.switching is not None and manifest.switching >= HELD
             raise Problem(503, "switching-versions",
                           f"the store at {self.endpoints.query} was switching to a new "
                           f"version for longer than the timeout ({self.settings.timeout:g} s)",
                           hint="retry in a moment: a publish, update or in-store reasoning "
-                               "run is replacing the published graphs",
+                               "run is replacing the published graphs; if none is running, "
+                               "the last one stopped half way and its graphs are mixed: run "
+                               "`crinkkg --backend URL publish` again to finish the switch"
+                          if held else "retry in a moment: a publish, update or in-store "
+                                       "reasoning run is replacing the published graphs",
                           headers={"Retry-After": "1"})
         time.sleep(SWITCH_POLL)
 
@@ -273,14 +296,16 @@ class RemoteBackend(QueryHelpers):
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         named: list[str] = []
 
-        described = describe_parts(text) if form == "DESCRIBE" else None
-
         def run(manifest: Manifest) -> Response:
             default, named[:] = dataset(manifest)
-            if described is not None:  # asked in steps: stores differ on DESCRIBE
-                return describe(self.client, described, default_graphs=default,
-                                named_graphs=named, max_triples=rows)
-            return self.client.query(text, accept=wanted, default_graphs=default or None,
+            versioned = version_comment(manifest) + text
+            if form == "DESCRIBE":  # asked in steps: stores differ on DESCRIBE
+                described = describe_parts(versioned)
+                if described is not None:
+                    return describe(self.client, described, default_graphs=default,
+                                    named_graphs=named, max_triples=rows)
+            return self.client.query(versioned, accept=wanted,
+                                     default_graphs=default or None,
                                      named_graphs=named or None)
 
         self._admission.enter()
@@ -434,18 +459,19 @@ class RemoteBackend(QueryHelpers):
                            tuple(g for g in asserted if g != DEFAULT_GRAPH),
                            manifest.inferred, MERGE_GRAPH,
                            SUPPORT_GRAPH_IRI if supported else None)
-            ops = [f"DROP SILENT GRAPH <{g}>" for g in touched if g not in after]
-            ops += [f"MOVE SILENT GRAPH <{staging(g)}> TO GRAPH <{g}>" if sizes[g]
-                    else f"DROP SILENT GRAPH <{g}>" for g in after]
-            ops += [f"MOVE SILENT GRAPH <{inferred_stage}> TO GRAPH <{manifest.inferred}>"
-                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>"]
-            ops += [f"MOVE SILENT GRAPH <{merge_stage}> TO GRAPH <{MERGE_GRAPH}>"]
-            ops += [f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
-                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"]
+            ops = [clear_graph(g) for g in touched if g not in after]
+            for g in after:
+                ops += replace_graph(staging(g), g) if sizes[g] else [clear_graph(g)]
+            ops += replace_graph(inferred_stage, manifest.inferred) if result.inferred \
+                else [clear_graph(manifest.inferred)]
+            ops += replace_graph(merge_stage, MERGE_GRAPH)
+            ops += replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported \
+                else [clear_graph(SUPPORT_GRAPH_IRI)]
             switch(self.client, manifest, ops, new)
             self._drop(scratch)
         except RemoteStoreError as exc:
-            self._drop(scratch)
+            if not getattr(exc, "switch_held", False):  # else the staged copies are kept
+                self._drop(scratch)
             raise problem_of(exc, "update") from None
         self._manifest = None
         total = sum(self.graph_counts().values())
@@ -483,12 +509,17 @@ class RemoteBackend(QueryHelpers):
                                manifest.asserted, manifest.inferred, manifest.merge,
                                SUPPORT_GRAPH_IRI if supported else None)
                 switch(self.client, manifest, [
-                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{manifest.inferred}>"
-                    if result.inferred else f"DROP SILENT GRAPH <{manifest.inferred}>",
-                    f"MOVE SILENT GRAPH <{support_stage}> TO GRAPH <{SUPPORT_GRAPH_IRI}>"
-                    if supported else f"DROP SILENT GRAPH <{SUPPORT_GRAPH_IRI}>"], new)
+                    *(replace_graph(stage, manifest.inferred) if result.inferred
+                      else [clear_graph(manifest.inferred)]),
+                    *(replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported
+                      else [clear_graph(SUPPORT_GRAPH_IRI)])], new)
+            except RemoteStoreError as exc:
+                if getattr(exc, "switch_held", False):  # the staged copies are kept
+                    stage = support_stage = ""
+                raise
             finally:
-                self._drop([stage, support_stage])
+                if stage:
+                    self._drop([stage, support_stage])
                 self._manifest = None
         return result
 
