@@ -7,7 +7,7 @@ self-loop, nodes in no triple, constants and variables at either end, ``+`` and 
 inverse steps and sequences; then on the W3C property-path tests whose query it rewrites,
 against the results the suite expects. Queries go to Virtuoso as crinkkg's remote backend
 sends them: with the prologue and blank-node tests of :mod:`crinkkg.backends.dialects`,
-then :func:`~crinkkg.backends.virtuoso_paths.store_text` (which asks the store what it is).
+then :func:`~crinkkg.backends.virtuoso_paths.store_text` (the store asked what it is).
 """
 
 from __future__ import annotations
@@ -21,16 +21,21 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, Namespace
 from rdflib.collection import Collection
-from remote_stores import RemoteStore
+from remote_stores import RemoteStore, free_port
 
 from crinkkg.backends.dialects import ask_answer, with_blank_tests, with_prologue
 from crinkkg.backends.manifest import RESULTS_JSON
-from crinkkg.backends.remote import client_for, problem_of
+from crinkkg.backends.remote import DIALECTS, RemoteBackend, client_for
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.sparql_client import SparqlClient
-from crinkkg.backends.virtuoso_paths import limit_problem, rewrite_paths, store_text
+from crinkkg.backends.virtuoso_paths import (
+    limit_problem,
+    rewrite_paths,
+    server_is_virtuoso,
+    store_text,
+)
 from crinkkg.problems import Problem
-from crinkkg.settings import Settings
+from crinkkg.settings import BACKEND_DIALECTS, Settings
 
 T = "OPTION (TRANSITIVE, T_DISTINCT, T_MIN(0), T_DIRECTION 1)"
 B = "OPTION (TRANSITIVE, T_DISTINCT, T_MIN(0), T_DIRECTION 2)"  # from the object
@@ -157,33 +162,50 @@ def test_what_the_rewrite_leaves_as_written(name: str) -> None:
     assert rewrite_paths(UNCHANGED[name]) == UNCHANGED[name]
 
 
-def test_only_virtuoso_is_rewritten_for() -> None:
-    class Store:  # answers the probe as a store names itself
-        def __init__(self, server: str) -> None:
-            self.server, self.asked = server, 0
+def test_the_store_is_asked_only_for_a_path() -> None:
+    asked: list[int] = []
 
-        def query(self, text: str, *, accept: str):
-            self.asked += 1
-            return type("R", (), {"headers": {"Server": self.server}})()
+    def virtuoso() -> bool:
+        asked.append(1)
+        return True
 
     query = "SELECT ?x { <s> <p>+ ?x }"
-    virtuoso, other = Store("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu  "), Store("x")
-    assert store_text(virtuoso, query) == rewrite_paths(query) != query
-    assert store_text(virtuoso, query) == rewrite_paths(query)
-    assert store_text(other, query) == query
-    assert virtuoso.asked == 1 and other.asked == 1  # asked once per client
-    fresh = Store("Virtuoso/07.20")
-    assert store_text(fresh, "SELECT ?x { <s> <p> ?x }") == "SELECT ?x { <s> <p> ?x }"
-    assert fresh.asked == 0  # no path: no question
+    assert store_text(query, virtuoso) == rewrite_paths(query) != query
+    assert store_text(query, lambda: False) == query
+    assert store_text("SELECT ?x { <s> <p> ?x }", virtuoso) == "SELECT ?x { <s> <p> ?x }"
+    assert len(asked) == 1  # no path: no question
 
-    class Down:  # a failed question fails the query: sent as written it could be wrong
-        def query(self, text: str, *, accept: str):
-            raise RemoteStoreError("unreachable", "query", "POST", "http://h/sparql",
-                                   "connection refused", hint="start the store")
 
-    with pytest.raises(Problem) as caught:
-        store_text(Down(), query, problem_of)
+@pytest.mark.parametrize(("dialect", "virtuoso"), [("virtuoso", True), ("standard", False)])
+def test_a_dialect_set_is_not_asked_of_the_store(dialect: str, virtuoso: bool) -> None:
+    """``--backend-dialect`` decides without a question (for a store behind a proxy that
+    hides its ``Server`` header); nothing listens at the URL, so a question would fail."""
+    backend = RemoteBackend(Settings(backend=f"http://127.0.0.1:{free_port()}/sparql",
+                                     backend_dialect=dialect, timeout=5))
+    try:
+        assert backend._talks_to_virtuoso() is virtuoso
+    finally:
+        backend.close()
+
+
+def test_a_failed_question_fails_the_query() -> None:
+    """Left at ``auto``, a store that cannot say what it is fails the query, as its own
+    failure would: sent as written, Virtuoso's own ``+`` can be wrong."""
+    backend = RemoteBackend(Settings(backend=f"http://127.0.0.1:{free_port()}/sparql",
+                                     timeout=5))
+    try:
+        with pytest.raises(Problem) as caught:
+            backend._talks_to_virtuoso()
+    finally:
+        backend.close()
     assert (caught.value.status, caught.value.kind) == (503, "store-unreachable")
+
+
+def test_an_unknown_dialect_is_refused() -> None:
+    with pytest.raises(ValueError, match="CRINKKG_BACKEND_DIALECT 'fuseki' is unknown: "
+                                         "use auto or virtuoso or standard"):
+        Settings.from_env({"CRINKKG_BACKEND_DIALECT": "fuseki"})
+    assert set(DIALECTS) == set(BACKEND_DIALECTS)
 
 
 def test_the_memory_failure_is_a_clear_problem() -> None:
@@ -322,7 +344,8 @@ def paths_store(virtuoso_server: RemoteStore) -> Iterator[tuple[RemoteStore, Spa
 
 def _sent(client: SparqlClient, query: str) -> str:
     """The text crinkkg's remote backend sends for ``query``."""
-    return store_text(client, with_prologue(with_blank_tests(query), None))
+    return store_text(with_prologue(with_blank_tests(query), None),
+                      lambda: server_is_virtuoso(client))
 
 
 def _embedded(turtle: str, query: str) -> Counter:

@@ -22,6 +22,8 @@ from crinkkg.vocab import BASE
 ENV_PREFIX = "CRINKKG_"
 #: the build's reasoners (``--reasoner``)
 REASONERS = ("rules", "owlrl")
+#: how SPARQL is said to a remote store (``--backend-dialect``)
+BACKEND_DIALECTS = ("auto", "virtuoso", "standard")
 #: the HTTP servers ``crinkkg serve`` can run on (``--front``)
 FRONTS = ("granian", "waitress")
 #: each front's HTTP threads per process when ``--threads`` is 0
@@ -236,6 +238,13 @@ class Settings:
     backend_graph_store: str | None = _setting(
         None, "The remote store's Graph Store Protocol endpoint (for publish)", "remote",
         flag="--backend-graph-store", metavar="URL")
+    backend_dialect: str = _setting(
+        "auto", "How SPARQL is said to the remote store: virtuoso (its transitive paths "
+                "rewritten so that Virtuoso 7 answers them as SPARQL 1.1 does), standard (as "
+                "written), or auto (virtuoso when the store's Server header names Virtuoso; "
+                "set it when a proxy hides or changes that header)", "remote",
+        flag="--backend-dialect", choices=BACKEND_DIALECTS,
+        checked_on_read=True)
     backend_user: str | None = _setting(
         None, "The user name for the remote store (basic or digest authentication)",
         "remote", secret=True)

@@ -71,7 +71,7 @@ from crinkkg.backends.remote_describe import describe, describe_parts
 from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.backends.remote_update import DEFAULT_GRAPH, rewrite
 from crinkkg.backends.sparql_client import Response, SparqlClient
-from crinkkg.backends.virtuoso_paths import limit_problem, store_text
+from crinkkg.backends.virtuoso_paths import limit_problem, server_is_virtuoso, store_text
 from crinkkg.build.conformance import check_state, load_shapes
 from crinkkg.build.updates import refuse_protected
 from crinkkg.errors import AnchorError, CrinkError, InconsistencyError, ValidationError
@@ -129,6 +129,10 @@ def problem_of(error: RemoteStoreError, what: str = "query") -> Problem:
                    hint=error.hint, headers=headers)
 
 
+#: each ``--backend-dialect``: whether the store is Virtuoso (None: ask it when needed)
+DIALECTS: dict[str, bool | None] = {"auto": None, "virtuoso": True, "standard": False}
+
+
 def version_comment(manifest: Manifest) -> str:
     """A comment line naming the published version and its serial, put before every query
     text sent to the store: Virtuoso keeps a query's plan for every later request of the
@@ -165,6 +169,8 @@ class RemoteBackend(QueryHelpers):
         self._shapes: Graph | None = None  # the build's shapes, read at the first update
         self._admission = Admission(settings.max_concurrent)
         self._parser = ox.Store()  # empty: parses queries as the embedded engine does
+        # whether the store is Virtuoso (its paths are rewritten); None: ask it when needed
+        self._virtuoso: bool | None = DIALECTS[settings.backend_dialect]
         self.peers: BrokerClient | None = None  # the metrics of sibling HTTP processes
 
     # -- life cycle --------------------------------------------------------------------------
@@ -224,6 +230,17 @@ class RemoteBackend(QueryHelpers):
                 return answer
             fresh = True
             self._wait_for_switch(deadline, manifest)
+
+    def _talks_to_virtuoso(self) -> bool:
+        """Whether the store is Virtuoso: as ``--backend-dialect`` says, or, left at
+        ``auto``, as the store names itself, asked once. A failed question fails the query
+        (as the store's failure would): sent as written, Virtuoso's own ``+`` can be wrong."""
+        if self._virtuoso is None:
+            try:
+                self._virtuoso = server_is_virtuoso(self.client)
+            except RemoteStoreError as exc:
+                raise problem_of(exc) from None
+        return self._virtuoso
 
     def _wait_for_switch(self, deadline: float, manifest: Manifest) -> None:
         if time.monotonic() >= deadline:
@@ -291,8 +308,8 @@ class RemoteBackend(QueryHelpers):
                 return ([], [])  # the query's own FROM / FROM NAMED
             return manifest.dataset(view, named=reads_named)
 
-        text = store_text(self.client, with_prologue(with_blank_tests(sparql), base_iri),
-                          problem_of)
+        text = store_text(with_prologue(with_blank_tests(sparql), base_iri),
+                          self._talks_to_virtuoso)
         wanted = NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
         named: list[str] = []
 

@@ -41,8 +41,6 @@ SELECT ?x { <s> <p> ?x OPTION (TRANSITIVE, T_DISTINCT, T_MIN(0), T_DIRECTION 1) 
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,7 +49,7 @@ from crinkkg.backends.remote_errors import RemoteStoreError
 from crinkkg.problems import Problem
 from crinkkg.sparqltext import Token, Unreadable, tokenize, transitive_path
 
-__all__ = ["is_virtuoso", "limit_problem", "rewrite_paths", "store_text"]
+__all__ = ["is_virtuoso", "limit_problem", "rewrite_paths", "server_is_virtuoso", "store_text"]
 
 _SERVER = re.compile(r"\s*virtuoso/", re.IGNORECASE)
 _TERM = ("var", "iri", "pname")  # what a rewritten path may start or end at
@@ -70,35 +68,25 @@ def is_virtuoso(server: str | None) -> bool:
     return bool(server and _SERVER.match(server))
 
 
-_known: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+def server_is_virtuoso(client) -> bool:
+    """Whether ``client``'s store names itself Virtuoso in the ``Server`` header of its
+    answer to ``ASK {}`` (a :class:`RemoteStoreError` when the store does not answer)."""
+    response = client.query("ASK {}", accept=RESULTS_JSON)
+    return is_virtuoso(response.headers.get("Server"))
 
 
-def _talks_to_virtuoso(client, failed: Callable[[RemoteStoreError], Exception]) -> bool:
-    """Whether ``client``'s store is Virtuoso, by the ``Server`` header of its answer to
-    ``ASK {}``, asked once per client. A failed question fails the query with
-    ``failed(error)`` (as the store's failure would): sent as written, Virtuoso's own
-    ``+`` can be wrong."""
-    with _lock:
-        known = _known.get(client)
-    if known is None:
-        try:
-            response = client.query("ASK {}", accept=RESULTS_JSON)
-        except RemoteStoreError as exc:
-            raise failed(exc) from None
-        known = is_virtuoso(response.headers.get("Server"))
-        with _lock:
-            _known[client] = known
-    return known
+def store_text(text: str, talks_to_virtuoso: Callable[[], bool]) -> str:
+    """``text`` as sent to the store: its transitive paths rewritten when the store is
+    Virtuoso (:func:`rewrite_paths`), as it is otherwise. ``talks_to_virtuoso`` is asked
+    only when the text has a ``+`` or ``*`` path, so most queries never ask the store
+    what it is.
 
-
-def store_text(client, text: str,
-               failed: Callable[[RemoteStoreError], Exception] = lambda e: e) -> str:
-    """``text`` as sent to ``client``'s store: its transitive paths rewritten when the store
-    is Virtuoso (:func:`rewrite_paths`), as it is otherwise. The store is asked what it is
-    only when the text has a ``+`` or ``*`` path; if that fails, ``failed(error)`` is
-    raised."""
-    if not transitive_path(text) or not _talks_to_virtuoso(client, failed):
+    >>> store_text("SELECT ?x { <s> <p> ?x }", lambda: 1 / 0)
+    'SELECT ?x { <s> <p> ?x }'
+    >>> store_text("SELECT ?x { <s> <p>+ ?x }", lambda: False)
+    'SELECT ?x { <s> <p>+ ?x }'
+    """
+    if not transitive_path(text) or not talks_to_virtuoso():
         return text
     return rewrite_paths(text)
 
