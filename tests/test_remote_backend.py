@@ -175,6 +175,19 @@ def test_competency_answers_in_each_view_equal_the_embedded_ones(remote_server, 
     assert not differ, "\n".join(differ)
 
 
+#: the first form of query 02, whose answer over Virtuoso depends on the plan it kept
+PLAN_PROBE = PORTABLE / "originals" / "02-treaty-2024.rq"
+
+
+def _own_virtuoso(tmp_path: Path) -> RemoteStore:
+    """A Virtuoso of the test's own: its kept plans are part of what the test checks."""
+    try:
+        return start_virtuoso(tmp_path / "virtuoso")
+    except StoreUnavailable as exc:
+        unavailable(f"virtuoso cannot start: {exc}")
+        raise AssertionError("unreachable") from exc
+
+
 def test_competency_answers_do_not_depend_on_the_stores_history(tmp_path: Path,
                                                                 curated_store: Path) -> None:
     """Virtuoso plans a query text the first time it is asked and keeps the plan, whatever
@@ -187,12 +200,8 @@ def test_competency_answers_do_not_depend_on_the_stores_history(tmp_path: Path,
     from crinkkg.settings import Settings
     from crinkkg.store.oxigraph import OxigraphStore
 
-    try:
-        remote = start_virtuoso(tmp_path / "virtuoso")
-    except StoreUnavailable as exc:
-        unavailable(f"virtuoso cannot start: {exc}")
-        raise AssertionError("unreachable") from exc
-    probe = (PORTABLE / "originals" / "02-treaty-2024.rq").read_text(encoding="utf-8")
+    remote = _own_virtuoso(tmp_path)
+    probe = PLAN_PROBE.read_text(encoding="utf-8")
     texts = {q.name[:2]: q.read_text(encoding="utf-8") for q in QUERIES}
     views = ["all", "asserted"]
     local_store = OxigraphStore.open(curated_store)
@@ -240,12 +249,8 @@ def test_a_switch_gives_each_query_a_new_plan(tmp_path: Path, curated_store: Pat
     from crinkkg.backends.manifest import MANIFEST_GRAPH
     from crinkkg.settings import Settings
 
-    try:
-        remote = start_virtuoso(tmp_path / "virtuoso")
-    except StoreUnavailable as exc:
-        unavailable(f"virtuoso cannot start: {exc}")
-        raise AssertionError("unreachable") from exc
-    probe = (PORTABLE / "originals" / "02-treaty-2024.rq").read_text(encoding="utf-8")
+    remote = _own_virtuoso(tmp_path)
+    probe = PLAN_PROBE.read_text(encoding="utf-8")
     views = ["all", "asserted"]
     (tmp_path / "no-data").mkdir()
     with remote:
