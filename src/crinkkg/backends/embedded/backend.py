@@ -14,7 +14,9 @@ it in atomically; query workers reopen the new version before their next job.
 One exception: a query that is a single triple pattern (a lookup) costs time in
 proportion to its answer, so this process answers it itself, reading at most
 ``inline_bytes`` of answer (a larger one goes to a worker). That needs no timeout and
-saves the round trip to a worker, which was most of a lookup's cost.
+saves the round trip to a worker, which was most of a lookup's cost. A query a worker
+answered quickly is answered here too when the same request comes again for the same store
+version (:mod:`crinkkg.backends.embedded.repeats`).
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import Admission, QueryHelpers, Reply, bounded_limit
 from crinkkg.backends.embedded.broker import Broker, BrokerClient, BrokeredPool
 from crinkkg.backends.embedded.pool import WorkerPool
-from crinkkg.backends.evaluation import OverBudget, run_bounded_query
+from crinkkg.backends.embedded.repeats import Known, Repeats
+from crinkkg.backends.evaluation import OverBudget, run_bounded_query, run_query
+from crinkkg.backends.search import uses_search
 from crinkkg.errors import CrinkError, StoreError
 from crinkkg.formats import Override
 from crinkkg.problems import Problem
 from crinkkg.settings import Settings
-from crinkkg.sparqltext import single_pattern
-from crinkkg.store.current import CurrentStore
+from crinkkg.sparqltext import single_pattern, transitive_path
+from crinkkg.store.current import CurrentStore, link_target
 from crinkkg.store.integrity import damaged_problem, known_damage
 from crinkkg.store.journal import Journal, JournalDamaged, unpublished
 from crinkkg.store.layout import StoreLayout
@@ -85,6 +89,9 @@ class EmbeddedBackend(QueryHelpers):
                 self.updates = WorkerPool("update", self.link, 1)
         self._local: CurrentStore | None = None  # the store as this process sees it
         self._damaged: tuple[str, str] | None = None  # (version, what is wrong with it)
+        # the requests a worker showed cheap, answered here when asked again (None: off)
+        self.repeats = Repeats(settings.inline_repeat_ms / 1000, settings.inline_bytes) \
+            if settings.inline_repeat_ms > 0 and settings.inline_bytes > 0 else None
         self._next_damage_check = 0.0
         # False in the serving process of a multi-process front (see EmbeddedShare)
         self.answers_lookups = True
@@ -235,7 +242,46 @@ class EmbeddedBackend(QueryHelpers):
             reply = self._inline(job, form)
             if reply is not None:
                 return reply
-        return self._run(self.queries, job, self.settings.timeout)
+        repeats = self.repeats if self.answers_lookups and not uses_search(sparql) else None
+        if repeats is None:
+            return self._run(self.queries, job, self.settings.timeout)
+        key = (*job[:3], _frozen(job[3]), _frozen(job[4]), *job[5:])
+        before = link_target(self.link)
+        known = repeats.cheap(key, before)
+        if known is not None:
+            reply = self._repeat(job, known, before)
+            if reply is not None:
+                return reply
+        reply = self._run(self.queries, job, self.settings.timeout)
+        if link_target(self.link) == before:  # the worker answered from this version
+            repeats.worker_answered(key, before, reply.seconds, reply.body)
+        return reply
+
+    def _repeat(self, job: tuple, known: Known, version: str) -> Reply | None:
+        """Answer here a request a worker answered cheaply on ``version`` (None: leave it
+        to a worker: the store here is of another version, or the answer differs)."""
+        assert self.repeats is not None
+        started = time.perf_counter()
+        self._refuse_if_damaged()
+        self._admit()
+        try:
+            local = self._local_store()
+            # the store a worker answers from: the database for transitive paths
+            store = local.current(prefer_disk=transitive_path(job[1]))
+            if local.opened != version:
+                return None
+            reply = run_query(store, job)
+        except Problem:
+            raise  # the same answer a worker gives (syntax, format, too many rows)
+        except Exception as exc:  # noqa: BLE001 (a worker answers, and reports what it finds)
+            log.warning("answering in-process failed, a worker will: %s", exc)
+            return None
+        finally:
+            self._leave()
+        elapsed = time.perf_counter() - started
+        if not self.repeats.answered_here(known, store, reply[2], elapsed):
+            return None
+        return Reply(reply[1], reply[2], reply[3], elapsed)
 
     def _local_store(self) -> CurrentStore:
         local = self._local
@@ -359,6 +405,10 @@ class EmbeddedBackend(QueryHelpers):
         head = ids[-1] if ids else None
         return {"status": "ok", "writes": len(ids), "newest": head,
                 "in_store": head == record.get("journal")}
+
+
+def _frozen(graphs: list[str] | None) -> tuple[str, ...] | None:
+    return None if graphs is None else tuple(graphs)
 
 
 class EmbeddedShare:
