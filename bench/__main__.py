@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ALL_SERVERS = ["crinkkg", "crinkkg-waitress", "oxigraph", "rdflib-endpoint",
                "ceiling-granian", "ceiling-waitress", "ceiling-waitress-pinned",
                "ceiling-gunicorn"]
+# also runnable when named in --servers: crinkkg-no-repeats (bench/servers.py)
 SCALE_ORDER = {"1k": 0, "5k": 1, "50k": 2, "500k": 3}
 
 
@@ -280,7 +281,7 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
     info: dict[str, dict] = {}
     res["servers"] = info
     for name in args.servers:
-        if name in ("crinkkg", "crinkkg-waitress"):
+        if name in ("crinkkg", "crinkkg-waitress", "crinkkg-no-repeats"):
             ok, why = servers.crinkkg_available()
             if ok:
                 specs.append(servers.crinkkg_spec(ROOT / "ontology", data, store,

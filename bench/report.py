@@ -11,10 +11,12 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-SERVER_ORDER = ["crinkkg", "crinkkg-waitress", "oxigraph", "rdflib-endpoint",
+SERVER_ORDER = ["crinkkg", "crinkkg-waitress", "crinkkg-no-repeats", "oxigraph",
+                "rdflib-endpoint",
                 "ceiling-granian", "ceiling-waitress",
                 "ceiling-waitress-pinned", "ceiling-gunicorn"]
-COLORS = {"crinkkg": "#d62728", "crinkkg-waitress": "#ff9896", "ceiling-granian": "#8c564b",
+COLORS = {"crinkkg": "#d62728", "crinkkg-waitress": "#ff9896", "crinkkg-no-repeats": "#e377c2",
+          "ceiling-granian": "#8c564b",
           "oxigraph": "#1f77b4", "rdflib-endpoint": "#2ca02c",
           "ceiling-waitress": "#7f7f7f", "ceiling-waitress-pinned": "#17becf",
           "ceiling-gunicorn": "#bcbd22"}

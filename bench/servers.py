@@ -7,6 +7,8 @@
   in-memory rdflib ``Dataset`` (default graph = union) loaded from the store's N-Quads dump,
   which is how that package is used;
 - ``crinkkg-waitress``: ``crinkkg serve --front waitress`` (the single-process front);
+- ``crinkkg-no-repeats`` (only when named): ``crinkkg serve --inline-repeat-ms 0``, every
+  query but lookups answered by a worker, however often it was asked;
 - ``ceiling-granian`` / ``ceiling-waitress`` / ``ceiling-waitress-pinned`` /
   ``ceiling-gunicorn``: a bare Flask app that returns a constant SPARQL JSON answer, under
   granian (as many processes and threads as `crinkkg serve`), waitress (on all CPUs, and on
@@ -96,6 +98,8 @@ def crinkkg_spec(ontology: Path, data: Path, store: Path, *, port: int | None = 
             "--store", str(store), "serve", "--host", HOST, "--port", str(port)]
     if name == "crinkkg-waitress":
         argv += ["--front", "waitress"]
+    if name == "crinkkg-no-repeats":
+        argv += ["--inline-repeat-ms", "0"]
     return ServerSpec(name, argv + list(extra or []), f"http://{HOST}:{port}/sparql", port)
 
 

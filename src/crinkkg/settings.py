@@ -299,7 +299,7 @@ class Settings:
         32 * 1024, "One-pattern queries with answers up to this many bytes are answered in "
                    "the server process, without a query worker; 0: never", "serve")
     inline_repeat_ms: float = _setting(
-        5.0, "A query a worker answered within this many milliseconds is answered in the "
+        2.0, "A query a worker answered within this many milliseconds is answered in the "
              "HTTP process when the same request comes again for the same store version "
              "(the first such answer checked against the worker's bytes); 0: never",
         "serve", flag="--inline-repeat-ms", checks=(_at_least(0),))

@@ -266,8 +266,10 @@ class EmbeddedBackend(QueryHelpers):
         self._admit()
         try:
             local = self._local_store()
+            if known.on_disk is None:
+                known.on_disk = transitive_path(job[1])
             # the store a worker answers from: the database for transitive paths
-            store = local.current(prefer_disk=transitive_path(job[1]))
+            store = local.current(prefer_disk=known.on_disk)
             if local.opened != version:
                 return None
             reply = run_query(store, job)
