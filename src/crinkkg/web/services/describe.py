@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -30,7 +30,7 @@ from crinkkg.vocab import (
     SUPPORT_GRAPH_IRI,
     is_derived_graph,
 )
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.render.rdfio import Term, shorten, term
 
 PROV_DERIVED = PROV_NS + "wasDerivedFrom"
@@ -161,13 +161,19 @@ def _label_query(iris: list[str]) -> str:
 
 def pick_label(candidates: list[tuple[str, str, str]]) -> str | None:
     """The label a person reads: rdfs:label before skos:prefLabel before dcterms:title,
-    English (or no language) before other languages."""
+    English (or no language) before other languages, and among equals the first by text
+    (whatever order the store gave them in).
+
+    >>> pick_label([(RDFS_LABEL, "Russland", "de"), (RDFS_LABEL, "Russia", "en"),
+    ...             (RDFS_LABEL, "Russian Federation", "en")])
+    'Russia'
+    """
     if not candidates:
         return None
 
-    def rank(c: tuple[str, str, str]) -> tuple[int, int]:
-        prop, _, lang = c
-        return (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en") else 1)
+    def rank(c: tuple[str, str, str]) -> tuple[int, int, str, str]:
+        prop, text, lang = c
+        return (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en") else 1, text, lang)
 
     return min(candidates, key=rank)[1]
 
@@ -189,6 +195,22 @@ def fetch_labels(iris: list[str], select: Callable[[str], dict] | None = None
             if p == RDFS_LABEL:
                 rows.append((b["g"]["value"], x, lit))
     return {x: pick_label(c) or "" for x, c in found.items()}, rows
+
+
+def labels_of(iris: Iterable[str]) -> dict[str, str]:
+    """The labels of ``iris`` (those that have one), each read once per store version and
+    kept (:mod:`crinkkg.web.versioned`): the resources pages name again and again (states,
+    properties, modalities, sources) cost no query after the first page that names them."""
+    wanted = sorted({i for i in iris if safe_iri(i)})
+    if not wanted:
+        return {}
+
+    def read(missing: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found, _ = fetch_labels([i for _, i in missing])
+        return {("label", i): label for i, label in found.items()}
+
+    found = memo().many([("label", i) for i in wanted], read, None)
+    return {i: label for (_, i), label in found.items() if label is not None}
 
 
 def describe(iri: str) -> Description | None:
