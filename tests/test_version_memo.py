@@ -172,3 +172,71 @@ def test_threads_hammering_many_keys_and_versions_stay_consistent() -> None:
         t.join(30)
     assert errors == []
     assert len(memo) <= 50 + 8 * 2  # values being computed may pass the cap for a moment
+
+
+# -- over real HTTP: a new store version is seen at once --------------------------------------
+
+TOKEN = "version-memo-token-0123456789"
+BROWSER = "text/html"
+NEW_STATE = "https://w3id.org/crinkkg/graph/data/testland"
+
+
+def test_pages_show_the_new_version_at_once(tmp_path) -> None:
+    """Pages made from what the memo keeps (labels, the support graph, the overview and
+    its layout, stored texts) follow an update at once, in every HTTP process: nothing
+    of the older version is served (no answer is kept, so every page is made)."""
+    import requests
+    from servers import start_server
+
+    def page(srv, path: str) -> str:
+        r = requests.get(srv.url + path, headers={"Accept": BROWSER}, timeout=60)
+        assert r.status_code == 200, (path, r.status_code)
+        return r.text
+
+    def select(srv, query: str) -> list[dict]:
+        r = requests.get(srv.sparql, params={"query": query}, timeout=60,
+                         headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200, r.text
+        return r.json()["results"]["bindings"]
+
+    with start_server(tmp_path / "store", "--enable-update", "--answer-cache-mb", "0",
+                      env={"CRINKKG_UPDATE_TOKEN": TOKEN}, timeout=120) as srv:
+        claim = select(srv, "PREFIX oa: <http://www.w3.org/ns/oa#> SELECT ?x WHERE { "
+                            "?x crink:statedIn/oa:hasSource id:source-crink-article ; "
+                            "a crink:ArmsTransfer ; crink:recipient id:russia } ORDER BY ?x "
+                            "LIMIT 1")[0]["x"]["value"]
+        claim_path = "/" + claim.split("/crinkkg/", 1)[1]
+        paths = ["/", "/?min-fact-sources=1", "/id/russia", claim_path,
+                 "/id/source-crink-article"]
+        for _ in range(4):  # every page made, and kept in the memo of each HTTP process
+            for path in paths:
+                assert "Iran (renamed)" not in page(srv, path)
+                assert "A renamed claim" not in page(srv, path)
+        assert 'href="/id/testland"' not in page(srv, "/")
+        r = requests.post(srv.sparql, timeout=120, headers={
+            "Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}, data={
+            "update": f"""
+DELETE {{ GRAPH ?g {{ id:iran rdfs:label ?l }} }}
+INSERT {{ GRAPH ?g {{ id:iran rdfs:label "Iran (renamed)"@en }} }}
+WHERE {{ GRAPH ?g {{ id:iran rdfs:label ?l }} }} ;
+DELETE {{ GRAPH ?g {{ <{claim}> rdfs:label ?l }} }}
+INSERT {{ GRAPH ?g {{ <{claim}> rdfs:label "A renamed claim"@en }} }}
+WHERE {{ GRAPH ?g {{ <{claim}> rdfs:label ?l }} }} ;
+INSERT DATA {{ GRAPH <{NEW_STATE}> {{ id:testland a crink:State ;
+    rdfs:label "Testland"@en ;
+    skos:exactMatch <http://www.wikidata.org/entity/Q999999999> }} }}"""})
+        assert r.status_code == 200, r.text
+        for _ in range(4):
+            overview = page(srv, "/")
+            # the network's labels and nodes, its layout and interactive view
+            assert "Iran (renamed)" in overview and 'href="/id/testland"' in overview
+            assert '"label": "Iran (renamed)"' in overview
+            assert "Iran (renamed)" in page(srv, "/?min-fact-sources=1")
+            # labels read through the memo: the states Russia is compared with, the
+            # derived links' support, the claims behind inferred links
+            russia = page(srv, "/id/russia")
+            assert "Iran (renamed)" in russia
+            assert ">Iran<" not in russia
+            assert "Iran (renamed)" in page(srv, claim_path)
+            # the claims anchored in a stored text, by their labels
+            assert "A renamed claim" in page(srv, "/id/source-crink-article")
