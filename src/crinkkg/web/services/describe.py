@@ -222,8 +222,12 @@ def labels_of(iris: Iterable[str]) -> dict[str, str]:
     return {i: label for (_, i), label in found.items() if label is not None}
 
 
-def describe(iri: str) -> Description | None:
-    """The description of ``iri``, or ``None`` when the graph says nothing about it."""
+def describe(iri: str, *, page: bool = False) -> Description | None:
+    """The description of ``iri``, or ``None`` when the graph says nothing about it.
+
+    ``page``: for an HTML page, which shows the labels of what it names but does not write
+    out their statements: the labels are read through the per-version memo
+    (:func:`labels_of`), without the label statements an RDF description carries."""
     if not safe_iri(iri):
         return None
     result = get_backend().select_json(_query(iri))
@@ -245,6 +249,11 @@ def describe(iri: str) -> Description | None:
         for t in (st.subject, st.object):
             if isinstance(t, ox.NamedNode):
                 mentioned.add(t.value)
+    order = {"out": 0, "bnode": 1, "in": 2, "source": 3, "label": 4}
+    truncated = len(rows) >= MAX_ROWS
+    if page:
+        statements.sort(key=lambda st: order.get(st.role, 5))
+        return Description(iri, statements, labels_of(mentioned), truncated=truncated)
     labels, label_rows = fetch_labels(sorted(mentioned))
     # the labels of linked resources travel with the description (not those of
     # predicates: they belong to the ontology, one link away)
@@ -258,9 +267,8 @@ def describe(iri: str) -> Description | None:
                 st = by_triple[key] = Statement(key[0], key[1], key[2], set(), "label")
                 statements.append(st)
             st.graphs.add(g)
-    order = {"out": 0, "bnode": 1, "in": 2, "source": 3, "label": 4}
     statements.sort(key=lambda st: order.get(st.role, 5))
-    return Description(iri, statements, labels, truncated=len(rows) >= MAX_ROWS)
+    return Description(iri, statements, labels, truncated=truncated)
 
 
 def _squash(text: str) -> str:
