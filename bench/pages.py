@@ -302,8 +302,7 @@ def measure(source: Path, work: Path, name: str, args: argparse.Namespace) -> di
     built = build(source, store)
     logdir = work / "logs"
     log(f"{name}: built in {built:.1f} s; profile in process")
-    trees = args.out.parent / "pages-profiles" if args.profile_trees and args.out else None
-    in_process = profile(source, store, name, args.repeats, trees)
+    in_process = profile(source, store, name, args.repeats, args.profile_trees)
     log(f"{name}: pages (answers made every time)")
     made = start(source, store, logdir, f"crinkkg-{name}-made", ["--answer-cache-mb", "0"])
     try:
@@ -352,8 +351,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds of mixed load")
     ap.add_argument("--out", type=Path, help="where the JSON goes")
     ap.add_argument("--quick", action="store_true", help="a tiny setting (for tests)")
-    ap.add_argument("--profile-trees", action="store_true",
-                    help="save pyinstrument's tree of each page next to --out")
+    ap.add_argument("--profile-trees", type=Path, metavar="DIR",
+                    help="save pyinstrument's tree of each page in DIR/{baseline,current}")
     ap.add_argument("--profile-store", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--profile-source", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--profile-trees-into", type=Path, help=argparse.SUPPRESS)
@@ -384,7 +383,8 @@ def main(argv: list[str] | None = None) -> dict:
                                                        else sys.argv[1:]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine_info(),
         "load_tool": "wrk" if load.wrk_path() else "python", "head": head,
-        "settings": {k: v for k, v in vars(args).items() if k != "out"} | {"out": None}},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                     if not k.startswith("profile_") or k == "profile_trees"}},
         "servers": {}}
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         work = Path(tmp)
