@@ -17,6 +17,9 @@ graph:
   once with every answer made (``made``) and once as users run the server, answers
   kept per store version (``kept``).
 
+Each figure is the median of ``--rounds`` rounds, the servers' order alternating from
+round to round; the queries each page sends are counted in process (no HTTP, no answer
+kept), with pyinstrument's tree of each page when ``--profile-trees DIR`` is given.
 Results: JSON (``--out``, by default ``bench/results/pages-<date>.json``). Servers and
 load come from :mod:`bench.servers` and :mod:`bench.load`; ``--quick`` is a small setting
 for tests (nothing it measures means anything).
@@ -296,19 +299,16 @@ def profile(source: Path, store: Path, name: str, repeats: int, trees: Path | No
 
 # -- a run --------------------------------------------------------------------------------------
 
-def measure(source: Path, work: Path, name: str, args: argparse.Namespace) -> dict:
-    """Everything for the code under ``source``."""
-    store = work / f"store-{name}"
-    built = build(source, store)
+def measure(source: Path, store: Path, work: Path, name: str, args: argparse.Namespace
+            ) -> dict:
+    """One round for the code under ``source``: pages and the mixed loads."""
     logdir = work / "logs"
-    log(f"{name}: built in {built:.1f} s; profile in process")
-    in_process = profile(source, store, name, args.repeats, args.profile_trees)
     log(f"{name}: pages (answers made every time)")
     made = start(source, store, logdir, f"crinkkg-{name}-made", ["--answer-cache-mb", "0"])
     try:
         found = subjects(made.spec.endpoint)
         result = {"ready_s": round(made.ready_s, 3), **measure_pages(
-            made, found, args.repeats, args.resources), "in_process": in_process}
+            made, found, args.repeats, args.resources)}
         log(f"{name}: mixed load, answers made every time, {args.clients} clients, "
             f"{args.duration:g} s")
         result["load"] = {"made": measure_load(made, found, args.clients, args.duration)}
@@ -322,6 +322,31 @@ def measure(source: Path, work: Path, name: str, args: argparse.Namespace) -> di
     finally:
         servers.stop(served)
     return result
+
+
+def median_of(rounds: list[dict]) -> dict:
+    """The rounds' medians, figure by figure (errors: their sum)."""
+    def mid(values: list) -> float | None:
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    first = rounds[0]
+    out: dict = {"ready_s": mid([r["ready_s"] for r in rounds]),
+                 "errors": sum(r["errors"] for r in rounds), "pages": {}, "load": {}}
+    for page, row in first["pages"].items():
+        out["pages"][page] = {**row, **{k: mid([r["pages"][page][k] for r in rounds])
+                                        for k in ("first_ms", "warm_ms", "warm_min_ms")}}
+    if "resources" in first:
+        out["resources"] = {"count": first["resources"]["count"],
+                            **{k: mid([r["resources"][k] for r in rounds])
+                               for k in ("p50_ms", "p90_ms", "max_ms")}}
+    for kind, row in first["load"].items():
+        out["load"][kind] = {**row, **{k: mid([r["load"][kind][k] for r in rounds])
+                                       for k in ("rps", "p50_ms", "p90_ms", "p99_ms",
+                                                 "max_ms")},
+                             "errors": sum(r["load"][kind]["errors"] for r in rounds),
+                             "requests": sum(r["load"][kind]["requests"] for r in rounds)}
+    return out
 
 
 def ratios(before: dict, after: dict) -> dict:
@@ -349,6 +374,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--resources", type=int, default=200, help="different resources")
     ap.add_argument("--clients", type=int, default=32, help="clients of the mixed load")
     ap.add_argument("--duration", type=float, default=20.0, help="seconds of mixed load")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds, the servers' order alternating (medians reported)")
     ap.add_argument("--out", type=Path, help="where the JSON goes")
     ap.add_argument("--quick", action="store_true", help="a tiny setting (for tests)")
     ap.add_argument("--profile-trees", type=Path, metavar="DIR",
@@ -359,6 +386,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.resources, args.clients, args.duration = 2, 5, 4, 1.0
+        args.rounds = 1
     return args
 
 
@@ -388,14 +416,32 @@ def main(argv: list[str] | None = None) -> dict:
         "servers": {}}
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         work = Path(tmp)
+        sources = {"current": ROOT}
         if args.baseline:
-            base = checkout(args.baseline, work / "baseline")
-            try:
-                results["servers"]["baseline"] = {"rev": args.baseline,
-                                                  **measure(base, work, "baseline", args)}
-            finally:
-                remove_checkout(base)
-        results["servers"]["current"] = {"rev": head, **measure(ROOT, work, "current", args)}
+            sources = {"baseline": checkout(args.baseline, work / "baseline"), **sources}
+        try:
+            stores = {}
+            for name, source in sources.items():  # each built by its own code
+                stores[name] = work / f"store-{name}"
+                built = build(source, stores[name])
+                log(f"{name}: built in {built:.1f} s; profile in process")
+                results["servers"][name] = {
+                    "rev": args.baseline if name == "baseline" else head,
+                    "in_process": profile(source, stores[name], name, args.repeats,
+                                          args.profile_trees)}
+            rounds: dict[str, list[dict]] = {name: [] for name in sources}
+            for r in range(args.rounds):  # the order alternates from round to round
+                order = list(sources) if r % 2 == 0 else list(reversed(sources))
+                for name in order:
+                    log(f"round {r + 1} of {args.rounds}: {name}")
+                    rounds[name].append(measure(sources[name], stores[name], work, name,
+                                                args))
+            for name in sources:
+                results["servers"][name].update(median_of(rounds[name]),
+                                                 rounds=rounds[name])
+        finally:
+            if args.baseline:
+                remove_checkout(sources["baseline"])
     if args.baseline:
         results["ratios"] = ratios(results["servers"]["baseline"],
                                    results["servers"]["current"])
