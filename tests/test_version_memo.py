@@ -80,6 +80,19 @@ def test_the_cap_is_respected_least_recently_used_first() -> None:
     assert len(memo) == 3
 
 
+def test_the_cap_in_bytes_is_respected() -> None:
+    """Values of their callers' estimated sizes: the oldest go first past ``max_bytes``."""
+    memo = VersionMemo(Versions(), max_bytes=1000)
+    for key in range(5):
+        memo.get(key, lambda key=key: "x" * 300, size=len)
+    assert memo.kept_bytes <= 1000 and len(memo) == 3
+    calls, compute = counting("again")
+    assert memo.get(0, compute) == "again" and calls == [1]  # dropped: computed again
+    assert memo.get(4, compute) == "x" * 300 and calls == [1]  # the newest is kept
+    memo.get("huge", lambda: "y" * 5000, size=len)  # larger than the cap: kept alone
+    assert len(memo) == 1 and memo.get("huge", compute) == "y" * 5000
+
+
 def test_many_computes_only_what_is_missing_in_one_call() -> None:
     version = Versions()
     memo = VersionMemo(version)

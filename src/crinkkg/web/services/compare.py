@@ -184,7 +184,8 @@ def states_compared_with(state: str) -> list[Value]:
 }}""", view="asserted")["results"]["bindings"]
         return sorted(r["other"]["value"] for r in rows)
 
-    iris = memo().get(("states compared with", state), read)  # once per version
+    iris = memo().get(("states compared with", state), read,  # once per version
+                      size=lambda iris: 200 + 100 * len(iris))
     labels = labels_of(iris)
     return sorted((Value.of({"type": "uri", "value": i}, labels) for i in iris),
                   key=lambda v: v.text.lower())

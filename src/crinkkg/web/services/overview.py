@@ -318,7 +318,8 @@ def overview(shown: SupportFilter | None = None) -> Overview:
         return Overview(nodes, edges, styles, dated, counts(),
                         network_data(nodes, edges, styles, dated))
 
-    return memo().get(("overview", shown, request.script_root), make)
+    return memo().get(("overview", shown, request.script_root), make,
+                      size=lambda o: 4000 * (len(o.nodes) + len(o.edges) + len(o.dated)))
 
 
 def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],

@@ -68,7 +68,8 @@ def stored_text(source: str) -> str | None:
             f"SELECT ?t WHERE {{ <{source}> <{TEXT_CONTENT}> ?t }} LIMIT 1")["results"]["bindings"]
         return rows[0]["t"]["value"] if rows else None
 
-    return memo().get(("stored text", source), read)  # once per version
+    return memo().get(("stored text", source), read,  # once per version
+                      size=lambda text: 200 + len(text or ""))
 
 
 def anchors_in(source: str, text: str) -> list[Anchor]:
@@ -86,7 +87,8 @@ SELECT DISTINCT ?claim ?start ?end WHERE {{
         return [(b["claim"]["value"], int(b["start"]["value"]), int(b["end"]["value"]))
                 for b in rows]
 
-    rows = memo().get(("anchors in", source), read)  # once per version
+    rows = memo().get(("anchors in", source), read,  # once per version
+                      size=lambda rows: 200 + 150 * len(rows))
     labels = labels_of({claim for claim, _, _ in rows})
     found = []
     for claim, start, end in rows:

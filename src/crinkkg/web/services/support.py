@@ -111,7 +111,8 @@ def _by_link() -> dict[tuple[str, str, str], LinkSupport]:
     """Every derived link of the graph by (subject, property, object): the support graph
     read once per store version (:mod:`crinkkg.web.versioned`) and shared by every page
     that shows a link's support. What it gives is kept: read it, never change it."""
-    return memo().get(("support", "all links"), lambda: _read(""))
+    return memo().get(("support", "all links"), lambda: _read(""),
+                      size=lambda links: 200 + 600 * len(links))
 
 
 def supports_of(links: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], LinkSupport]:
@@ -137,4 +138,5 @@ def links_between(a: str, b: str) -> list[LinkSupport]:
 def all_links() -> list[LinkSupport]:
     """Every derived link of the graph."""
     return memo().get(("support", "sorted links"), lambda: sorted(
-        _by_link().values(), key=lambda s: (s.subject, s.property, s.object)))
+        _by_link().values(), key=lambda s: (s.subject, s.property, s.object)),
+        size=lambda links: 200 + 8 * len(links))  # the same links, listed
