@@ -253,3 +253,35 @@ INSERT DATA {{ GRAPH <{NEW_STATE}> {{ id:testland a crink:State ;
             assert "Iran (renamed)" in page(srv, claim_path)
             # the claims anchored in a stored text, by their labels
             assert "A renamed claim" in page(srv, "/id/source-crink-article")
+
+
+def test_pages_over_a_remote_store_follow_its_published_version(oxigraph, tmp_path) -> None:
+    """Over a remote store the memo follows the published version (its manifest): a
+    label renamed by a write is on the next page made, in every HTTP process."""
+    import requests
+    from servers import backend_args, empty_project, publish, start_server
+
+    ontology, data, store = empty_project(tmp_path)
+    (data / "facts.ttl").write_text(
+        "<https://w3id.org/crinkkg/id/a> <http://www.w3.org/2000/01/rdf-schema#label> \"A\" .\n"
+        "<https://w3id.org/crinkkg/id/b> <https://w3id.org/crinkkg/ontology#near> "
+        "<https://w3id.org/crinkkg/id/a> .\n")
+    publish(oxigraph, store, ontology, data)
+    with start_server(store, "--enable-update", "--answer-cache-mb", "0", ontology=ontology,
+                      data=data, global_args=backend_args(oxigraph),
+                      env={"CRINKKG_UPDATE_TOKEN": TOKEN}) as srv:
+        def page(path: str) -> str:
+            r = requests.get(srv.url + path, headers={"Accept": BROWSER}, timeout=60)
+            assert r.status_code == 200, (path, r.status_code)
+            return r.text
+
+        for _ in range(4):
+            assert ">A<" in page("/id/b") and "A, renamed" not in page("/id/b")
+        r = requests.post(srv.sparql, timeout=120, headers={
+            "Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}, data={
+            "update": "DELETE { GRAPH ?g { id:a rdfs:label ?l } } "
+                      'INSERT { GRAPH ?g { id:a rdfs:label "A, renamed" } } '
+                      "WHERE { GRAPH ?g { id:a rdfs:label ?l } }"})
+        assert r.status_code == 200, r.text
+        for _ in range(4):
+            assert "A, renamed" in page("/id/b") and "A, renamed" in page("/id/a")
