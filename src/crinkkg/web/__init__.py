@@ -70,11 +70,6 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
                       compare.bp, views.bp):
         app.register_blueprint(blueprint)
     app.after_request(_name_endpoint)
-    # every page's template compiled here, once: before granian forks its HTTP processes
-    # (they share the compiled code), while the query workers boot, instead of on the
-    # first page of each kind in each process
-    for name in app.jinja_env.list_templates(extensions=["html"]):
-        app.jinja_env.get_template(name)
     app.wsgi_app = Pipeline(  # type: ignore[method-assign]
         app.context, app.wsgi_app, AccessLog(access_log) if access_log is not None else None)
     return app
