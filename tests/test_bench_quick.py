@@ -211,3 +211,26 @@ def test_report_from_results(tmp_path: Path) -> None:
     assert full[("lookup p99 at 8 clients < 10 ms (50k)", "50k")]["met"] is True  # 5 ms
     assert (tmp_path / "results.csv").read_text().count("\n") > 10
     assert "crinkkg/oxigraph 1.50x" in report.summary(results)
+
+
+def test_pages_benchmark_runs_on_a_tiny_setting(tmp_path: Path) -> None:
+    """bench/pages.py end to end (real servers over HTTP, the in-process profile), small:
+    every page answers, every figure is there; nothing is timed here."""
+    from bench import pages
+
+    out = tmp_path / "pages.json"
+    results = pages.main(["--quick", "--out", str(out)])
+    assert out.exists()
+    current = results["servers"]["current"]
+    assert set(current["pages"]) == {"entity", "claim", "overview", "source text",
+                                     "entity as Turtle"}
+    assert {p["status"] for p in current["pages"].values()} == {200}
+    assert current["errors"] == 0 and current["resources"]["count"] == 5
+    for kind in ("made", "kept"):
+        assert current["load"][kind]["errors"] == 0 and current["load"][kind]["requests"] > 0
+    profile = current["in_process"]
+    assert profile["entity"]["first"]["queries"] > 0
+    assert profile["overview"]["warm"]["queries"] == 0  # kept with the store version
+    # before/after ratios come out of two runs' results
+    ratios = pages.ratios(current, current)
+    assert ratios["entity"]["warm_ms"] == 1.0 and "load kept" in ratios

@@ -62,13 +62,25 @@ def local_path(iri: str) -> str | None:
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 
 
+#: the WSGI environ key of a request's links made so far (a page links the same
+#: properties, sources and states many times)
+_HREFS = "crinkkg.hrefs"
+
+
 def href(iri: str) -> str | None:
     """Where a link to ``iri`` should go: here for the graph's IRIs, else the IRI itself
     when it is an http(s) or mailto IRI; ``None`` (no link) for any other scheme."""
+    environ = request.environ
+    made = environ.get(_HREFS)
+    if made is None:
+        made = environ[_HREFS] = {}
+    elif iri in made:
+        return made[iri]
     local = local_path(iri)
-    if local is not None:
-        return local
-    return iri if iri[:7].lower().startswith(LINK_SCHEMES) else None
+    if local is None and iri[:7].lower().startswith(LINK_SCHEMES):
+        local = iri
+    made[iri] = local
+    return local
 
 
 def iri_for(path: str) -> str:

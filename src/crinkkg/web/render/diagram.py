@@ -139,61 +139,75 @@ def force_layout(keys: list[str], pairs: Iterable[tuple[str, str]], width: float
                  height: float, *, centre: Iterable[str] = (), iterations: int = 400,
                  margin: float = 70.0) -> dict[str, tuple[float, float]]:
     """Fruchterman-Reingold from a circle (sorted keys): deterministic, and fine for the
-    tens of nodes an overview shows. ``centre`` keys start in the middle."""
+    tens of nodes an overview shows. ``centre`` keys start in the middle.
+
+    The forces are summed over plain lists, the links in sorted order: floating-point sums
+    depend on their order, and a set of links is iterated in an order that changes with
+    the process's string-hash seed (two server processes drew two different pictures)."""
     n = len(keys)
     if n == 0:
         return {}
     centre = set(centre)
-    pos: dict[str, list[float]] = {}
+    index = {k: i for i, k in enumerate(keys)}
+    xs = [0.0] * n
+    ys = [0.0] * n
     ring = [k for k in keys if k not in centre]
     for i, k in enumerate(ring):
         angle = 2 * math.pi * i / max(1, len(ring)) - math.pi / 2
-        pos[k] = [math.cos(angle), math.sin(angle)]
+        xs[index[k]], ys[index[k]] = math.cos(angle), math.sin(angle)
     for i, k in enumerate(c for c in keys if c in centre):
-        pos[k] = [0.05 * i, 0.05 * i]
-    links = {(a, b) for a, b in pairs if a in pos and b in pos and a != b}
+        xs[index[k]], ys[index[k]] = 0.05 * i, 0.05 * i
+    links = sorted({(a, b) for a, b in pairs if a in index and b in index and a != b})
+    ends = [(index[a], index[b]) for a, b in links]
     area = 4.0
     k_opt = math.sqrt(area / n)
+    k2 = k_opt * k_opt
+    hypot = math.hypot
     temperature = 0.2
     for step in range(iterations):
-        disp = {k: [0.0, 0.0] for k in keys}
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-                d = math.hypot(dx, dy) or 1e-3
-                f = k_opt * k_opt / d
-                disp[a][0] += dx / d * f
-                disp[a][1] += dy / d * f
-                disp[b][0] -= dx / d * f
-                disp[b][1] -= dy / d * f
-        for a, b in links:
-            dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-            d = math.hypot(dx, dy) or 1e-3
+        dxs = [0.0] * n
+        dys = [0.0] * n
+        for a in range(n):
+            ax, ay = xs[a], ys[a]
+            for b in range(a + 1, n):
+                dx, dy = ax - xs[b], ay - ys[b]
+                d = hypot(dx, dy) or 1e-3
+                f = k2 / d
+                fx, fy = dx / d * f, dy / d * f
+                dxs[a] += fx
+                dys[a] += fy
+                dxs[b] -= fx
+                dys[b] -= fy
+        for a, b in ends:
+            dx, dy = xs[a] - xs[b], ys[a] - ys[b]
+            d = hypot(dx, dy) or 1e-3
             f = d * d / k_opt
-            disp[a][0] -= dx / d * f
-            disp[a][1] -= dy / d * f
-            disp[b][0] += dx / d * f
-            disp[b][1] += dy / d * f
-        for k in keys:
+            fx, fy = dx / d * f, dy / d * f
+            dxs[a] -= fx
+            dys[a] -= fy
+            dxs[b] += fx
+            dys[b] += fy
+        for k in range(n):
             # a weak pull to the middle keeps unconnected nodes on the canvas
-            disp[k][0] -= pos[k][0] * 0.05
-            disp[k][1] -= pos[k][1] * 0.05
-            d = math.hypot(*disp[k]) or 1e-9
-            pos[k][0] += disp[k][0] / d * min(d, temperature)
-            pos[k][1] += disp[k][1] / d * min(d, temperature)
+            dxs[k] -= xs[k] * 0.05
+            dys[k] -= ys[k] * 0.05
+            d = hypot(dxs[k], dys[k]) or 1e-9
+            step_length = min(d, temperature)
+            xs[k] += dxs[k] / d * step_length
+            ys[k] += dys[k] / d * step_length
         temperature = max(0.005, 0.2 * (1 - step / iterations))
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
+    low_x, low_y = min(xs), min(ys)
+    span_x = (max(xs) - low_x) or 1.0
+    span_y = (max(ys) - low_y) or 1.0
     out: dict[str, list[float]] = {}
-    for k, (x, y) in pos.items():
-        fx = (x - min(xs)) / span_x if n > 1 else 0.5
-        fy = (y - min(ys)) / span_y if n > 1 else 0.5
+    for k in ring + [c for c in keys if c in centre]:  # the order the nodes were placed in
+        x, y = xs[index[k]], ys[index[k]]
+        fx = (x - low_x) / span_x if n > 1 else 0.5
+        fy = (y - low_y) / span_y if n > 1 else 0.5
         out[k] = [margin + fx * (width - 2 * margin), margin + fy * (height - 2 * margin)]
     _spread(out, keys, width, height, margin)
-    _clear_edges(out, links, clearance=min(width, height) / 9, bounds=(margin, width - margin,
-                                                                        margin, height - margin))
+    _clear_edges(out, set(links), clearance=min(width, height) / 9,
+                 bounds=(margin, width - margin, margin, height - margin))
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
@@ -315,17 +329,27 @@ def _edges_svg(nodes: dict[str, Node], edges: list[Edge], styles: dict[str, Styl
     return "".join(out)
 
 
-def network_svg(nodes: list[Node], edges: list[Edge], styles: dict[str, Style], *,
-                title: str, description: str, width: int = 960, height: int = 600
-                ) -> Markup:
-    """The overview network: actors as nodes, claims as (linked) edges."""
-    if not nodes:
-        return Markup('<p class="empty">No states or groupings in the graph yet.</p>')
+#: the overview network's canvas
+NETWORK_SIZE = (960, 600)
+
+
+def place_network(nodes: list[Node], edges: list[Edge]) -> None:
+    """Give the overview's nodes their places (groupings start in the middle)."""
+    width, height = NETWORK_SIZE
     positions = force_layout([n.key for n in nodes], [(e.source, e.target) for e in edges],
                              width, height,
                              centre=[n.key for n in nodes if n.kind == "grouping"])
     for n in nodes:
         n.x, n.y = positions[n.key]
+
+
+def network_svg(nodes: list[Node], edges: list[Edge], styles: dict[str, Style], *,
+                title: str, description: str) -> Markup:
+    """The overview network: actors as nodes (where :func:`place_network` put them),
+    claims as (linked) edges."""
+    if not nodes:
+        return Markup('<p class="empty">No states or groupings in the graph yet.</p>')
+    width, height = NETWORK_SIZE
     by_key = {n.key: n for n in nodes}
     radius = 22.0
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '

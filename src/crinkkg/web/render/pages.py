@@ -48,12 +48,12 @@ from crinkkg.web.services.describe import (
     RDFS_LABEL,
     Description,
     Statement,
-    fetch_labels,
+    labels_of,
 )
 from crinkkg.web.services.editor import MAX_RESULT_ROWS, ontology_terms, run
 from crinkkg.web.services.graphs import graph_contents
 from crinkkg.web.services.ontology_doc import ontology_doc
-from crinkkg.web.services.overview import network_data, overview
+from crinkkg.web.services.overview import overview
 from crinkkg.web.services.source_text import TEXT_CONTENT, anchors_in, render, stored_text
 from crinkkg.web.services.support import resting_on, support_filter
 
@@ -121,8 +121,7 @@ def overview_page() -> Response:
                                   "conflicts, strikes, requests and memberships, and the "
                                   "links OWL 2 RL derives from them, drawn by how firmly "
                                   "their claims are stated.")
-    # after network_svg: the interactive view starts from the SVG's layout
-    interactive = network_data(data.nodes, data.edges, data.styles, data.dated)
+    interactive = data.interactive  # laid out as the SVG, by overview()
     names = {n.key: n.label for n in data.nodes}
     edge_list = defaultdict(list)
     for e in data.edges:
@@ -289,7 +288,7 @@ def ontology_page() -> Response:
 def graph_page(iri: str) -> Response:
     """A named graph: what it is, how big, which resources it talks about."""
     subjects, count = graph_contents(iri)
-    labels, _ = fetch_labels([s for s, _ in subjects])
+    labels = labels_of([s for s, _ in subjects])
     items = [(Value.of(ox.NamedNode(s), labels), n) for s, n in subjects]
     return html(render_template("graph.html", iri=iri, name=graph_name(iri), count=count,
                                 items=items, inferred=iri == INFERRED_GRAPH_IRI,

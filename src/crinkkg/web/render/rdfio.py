@@ -136,7 +136,8 @@ def write(fmt: LDFormat, asserted: Sequence[ox.Quad], inferred: Sequence[ox.Quad
     if fmt.graph_aware:
         return ox.serialize([*asserted, *inferred], format=fmt.oxigraph, prefixes=LD_PREFIXES)
     a_triples = _dedupe(asserted)
-    i_triples = [t for t in _dedupe(inferred) if t not in set(a_triples)]
+    asserted_set = set(a_triples)  # once (it was made again for every inferred triple)
+    i_triples = [t for t in _dedupe(inferred) if t not in asserted_set]
     if fmt is JSONLD:
         return to_jsonld([*a_triples, *i_triples])
     if fmt is RDFXML:

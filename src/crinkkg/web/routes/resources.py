@@ -172,7 +172,7 @@ def resource(name: str) -> Response:
     fmt, negotiated = choose(suffix)
     view = _view()
     iri = iri_for("id/" + stem)
-    desc = describe(iri)
+    desc = describe(iri, page=fmt is HTML)
     if desc is None and suffix is not None:  # a name that really ends in ".ttl"
         whole = describe(iri_for("id/" + name))
         if whole is not None:

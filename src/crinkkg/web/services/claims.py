@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from crinkkg.vocab import INFERRED_GRAPH_IRI, OA_NS, PREFIXES
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.render.rdfio import Term, shorten
 from crinkkg.web.render.values import Fact, Support, Value
-from crinkkg.web.services.describe import Description, fetch_labels, safe_iri
+from crinkkg.web.services.describe import Description, labels_of, safe_iri
 from crinkkg.web.services.source_text import Anchor, Paragraph, render, stored_text
 from crinkkg.web.services.support import LinkSupport, SupportFilter, supports_of
 
@@ -107,7 +107,7 @@ def claim_facts(iri: str) -> ClaimFacts | None:
     if not rows:
         return None
     iris = sorted({b[k]["value"] for b in rows for k in ("m", "w", "t", "p") if k in b})
-    labels, _ = fetch_labels(iris)
+    labels = labels_of(iris)
     facts = ClaimFacts()
     seen: set[str] = set()
     for b in rows:
@@ -159,20 +159,35 @@ def claims_behind(links: set[tuple[str, str, str]]
      GRAPH ?g {{ ?b ?d ?a }} FILTER(?g != {inferred}) ?b crink:statedIn ?x .
      BIND(?b AS ?claim) }}{through}
 }}""")["results"]["bindings"]
-    labels, _ = fetch_labels(sorted({b["claim"]["value"] for b in rows}))
+    labels = labels_of(sorted({b["claim"]["value"] for b in rows}))
     out: dict[tuple[str, str, str], list[Value]] = defaultdict(list)
     for b in rows:
         out[(b["a"]["value"], b["p"]["value"], b["b"]["value"])].append(
             Value.of(ox.NamedNode(b["claim"]["value"]), labels))
-    for v in out.values():
-        v.sort(key=lambda x: x.text.lower())
+    for v in out.values():  # by name, and claims of the same name by IRI
+        v.sort(key=lambda x: (x.text.lower(), x.iri or ""))
     return out
 
 
 def _chains(properties: set[str]) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
     """The two-step property chains of each property (or of a sub-property of it), and
-    which of the properties are symmetric."""
-    values = " ".join(f"<{p}>" for p in sorted(properties))
+    which of the properties are symmetric: the ontology's, so read once per store version
+    for each property (:mod:`crinkkg.web.versioned`)."""
+    found = memo().many([("chains", p) for p in sorted(properties)], _read_chains, None)
+    chains: dict[str, list[tuple[str, str]]] = {}
+    symmetric = set()
+    for (_, p), (steps, is_symmetric) in found.items():  # type: ignore[misc]
+        if steps:
+            chains[p] = steps
+        if is_symmetric:
+            symmetric.add(p)
+    return chains, symmetric
+
+
+def _read_chains(keys: list[tuple[str, str]]
+                 ) -> dict[tuple[str, str], tuple[list[tuple[str, str]], bool]]:
+    """For each ("chains", property): its chains in order, and whether it is symmetric."""
+    values = " ".join(f"<{p}>" for _, p in keys)
     rows = get_backend().select_json(f"""SELECT DISTINCT ?p ?p1 ?p2 ?symmetric WHERE {{
   VALUES ?p {{ {values} }}
   ?q rdfs:subPropertyOf* ?p .
@@ -180,15 +195,16 @@ def _chains(properties: set[str]) -> tuple[dict[str, list[tuple[str, str]]], set
   ?chain rdf:first ?p1 ; rdf:rest/rdf:first ?p2 .
   OPTIONAL {{ ?p a owl:SymmetricProperty . BIND(true AS ?symmetric) }}
 }}""")["results"]["bindings"]
-    chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    chains: dict[str, set[tuple[str, str]]] = defaultdict(set)
     symmetric = set()
     for b in rows:
         if b["p1"]["type"] != "uri" or b["p2"]["type"] != "uri":
             continue  # a step such as [ owl:inverseOf p ] links nothing as a predicate
-        chains[b["p"]["value"]].append((b["p1"]["value"], b["p2"]["value"]))
+        chains[b["p"]["value"]].add((b["p1"]["value"], b["p2"]["value"]))
         if "symmetric" in b:
             symmetric.add(b["p"]["value"])
-    return chains, symmetric
+    # in a fixed order, whatever order the store gave the rows in
+    return {key: (sorted(chains.get(key[1], ())), key[1] in symmetric) for key in keys}
 
 
 def with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
@@ -206,7 +222,7 @@ def with_support(desc: Description, facts: list[Fact], incoming: list[Fact],
     behind = claims_behind(links - set(supported))
     named = sorted({i for s in supported.values() for i in [s.link, *s.claims]
                     + ([s.weakest] if s.weakest else [])})
-    labels, _ = fetch_labels(named) if named else ({}, None)
+    labels = labels_of(named)
     hidden = 0
     kept: list[list[Fact]] = [[], []]
     for out, group in ((True, facts), (False, incoming)):
@@ -230,6 +246,6 @@ def resting_rows(found: list[LinkSupport]) -> list[tuple[Value, Value, Value, Su
         return []
     named = sorted({i for s in found for i in (s.subject, s.property, s.object, s.link,
                                                 *s.claims, *([s.weakest] if s.weakest else []))})
-    labels, _ = fetch_labels(named)
+    labels = labels_of(named)
     return [(Value.of(ox.NamedNode(s.subject), labels), Value.of(ox.NamedNode(s.property), labels),
              Value.of(ox.NamedNode(s.object), labels), Support.of(s, labels)) for s in found]

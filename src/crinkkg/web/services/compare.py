@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crinkkg.vocab import PREFIXES
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.render.values import Value
-from crinkkg.web.services.describe import fetch_labels, safe_iri
+from crinkkg.web.services.describe import labels_of, safe_iri
 from crinkkg.web.services.support import LinkSupport, links_between
 
 CRINK = PREFIXES["crink"]
@@ -110,7 +110,7 @@ def _compare(pattern: str, subjects: list[str]) -> Comparison:
     wanted = [*subjects, *claims, *(v["value"] for r in rows for k, v in r.items()
                                     if v["type"] == "uri")]
     wanted += [t[k] for t in ties for k in ("m", "d") if t.get(k)]
-    labels, _ = fetch_labels(wanted)
+    labels = labels_of(wanted)
 
     def value(iri: str) -> Value:
         return Value.of({"type": "uri", "value": iri}, labels)
@@ -176,11 +176,16 @@ def states_compared_with(state: str) -> list[Value]:
     offers to compare."""
     if not safe_iri(state):
         return []
-    rows = get_backend().select_json(f"""SELECT DISTINCT ?other WHERE {{
+
+    def read() -> list[str]:
+        rows = get_backend().select_json(f"""SELECT DISTINCT ?other WHERE {{
   ?c prov:wasDerivedFrom ?source ; ?p <{state}> ; ?q ?other .
   ?other a crink:State . FILTER(?other != <{state}>)
 }}""", view="asserted")["results"]["bindings"]
-    iris = sorted(r["other"]["value"] for r in rows)
-    labels, _ = fetch_labels(iris)
+        return sorted(r["other"]["value"] for r in rows)
+
+    iris = memo().get(("states compared with", state), read,  # once per version
+                      size=lambda iris: 200 + 100 * len(iris))
+    labels = labels_of(iris)
     return sorted((Value.of({"type": "uri", "value": i}, labels) for i in iris),
                   key=lambda v: v.text.lower())

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 
 import pyoxigraph as ox
 
@@ -30,7 +31,7 @@ from crinkkg.vocab import (
     SUPPORT_GRAPH_IRI,
     is_derived_graph,
 )
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.render.rdfio import Term, shorten, term
 
 PROV_DERIVED = PROV_NS + "wasDerivedFrom"
@@ -122,9 +123,17 @@ class Description:
 
     def sources_of(self, subject: Term) -> list[str]:
         """The sources of a claim node (named in this description)."""
-        return sorted({s.object.value for s in self.statements
-                       if s.subject == subject and s.predicate.value == PROV_DERIVED
-                       and isinstance(s.object, ox.NamedNode)})
+        return self._sources.get(subject, [])
+
+    @cached_property
+    def _sources(self) -> dict[Term, list[str]]:
+        """Every claim node's sources, found in one pass (a page asks for those of each
+        incoming link: one scan of the statements each was quadratic)."""
+        found: dict[Term, set[str]] = defaultdict(set)
+        for s in self.statements:
+            if s.predicate.value == PROV_DERIVED and isinstance(s.object, ox.NamedNode):
+                found[s.subject].add(s.object.value)
+        return {subject: sorted(values) for subject, values in found.items()}
 
     def quads(self) -> tuple[list[ox.Quad], list[ox.Quad]]:
         """(asserted, inferred) quads, for the writers."""
@@ -161,13 +170,19 @@ def _label_query(iris: list[str]) -> str:
 
 def pick_label(candidates: list[tuple[str, str, str]]) -> str | None:
     """The label a person reads: rdfs:label before skos:prefLabel before dcterms:title,
-    English (or no language) before other languages."""
+    English (or no language) before other languages, and among equals the first by text
+    (whatever order the store gave them in).
+
+    >>> pick_label([(RDFS_LABEL, "Russland", "de"), (RDFS_LABEL, "Russia", "en"),
+    ...             (RDFS_LABEL, "Russian Federation", "en")])
+    'Russia'
+    """
     if not candidates:
         return None
 
-    def rank(c: tuple[str, str, str]) -> tuple[int, int]:
-        prop, _, lang = c
-        return (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en") else 1)
+    def rank(c: tuple[str, str, str]) -> tuple[int, int, str, str]:
+        prop, text, lang = c
+        return (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en") else 1, text, lang)
 
     return min(candidates, key=rank)[1]
 
@@ -191,8 +206,28 @@ def fetch_labels(iris: list[str], select: Callable[[str], dict] | None = None
     return {x: pick_label(c) or "" for x, c in found.items()}, rows
 
 
-def describe(iri: str) -> Description | None:
-    """The description of ``iri``, or ``None`` when the graph says nothing about it."""
+def labels_of(iris: Iterable[str]) -> dict[str, str]:
+    """The labels of ``iris`` (those that have one), each read once per store version and
+    kept (:mod:`crinkkg.web.versioned`): the resources pages name again and again (states,
+    properties, modalities, sources) cost no query after the first page that names them."""
+    wanted = sorted({i for i in iris if safe_iri(i)})
+    if not wanted:
+        return {}
+
+    def read(missing: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found, _ = fetch_labels([i for _, i in missing])
+        return {("label", i): label for i, label in found.items()}
+
+    found = memo().many([("label", i) for i in wanted], read, None)
+    return {i: label for (_, i), label in found.items() if label is not None}
+
+
+def describe(iri: str, *, page: bool = False) -> Description | None:
+    """The description of ``iri``, or ``None`` when the graph says nothing about it.
+
+    ``page``: for an HTML page, which shows the labels of what it names but does not write
+    out their statements: the labels are read through the per-version memo
+    (:func:`labels_of`), without the label statements an RDF description carries."""
     if not safe_iri(iri):
         return None
     result = get_backend().select_json(_query(iri))
@@ -214,6 +249,11 @@ def describe(iri: str) -> Description | None:
         for t in (st.subject, st.object):
             if isinstance(t, ox.NamedNode):
                 mentioned.add(t.value)
+    order = {"out": 0, "bnode": 1, "in": 2, "source": 3, "label": 4}
+    truncated = len(rows) >= MAX_ROWS
+    if page:
+        statements.sort(key=lambda st: order.get(st.role, 5))
+        return Description(iri, statements, labels_of(mentioned), truncated=truncated)
     labels, label_rows = fetch_labels(sorted(mentioned))
     # the labels of linked resources travel with the description (not those of
     # predicates: they belong to the ontology, one link away)
@@ -227,9 +267,8 @@ def describe(iri: str) -> Description | None:
                 st = by_triple[key] = Statement(key[0], key[1], key[2], set(), "label")
                 statements.append(st)
             st.graphs.add(g)
-    order = {"out": 0, "bnode": 1, "in": 2, "source": 3, "label": 4}
     statements.sort(key=lambda st: order.get(st.role, 5))
-    return Description(iri, statements, labels, truncated=len(rows) >= MAX_ROWS)
+    return Description(iri, statements, labels, truncated=truncated)
 
 
 def _squash(text: str) -> str:

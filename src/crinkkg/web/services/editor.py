@@ -14,7 +14,7 @@ from crinkkg.vocab import PREFIXES
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import shorten, term
 from crinkkg.web.render.values import Value
-from crinkkg.web.services.describe import fetch_labels
+from crinkkg.web.services.describe import labels_of
 
 MAX_RESULT_ROWS = 2000
 _TERMS = """SELECT DISTINCT ?t ?kind WHERE {
@@ -69,7 +69,7 @@ def run(sparql: str, view: str) -> Outcome:
         return outcome
     outcome.seconds = time.perf_counter() - started
     iris = {t.value for b in bindings for t in b.values() if isinstance(t, ox.NamedNode)}
-    labels, _ = fetch_labels(sorted(iris)) if len(iris) <= 2000 else ({}, [])
+    labels = labels_of(sorted(iris)) if len(iris) <= 2000 else {}
     outcome.rows = [[Value.of(b[c], labels) if c in b else None for c in outcome.columns]
                     for b in bindings]
     return outcome

@@ -18,7 +18,7 @@ from crinkkg.settings import Settings
 from crinkkg.vocab import DCT_NS, OWL_NS, RDF_NS, RDFS_NS, SKOS_NS, VANN_NS
 from crinkkg.web.context import get_backend
 from crinkkg.web.render.rdfio import LD_PREFIXES, shorten, term
-from crinkkg.web.services.describe import fetch_labels, safe_iri
+from crinkkg.web.services.describe import labels_of, safe_iri
 
 CHARACTERISTICS = {
     OWL_NS + "SymmetricProperty": "symmetric", OWL_NS + "TransitiveProperty": "transitive",
@@ -234,7 +234,7 @@ def build(settings: Settings, ontology_iri: str) -> OntologyDoc | None:
     mentioned = set(terms)
     for t in terms.values():
         mentioned.update(t.supers + t.domain + t.range + t.types + t.schemes + t.used_by)
-    labels, _ = fetch_labels(sorted(mentioned | {p for p, _ in metadata}))
+    labels = labels_of(sorted(mentioned | {p for p, _ in metadata}))
     labels.update({t.iri: t.label for t in terms.values()})
     version = next((v[0].value for p, v in metadata if p == OWL_NS + "versionIRI"), None)
     return OntologyDoc(ontology_iri, graph, version, metadata, terms, labels, count)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from crinkkg.web.context import get_backend
+from flask import request
+
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.http.urls import base_iri, href
 from crinkkg.web.render.diagram import (
     BASE_STYLES,
@@ -21,9 +23,10 @@ from crinkkg.web.render.diagram import (
     Edge,
     Node,
     Style,
+    place_network,
     transfer_style,
 )
-from crinkkg.web.services.describe import fetch_labels, safe_iri
+from crinkkg.web.services.describe import labels_of, safe_iri
 from crinkkg.web.services.support import LinkSupport, SupportFilter, all_links
 
 CRINK_NS = "ontology#"
@@ -85,6 +88,8 @@ class Overview:
     styles: dict[str, Style]
     dated: list[Dated]
     counts: dict[str, int]
+    #: the network for the interactive view (:func:`network_data`)
+    interactive: dict = field(default_factory=dict)
 
 
 def _bool(binding: dict | None) -> bool:
@@ -165,7 +170,7 @@ def network(shown: SupportFilter | None = None) -> tuple[list[Node], list[Edge],
             transfer_classes[key].add(b["cls"]["value"])
         else:
             plain.append(b)
-    labels, _ = fetch_labels(sorted(mention))
+    labels = labels_of(sorted(mention))
 
     def label(iri: str) -> str:
         return labels.get(iri) or iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
@@ -260,7 +265,7 @@ def facets(claims: list[str]) -> tuple[dict[str, Facets], dict[str, str]]:
     for f in found.values():
         f.sources.sort()
         f.modalities.sort()
-    labels, _ = fetch_labels(sorted(named))
+    labels = labels_of(sorted(named))
     return found, labels
 
 
@@ -275,7 +280,7 @@ def timeline() -> list[Dated]:
         x, date = b["x"]["value"], b["d"]["value"][:10]
         if x not in best or len(date) > len(best[x][0]):
             best[x] = (date, b["p"]["value"], _bool(b.get("source")))
-    labels, _ = fetch_labels(sorted(set(best) | {v[1] for v in best.values()}))
+    labels = labels_of(sorted(set(best) | {v[1] for v in best.values()}))
     out = []
     for x, (date, prop, is_source) in best.items():
         label = labels.get(x) or x.rsplit("/", 1)[-1]
@@ -300,8 +305,21 @@ def counts() -> dict[str, int]:
 
 
 def overview(shown: SupportFilter | None = None) -> Overview:
-    nodes, edges, styles = network(shown)
-    return Overview(nodes, edges, styles, timeline(), counts())
+    """The overview for the support filter ``shown``: read, laid out and made ready for the
+    interactive view once per store version (:mod:`crinkkg.web.versioned`), since none of
+    it depends on anything else (but this server's root, which its links name). What it
+    gives is kept: read it, never change it."""
+    shown = shown or SupportFilter()
+
+    def make() -> Overview:
+        nodes, edges, styles = network(shown)
+        place_network(nodes, edges)  # the interactive view starts from the same places
+        dated = timeline()
+        return Overview(nodes, edges, styles, dated, counts(),
+                        network_data(nodes, edges, styles, dated))
+
+    return memo().get(("overview", shown, request.script_root), make,
+                      size=lambda o: 4000 * (len(o.nodes) + len(o.edges) + len(o.dated)))
 
 
 def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
@@ -340,8 +358,8 @@ def network_data(nodes: list[Node], edges: list[Edge], styles: dict[str, Style],
 
     def named(iris: set[str]) -> list[dict[str, str]]:
         items = [{"iri": i, "label": labels.get(i) or i.rsplit("/", 1)[-1].rsplit("#", 1)[-1]}
-                 for i in iris]
-        return sorted(items, key=lambda d: d["label"].lower())
+                 for i in iris]  # by name, the same names by IRI (not in a set's order)
+        return sorted(items, key=lambda d: (d["label"].lower(), d["iri"]))
 
     used = {e.kind for e in edges}
     return {"elements": elements, "derived": any(e.support is not None for e in edges),

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 from crinkkg.vocab import PREFIXES
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.http.urls import href
-from crinkkg.web.services.describe import fetch_labels, safe_iri
+from crinkkg.web.services.describe import labels_of, safe_iri
 
 TEXT_CONTENT = PREFIXES["crink"] + "textContent"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -62,9 +62,14 @@ def stored_text(source: str) -> str | None:
     """The source's stored text from the store, or None when it has none."""
     if not safe_iri(source):
         return None
-    rows = get_backend().select_json(
-        f"SELECT ?t WHERE {{ <{source}> <{TEXT_CONTENT}> ?t }} LIMIT 1")["results"]["bindings"]
-    return rows[0]["t"]["value"] if rows else None
+
+    def read() -> str | None:
+        rows = get_backend().select_json(
+            f"SELECT ?t WHERE {{ <{source}> <{TEXT_CONTENT}> ?t }} LIMIT 1")["results"]["bindings"]
+        return rows[0]["t"]["value"] if rows else None
+
+    return memo().get(("stored text", source), read,  # once per version
+                      size=lambda text: 200 + len(text or ""))
 
 
 def anchors_in(source: str, text: str) -> list[Anchor]:
@@ -72,22 +77,26 @@ def anchors_in(source: str, text: str) -> list[Anchor]:
     numbered from 1."""
     if not safe_iri(source):
         return []
-    rows = get_backend().select_json(f"""PREFIX oa: <http://www.w3.org/ns/oa#>
+
+    def read() -> list[tuple[str, int, int]]:
+        rows = get_backend().select_json(f"""PREFIX oa: <http://www.w3.org/ns/oa#>
 SELECT DISTINCT ?claim ?start ?end WHERE {{
   ?claim crink:statedIn ?a . ?a oa:hasSource <{source}> ; oa:hasSelector ?pos .
   ?pos oa:start ?start ; oa:end ?end .
 }}""")["results"]["bindings"]
-    claims = sorted({b["claim"]["value"] for b in rows})
-    labels, _ = fetch_labels(claims)
+        return [(b["claim"]["value"], int(b["start"]["value"]), int(b["end"]["value"]))
+                for b in rows]
+
+    rows = memo().get(("anchors in", source), read,  # once per version
+                      size=lambda rows: 200 + 150 * len(rows))
+    labels = labels_of({claim for claim, _, _ in rows})
     found = []
-    for b in rows:
-        start, end = int(b["start"]["value"]), int(b["end"]["value"])
+    for claim, start, end in rows:
         if not 0 <= start < end <= len(text):
             continue
-        claim = b["claim"]["value"]
         found.append(Anchor(claim, labels.get(claim) or claim.rsplit("/", 1)[-1], href(claim),
                             start, end, text[start:end]))
-    found.sort(key=lambda a: (a.start, a.end, a.label))
+    found.sort(key=lambda a: (a.start, a.end, a.label, a.claim))
     for i, a in enumerate(found, 1):
         a.number = i
     return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from crinkkg.problems import Problem
 from crinkkg.vocab import SUPPORT_GRAPH_IRI
-from crinkkg.web.context import get_backend
+from crinkkg.web.context import get_backend, memo
 from crinkkg.web.services.describe import safe_iri
 
 #: the largest threshold a filter takes (more sources than any graph will hold)
@@ -107,31 +107,36 @@ def _read(pattern: str) -> dict[tuple[str, str, str], LinkSupport]:
     return out
 
 
+def _by_link() -> dict[tuple[str, str, str], LinkSupport]:
+    """Every derived link of the graph by (subject, property, object): the support graph
+    read once per store version (:mod:`crinkkg.web.versioned`) and shared by every page
+    that shows a link's support. What it gives is kept: read it, never change it."""
+    return memo().get(("support", "all links"), lambda: _read(""),
+                      size=lambda links: 200 + 600 * len(links))
+
+
 def supports_of(links: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], LinkSupport]:
     """The support of those of ``links`` (subject, property, object) that are derived
     links; the others are left out."""
-    safe = sorted((a, p, b) for a, p, b in links if safe_iri(a) and safe_iri(p) and safe_iri(b))
-    out: dict[tuple[str, str, str], LinkSupport] = {}
-    for i in range(0, len(safe), 400):
-        values = " ".join(f"(<{a}> <{p}> <{b}>)" for a, p, b in safe[i:i + 400])
-        out.update(_read(f"VALUES (?s ?p ?o) {{ {values} }}"))
-    return out
+    kept = _by_link()
+    return {key: kept[key] for key in sorted(links)
+            if key in kept and all(safe_iri(i) for i in key)}
 
 
 def resting_on(claim: str) -> list[LinkSupport]:
     """The derived links that rest on the claim ``claim`` (among others)."""
     if not safe_iri(claim):
         return []
-    found = _read(f"GRAPH <{SUPPORT_GRAPH_IRI}> {{ ?link crink:restsOn <{claim}> }}")
-    return sorted(found.values(), key=lambda s: (s.subject, s.property, s.object))
+    return [s for s in all_links() if claim in s.claims]
 
 
 def links_between(a: str, b: str) -> list[LinkSupport]:
     """The derived links from ``a`` to ``b`` and from ``b`` to ``a`` (safe IRIs)."""
-    found = _read(f"VALUES (?s ?o) {{ (<{a}> <{b}>) (<{b}> <{a}>) }}")
-    return sorted(found.values(), key=lambda s: (s.subject, s.property, s.object))
+    return [s for s in all_links() if (s.subject, s.object) in ((a, b), (b, a))]
 
 
 def all_links() -> list[LinkSupport]:
     """Every derived link of the graph."""
-    return sorted(_read("").values(), key=lambda s: (s.subject, s.property, s.object))
+    return memo().get(("support", "sorted links"), lambda: sorted(
+        _by_link().values(), key=lambda s: (s.subject, s.property, s.object)),
+        size=lambda links: 200 + 8 * len(links))  # the same links, listed
