@@ -107,36 +107,48 @@ def _read(pattern: str) -> dict[tuple[str, str, str], LinkSupport]:
     return out
 
 
-def _by_link() -> dict[tuple[str, str, str], LinkSupport]:
-    """Every derived link of the graph by (subject, property, object): the support graph
-    read once per store version (:mod:`crinkkg.web.versioned`) and shared by every page
-    that shows a link's support. What it gives is kept: read it, never change it."""
-    return memo().get(("support", "all links"), lambda: _read(""),
-                      size=lambda links: 200 + 600 * len(links))
-
-
 def supports_of(links: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], LinkSupport]:
     """The support of those of ``links`` (subject, property, object) that are derived
-    links; the others are left out."""
-    kept = _by_link()
-    return {key: kept[key] for key in sorted(links)
-            if key in kept and all(safe_iri(i) for i in key)}
+    links; the others are left out. Each link's support is read once per store version
+    (:mod:`crinkkg.web.versioned`), those not kept yet in one query per 400: a page reads
+    the links it shows, never the whole support graph. What it gives is kept: read it,
+    never change it."""
+    safe = sorted((a, p, b) for a, p, b in links if safe_iri(a) and safe_iri(p) and safe_iri(b))
+
+    def read(missing: list[tuple[str, tuple[str, str, str]]]) -> dict:
+        found: dict[tuple[str, tuple[str, str, str]], LinkSupport] = {}
+        for i in range(0, len(missing), 400):
+            values = " ".join(f"(<{a}> <{p}> <{b}>)" for _, (a, p, b) in missing[i:i + 400])
+            found.update((("support", key), support) for key, support
+                         in _read(f"VALUES (?s ?p ?o) {{ {values} }}").items())
+        return found
+
+    kept = memo().many([("support", key) for key in safe], read, None)
+    return {key: support for (_, key), support in kept.items() if support is not None}
 
 
 def resting_on(claim: str) -> list[LinkSupport]:
-    """The derived links that rest on the claim ``claim`` (among others)."""
+    """The derived links that rest on the claim ``claim`` (among others), read once per
+    store version."""
     if not safe_iri(claim):
         return []
-    return [s for s in all_links() if claim in s.claims]
+    return memo().get(("resting on", claim), lambda: sorted(
+        _read(f"GRAPH <{SUPPORT_GRAPH_IRI}> {{ ?link crink:restsOn <{claim}> }}").values(),
+        key=lambda s: (s.subject, s.property, s.object)),
+        size=lambda found: 200 + 600 * len(found))
 
 
 def links_between(a: str, b: str) -> list[LinkSupport]:
-    """The derived links from ``a`` to ``b`` and from ``b`` to ``a`` (safe IRIs)."""
-    return [s for s in all_links() if (s.subject, s.object) in ((a, b), (b, a))]
+    """The derived links from ``a`` to ``b`` and from ``b`` to ``a`` (safe IRIs), read
+    once per store version."""
+    return memo().get(("links between", a, b), lambda: sorted(
+        _read(f"VALUES (?s ?o) {{ (<{a}> <{b}>) (<{b}> <{a}>) }}").values(),
+        key=lambda s: (s.subject, s.property, s.object)),
+        size=lambda found: 200 + 600 * len(found))
 
 
 def all_links() -> list[LinkSupport]:
-    """Every derived link of the graph."""
-    return memo().get(("support", "sorted links"), lambda: sorted(
-        _by_link().values(), key=lambda s: (s.subject, s.property, s.object)),
-        size=lambda links: 200 + 8 * len(links))  # the same links, listed
+    """Every derived link of the graph (the overview's), read once per store version."""
+    return memo().get(("all links",), lambda: sorted(
+        _read("").values(), key=lambda s: (s.subject, s.property, s.object)),
+        size=lambda links: 200 + 600 * len(links))
