@@ -184,6 +184,20 @@ def test_a_switch_stopped_half_way_keeps_readers_waiting_until_run_again(
             reader.query(count, fmt="json")
         assert waited.value.status == 503 and waited.value.kind == "switching-versions"
         assert "stopped half way" in (waited.value.hint or "")  # and how to finish it
+        # nor does a writer stage from the mix, which its switch would publish whole
+        writer = RemoteBackend(Settings(backend=remote_store.query_url, timeout=1.0,
+                                        enable_update=True))
+        try:
+            for write in (lambda: writer.update(f"INSERT DATA {{ GRAPH <{kept}> {{ "
+                                                "<urn:x:s> <urn:x:p> 'written' } }"),
+                          writer.reason):
+                with pytest.raises(Problem) as refused:
+                    write()
+                assert (refused.value.status, refused.value.kind) == \
+                    (503, "switching-versions")
+        finally:
+            writer.close()
+        assert _contents(remote_store) == got  # nothing written, the mark still held
         with _client(remote_store) as client:
             report = publish(client, _build(second, "b"), "v2")
             assert report.sent == [] and len(report.resumed) == len(report.graphs)

@@ -245,7 +245,7 @@ def switch(client: SparqlClient, old: Manifest | None, requests: list[str], new:
     write ``new`` as the manifest, in the three phases of this module's docstring; returns
     the manifest as published (its serial one more than ``old``'s). When a request of the
     swap fails, the error is raised (its ``switch_held`` True) and the held mark stays:
-    readers wait until a switch completes (the publish, update or reasoning run again)."""
+    readers and writers wait until a publish completes a switch."""
     deadline = time.time() + client.timeout + SWITCH_MARGIN
     unmark = (f"DELETE WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ "
               f"<{MANIFEST_GRAPH}> <{MANIFEST}switching> ?t }} }}")
@@ -275,8 +275,9 @@ def switch(client: SparqlClient, old: Manifest | None, requests: list[str], new:
     except RemoteStoreError as exc:
         exc.switch_held = True  # type: ignore[attr-defined]
         exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
-            "the switch stopped half-way: readers wait (its mark is held) until a switch "
-            "completes; run it again")
+            "the switch stopped half-way: readers, updates and reasoning runs wait (its "
+            "mark is held) until a publish completes a switch: run `crinkkg --backend URL "
+            "publish` again")
         raise
     try:
         client.update(unmark)

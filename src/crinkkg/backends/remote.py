@@ -221,15 +221,22 @@ class RemoteBackend(QueryHelpers):
         deadline = time.monotonic() + self.settings.timeout
         fresh = False
         while True:
-            manifest = self.manifest(fresh=fresh)
-            while manifest.busy():
-                self._wait_for_switch(deadline, manifest)
-                manifest = self.manifest(fresh=True)
+            manifest = self._unmarked_manifest(deadline, fresh)
             answer = run(manifest)
             if read_mark(self.client).holds(manifest):
                 return answer
             fresh = True
             self._wait_for_switch(deadline, manifest)
+
+    def _unmarked_manifest(self, deadline: float, fresh: bool = True) -> Manifest:
+        """The published manifest once no switching mark is on it: what readers query and
+        writers stage from, never the graphs of a switch under way or stopped half way
+        (a 503 ``switching-versions`` past ``deadline``)."""
+        manifest = self.manifest(fresh=fresh)
+        while manifest.busy():
+            self._wait_for_switch(deadline, manifest)
+            manifest = self.manifest(fresh=True)
+        return manifest
 
     def _talks_to_virtuoso(self) -> bool:
         """Whether the store is Virtuoso: as ``--backend-dialect`` says, or, left at
@@ -414,7 +421,9 @@ class RemoteBackend(QueryHelpers):
                                  column_shift=column_shift) from None
         except (RuntimeError, OSError, ValueError):
             pass  # a missing graph and the like: the store decides on the real data
-        manifest = self.manifest(fresh=True)
+        # staged from a whole version: during a switch (or after one stopped half way)
+        # the published graphs are a mix that an update would make the next version
+        manifest = self._unmarked_manifest(time.monotonic() + self.settings.timeout)
         stage_id = uuid.uuid4().hex[:12]
 
         def staging(graph: str) -> str:
@@ -510,7 +519,7 @@ class RemoteBackend(QueryHelpers):
         inconsistency changes nothing and raises
         :class:`~crinkkg.errors.InconsistencyError`."""
         with self._update_lock:
-            manifest = self.manifest(fresh=True)
+            manifest = self._unmarked_manifest(time.monotonic() + self.settings.timeout)
             stage_id = uuid.uuid4().hex[:12]
             stage = f"{STAGING_UPDATE}{stage_id}:{manifest.inferred}"
             support_stage = f"{STAGING_UPDATE}{stage_id}:{SUPPORT_GRAPH_IRI}"
