@@ -218,18 +218,24 @@ def test_competency_answers_do_not_depend_on_the_stores_history(tmp_path: Path,
 
         try:
             fresh = {view: ask(probe, view) for view in views}  # planned on the build
-            remote.forget_plans()
-            for graph in sorted(remote.graphs() - remote.system_graphs - {MANIFEST_GRAPH}):
-                remote.update(f"DROP SILENT GRAPH <{graph}>")  # the manifest stays
-            assert remote.graphs() == remote.system_graphs | {MANIFEST_GRAPH}
-            for view in views:  # planned on the empty graphs, and kept
-                for sparql in [*texts.values(), probe]:
-                    ask(sparql, view)
-            remote.update(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
-            publish(remote, curated_store)  # the same version, so the same texts
-            wrong = [f"{name} (view {view})" for name, sparql in texts.items()
-                     for view in views if ask(sparql, view) != expected[name, view]]
-            kept = {view: ask(probe, view) for view in views}
+            wrong: list[str] = []
+            # Virtuoso samples the store when it plans, so a plan made on the empty graphs
+            # does not always differ from a fresh one: the history is run up to 3 times
+            for _ in range(3):
+                remote.forget_plans()
+                for graph in sorted(remote.graphs() - remote.system_graphs - {MANIFEST_GRAPH}):
+                    remote.update(f"DROP SILENT GRAPH <{graph}>")  # the manifest stays
+                assert remote.graphs() == remote.system_graphs | {MANIFEST_GRAPH}
+                for view in views:  # planned on the empty graphs, and kept
+                    for sparql in [*texts.values(), probe]:
+                        ask(sparql, view)
+                remote.update(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
+                publish(remote, curated_store)  # the same version, so the same texts
+                wrong += [f"{name} (view {view})" for name, sparql in texts.items()
+                          for view in views if ask(sparql, view) != expected[name, view]]
+                kept = {view: ask(probe, view) for view in views}
+                if kept != fresh:
+                    break
         finally:
             backend.close()
     assert not wrong, f"after the history: {wrong}"
