@@ -10,8 +10,7 @@ same work, so it is no runaway there. The first such answer is checked against t
 of the worker's bytes (again when the process's store changes, from the database to its
 memory copy); when they differ (a memory copy and the database can list solutions in
 another order), or when it took more than ``SLOWER`` times the limit, the request goes
-back to the workers for that version. A new store version starts
-with nothing known.
+back to the workers for that version. A new store version starts with nothing known.
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ class Repeats:
         self.capacity = capacity
         self._known: OrderedDict[tuple, Known] = OrderedDict()
         self._lock = threading.Lock()
-        self.answered = 0  # answers given in the process (a gauge)
+        self.answered = 0  # answers given in the process (read by the tests)
 
     def worker_answered(self, job: tuple, version: str, elapsed: float, body: bytes) -> None:
         """Record a worker's answer to ``job`` on ``version``, when it was cheap."""
