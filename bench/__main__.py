@@ -1,6 +1,7 @@
 """crinkkg benchmark: ``python -m bench`` (full run) or ``python -m bench --quick`` (< 2 min).
 
-For each scale: generate synthetic data that follows ``ontology/``, measure the build
+For each scale: generate synthetic data that follows ``ontology/`` (or, at the ``curated``
+scale, take the project's own ``data/``: :mod:`bench.curated`), measure the build
 (per step, time and peak RSS) against plain owlrl on the same input and check that the
 inferred triples are equal, measure the warm start, then start every server over the same
 built dataset and load each with the fixed query mix at 1, 8 and 32 concurrent clients,
@@ -23,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import load, servers
+from . import curated, load, servers
 from .queries import BenchQuery, query_mix, varied_lookups
 from .synthetic import generate
 
@@ -32,12 +33,16 @@ ALL_SERVERS = ["crinkkg", "crinkkg-waitress", "oxigraph", "rdflib-endpoint",
                "ceiling-granian", "ceiling-waitress", "ceiling-waitress-pinned",
                "ceiling-gunicorn"]
 # also runnable when named in --servers: crinkkg-no-repeats (bench/servers.py)
-SCALE_ORDER = {"1k": 0, "5k": 1, "50k": 2, "500k": 3}
+
+
+def _size(scale: str) -> int:
+    """Asserted data triples at ``scale`` (the curated graph's are counted)."""
+    from .synthetic import target_triples
+    return curated.asserted_triples() if curated.is_curated(scale) else target_triples(scale)
 
 
 def _scale_le(a: str, b: str) -> bool:
-    from .synthetic import target_triples
-    return target_triples(a) <= target_triples(b)
+    return _size(a) <= _size(b)
 
 
 def log(msg: str) -> None:
@@ -49,7 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true",
                     help="5k scale only, 1 and 8 clients, 1 s per cell, one round: under two "
                          "minutes")
-    ap.add_argument("--scales", default=None, help="comma-separated (default 5k,50k,500k)")
+    ap.add_argument("--scales", default=None,
+                    help="comma-separated (default curated,5k,50k,500k; 'curated' is the "
+                         "project's own data/, with the competency-query session)")
     ap.add_argument("--clients", default=None, help="concurrency levels (1,8,32; quick 1,8)")
     ap.add_argument("--duration", type=float, default=None,
                     help="seconds per cell (1; a slow server gets up to 3x)")
@@ -92,7 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="only re-write the report from an earlier results.json")
     args = ap.parse_args(argv)
     q = args.quick
-    args.scales = (args.scales or ("5k" if q else "5k,50k,500k")).split(",")
+    args.scales = (args.scales or ("5k" if q else "curated,5k,50k,500k")).split(",")
     args.clients = [int(c) for c in (args.clients or ("1,8" if q else "1,8,32")).split(",")]
     args.duration = args.duration or 1.0
     args.rounds = args.rounds or (1 if q else 3)
@@ -217,13 +224,11 @@ _BUILT: dict[str, dict] = {}
 
 def _predicted_build_s(args, scale: str) -> float | None:
     """Linear extrapolation of the largest smaller scale's build time."""
-    from .synthetic import target_triples
-    smaller = [(target_triples(s), b["wall_s"]) for s, b in _BUILT.items()
-               if target_triples(s) < target_triples(scale)]
+    smaller = [(_size(s), b["wall_s"]) for s, b in _BUILT.items() if _size(s) < _size(scale)]
     if not smaller:
         return None
     n, seconds = max(smaller)
-    return seconds * target_triples(scale) / n
+    return seconds * _size(scale) / n
 
 
 def _answer_size(form: str, status: int, body: bytes, ctype: str = "") -> dict:
@@ -263,14 +268,22 @@ def _subjects(db: Path, count: int = 4096, seed: int = 1) -> list[str]:
 
 
 def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget: Budget,
-                   sample: dict) -> None:
+                   sample: dict | None) -> None:
+    """Serve the built ``store`` with each server and load them cell by cell; ``sample``
+    names the query mix's entities (None: chosen from the curated store)."""
     import pyoxigraph as ox
 
     from crinkkg.store.layout import StoreLayout
 
     workdir = args.work / scale
     db = StoreLayout(store).db()
-    mix = query_mix(sample) + [varied_lookups(_subjects(db))]
+    if sample is None:  # the curated graph: its queries that find something, its session
+        mix, res["queries_left_out"] = curated.answered(db, query_mix(curated.sample(db)))
+        for name in res["queries_left_out"]:
+            log(f"{scale}: {name} left out: it finds nothing in this graph")
+        mix += [varied_lookups(_subjects(db)), curated.session()]
+    else:
+        mix = query_mix(sample) + [varied_lookups(_subjects(db))]
     if args.queries:
         keep = set(args.queries.split(","))
         mix = [q for q in mix if q.name in keep]
@@ -333,14 +346,26 @@ def serve_and_load(args, scale: str, store: Path, data: Path, res: dict, budget:
             for name, r in running.items():
                 if name.startswith("ceiling-"):
                     continue
-                url = load.request_url(r.spec.endpoint, q.text)
+                # the session's every query is checked (its answer: the rows of all of them)
+                texts = q.texts if q.name == "session" else (q.text,)
                 try:
-                    for _ in range(2):
-                        status, body, ctype, sec = load.fetch(url, q.accept,
-                                                              timeout=args.request_timeout * 3)
+                    sizes = []
+                    for text in texts:
+                        url = load.request_url(r.spec.endpoint, text)
+                        for _ in range(2):
+                            status, body, ctype, sec = load.fetch(
+                                url, q.accept, timeout=args.request_timeout * 3)
+                        sizes.append(_answer_size(q.form, status, body, ctype))
+                        if status != 200:
+                            break
                     row = {"server": name, "query": q.name, "status": status,
                            "content_type": ctype.split(";")[0], "bytes": len(body),
-                           "ms": round(sec * 1000, 2), **_answer_size(q.form, status, body, ctype)}
+                           "ms": round(sec * 1000, 2),
+                           **(sizes[0] if status == 200 else sizes[-1])}
+                    if len(texts) > 1 and status == 200:
+                        row["rows_each"] = [s.get("rows") for s in sizes]
+                        row["rows"] = sum(n or 0 for n in row["rows_each"])
+                        row.pop("value", None)
                 except OSError as exc:
                     row = {"server": name, "query": q.name, "status": None, "error": str(exc)}
                 answers.append(row)
@@ -505,9 +530,18 @@ def main(argv: list[str] | None = None) -> int:
             res: dict = {}
             results["scales"][scale] = res
             t0 = time.perf_counter()
-            gen = generate(data, scale, seed=args.seed, fmt=args.fmt)
-            res["generated"] = {**gen.as_dict(), "seconds": round(time.perf_counter() - t0, 3)}
-            log(f"{scale}: generated {gen.triples} triples in {len(gen.files)} files")
+            sample: dict | None = None
+            if curated.is_curated(scale):
+                data = curated.DATA
+                res["generated"] = {"triples": curated.asserted_triples(data),
+                                    "source": "the curated graph (data/)"}
+                log(f"{scale}: the curated graph, {res['generated']['triples']} triples")
+            else:
+                gen = generate(data, scale, seed=args.seed, fmt=args.fmt)
+                sample = gen.sample
+                res["generated"] = {**gen.as_dict(),
+                                    "seconds": round(time.perf_counter() - t0, 3)}
+                log(f"{scale}: generated {gen.triples} triples in {len(gen.files)} files")
             saved = workdir / "build-figures.json"
             if args.reuse_build and saved.exists() and _store_current(data, store):
                 res.update(json.loads(saved.read_text()))
@@ -527,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             if not res["build"].get("ok"):
                 res["served_store"] = ("built by crinkkg's own build with the SHACL step "
                                        "skipped, because the full build could not finish")
-            serve_and_load(args, scale, store, data, res, budget, gen.sample)
+            serve_and_load(args, scale, store, data, res, budget, sample)
     except KeyboardInterrupt:
         results["meta"]["interrupted"] = True
         log("interrupted: writing what was measured")

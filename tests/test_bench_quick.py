@@ -234,3 +234,35 @@ def test_pages_benchmark_runs_on_a_tiny_setting(tmp_path: Path) -> None:
     # before/after ratios come out of two runs' results
     ratios = pages.ratios(current, current)
     assert ratios["entity"]["warm_ms"] == 1.0 and "load kept" in ratios
+
+
+def test_the_curated_scale_takes_its_entities_and_session_from_the_project(
+        built_store, project_settings) -> None:
+    from bench import curated
+    from crinkkg.store.layout import StoreLayout
+
+    db = StoreLayout(project_settings.store).db()
+    found = curated.sample(db)
+
+    def holds(pattern: str) -> bool:
+        return bool(built_store.query(f"PREFIX crink: <{CRINK}> ASK {{ {pattern} }}"))
+
+    assert holds(f"<{found['transfer']}> a crink:Transfer")
+    assert holds(f"?t crink:armsSupplier <{found['state_hub']}>")
+    assert holds(f"<{found['state_ally']}> crink:alliedWith ?other")
+    assert holds(f"<{found['state_mid']}> a crink:State")
+    # the generator's mix: what finds nothing in the curated graph is left out, by name
+    mix = query_mix(found)
+    kept, left_out = curated.answered(db, mix)
+    assert {"lookup", "describe", "path"} <= {q.name for q in kept}
+    assert sorted([q.name for q in kept] + left_out) == sorted(q.name for q in mix)
+    for name in left_out:
+        [query] = [q for q in mix if q.name == name]
+        rows = list(built_store.query(query.text))
+        assert all(all(v is None or v.value == "0" for v in row) for row in rows), name
+    session = curated.session()
+    shipped = sorted((ROOT / "src" / "crinkkg" / "queries").glob("*.rq"))
+    assert len(session.texts) == len(shipped) == 17
+    assert [t.strip() for t in session.texts] == [p.read_text(encoding="utf-8").strip()
+                                                  for p in shipped]
+    assert 1000 < curated.asserted_triples() < 10_000
