@@ -74,7 +74,7 @@ def test_each_query_puts_its_rows_in_one_order(built_store, number: int):
     keys = re.findall(r"\?(\w+)", order[1])  # what the order's expressions read
     for view in ("all", "asserted", "inferred"):
         found = rows(built_store, number, view)
-        tied = [(a, b) for a, b in zip(found, found[1:])
+        tied = [(a, b) for a, b in zip(found, found[1:], strict=False)
                 if a != b and [a.get(k) for k in keys] == [b.get(k) for k in keys]]
         assert not tied, f"{query_file(number).name} ({view}): rows tied on {keys}: {tied[0]}"
 

@@ -296,7 +296,9 @@ def run_bounded_query(store: OxigraphStore, job: tuple, form: str, budget: int, 
     sink = _Sink(cap, lines=False)
     count = -1
     try:
-        if kind == "results":
+        if kind == "results" or chosen.oxigraph == ox.RdfFormat.N_TRIPLES:
+            # N-Triples names no prefix: the engine writes it as it reads, and its bytes
+            # bound the triples (each takes a line)
             result.serialize(sink, format=chosen.oxigraph)
         else:
             triples = list(islice(result, cap + 1))
