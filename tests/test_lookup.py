@@ -154,11 +154,12 @@ def _compare(store: OxigraphStore, data) -> None:
     max_rows = data.draw(st.sampled_from([1, 3, 50] + [10000] * 3), label="max_rows")
     job = ("query", text, view, None, None, "http://localhost:5000/sparql", accept, None,
            max_rows)
-    fast = _outcome(store, job, form, budget, True)
+    # asked three times: written (first asking), remembered (second), read back (third)
+    fast = [_outcome(store, job, form, budget, True) for _ in range(3)]
     engine = _outcome(store, job, form, budget, False)
-    answered = isinstance(fast, tuple) and fast[0] == "ok"
+    answered = isinstance(fast[0], tuple) and fast[0][0] == "ok"
     event(f"planned: {plan(text) is not None}, answered: {answered}")
-    assert fast == engine, (text, plan(text))
+    assert fast == [engine] * 3, (text, plan(text))
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))

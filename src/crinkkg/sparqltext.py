@@ -513,6 +513,7 @@ _CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND", "SERVI
 _CHAIN_SYMBOLS = frozenset({"||", "&&", "/", "|", "+", "-", "*", ".", ";", "=", "!=", "<",
                             ">", "<=", ">=", "^"})
 _CHAIN_CHARS = "/|&+-*.;=<>^"
+_ROUGH_WORDS = ("UNION", "MINUS", "OPTIONAL", "FILTER", "BIND", "SERVICE", "GRAPH")
 
 
 def operator_count(text: str, limit: int) -> tuple[int, int] | None:
@@ -535,10 +536,7 @@ def operator_count(text: str, limit: int) -> tuple[int, int] | None:
     >>> operator_count("SELECT ?x { VALUES ?x { -1.5 -2 +3 } }", 0) is None
     True
     """
-    upper = text.upper()
-    rough = sum(text.count(c) for c in _CHAIN_CHARS) \
-        + sum(upper.count(w) for w in ("UNION", "MINUS", "OPTIONAL", "FILTER", "BIND",
-                                       "SERVICE", "GRAPH"))
+    rough = sum(map(text.count, _CHAIN_CHARS)) + sum(map(text.upper().count, _ROUGH_WORDS))
     if rough <= limit:
         return None  # fast path: too few candidates to pass the limit
     try:

@@ -239,6 +239,12 @@ _LAYOUTS = count()
 _ROWS: dict[tuple[int, ox.Quad], str] = {}
 _ROWS_MAX = 4096  # bounds the memory it holds: a quad object and its row each
 _ROW_CHARS = 400
+#: the lookups asked since the rows were last forgotten: a lookup's rows are remembered
+#: from its second asking on, so that one asked once (a crawler's, a browser's) neither
+#: pays for remembering them (a quad's hash costs more than its row) nor pushes out the
+#: rows of those asked again
+_ASKED: dict[Lookup, None] = {}
+_ASKED_MAX = 1024
 
 
 def _row(columns: list[tuple[str, Callable]], quad: ox.Quad) -> str:
@@ -252,6 +258,18 @@ def solutions_json(lookup: Lookup, quads: list[ox.Quad]) -> bytes:
     """The SPARQL JSON results of ``lookup`` over matching ``quads``, byte for byte as
     Oxigraph writes them."""
     head, columns, layout = _layout(lookup.variables, lookup.names)
+    if lookup not in _ASKED:  # the first asking: written, not remembered
+        if len(_ASKED) >= _ASKED_MAX:
+            _ASKED.clear()
+        _ASKED[lookup] = None
+        if len(columns) == 2:  # the usual lookup (?p ?o), written inline
+            (key1, get1), (key2, get2) = columns
+            term = _json_term
+            rows = ["{" + key1 + term(get1(quad)) + "," + key2 + term(get2(quad)) + "}"
+                    for quad in quads]
+        else:
+            rows = [_row(columns, quad) for quad in quads]
+        return (head + ",".join(rows) + "]}}").encode()
     rows = []
     for quad in quads:
         key = (layout, quad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TextIO
 from urllib.parse import unquote
@@ -10,6 +11,7 @@ from urllib.parse import unquote
 _TARGETS = 512
 #: control characters as escapes in the access log: one request, one line
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+_HAS_CONTROL = re.compile("[\x00-\x1f\x7f]").search
 
 
 class AccessLog:
@@ -39,7 +41,8 @@ class AccessLog:
         if target is None:
             target = unquote(path) + ("?" + qs[:200] + ("..." if len(qs) > 200 else "")
                                       if qs else "")
-            target = target.translate(_CONTROLS)  # a %0A in a path must not start a line
+            if _HAS_CONTROL(target):  # a %0A in a path must not start a line
+                target = target.translate(_CONTROLS)
             if len(self._targets) >= _TARGETS:
                 self._targets.clear()
             self._targets[key] = target

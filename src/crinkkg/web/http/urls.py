@@ -8,6 +8,7 @@ Documents keep the canonical IRIs; only links in pages point at this server.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import request
@@ -42,8 +43,19 @@ def endpoint_url(settings: Settings, environ: dict) -> str:
     """
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/sparql"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}" \
-           f"{environ.get('SCRIPT_NAME', '')}/sparql"
+    get = environ.get
+    return _endpoint(get("wsgi.url_scheme", "http"), get("HTTP_HOST"), get("SERVER_NAME"),
+                     get("SERVER_PORT"), get("SCRIPT_NAME", ""))
+
+
+@lru_cache(maxsize=256)  # a server is named by a handful of hosts: one get_host each
+def _endpoint(scheme: str, host: str | None, server_name: str | None,
+              server_port: str | None, script_name: str) -> str:
+    environ = {"wsgi.url_scheme": scheme, "SERVER_NAME": server_name,
+               "SERVER_PORT": server_port}
+    if host is not None:
+        environ["HTTP_HOST"] = host
+    return f"{scheme}://{get_host(environ)}{script_name}/sparql"
 
 
 def local_path(iri: str) -> str | None:

@@ -108,7 +108,7 @@ def overview_page() -> Response:
     their support; ``?min-fact-sources=N``, ``?min-sources=N`` keep only the derived links
     whose claims N sources state as fact, or come from N sources), the timeline, examples."""
     shown = support_filter(request.args)
-    data = overview(shown)
+    data = overview(shown, root=request.script_root)
     legend_edges = [(s, legend_sample(s)) for s in data.styles.values()]
     legend_nodes = [(kind, text, node_sample(kind)) for kind, text in (
         ("member", "state in a grouping"), ("state", "other state"),

@@ -11,8 +11,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flask import request
-
 from crinkkg.web.context import get_backend, memo
 from crinkkg.web.http.urls import base_iri, href
 from crinkkg.web.render.diagram import (
@@ -304,11 +302,11 @@ def counts() -> dict[str, int]:
     return out
 
 
-def overview(shown: SupportFilter | None = None) -> Overview:
-    """The overview for the support filter ``shown``: read, laid out and made ready for the
-    interactive view once per store version (:mod:`crinkkg.web.versioned`), since none of
-    it depends on anything else (but this server's root, which its links name). What it
-    gives is kept: read it, never change it."""
+def overview(shown: SupportFilter | None = None, *, root: str = "") -> Overview:
+    """The overview for the support filter ``shown``, for a server mounted at ``root``
+    (the links name it): read, laid out and made ready for the interactive view once per
+    store version (:mod:`crinkkg.web.versioned`), since none of it depends on anything
+    else. What it gives is kept: read it, never change it."""
     shown = shown or SupportFilter()
 
     def make() -> Overview:
@@ -318,7 +316,7 @@ def overview(shown: SupportFilter | None = None) -> Overview:
         return Overview(nodes, edges, styles, dated, counts(),
                         network_data(nodes, edges, styles, dated))
 
-    return memo().get(("overview", shown, request.script_root), make,
+    return memo().get(("overview", shown, root), make,
                       size=lambda o: 4000 * (len(o.nodes) + len(o.edges) + len(o.dated)))
 
 
