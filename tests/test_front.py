@@ -99,6 +99,32 @@ def test_processes_share_the_workers_and_metrics_add_up(project) -> None:
         assert len(re.findall(r'"GET /sparql\?query=', log)) == 40  # one line each, one log
 
 
+def _value(text: str, name: str) -> float:
+    m = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert m, f"{name} not in /metrics"
+    return float(m.group(1))
+
+
+def test_answers_made_in_the_http_processes_are_counted(project) -> None:
+    """/metrics counts the queries the HTTP processes answered themselves, over all of
+    them: one-pattern queries, and queries asked again (with a limit every answer meets,
+    which of those a process answers itself is known)."""
+    inline, repeat = "crinkkg_inline_answers_total", "crinkkg_repeat_answers_total"
+    with _start(project, "--http-processes", "2", "--inline-repeat-ms", "60000") as server:
+        assert len(_http_pids(server, 2)) == 2
+        text = requests.get(server.url + "/metrics", timeout=30).text
+        assert f"# TYPE {inline} counter" in text and f"# TYPE {repeat} counter" in text
+        before = _value(text, inline), _value(text, repeat)
+        for i in range(40):  # a new connection each: both processes answer some
+            r = requests.get(server.sparql, params={"query": LOOKUP if i % 2 else SCAN},
+                             headers=JSON, timeout=30)
+            assert r.status_code == 200, r.text
+        text = requests.get(server.url + "/metrics", timeout=30).text
+        assert _value(text, inline) - before[0] == 20
+        # each process that got a SCAN sent its first to a worker and answered the rest
+        assert 18 <= _value(text, repeat) - before[1] <= 19, text
+
+
 def test_a_killed_http_process_is_replaced_and_sigterm_stops_all(project) -> None:
     server = _start(project, "--http-processes", "2")
     try:

@@ -116,6 +116,10 @@ class Backend(Protocol):
     def gauges(self) -> dict[str, tuple[str, Callable[[], float]]]:
         """The backend's own Prometheus gauges: name -> (help text, reader)."""
 
+    def counters(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        """The backend's own Prometheus counters of this process (added up over the HTTP
+        processes): name -> (help text, reader)."""
+
     def peer_metrics(self) -> list[dict] | None:
         """Every HTTP process's metrics snapshot when several serve (else None)."""
 

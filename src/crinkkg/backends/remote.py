@@ -567,6 +567,9 @@ class RemoteBackend(QueryHelpers):
     def gauges(self) -> dict[str, tuple[str, Callable[[], float]]]:
         return {}
 
+    def counters(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        return {}
+
     def peer_metrics(self) -> list[dict] | None:
         if self.peers is None:
             return None

@@ -55,6 +55,8 @@ def create_app(settings: Settings, backend: Backend, *, build_error: str | None 
                   lambda: backend.in_flight)
     for name, (text, read) in backend.gauges().items():
         metrics.gauge(name, text, read)
+    for name, (text, read) in backend.counters().items():
+        metrics.counter(name, text, read)
     status = BuildStatus(settings.store, build_error) if settings.watch \
         else BuildStatus.fixed(build_error)
     validators = Validators(settings, backend.version if backend.kind == "remote" else None,

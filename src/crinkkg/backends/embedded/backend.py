@@ -93,6 +93,8 @@ class EmbeddedBackend(QueryHelpers):
         self.repeats = Repeats(settings.inline_repeat_ms / 1000, settings.inline_bytes) \
             if settings.inline_repeat_ms > 0 and settings.inline_bytes > 0 else None
         self._next_damage_check = 0.0
+        self.inline_answered = 0  # one-pattern queries answered in this process
+        self._counted = threading.Lock()
         # False in the serving process of a multi-process front (see EmbeddedShare)
         self.answers_lookups = True
         self._started = False
@@ -132,6 +134,18 @@ class EmbeddedBackend(QueryHelpers):
             "crinkkg_query_worker_restarts_total": (
                 "Query workers replaced (after a timeout or a crash).",
                 lambda: self.queries.restarts),
+        }
+
+    def counters(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        repeats = self.repeats
+        return {
+            "crinkkg_inline_answers_total": (
+                "One-pattern queries answered in an HTTP process, without a query worker.",
+                lambda: self.inline_answered),
+            "crinkkg_repeat_answers_total": (
+                "Queries asked again answered in an HTTP process (a query worker answered "
+                "them first, within --inline-repeat-ms, on the same store version).",
+                lambda: repeats.answered if repeats is not None else 0),
         }
 
     def peer_metrics(self) -> list[dict] | None:
@@ -318,6 +332,8 @@ class EmbeddedBackend(QueryHelpers):
             return None
         finally:
             self._leave()
+        with self._counted:
+            self.inline_answered += 1
         return Reply(reply[1], reply[2], reply[3], time.perf_counter() - started)
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,

@@ -137,6 +137,9 @@ class DirectBackend(QueryHelpers):
     def gauges(self) -> dict[str, tuple[str, Callable[[], float]]]:
         return {}
 
+    def counters(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        return {}
+
     def peer_metrics(self) -> list[dict] | None:
         return None
 

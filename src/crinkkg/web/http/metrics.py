@@ -60,6 +60,8 @@ class Metrics:
         self.errors: dict[str, int] = defaultdict(int)
         self.queries: dict[str, int] = defaultdict(int)
         self.gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+        #: counters kept elsewhere in this process (the backend's), read at scrape time
+        self.counters: dict[str, tuple[str, Callable[[], float]]] = {}
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one HTTP request and its latency."""
@@ -83,6 +85,8 @@ class Metrics:
         with self._lock:
             return {"requests": dict(self.requests), "errors": dict(self.errors),
                     "queries": dict(self.queries),
+                    "counters": {name: float(read())
+                                 for name, (_, read) in self.counters.items()},
                     "latency": {k: (list(h.counts), h.total, h.sum)
                                 for k, h in self.latency.items()}}
 
@@ -101,6 +105,7 @@ class Metrics:
         total = Metrics()
         total.started = self.started
         total.gauges = dict(self.gauges)
+        sums = dict.fromkeys(self.counters, 0.0)
         for snap in snapshots:
             for key, n in snap["requests"].items():
                 total.requests[key] += n
@@ -108,16 +113,33 @@ class Metrics:
                 total.errors[kind] += n
             for outcome, n in snap["queries"].items():
                 total.queries[outcome] += n
+            for name, value in snap.get("counters", {}).items():
+                if name in sums:
+                    sums[name] += value
             for key, (counts, count, seconds) in snap["latency"].items():
                 h = total.latency[key]
                 h.counts = [a + b for a, b in zip(h.counts, counts, strict=True)]
                 h.total += count
                 h.sum += seconds
+        total.counters = {name: (help_text, lambda v=sums[name]: v)
+                          for name, (help_text, _) in self.counters.items()}
         return total
 
     def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
         """Register a value read at scrape time."""
         self.gauges[name] = (help_text, read)
+
+    def counter(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        """Register a count kept elsewhere in this process, read at scrape time and added
+        up over the HTTP processes.
+
+        >>> a, b = Metrics(), Metrics()
+        >>> a.counter("x_total", "Things.", lambda: 2)
+        >>> b.counter("x_total", "Things.", lambda: 3)
+        >>> "x_total 5" in a.merged([a.snapshot(), b.snapshot()]).render()
+        True
+        """
+        self.counters[name] = (help_text, read)
 
     def render(self) -> str:
         """The Prometheus text exposition (version 0.0.4)."""
@@ -154,12 +176,15 @@ class Metrics:
                     "# TYPE crinkkg_errors_total counter"]
             for kind, n in sorted(self.errors.items()):
                 out.append(f'crinkkg_errors_total{{kind="{_escape(kind)}"}} {n}')
-        for name, (help_text, read) in sorted(self.gauges.items()):
-            try:
-                value = float(read())
-            except Exception:  # noqa: BLE001 (a scrape must not fail on one gauge)
-                continue
-            out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
+        for kind, values in (("gauge", self.gauges), ("counter", self.counters)):
+            for name, (help_text, read) in sorted(values.items()):
+                try:
+                    value = float(read())
+                except Exception:  # noqa: BLE001 (a scrape must not fail on one value)
+                    continue
+                shown = f"{value:.0f}" if value.is_integer() else repr(value)  # every digit
+                out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+                        f"{name} {shown}"]
         out += ["# HELP crinkkg_uptime_seconds Seconds since the app started.",
                 "# TYPE crinkkg_uptime_seconds gauge",
                 f"crinkkg_uptime_seconds {time.time() - self.started:.1f}"]
