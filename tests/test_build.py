@@ -167,6 +167,19 @@ def test_cache_hit_and_miss(tmp_path: Path) -> None:
     assert not target.exists()  # older ones are removed
 
 
+def test_the_same_inputs_named_another_way_are_current(tmp_path: Path, monkeypatch) -> None:
+    from crinkkg.build.cache import why_rebuild
+
+    settings = make_project(tmp_path)
+    build(settings, root=tmp_path)
+    monkeypatch.chdir(tmp_path)  # the same folders, relative to where the server starts
+    relative = settings.with_(ontology_dir=Path("ontology"), data_dir=Path("data"))
+    assert why_rebuild(relative) is None
+    assert why_rebuild(settings.with_(data_dir=tmp_path / "ontology" / ".." / "data")) is None
+    (tmp_path / "data" / "facts.ttl").write_text(DATA + "id:t3 a :Transfer .\n")
+    assert why_rebuild(relative) == "the inputs changed"
+
+
 def test_failed_build_leaves_previous_store_servable(tmp_path: Path, monkeypatch) -> None:
     settings = make_project(tmp_path)
     build(settings, root=tmp_path)

@@ -27,14 +27,17 @@ STORE_LAYOUT = 4
 
 def cache_key(settings: Settings) -> str:
     """A digest of every input file's content, the package version and the settings that
-    change the output: equal keys mean an equal store."""
+    change the output: equal keys mean an equal store. Files are named by their resolved
+    paths, so that the same inputs named another way (relative or absolute, from another
+    folder) are the same inputs."""
     h = hashlib.sha256()
     h.update(f"crinkkg {__version__}\nlayout {STORE_LAYOUT}\nbase {settings.base_iri}\n"
              f"reasoner {settings.reasoner}\n".encode())
     for path, role in discover(settings.ontology_dir, settings.data_dir):
-        h.update(f"{role} {path.name} {path.as_posix()} {file_digest(path)}\n".encode())
+        h.update(f"{role} {path.name} {path.resolve().as_posix()} {file_digest(path)}\n"
+                 .encode())
     for path in anchors.text_paths(settings.data_dir):
-        h.update(f"text {path.as_posix()} {file_digest(path)}\n".encode())
+        h.update(f"text {path.resolve().as_posix()} {file_digest(path)}\n".encode())
     return h.hexdigest()
 
 
