@@ -225,6 +225,12 @@ def replace_graph(staged: str, graph: str) -> list[str]:
     return [clear_graph(graph), f"ADD SILENT GRAPH <{staged}> TO GRAPH <{graph}>"]
 
 
+def replace_or_clear(staged: str, graph: str, filled: bool) -> list[str]:
+    """:func:`replace_graph` when the staged copy ``filled`` has triples, else
+    :func:`clear_graph` (an empty graph is not staged)."""
+    return replace_graph(staged, graph) if filled else [clear_graph(graph)]
+
+
 def _retried(client: SparqlClient, request: str, tries: int = 3) -> None:
     """One request of a swap, sent again (after 1 s, then 2 s) when it fails: each is one
     graph operation that gives the same store when run twice, and a swap stopped half-way
@@ -273,7 +279,7 @@ def switch(client: SparqlClient, old: Manifest | None, requests: list[str], new:
         client.update(" ;\n".join([f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>", *replace(
             published, switching=time.time() + client.timeout + SWITCH_MARGIN).inserts()]))
     except RemoteStoreError as exc:
-        exc.switch_held = True  # type: ignore[attr-defined]
+        exc.switch_held = True
         exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
             "the switch stopped half-way: readers, updates and reasoning runs wait (its "
             "mark is held) until a publish completes a switch: run `crinkkg --backend URL "

@@ -308,7 +308,7 @@ def publish(client: SparqlClient, store: OxigraphStore, version: str, *,
         report.dropped = publisher.swap(sizes, previous)
         publisher.clean(sizes)
     except RemoteStoreError as exc:
-        unchanged = "" if getattr(exc, "switch_held", False) else \
+        unchanged = "" if exc.switch_held else \
             "; the published version is unchanged"
         raise PublishError(f"publishing to {client.endpoints.query} stopped: {exc.message}",
                            hint=(exc.hint or "") + unchanged + ", and running publish again "

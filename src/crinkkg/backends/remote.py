@@ -65,6 +65,7 @@ from crinkkg.backends.manifest import (
     read_manifest,
     read_mark,
     replace_graph,
+    replace_or_clear,
     switch,
 )
 from crinkkg.backends.remote_describe import describe, describe_parts
@@ -487,16 +488,14 @@ class RemoteBackend(QueryHelpers):
                            SUPPORT_GRAPH_IRI if supported else None)
             ops = [clear_graph(g) for g in touched if g not in after]
             for g in after:
-                ops += replace_graph(staging(g), g) if sizes[g] else [clear_graph(g)]
-            ops += replace_graph(inferred_stage, manifest.inferred) if result.inferred \
-                else [clear_graph(manifest.inferred)]
+                ops += replace_or_clear(staging(g), g, bool(sizes[g]))
+            ops += replace_or_clear(inferred_stage, manifest.inferred, bool(result.inferred))
             ops += replace_graph(merge_stage, MERGE_GRAPH)
-            ops += replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported \
-                else [clear_graph(SUPPORT_GRAPH_IRI)]
+            ops += replace_or_clear(support_stage, SUPPORT_GRAPH_IRI, supported)
             switch(self.client, manifest, ops, new)
             self._drop(scratch)
         except RemoteStoreError as exc:
-            if not getattr(exc, "switch_held", False):  # else the staged copies are kept
+            if not exc.switch_held:  # else the staged copies are kept
                 self._drop(scratch)
             raise problem_of(exc, "update") from None
         self._manifest = None
@@ -535,12 +534,10 @@ class RemoteBackend(QueryHelpers):
                                manifest.asserted, manifest.inferred, manifest.merge,
                                SUPPORT_GRAPH_IRI if supported else None)
                 switch(self.client, manifest, [
-                    *(replace_graph(stage, manifest.inferred) if result.inferred
-                      else [clear_graph(manifest.inferred)]),
-                    *(replace_graph(support_stage, SUPPORT_GRAPH_IRI) if supported
-                      else [clear_graph(SUPPORT_GRAPH_IRI)])], new)
+                    *replace_or_clear(stage, manifest.inferred, bool(result.inferred)),
+                    *replace_or_clear(support_stage, SUPPORT_GRAPH_IRI, supported)], new)
             except RemoteStoreError as exc:
-                if getattr(exc, "switch_held", False):  # the staged copies are kept
+                if exc.switch_held:  # the staged copies are kept
                     stage = support_stage = ""
                 raise
             finally:

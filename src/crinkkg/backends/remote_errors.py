@@ -52,6 +52,9 @@ class RemoteStoreError(CrinkError):
         self.url = url
         self.status = status
         self.store_message = store_message
+        #: raised by a version switch that stopped half-way: its mark stays held, and the
+        #: staged copies are kept for the publish that completes it
+        self.switch_held = False
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "kind": self.kind, "operation": self.operation,

@@ -30,6 +30,7 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from crinkkg.backends.changes import journal_feed
 from crinkkg.backends.contract import Admission, QueryHelpers, Reply, bounded_limit
@@ -276,24 +277,18 @@ class EmbeddedBackend(QueryHelpers):
         to a worker: the store here is of another version, or the answer differs)."""
         assert self.repeats is not None
         started = time.perf_counter()
-        self._refuse_if_damaged()
-        self._admit()
-        try:
-            local = self._local_store()
+
+        def answer(local: CurrentStore) -> tuple | None:
             if known.on_disk is None:
                 known.on_disk = transitive_path(job[1])
             # the store a worker answers from: the database for transitive paths
             store = local.current(prefer_disk=known.on_disk)
-            if local.opened != version:
-                return None
-            reply = run_query(store, job)
-        except Problem:
-            raise  # the same answer a worker gives (syntax, format, too many rows)
-        except Exception as exc:  # noqa: BLE001 (a worker answers, and reports what it finds)
-            log.warning("answering in-process failed, a worker will: %s", exc)
+            return None if local.opened != version else (store, run_query(store, job))
+
+        found = self._here(answer)
+        if found is None:
             return None
-        finally:
-            self._leave()
+        store, reply = found
         elapsed = time.perf_counter() - started
         if not self.repeats.answered_here(known, store, reply[2], elapsed):
             return None
@@ -314,27 +309,38 @@ class EmbeddedBackend(QueryHelpers):
         limit is skipped): bounded without a timeout, and without a round trip to a worker.
         """
         started = time.perf_counter()
-        self._refuse_if_damaged()
-        self._admit()
-        try:
-            store = self._local_store().current()
+
+        def answer(local: CurrentStore) -> tuple:
+            store = local.current()
             # from a memory copy, a lookup is answered faster by an index scan than by the
             # SPARQL engine's parse and plan; from the database, slower (bench/README.md
             # measures both)
-            reply = run_bounded_query(store, job, form, self.settings.inline_bytes,
-                                      lookups=not store.on_disk)
+            return run_bounded_query(store, job, form, self.settings.inline_bytes,
+                                     lookups=not store.on_disk)
+
+        reply = self._here(answer)
+        if reply is None:
+            return None
+        with self._counted:
+            self.inline_answered += 1
+        return Reply(reply[1], reply[2], reply[3], time.perf_counter() - started)
+
+    def _here(self, answer: Callable[[CurrentStore], Any]) -> Any:
+        """``answer`` run on this process's store, admitted as any query is; None when a
+        worker must answer instead (over the in-process budget, or failing here)."""
+        self._refuse_if_damaged()
+        self._admit()
+        try:
+            return answer(self._local_store())
         except OverBudget:
             return None
         except Problem:
-            raise  # the client's mistake (syntax, format): the same answer a worker gives
+            raise  # the client's mistake (syntax, format, too many rows): a worker says it too
         except Exception as exc:  # noqa: BLE001 (a worker answers, and reports what it finds)
             log.warning("answering in-process failed, a worker will: %s", exc)
             return None
         finally:
             self._leave()
-        with self._counted:
-            self.inline_answered += 1
-        return Reply(reply[1], reply[2], reply[3], time.perf_counter() - started)
 
     def read_graph(self, graph: str | None, *, accept: str | None = None,
                    fmt: Override = None) -> Reply:

@@ -53,7 +53,7 @@ class Repeats:
         self.capacity = capacity
         self._known: OrderedDict[tuple, Known] = OrderedDict()
         self._lock = threading.Lock()
-        self.answered = 0  # answers given in the process (read by the tests)
+        self.answered = 0  # answers given in the process (/metrics, the tests)
 
     def worker_answered(self, job: tuple, version: str, elapsed: float, body: bytes) -> None:
         """Record a worker's answer to ``job`` on ``version``, when it was cheap."""

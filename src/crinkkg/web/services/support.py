@@ -132,23 +132,24 @@ def resting_on(claim: str) -> list[LinkSupport]:
     store version."""
     if not safe_iri(claim):
         return []
-    return memo().get(("resting on", claim), lambda: sorted(
-        _read(f"GRAPH <{SUPPORT_GRAPH_IRI}> {{ ?link crink:restsOn <{claim}> }}").values(),
-        key=lambda s: (s.subject, s.property, s.object)),
-        size=lambda found: 200 + 600 * len(found))
+    return _kept(("resting on", claim),
+                 f"GRAPH <{SUPPORT_GRAPH_IRI}> {{ ?link crink:restsOn <{claim}> }}")
 
 
 def links_between(a: str, b: str) -> list[LinkSupport]:
     """The derived links from ``a`` to ``b`` and from ``b`` to ``a`` (safe IRIs), read
     once per store version."""
-    return memo().get(("links between", a, b), lambda: sorted(
-        _read(f"VALUES (?s ?o) {{ (<{a}> <{b}>) (<{b}> <{a}>) }}").values(),
-        key=lambda s: (s.subject, s.property, s.object)),
-        size=lambda found: 200 + 600 * len(found))
+    return _kept(("links between", a, b), f"VALUES (?s ?o) {{ (<{a}> <{b}>) (<{b}> <{a}>) }}")
 
 
 def all_links() -> list[LinkSupport]:
     """Every derived link of the graph (the overview's), read once per store version."""
-    return memo().get(("all links",), lambda: sorted(
-        _read("").values(), key=lambda s: (s.subject, s.property, s.object)),
-        size=lambda links: 200 + 600 * len(links))
+    return _kept(("all links",), "")
+
+
+def _kept(key: tuple, pattern: str) -> list[LinkSupport]:
+    """The derived links ``pattern`` selects (:func:`_read`), in link order, read once per
+    store version under ``key``."""
+    return memo().get(key, lambda: sorted(_read(pattern).values(),
+                                          key=lambda s: (s.subject, s.property, s.object)),
+                      size=lambda found: 200 + 600 * len(found))
