@@ -168,3 +168,32 @@ def test_a_stale_build_error_in_health_names_no_path(built, tmp_path) -> None:
         assert health["status"] == "stale" and "broken.ttl" in health["build_error"]
         assert str(tmp_path) not in health["build_error"]
         assert str(ROOT) not in health["build_error"]
+
+
+def test_the_start_up_check_is_kept_for_the_processes_forked_after_it(built, tmp_path,
+                                                                     monkeypatch) -> None:
+    """``crinkkg serve`` reads every database file once, in its cache check, before granian
+    forks its HTTP processes: they inherit the verdict instead of reading the files again
+    at their first request. A file written to since is read again."""
+    import os
+
+    from crinkkg.build.cache import why_rebuild
+    from crinkkg.settings import Settings
+    from crinkkg.store import integrity
+
+    store = copy_store(built, tmp_path / "project")
+    settings = Settings(ontology_dir=store.parent / "ontology",
+                        data_dir=store.parent / "data", store=store)
+    assert why_rebuild(settings) == "the inputs changed"  # copied: its paths differ
+    reads: list[str] = []
+    real_crc = integrity.crc_of
+    monkeypatch.setattr(integrity, "crc_of", lambda path: reads.append(path.name)
+                        or real_crc(path))
+    version = os.path.realpath(store)
+    assert integrity.known_damage(version) is None  # as an HTTP process asks it
+    assert integrity.known_damage(Path(store).resolve()) is None  # named another way
+    assert reads == []
+    table = largest_table(store)
+    damage(table)
+    assert integrity.known_damage(version) is not None
+    assert table.name in reads

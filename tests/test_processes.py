@@ -384,3 +384,19 @@ def _post_quietly(url: str, text: str, headers: dict) -> None:
         requests.post(url, data=text.encode(), headers=headers, timeout=60)
     except requests.RequestException:
         pass
+
+
+def test_workers_launched_and_never_waited_for_are_stopped_by_close(project_settings,
+                                                                    built_store) -> None:
+    """``crinkkg serve`` launches the query workers before the web app is made; a server
+    that then cannot start (its port taken) closes the backend, which stops them even
+    though nobody waited for them to boot."""
+    from crinkkg.backends.embedded.pool import WorkerPool
+
+    pool = WorkerPool("query", project_settings.store, 2, ("0", "1536", "100"))
+    pool.launch()
+    processes = [process for process, _ in pool._booting]
+    assert len(processes) == 2 and all(p.poll() is None for p in processes)
+    pool.close()
+    assert all(p.poll() is not None for p in processes)  # gone when close returns
+    assert pool._booting == []

@@ -15,7 +15,7 @@ from crinkkg.errors import StoreError
 from crinkkg.inputs import anchors
 from crinkkg.inputs.loading import discover, file_digest
 from crinkkg.settings import Settings
-from crinkkg.store.integrity import damage
+from crinkkg.store.integrity import known_damage
 from crinkkg.store.journal import Journal, unpublished
 from crinkkg.store.layout import StoreLayout
 
@@ -49,7 +49,7 @@ def build_record(layout: StoreLayout) -> dict:
     except StoreError:
         return {}
     current = layout.current()
-    if record and current is not None and damage(current, record=record) is not None:
+    if record and current is not None and known_damage(current, record=record) is not None:
         return {}
     return record
 
@@ -73,7 +73,7 @@ def why_rebuild(settings: Settings) -> str | None:
         return "the store's build record is unreadable"
     if not record:
         return "the store's build record is missing"
-    if damage(current, record=record) is not None:
+    if known_damage(current, record=record) is not None:
         return "the store's files are damaged"
     if record.get("key") != cache_key(settings):
         return "the inputs changed"

@@ -639,7 +639,6 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
     """
     from crinkkg.backends import open_backend
     from crinkkg.build.cache import why_rebuild  # not the build: see crinkkg.build.cache
-    from crinkkg.web.server import serve as run_server
 
     _locations(ctx, options)  # type: ignore[arg-type]
     options = given_settings(options)
@@ -664,8 +663,16 @@ def serve(ctx: click.Context, no_build: bool, **options: object) -> None:
 
         watcher = Watcher(settings)
         watcher.start(build_error)
+    backend = open_backend(settings, start=False)
+    if settings.front == "granian":  # waitress pins its CPU before any worker starts
+        backend.launch()  # the workers boot while the web app is imported and made
+    from crinkkg.web.server import serve as run_server
+
     try:
-        run_server(settings, open_backend(settings, start=False), build_error=build_error)
+        run_server(settings, backend, build_error=build_error)
+    except BaseException:
+        backend.close()  # the workers launched above, when the server could not start
+        raise
     finally:
         if watcher is not None:
             watcher.close()

@@ -136,18 +136,24 @@ _verdicts: dict[str, tuple[tuple, str | None]] = {}
 _verdicts_lock = threading.Lock()
 
 
-def known_damage(version: Path | str, *, again: bool = False) -> str | None:
+def known_damage(version: Path | str, *, record: dict | None = None,
+                 again: bool = False) -> str | None:
     """:func:`damage`, remembered for this process until one of the version's files is
     written to; ``again``: check the contents now whatever was found before (a query died
-    or met an error that damage could explain)."""
-    version = Path(version)
+    or met an error that damage could explain).
+
+    A process forked after the check inherits its verdict: ``crinkkg serve`` checks the
+    version once before granian forks its HTTP processes, instead of once in each (reading
+    every database file again delayed the first answer of a large store).
+    """
+    key = os.path.realpath(version)
+    version = Path(key)
     signature = _signature(version)
-    key = str(version)
     with _verdicts_lock:
         seen = _verdicts.get(key)
     if seen is not None and seen[0] == signature and not (again and seen[1] is None):
         return seen[1]
-    found = damage(version)
+    found = damage(version, record=record)
     with _verdicts_lock:
         if found is not None or seen is None or seen[0] != signature or again:
             _verdicts[key] = (signature, found)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import StoreError
-from crinkkg.store.integrity import StoreDamaged, damage, is_corruption, reported_corruption
+from crinkkg.store.integrity import StoreDamaged, is_corruption, known_damage, reported_corruption
 from crinkkg.store.layout import StoreLayout
 from crinkkg.views import VIEWS, View
 from crinkkg.vocab import INFERRED_GRAPH_IRI, MERGE_GRAPH_PREFIX, PREFIXES, SUPPORT_GRAPH_IRI
@@ -111,7 +111,7 @@ class OxigraphStore:
         layout = StoreLayout(Path(link))
         db = layout.db()
         info = layout.build_record()
-        found = damage(db.parent, record=info)
+        found = known_damage(db.parent, record=info)
         if found is not None:
             raise StoreDamaged(found)
         try:

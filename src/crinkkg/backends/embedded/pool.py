@@ -151,8 +151,13 @@ class WorkerPool:
         threading.Thread(target=work, name=f"crinkkg-{self.name}-respawn", daemon=True).start()
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker, those still booting included."""
         self._closed = True
+        booting, self._booting = self._booting, []
+        for process, conn in booting:  # launched, never waited for: nothing to finish
+            process.kill()
+            conn.close()
+            process.wait()
         with self._lock:
             workers = list(self._all)
             self._all.clear()
