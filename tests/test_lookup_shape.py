@@ -78,3 +78,24 @@ def test_the_usual_lookups_are_read_in_one_match() -> None:
                   "SELECT ?p ?p { <http://ex/a> ?p ?p }",
                   "SELECT ?p ?x { <http://ex/a> ?p ?o }"):
         assert lookup_shape(other) is None, other
+
+
+def test_the_tokenizers_name_classes_match_the_grammars_ranges_on_every_code_point() -> None:
+    """The tokenizer writes its name classes as complements (they compile faster); each
+    matches exactly the characters of the class as the grammar's ranges spell it."""
+    import re
+
+    from crinkkg.sparqltext import _NAMES
+
+    spelled = {
+        "VARNAMECHAR": r"[A-Za-z0-9_\u00B7\u00C0-\U000EFFFF]",
+        "PREFIXSTART": r"[A-Za-z\u00C0-\U000EFFFF]",
+        "PREFIXCHAR": r"[A-Za-z0-9_.\-\u00B7\u00C0-\U000EFFFF]",
+        "LOCALSTART": r"[A-Za-z0-9_:%\\\-\u00B7\u00C0-\U000EFFFF]",
+        "LOCALCHAR": r"[A-Za-z0-9_.:%\\\-\u00B7\u00C0-\U000EFFFF]",
+        "LOCALEND": r"[A-Za-z0-9_:%\-\u00B7\u00C0-\U000EFFFF]",
+    }
+    assert spelled.keys() == _NAMES.keys()
+    every = "".join(map(chr, range(0x110000)))
+    for name, ranges in spelled.items():
+        assert re.sub(ranges, "", every) == re.sub(_NAMES[name], "", every), name

@@ -17,8 +17,48 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+
+def _name_chars(ascii_chars: str, *, digits: bool = True, middot: bool = True) -> str:
+    """A regular-expression class of the name characters the tokenizer allows: the ASCII
+    letters, digits (``digits``), ``ascii_chars``, U+00B7 (``middot``) and U+00C0 to
+    U+EFFFF, written as its complement (the characters below U+00C0 it leaves out, and
+    U+F0000 up). Both forms match the same characters; the complement compiles in a tenth
+    of the time, and every process that answers queries compiles it at start-up.
+
+    >>> bool(re.fullmatch(_name_chars("_") + "+", "Россия_2"))
+    True
+    >>> re.fullmatch(_name_chars("_"), "-") is None
+    True
+    """
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + ascii_chars)
+    if digits:
+        allowed |= set("0123456789")
+    if middot:
+        allowed.add("\u00B7")
+    out, cp = [], 0
+    while cp < 0xC0:
+        if chr(cp) in allowed:
+            cp += 1
+            continue
+        end = cp
+        while end + 1 < 0xC0 and chr(end + 1) not in allowed:
+            end += 1
+        out.append(f"\\x{cp:02X}" if end == cp else f"\\x{cp:02X}-\\x{end:02X}")
+        cp = end + 1
+    return "[^" + "".join(out) + "\\U000F0000-\\U0010FFFF]"
+
+
+_NAMES = {
+    "VARNAMECHAR": _name_chars("_"),  # a variable's name
+    "PREFIXSTART": _name_chars("", digits=False, middot=False),  # PN_CHARS_BASE
+    "PREFIXCHAR": _name_chars("_.-"),  # the rest of a prefix, a blank node's label
+    "LOCALSTART": _name_chars("_:%\\-"),  # a local name's first character
+    "LOCALCHAR": _name_chars("_.:%\\-"),
+    "LOCALEND": _name_chars("_:%-"),  # its last (not a dot)
+}
+
 _TOKEN = re.compile(
-    r"""
+    re.sub("[A-Z]{8,}", lambda m: _NAMES[m.group()], r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
@@ -26,15 +66,14 @@ _TOKEN = re.compile(
               |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
               |'(?:[^'\\\n\r]|\\.)*'
               |"(?:[^"\\\n\r]|\\.)*")
-  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\U000EFFFF]+)
-  | (?P<bnode>_:[A-Za-z0-9_.\-\u00B7\u00C0-\U000EFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\U000EFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\U000EFFFF]*)?:
-               (?:[A-Za-z0-9_:%\\\-\u00B7\u00C0-\U000EFFFF]
-                  (?:[A-Za-z0-9_.:%\\\-\u00B7\u00C0-\U000EFFFF]*[A-Za-z0-9_:%\-\u00B7\u00C0-\U000EFFFF])?)?)
+  | (?P<var>[?$]VARNAMECHAR+)
+  | (?P<bnode>_:PREFIXCHAR+)
+  | (?P<pname>(?:PREFIXSTART PREFIXCHAR*)?:
+               (?:LOCALSTART(?:LOCALCHAR*LOCALEND)?)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
   | (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
-    """,
+    """),
     re.VERBOSE | re.DOTALL,
 )
 
