@@ -91,7 +91,7 @@ def child_main(fd: int, link: str, copy_quads: int, limit_mb: int) -> None:
                      round(time.perf_counter() - started, 3)))
 
     def handle(job: tuple) -> tuple:
-        return run_query(versioned.current(prefer_disk=transitive_path(job[1])), job)
+        return run_query(versioned.current(transitive=transitive_path(job[1])), job)
 
     _serve_jobs(conn, handle, limit_mb)  # the worker's own loop: what is measured is it
 

@@ -263,7 +263,12 @@ def test_transitive_paths_are_recognised(query, transitive) -> None:
     assert transitive_path(query) is transitive
 
 
-def test_the_worker_answers_paths_from_disk_and_the_rest_from_memory(project_settings) -> None:
+def test_paths_are_answered_from_memory_up_to_a_size_and_from_disk_beyond(
+        project_settings, built_store, monkeypatch) -> None:
+    """A transitive path runs faster over a memory copy of a small or middling store, and
+    over the database of a large one (bench/README.md, "Transitive paths"); every other
+    query is answered from the copy."""
+    from crinkkg.store import current as module
     from crinkkg.store.current import CurrentStore
 
     current = CurrentStore(project_settings.store.absolute(), memory_quads=10_000_000)
@@ -271,8 +276,13 @@ def test_the_worker_answers_paths_from_disk_and_the_rest_from_memory(project_set
     while not current.in_memory and time.monotonic() < deadline:
         time.sleep(0.05)
     assert current.in_memory
+    copied = current.current().copied_quads
+    assert copied == sum(1 for _ in current.disk.scan(None, None, None))
     assert current.current().path is None  # the copy
-    assert current.current(prefer_disk=True).path is not None  # the database
+    assert current.current(transitive=True).path is None  # the curated graph is small
+    monkeypatch.setattr(module, "PATHS_FROM_MEMORY_QUADS", copied - 1)
+    assert current.current().path is None
+    assert current.current(transitive=True).path is not None  # the database
     q = PRE + "SELECT (COUNT(*) AS ?n) { id:russia crink:alliedWith+ ?x }"
     assert [r["n"] for r in current.current().query(q)] == \
-        [r["n"] for r in current.current(prefer_disk=True).query(q)]
+        [r["n"] for r in current.current(transitive=True).query(q)]

@@ -1,6 +1,6 @@
 """The store version a process answers from, reopened when a build or an update moves the
 store link, and optionally copied into memory where scans, joins and aggregates run
-faster (transitive paths run faster on disk: both stay open; bench/README.md).
+faster (transitive paths too, but over large stores: both stay open; bench/README.md).
 
 Used by the query workers (with a memory copy) and by the server process itself for the
 queries it answers in-process (read-only database only; see
@@ -18,6 +18,10 @@ import pyoxigraph as ox
 from crinkkg.errors import StoreError
 from crinkkg.store.layout import StoreLayout
 from crinkkg.store.oxigraph import OxigraphStore
+
+#: over a memory copy of more quads than this, transitive paths are answered from the
+#: database, where they run faster (bench/README.md, "Transitive paths")
+PATHS_FROM_MEMORY_QUADS = 500_000
 
 
 def open_current(link: Path) -> tuple[str, OxigraphStore]:
@@ -80,9 +84,10 @@ class CurrentStore:
 
         threading.Thread(target=run, name="memory-copy", daemon=True).start()
 
-    def current(self, prefer_disk: bool = False) -> OxigraphStore:
+    def current(self, transitive: bool = False) -> OxigraphStore:
         """The store to answer the next query from: the memory copy when there is one,
-        unless ``prefer_disk`` (for queries the database answers faster)."""
+        except for a query with a ``transitive`` path over a copy of more than
+        :data:`PATHS_FROM_MEMORY_QUADS` quads (the database answers it faster)."""
         raw = _raw_target(self._link)  # one readlink per query, compared as it is
         if raw != self._raw:
             with self._lock:
@@ -95,7 +100,10 @@ class CurrentStore:
                     self._copy()
                 self._raw = raw  # read before the reopening: at worst one check more
         memory = self._memory
-        return memory if memory is not None and not prefer_disk else self.disk
+        if memory is None or (transitive
+                              and (memory.copied_quads or 0) > PATHS_FROM_MEMORY_QUADS):
+            return self.disk
+        return memory
 
     def after_fork(self) -> None:
         """In a child forked from the process that opened this: keep the memory copy

@@ -95,6 +95,8 @@ class OxigraphStore:
         self.read_only = read_only
         self._info = info or {}
         self._graphs: tuple[list[ox.NamedNode], bool] | None = None  # read-only stores
+        #: the quads of a memory copy (:meth:`memory_copy`); None: not counted
+        self.copied_quads: int | None = None
 
     @property
     def on_disk(self) -> bool:
@@ -283,7 +285,9 @@ class OxigraphStore:
         copy.bulk_extend(batch)
         for graph in self._store.named_graphs():  # empty graphs too (CREATE GRAPH)
             copy.add_graph(graph)
-        return OxigraphStore(copy, path=None, read_only=True, info=self._info)
+        made = OxigraphStore(copy, path=None, read_only=True, info=self._info)
+        made.copied_quads = seen + len(batch)
+        return made
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -279,10 +279,9 @@ class EmbeddedBackend(QueryHelpers):
         started = time.perf_counter()
 
         def answer(local: CurrentStore) -> tuple | None:
-            if known.on_disk is None:
-                known.on_disk = transitive_path(job[1])
-            # the store a worker answers from: the database for transitive paths
-            store = local.current(prefer_disk=known.on_disk)
+            if known.transitive is None:
+                known.transitive = transitive_path(job[1])
+            store = local.current(transitive=known.transitive)  # as a worker chooses it
             return None if local.opened != version else (store, run_query(store, job))
 
         found = self._here(answer)

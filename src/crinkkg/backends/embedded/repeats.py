@@ -33,9 +33,9 @@ class Known:
     #: the store (its id) whose in-process answer matched the digest: a memory copy made
     #: since, or the database, is checked again before it is trusted
     checked_on: int | None = None
-    #: whether the query has a transitive path, so is answered from the database as a
-    #: worker answers it (found at its first answer here)
-    on_disk: bool | None = None
+    #: whether the query has a transitive path, which picks the store a worker answers
+    #: it from (found at its first answer here)
+    transitive: bool | None = None
     refused: bool = False  # it did not (or was slow): the workers answer it
 
 

@@ -138,7 +138,7 @@ def query_worker_main(conn: socket.socket, link: str, memory_quads: int = 0,
 
     def answer(job: tuple) -> tuple:
         if job[0] == "query":
-            store = versioned.current(prefer_disk=transitive_path(job[1]))
+            store = versioned.current(transitive=transitive_path(job[1]))
             # the index of the version this store was opened from, never another's
             return run_query(store, job, search=(lambda: indexes.of(versioned.opened),
                                                  search_limit))
