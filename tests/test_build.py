@@ -180,6 +180,27 @@ def test_the_same_inputs_named_another_way_are_current(tmp_path: Path, monkeypat
     assert why_rebuild(relative) == "the inputs changed"
 
 
+def test_the_keys_paths_are_the_files_resolved_paths(tmp_path: Path, monkeypatch) -> None:
+    """The cache key names each file by its resolved path, each folder resolved once: the
+    same names as resolving every file, through linked folders, linked files, ``..`` and
+    relative paths."""
+    from crinkkg.build.cache import Resolved
+
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "sub" / "a.ttl").write_text("")
+    (tmp_path / "elsewhere.ttl").write_text("")
+    (tmp_path / "real" / "sub" / "linked.ttl").symlink_to(tmp_path / "elsewhere.ttl")
+    (tmp_path / "folder-link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path)
+    resolved = Resolved()
+    paths = [tmp_path / "real" / "sub" / "a.ttl", tmp_path / "folder-link" / "sub" / "a.ttl",
+             tmp_path / "folder-link" / "sub" / "linked.ttl",
+             tmp_path / "real" / ".." / "folder-link" / "sub" / "a.ttl",
+             Path("folder-link/sub/a.ttl"), Path("real/sub/linked.ttl"), Path("elsewhere.ttl")]
+    for path in paths * 2:  # the second time from the folders it resolved
+        assert resolved(path) == path.resolve().as_posix(), path
+
+
 def test_failed_build_leaves_previous_store_servable(tmp_path: Path, monkeypatch) -> None:
     settings = make_project(tmp_path)
     build(settings, root=tmp_path)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from crinkkg.errors import AnchorError, CrinkError, Drift
+from crinkkg.inputs.loading import in_order
 from crinkkg.vocab import CRINK_NS, OA_NS, RDF_TYPE
 
 CONTEXT = 32  # characters of prefix and suffix: enough to tell repeated passages apart
@@ -145,7 +146,8 @@ def stored_texts(files: list[tuple[str, list[ox.Triple]]], data_dir: Path) -> li
 def text_paths(data_dir: Path) -> list[Path]:
     """The stored texts a build depends on (``data/texts/``): part of the cache key."""
     folder = data_dir / "texts"
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return sorted((p for p in folder.rglob("*") if p.is_file()), key=in_order) \
+        if folder.is_dir() else []
 
 
 def check(files: list[tuple[str, list[ox.Triple]]], data_dir: Path) -> int:
