@@ -7,6 +7,7 @@ Where versions live on disk and how one is published: :mod:`crinkkg.store.layout
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -73,6 +74,12 @@ def write_merge(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
     merged = asserted_merge(quads)
     if merged is not None:
         store.extend(ox.Quad(t.subject, t.predicate, t.object, MERGE) for t in merged)
+
+
+#: quads a memory copy adds at a time: ``bulk_extend`` holds the interpreter while it
+#: runs, longer as the copy grows, and the HTTP processes make their copies while they
+#: answer, so small batches keep their requests waiting less (bench/README.md, "Start-up")
+_COPY_BATCH = 250
 
 
 class OxigraphStore:
@@ -274,12 +281,13 @@ class OxigraphStore:
         seen = 0
         for quad in quads:
             batch.append(quad)
-            if len(batch) == 10_000:
+            if len(batch) == _COPY_BATCH:
                 seen += len(batch)
                 if seen > max_quads:
                     return None
                 copy.bulk_extend(batch)
                 batch = []
+                time.sleep(0)  # let a thread waiting for the interpreter answer now
         if seen + len(batch) > max_quads:
             return None
         copy.bulk_extend(batch)
