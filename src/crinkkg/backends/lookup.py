@@ -262,14 +262,7 @@ def solutions_json(lookup: Lookup, quads: list[ox.Quad]) -> bytes:
         if len(_ASKED) >= _ASKED_MAX:
             _ASKED.clear()
         _ASKED[lookup] = None
-        if len(columns) == 2:  # the usual lookup (?p ?o), written inline
-            (key1, get1), (key2, get2) = columns
-            term = _json_term
-            rows = ["{" + key1 + term(get1(quad)) + "," + key2 + term(get2(quad)) + "}"
-                    for quad in quads]
-        else:
-            rows = [_row(columns, quad) for quad in quads]
-        return (head + ",".join(rows) + "]}}").encode()
+        return (head + ",".join([_row(columns, quad) for quad in quads]) + "]}}").encode()
     rows = []
     for quad in quads:
         key = (layout, quad)
