@@ -37,7 +37,7 @@ class BenchQuery:
 
 
 def query_mix(sample: dict[str, str]) -> list[BenchQuery]:
-    """The six queries, over the entities a synthetic graph names in ``sample``."""
+    """The seven queries, over the entities a synthetic graph names in ``sample``."""
     transfer, hub, mid, ally = (sample["transfer"], sample["state_hub"], sample["state_mid"],
                                 sample["state_ally"])
     return [
@@ -57,6 +57,12 @@ def query_mix(sample: dict[str, str]) -> list[BenchQuery]:
   ?t crink:supplier ?supplier ; crink:recipient ?recipient .
 } GROUP BY ?supplier ORDER BY DESC(?transfers) LIMIT 20""",
                    "transfers and partners per supplier (inferred super-properties), GROUP BY"),
+        BenchQuery("join", "engine", "SELECT",
+                   PREFIXES + """SELECT ?t ?supplier ?recipient WHERE {
+  ?t crink:supplier ?supplier ; crink:recipient ?recipient .
+}""",
+                   "supplier and recipient of every transfer (inferred super-properties): "
+                   "a two-pattern join, every row sent"),
         BenchQuery("path", "engine", "SELECT",
                    PREFIXES + f"""SELECT (COUNT(DISTINCT ?x) AS ?reached) WHERE {{
   <{ally}> crink:alliedWith/crink:suppliesArmsTo+ ?x .

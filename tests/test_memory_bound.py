@@ -53,7 +53,7 @@ def test_the_default_covers_what_the_queries_need_at_500k_with_headroom() -> Non
     assert {r["query"] for r in rows if r["origin"] == "bundled"} == \
         {e.name for e in examples()}
     assert {r["query"] for r in rows if r["origin"] == "bench"} == \
-        {"lookup", "lookups", "filter", "aggregate", "path", "describe", "construct"}
+        {"lookup", "lookups", "filter", "aggregate", "join", "path", "describe", "construct"}
     assert all(r["unbounded"]["answered"] and r.get("need_mb") for r in rows), \
         [r["query"] for r in rows if not r.get("need_mb")]
     largest = max([r["need_mb"] for r in rows] + [at["baseline"]["copy"]["need_mb"]])

@@ -41,7 +41,7 @@ from bench.remote_answers import (  # noqa: E402
 )
 from bench.synthetic import generate  # noqa: E402
 
-BENCH = ["lookup", "filter", "aggregate", "path", "describe", "construct"]
+BENCH = ["lookup", "filter", "aggregate", "join", "path", "describe", "construct"]
 
 
 @pytest.fixture(scope="module")
