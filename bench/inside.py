@@ -16,7 +16,9 @@ resource each time) sent in turn:
 - ``engine``: the same lookup written by the SPARQL engine (its parse, plan and JSON), timed
   the same way;
 - ``backend``: + :meth:`EmbeddedBackend.query`;
-- ``pipeline``: the whole app (:func:`crinkkg.web.create_app`), as ``crinkkg serve`` runs it;
+- ``pipeline``: the whole app (:func:`crinkkg.web.create_app`), its access log written to
+  ``/dev/null``, over a backend of its own: the lookups are answered in the HTTP process,
+  as under ``crinkkg serve``;
 - ``loop``: the lookup's thread CPU time in a loop in this process, alone and with a
   process spinning beside it.
 
@@ -32,6 +34,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from itertools import cycle
@@ -105,13 +108,15 @@ def _crinkkg_app():
 
 def crinkkg_app(environ: dict, start_response) -> list[bytes]:
     """The app of ``BENCH_MODE``, made on the first request of each HTTP process."""
-    global _APP
-    if _APP is None:
-        _APP = _crinkkg_app()
-    return _APP(environ, start_response)
+    if not _APP:
+        with _MAKING:
+            if not _APP:
+                _APP.append(_crinkkg_app())
+    return _APP[0](environ, start_response)
 
 
-_APP = None
+_APP: list = []  # this process's app, once made
+_MAKING = threading.Lock()
 
 
 def _spec(target: str, env: dict[str, str], threads: int) -> ServerSpec:

@@ -21,8 +21,7 @@ COLORS = {"crinkkg": "#d62728", "crinkkg-waitress": "#ff9896", "crinkkg-no-repea
           "ceiling-waitress": "#7f7f7f", "ceiling-waitress-pinned": "#17becf",
           "ceiling-gunicorn": "#bcbd22"}
 QUERY_ORDER = ["lookup", "lookups", "filter", "aggregate", "join", "path", "describe",
-               "construct",
-               "mix", "session"]
+               "construct", "mix", "session"]
 #: issue 24: every kind of query at least as fast as Oxigraph server, at these scales
 EVERY_KIND_SCALES = ("curated", "5k", "50k", "500k")
 ENGINE_SCALES = ("50k", "500k")
