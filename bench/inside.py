@@ -177,18 +177,12 @@ def loop_us(store: Path, texts: list[str], n: int = 3000) -> float:
 
 def answered_here(store: Path, texts: list[str]) -> list[str]:
     """The lookups an HTTP process answers itself (a larger answer goes to a worker)."""
-    from crinkkg.backends.evaluation import OverBudget, run_bounded_query
+    from crinkkg.settings import Settings
 
-    current = _copied(store)
-    kept = []
-    for text in texts:
-        job = ("query", text, "all", None, None, None, SELECT_ACCEPT, None, 100_000)
-        try:
-            run_bounded_query(current.current(), job, "SELECT", 32 * 1024, lookups=True)
-        except OverBudget:
-            continue
-        kept.append(text)
-    return kept
+    from .layers import _fits
+
+    current, settings = _copied(store).current(), Settings()
+    return [text for text in texts if _fits(current, text, settings)]
 
 
 def main() -> None:
